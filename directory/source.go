@@ -1,0 +1,55 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"iter"
+)
+
+// Errors returned by sources. Match them with errors.Is.
+var (
+	// ErrNotFound means the source does not know the login, or the user is
+	// outside the source's scope. Callers that face end users must not
+	// tell it apart from a wrong password.
+	ErrNotFound = errors.New("directory: user not found")
+
+	// ErrUnavailable means the source could not be reached (network, server
+	// down, throttled beyond retries). It is an infrastructure error.
+	ErrUnavailable = errors.New("directory: source unavailable")
+)
+
+// Source is a user source. Implementations are safe for concurrent use.
+type Source interface {
+	// Name identifies the source in configuration and logs, for example
+	// "example.test".
+	Name() string
+
+	// Lookup returns the user whose login (username, e-mail or UPN, as the
+	// source defines it) is login, or an error wrapping ErrNotFound.
+	Lookup(ctx context.Context, login string) (Entry, error)
+
+	// Authenticate checks login's password against the source. A wrong
+	// password, an unknown user or a user outside the scope give ok ==
+	// false and a nil error, indistinguishable from each other; err is only
+	// for infrastructure faults. An empty password is always refused.
+	Authenticate(ctx context.Context, login, password string) (entry Entry, ok bool, err error)
+
+	// Users streams every user in scope. The stream stops at the first
+	// error, which it yields, and honours break.
+	Users(ctx context.Context) iter.Seq2[Entry, error]
+}
+
+// ChangeSource is a Source that can list what changed since a cursor.
+type ChangeSource interface {
+	// Changes streams the users added or modified since cursor (empty for
+	// "from the beginning") and returns, once the stream is drained, the
+	// cursor to pass next time. Deletions are not reported; a full
+	// reconciliation finds them.
+	Changes(ctx context.Context, cursor string) (iter.Seq2[Entry, error], func() (next string, err error))
+}
+
+// GroupSource is a Source that can list its groups.
+type GroupSource interface {
+	// Groups streams the names of the groups in the source's scope.
+	Groups(ctx context.Context) iter.Seq2[string, error]
+}

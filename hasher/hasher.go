@@ -1,0 +1,29 @@
+package hasher
+
+import "context"
+
+// Hasher is one password-hashing algorithm and its stored format.
+//
+// Implementations must be safe for concurrent use. Verify must compare
+// secrets in constant time and must check the parameters of a stored hash
+// against its Limits before doing expensive work.
+type Hasher interface {
+	// Name is the explicit registry name, such as "aspnetcore-v3".
+	Name() string
+
+	// Recognize reports whether encoded is in this hasher's format. It is
+	// cheap (a prefix or a decoded marker byte) and never hashes.
+	Recognize(encoded string) bool
+
+	// Hash returns the encoded hash of password with the hasher's configured
+	// parameters and a fresh random salt. Verify-only hashers return
+	// ErrVerifyOnly.
+	Hash(ctx context.Context, password string) (string, error)
+
+	// Verify reports whether password matches encoded. When it matches,
+	// weaker reports whether encoded was made with weaker parameters than
+	// the hasher's configured ones (fewer iterations, less memory, an older
+	// variant), so the caller should rehash. A wrong password is not an
+	// error: err is only for hashes that cannot be verified.
+	Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error)
+}
