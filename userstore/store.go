@@ -1,0 +1,134 @@
+package userstore
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// UserReader reads users.
+type UserReader interface {
+	// GetUser returns the user with the given ID, or ErrNotFound.
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByUsername finds a user by username without regard to case,
+	// or returns ErrNotFound.
+	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// FindUsersByEmail returns up to limit users whose e-mail equals email
+	// without regard to case (limit <= 0 means all). Callers that need a
+	// unique e-mail ask for 2 and treat two as ambiguous.
+	FindUsersByEmail(ctx context.Context, email string, limit int) ([]User, error)
+	// GetUserByExternalID finds the user linked to a directory entry, or
+	// returns ErrNotFound.
+	GetUserByExternalID(ctx context.Context, source, externalID string) (User, error)
+	// ListUsers streams users in ascending ID order, filtered and paged by
+	// opts. The stream stops at the first error, which it yields, and
+	// honours break. It never holds more than a page in memory.
+	ListUsers(ctx context.Context, opts ListOptions) iter.Seq2[User, error]
+}
+
+// UserWriter creates, updates and deletes users. Each call is atomic:
+// it writes everything or nothing, together with its change-feed event.
+type UserWriter interface {
+	// CreateUser stores a new user and returns it with ID, times and
+	// Version 1 set. The ID of u is ignored unless set, in which case it is
+	// kept (for imports). Groups are ignored; FailedLogins and LockedUntil
+	// are stored as given. Errors: ErrInvalid, ErrConflict.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UpdateUser replaces the stored user u.ID with u, if u.Version is the
+	// stored version, and returns it with the new Version. Groups,
+	// CreatedAt, FailedLogins and LockedUntil are not changed by it.
+	// Errors: ErrNotFound, ErrVersionConflict, ErrInvalid, ErrConflict.
+	UpdateUser(ctx context.Context, u User) (User, error)
+	// DeleteUser removes a user, its memberships and tokens, or returns
+	// ErrNotFound.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// LoginStateStore changes the state that logins write. Each method is a
+// single atomic update in the store, so that every process sharing it sees
+// exact counts: N concurrent failures raise the count by exactly N.
+type LoginStateStore interface {
+	// RecordFailedLogin adds one to the user's failed-login count and,
+	// when the count reaches maxFailures (> 0), sets LockedUntil to
+	// now+lockFor. It returns the state after the update.
+	RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (LoginState, error)
+	// ResetFailedLogins sets the count to zero and clears LockedUntil.
+	ResetFailedLogins(ctx context.Context, id string) error
+	// SetPassword stores a new password hash and MustChangePassword flag,
+	// and resets the failed-login count and lock. It does not change
+	// Version semantics for callers: Version increases.
+	SetPassword(ctx context.Context, id, hash string, mustChange bool) error
+}
+
+// GroupStore keeps groups and memberships. Membership changes are atomic
+// with their change-feed events.
+type GroupStore interface {
+	// CreateGroup stores a new group. Errors: ErrInvalid, ErrConflict.
+	CreateGroup(ctx context.Context, g Group) (Group, error)
+	// GetGroup finds a group by name without regard to case.
+	GetGroup(ctx context.Context, name string) (Group, error)
+	// UpdateGroup changes description and metadata, if g.Version is current.
+	UpdateGroup(ctx context.Context, g Group) (Group, error)
+	// DeleteGroup removes a group and its memberships.
+	DeleteGroup(ctx context.Context, name string) error
+	// ListGroups streams groups in ascending name order.
+	ListGroups(ctx context.Context) iter.Seq2[Group, error]
+	// AddMember adds a user to a group; adding a member twice is not an
+	// error. Errors: ErrNotFound for an unknown group or user.
+	AddMember(ctx context.Context, group, userID string) error
+	// RemoveMember removes a user from a group; removing a non-member is
+	// not an error.
+	RemoveMember(ctx context.Context, group, userID string) error
+	// SetUserGroups makes groups the whole list of the user's groups,
+	// creating groups that do not exist yet.
+	SetUserGroups(ctx context.Context, userID string, groups []string) error
+	// ListMembers streams the members of a group in ascending ID order.
+	ListMembers(ctx context.Context, group string) iter.Seq2[User, error]
+}
+
+// TokenStore keeps single-use secrets (reset tokens, activation codes) by
+// their hash only; the secret itself is never given to the store.
+type TokenStore interface {
+	// PutToken stores t. With replace, the user's other tokens of the same
+	// kind are removed in the same transaction.
+	PutToken(ctx context.Context, t Token, replace bool) error
+	// UserTokens returns the user's tokens of a kind, unexpired or not.
+	UserTokens(ctx context.Context, kind, userID string) ([]Token, error)
+	// ConsumeToken removes and returns the token of a kind with the given
+	// hash. Of concurrent callers exactly one gets it; the others get
+	// ErrNotFound. Expiry is the caller's to check.
+	ConsumeToken(ctx context.Context, kind, hash string) (Token, error)
+	// DeleteTokens removes the user's tokens of a kind (all kinds when
+	// kind is empty).
+	DeleteTokens(ctx context.Context, kind, userID string) error
+}
+
+// ChangeFeed reads the store's ordered, durable change events.
+type ChangeFeed interface {
+	// Changes streams events with Seq > after in ascending Seq order. A
+	// consumer saves the last Seq it handled and passes it next time. An
+	// event is visible only once every event with a smaller Seq is.
+	Changes(ctx context.Context, after int64) iter.Seq2[Change, error]
+}
+
+// AuditLog records and reads the audit trail.
+type AuditLog interface {
+	// AppendAudit records an event; ID and Time are set when empty.
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// Audit streams events matching f, newest first.
+	Audit(ctx context.Context, f AuditFilter) iter.Seq2[AuditEvent, error]
+}
+
+// Store is everything a user pool needs from storage. Implementations are
+// safe for concurrent use and pass storetest.Run.
+type Store interface {
+	UserReader
+	UserWriter
+	LoginStateStore
+	GroupStore
+	TokenStore
+	ChangeFeed
+	AuditLog
+	// Close releases the store's resources; later calls return ErrClosed.
+	Close() error
+}

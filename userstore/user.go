@@ -1,0 +1,65 @@
+package userstore
+
+import "time"
+
+// User is one account of a user pool.
+type User struct {
+	// ID is assigned by the store on create and never changes.
+	ID string
+	// Username is unique in the pool without regard to case; it is stored
+	// as given and compared in its NormalizeUsername form.
+	Username      string
+	Email         string
+	EmailVerified bool
+	Phone         string
+	DisplayName   string
+	GivenName     string
+	FamilyName    string
+	Enabled       bool
+	// MustChangePassword is set when an admin sets a password; login then
+	// reports ErrPasswordChangeRequired until the user changes it.
+	MustChangePassword bool
+	// PasswordHash is an encoded hash the hasher registry recognises, or
+	// empty for a user without a local password.
+	PasswordHash string
+	// FailedLogins counts wrong passwords in a row; LockedUntil is the end
+	// of the current lock-out, zero when not locked. Both are written only
+	// through LoginStateStore so that they stay exact under concurrency.
+	FailedLogins int
+	LockedUntil  time.Time
+	// Groups are the names of the groups the user belongs to, sorted. They
+	// are filled on read; membership is changed through GroupStore.
+	Groups []string
+	// Attributes are free profile attributes.
+	Attributes map[string]string
+	// Source and ExternalID link a user to a directory entry (for sync);
+	// the pair is unique when ExternalID is not empty.
+	Source     string
+	ExternalID string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Version increases with every write; UpdateUser refuses a stale one
+	// with ErrVersionConflict.
+	Version int64
+}
+
+// Locked reports whether the user is locked out at now.
+func (u User) Locked(now time.Time) bool { return !u.LockedUntil.IsZero() && now.Before(u.LockedUntil) }
+
+// Group is a named set of users.
+type Group struct {
+	// Name is unique in the pool without regard to case.
+	Name        string
+	Description string
+	Metadata    map[string]string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+}
+
+// LoginState is a user's lock-out state after RecordFailedLogin.
+type LoginState struct {
+	FailedLogins int
+	LockedUntil  time.Time
+}

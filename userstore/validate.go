@@ -1,0 +1,68 @@
+package userstore
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+)
+
+// MaxUsernameLength is the longest username accepted, in characters.
+const MaxUsernameLength = 256
+
+var folder = cases.Fold()
+
+// NormalizeUsername returns the form in which usernames and e-mails are
+// compared: Unicode case-folded, surrounding space removed.
+func NormalizeUsername(s string) string {
+	return folder.String(strings.TrimSpace(s))
+}
+
+// ValidateUsername checks a username: 1 to MaxUsernameLength characters of
+// valid UTF-8, no control characters, no surrounding space.
+func ValidateUsername(s string) error {
+	switch {
+	case s == "":
+		return &ValidationError{Field: "Username", Reason: "must not be empty"}
+	case !utf8.ValidString(s):
+		return &ValidationError{Field: "Username", Reason: "must be valid UTF-8"}
+	case utf8.RuneCountInString(s) > MaxUsernameLength:
+		return &ValidationError{Field: "Username", Reason: "is longer than 256 characters"}
+	case strings.TrimSpace(s) != s:
+		return &ValidationError{Field: "Username", Reason: "must not begin or end with space"}
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return &ValidationError{Field: "Username", Reason: "must not contain control characters"}
+	}
+	return nil
+}
+
+// ValidateEmail checks an e-mail address; empty is allowed (no e-mail).
+// Only a bare address is accepted, not "Name <addr>".
+func ValidateEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return &ValidationError{Field: "Email", Reason: "is not a valid address"}
+	}
+	return nil
+}
+
+// Validate checks the fields a store checks on create and update.
+func (u User) Validate() error {
+	if err := ValidateUsername(u.Username); err != nil {
+		return err
+	}
+	return ValidateEmail(u.Email)
+}
+
+// Validate checks a group's name: the same rules as a username.
+func (g Group) Validate() error {
+	if err := ValidateUsername(g.Name); err != nil {
+		return &ValidationError{Field: "Name", Reason: err.(*ValidationError).Reason}
+	}
+	return nil
+}
