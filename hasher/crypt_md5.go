@@ -1,0 +1,162 @@
+package hasher
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+)
+
+// MD5-crypt ("$1$"), Poul-Henning Kamp's FreeBSD algorithm, also used by
+// glibc and OpenLDAP's {CRYPT}. The stored form is
+//
+//	$1$<salt>$<22 chars>
+//
+// with a salt of 0 to 8 characters of the crypt alphabet. The algorithm
+// runs a fixed 1000 rounds of MD5 and is broken by modern hardware, so
+// Usher only verifies it.
+const (
+	md5CryptPrefix  = "$1$"
+	md5CryptMaxSalt = 8
+	md5CryptEncLen  = 22
+	md5CryptRounds  = 1000
+)
+
+// md5CryptHash is a parsed MD5-crypt string.
+type md5CryptHash struct {
+	salt, checksum string
+}
+
+// parseMD5Crypt splits encoded into salt and checksum and checks them.
+func parseMD5Crypt(encoded string) (md5CryptHash, error) {
+	const name = "md5-crypt"
+	rest, ok := strings.CutPrefix(encoded, md5CryptPrefix)
+	if !ok {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: missing %q prefix", ErrMalformedHash, name, md5CryptPrefix)
+	}
+	salt, sum, found := strings.Cut(rest, "$")
+	if !found {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: missing '$' between salt and checksum", ErrMalformedHash, name)
+	}
+	if len(salt) > md5CryptMaxSalt {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: salt of %d characters is longer than %d", ErrMalformedHash, name, len(salt), md5CryptMaxSalt)
+	}
+	if !isCryptString(salt) {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: salt has characters outside [./0-9A-Za-z]", ErrMalformedHash, name)
+	}
+	if len(sum) != md5CryptEncLen {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: checksum is %d characters, want %d", ErrMalformedHash, name, len(sum), md5CryptEncLen)
+	}
+	if !isCryptString(sum) {
+		return md5CryptHash{}, fmt.Errorf("%w: %s: checksum has characters outside [./0-9A-Za-z]", ErrMalformedHash, name)
+	}
+	return md5CryptHash{salt: salt, checksum: sum}, nil
+}
+
+// md5CryptSum returns the 22-character checksum of password and salt.
+func md5CryptSum(password []byte, salt string) string {
+	p, s := password, []byte(salt)
+
+	alt := md5.New()
+	alt.Write(p)
+	alt.Write(s)
+	alt.Write(p)
+	altSum := alt.Sum(nil)
+
+	h := md5.New()
+	h.Write(p)
+	h.Write([]byte(md5CryptPrefix))
+	h.Write(s)
+	for n := len(p); n > 0; n -= md5.Size {
+		h.Write(altSum[:min(n, md5.Size)])
+	}
+	// For each bit of len(P), lowest first: a zero byte for a one bit,
+	// the password's first byte for a zero bit.
+	for n := len(p); n > 0; n >>= 1 {
+		if n&1 != 0 {
+			h.Write([]byte{0})
+		} else {
+			h.Write(p[:1])
+		}
+	}
+	f := h.Sum(nil)
+
+	next := make([]byte, 0, md5.Size)
+	for i := range md5CryptRounds {
+		h.Reset()
+		if i&1 != 0 {
+			h.Write(p)
+		} else {
+			h.Write(f)
+		}
+		if i%3 != 0 {
+			h.Write(s)
+		}
+		if i%7 != 0 {
+			h.Write(p)
+		}
+		if i&1 != 0 {
+			h.Write(f)
+		} else {
+			h.Write(p)
+		}
+		next = h.Sum(next[:0])
+		f, next = next, f
+	}
+
+	out := make([]byte, 0, md5CryptEncLen)
+	out = cryptAppend24(out, f[0], f[6], f[12], 4)
+	out = cryptAppend24(out, f[1], f[7], f[13], 4)
+	out = cryptAppend24(out, f[2], f[8], f[14], 4)
+	out = cryptAppend24(out, f[3], f[9], f[15], 4)
+	out = cryptAppend24(out, f[4], f[10], f[5], 4)
+	out = cryptAppend24(out, 0, 0, f[11], 2)
+	return string(out)
+}
+
+// verifyMD5Crypt parses encoded and compares password with it in constant
+// time.
+func verifyMD5Crypt(ctx context.Context, password, encoded string) (bool, error) {
+	p, err := parseMD5Crypt(encoded)
+	if err != nil {
+		return false, err
+	}
+	if err := checkCryptPassword("md5-crypt", password); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	sum := md5CryptSum([]byte(password), p.salt)
+	return subtle.ConstantTimeCompare([]byte(sum), []byte(p.checksum)) == 1, nil
+}
+
+// md5CryptHasher verifies MD5-crypt strings. It is verify-only, stateless
+// and safe for concurrent use.
+type md5CryptHasher struct{}
+
+func (md5CryptHasher) Name() string { return "md5-crypt" }
+
+// VerifyOnly reports true: Usher does not produce MD5-crypt hashes.
+func (md5CryptHasher) VerifyOnly() bool { return true }
+
+// Recognize reports whether encoded starts with "$1$".
+func (md5CryptHasher) Recognize(encoded string) bool {
+	return strings.HasPrefix(encoded, md5CryptPrefix)
+}
+
+// Hash returns ErrVerifyOnly.
+func (md5CryptHasher) Hash(context.Context, string) (string, error) {
+	return "", fmt.Errorf("%w: md5-crypt", ErrVerifyOnly)
+}
+
+// Verify checks password against an MD5-crypt string. weaker is always
+// false: the format has no parameters, and a registry never has a
+// verify-only default, so a match is always rehashed.
+func (md5CryptHasher) Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error) {
+	match, err = verifyMD5Crypt(ctx, password, encoded)
+	return match, false, err
+}
+
+var _ Hasher = md5CryptHasher{}
