@@ -1,0 +1,26 @@
+// Package activation issues long-lived activation codes for accounts that a
+// back-end creates, in the manner of PortalGuard's Account Activation.
+//
+// The back-end asks a [Manager] for a one-time code for a user and hands it
+// to the person out of band (a letter, an SMS, in person). The person
+// activates the account with the code — and, when so configured, extra
+// data such as a birth date the back-end stored with it — and receives a
+// short-lived password-set token; setting the password with that token
+// completes the activation and clears the activation data.
+//
+// Codes are drawn uniformly with crypto/rand from the easy-to-read alphabet
+// [Alphabet] and are accepted without regard to case, spaces or hyphens.
+// Nothing secret is stored in plain text: codes, extra data and tokens are
+// kept only as keyed hashes (HMAC-SHA-256 under the Manager's key) in the
+// user store's token table, and compared in constant time.
+//
+// A wrong code is a strike through the user store's lock-out (the same
+// counter as wrong passwords); at strike-out the account locks and, when so
+// set, the activation data is deleted.
+//
+// Three HTTP handlers expose it: [Manager.BatchHandler] (JSON create and
+// delete for the back-end), [Manager.PortalGuardHandler] (the form-encoded
+// endpoint existing PortalGuard scripts call, replying in its XML) and
+// [Manager.UserHandler] (the end user's activate and set-password steps,
+// which never reveal whether a user exists).
+package activation

@@ -1,0 +1,196 @@
+package activation
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// PortalGuard reply codes. A reply's major error is MajorSuccess or
+// MajorFailure; a failure carries one minor error saying why.
+const (
+	MajorSuccess = 16
+	MajorFailure = 17
+
+	MinorUserNotFound     = 1300 // no user has the username
+	MinorNoActivationData = 1210 // delete: the user has no activation data
+	MinorBadAdmin         = 1100 // batch admin missing, wrong password, or not a batch admin
+	MinorBadRequest       = 1101 // Auth is not 15, the username or ActivationOTP field is missing or unknown
+	MinorInvalidExtra     = 1102 // an extra field is empty-named, too long or too many
+	MinorDisabled         = 1200 // account activation is not enabled
+	MinorInternal         = 1900 // the server failed; see its log
+)
+
+// The form fields of a PortalGuard batch request; every other field is
+// extra data stored with the code.
+const (
+	pgFieldAuth          = "Auth"
+	pgFieldAdminUser     = "BatchAdminUsername"
+	pgFieldAdminPassword = "BatchAdminPassword"
+	pgFieldUsernameField = "_PG_Login_Field_Username_"
+	pgFieldAction        = "ActivationOTP"
+	pgAuthBatch          = "15"
+)
+
+// pgReply is PortalGuard's XML reply.
+type pgReply struct {
+	MajError  int
+	MinErrors []int
+	OTP       string
+}
+
+// encode writes the reply exactly as PortalGuard does, self-closing an
+// empty min_errors, so that scripts which match the text keep working.
+func (r pgReply) encode() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<pg_return component="PG.dll"><maj_error>%d</maj_error>`, r.MajError)
+	if len(r.MinErrors) == 0 {
+		b.WriteString(`<min_errors count="0"/>`)
+	} else {
+		fmt.Fprintf(&b, `<min_errors count="%d">`, len(r.MinErrors))
+		for _, e := range r.MinErrors {
+			fmt.Fprintf(&b, `<min_error>%d</min_error>`, e)
+		}
+		b.WriteString(`</min_errors>`)
+	}
+	if r.OTP != "" {
+		b.WriteString(`<otp>`)
+		_ = xml.EscapeText(&b, []byte(r.OTP))
+		b.WriteString(`</otp>`)
+	}
+	b.WriteString(`</pg_return>`)
+	return b.Bytes()
+}
+
+// pgRequest is a parsed batch form.
+type pgRequest struct {
+	AdminUser, AdminPassword string
+	Username                 string
+	Action                   string // "create" or "delete"
+	Extra                    map[string]string
+}
+
+// parsePortalGuardForm reads a batch form. It returns an error wrapping
+// ErrInvalidInput naming the field at fault.
+func parsePortalGuardForm(form url.Values) (pgRequest, error) {
+	var req pgRequest
+	if form.Get(pgFieldAuth) != pgAuthBatch {
+		return req, fmt.Errorf("%w: field %s must be %s", ErrInvalidInput, pgFieldAuth, pgAuthBatch)
+	}
+	req.AdminUser = form.Get(pgFieldAdminUser)
+	req.AdminPassword = form.Get(pgFieldAdminPassword)
+	userField := form.Get(pgFieldUsernameField)
+	if userField == "" {
+		return req, fmt.Errorf("%w: field %s must name the username field", ErrInvalidInput, pgFieldUsernameField)
+	}
+	req.Username = strings.TrimSpace(form.Get(userField))
+	if req.Username == "" {
+		return req, fmt.Errorf("%w: field %s is empty", ErrInvalidInput, userField)
+	}
+	req.Action = strings.ToLower(strings.TrimSpace(form.Get(pgFieldAction)))
+	if req.Action != "create" && req.Action != "delete" {
+		return req, fmt.Errorf("%w: field %s must be create or delete", ErrInvalidInput, pgFieldAction)
+	}
+	known := map[string]bool{
+		pgFieldAuth: true, pgFieldAdminUser: true, pgFieldAdminPassword: true,
+		pgFieldUsernameField: true, pgFieldAction: true, userField: true,
+	}
+	for name, values := range form {
+		if known[name] {
+			continue
+		}
+		if len(values) != 1 {
+			return req, fmt.Errorf("%w: extra field %q given %d times", ErrInvalidInput, name, len(values))
+		}
+		if req.Extra == nil {
+			req.Extra = map[string]string{}
+		}
+		req.Extra[name] = values[0]
+	}
+	return req, nil
+}
+
+// PortalGuardHandler returns an endpoint compatible with PortalGuard's
+// Account Activation batch API, so that existing scripts work unchanged:
+// a POST of form fields Auth=15, BatchAdminUsername, BatchAdminPassword,
+// _PG_Login_Field_Username_=Username, Username, ActivationOTP=create|delete
+// and any extra fields (stored with the code). The reply is XML:
+//
+//	<pg_return component="PG.dll"><maj_error>16</maj_error><min_errors count="0"/><otp>ABCD-EFGH-JKLM</otp></pg_return>
+//
+// on success (no otp for delete), and maj_error 17 with one minor error on
+// failure: 1300 user not found, 1210 no activation data, 1100 bad batch
+// admin, 1101 bad request, 1102 bad extra data, 1200 not enabled, 1900
+// internal. Other methods than POST are refused with 405. Batch admins
+// are Settings.BatchAdmins, checked through the Authenticator.
+func (m *Manager) PortalGuardHandler() http.Handler {
+	return http.HandlerFunc(m.handlePortalGuard)
+}
+
+func (m *Manager) handlePortalGuard(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writePG(w, http.StatusMethodNotAllowed, pgFail(MinorBadRequest))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		writePG(w, http.StatusBadRequest, pgFail(MinorBadRequest))
+		return
+	}
+	req, err := parsePortalGuardForm(r.PostForm)
+	if err != nil {
+		writePG(w, http.StatusBadRequest, pgFail(MinorBadRequest))
+		return
+	}
+	if !m.batchAdminOK(r.Context(), req.AdminUser, req.AdminPassword, remoteHost(r)) {
+		writePG(w, http.StatusOK, pgFail(MinorBadAdmin))
+		return
+	}
+	switch req.Action {
+	case "create":
+		c, err := m.Create(r.Context(), req.Username, req.Extra)
+		if err != nil {
+			writePG(w, http.StatusOK, pgFail(m.pgMinor(r, err)))
+			return
+		}
+		writePG(w, http.StatusOK, pgReply{MajError: MajorSuccess, OTP: c.Code})
+	case "delete":
+		if err := m.Delete(r.Context(), req.Username); err != nil {
+			writePG(w, http.StatusOK, pgFail(m.pgMinor(r, err)))
+			return
+		}
+		writePG(w, http.StatusOK, pgReply{MajError: MajorSuccess})
+	}
+}
+
+func (m *Manager) pgMinor(r *http.Request, err error) int {
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return MinorUserNotFound
+	case errors.Is(err, ErrNoActivationData):
+		return MinorNoActivationData
+	case errors.Is(err, ErrInvalidInput):
+		return MinorInvalidExtra
+	case errors.Is(err, ErrDisabled):
+		return MinorDisabled
+	default:
+		m.log.ErrorContext(r.Context(), "PortalGuard batch request failed", "err", err)
+		return MinorInternal
+	}
+}
+
+func pgFail(minor int) pgReply {
+	return pgReply{MajError: MajorFailure, MinErrors: []int{minor}}
+}
+
+func writePG(w http.ResponseWriter, status int, reply pgReply) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(reply.encode())
+}
