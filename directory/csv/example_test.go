@@ -1,0 +1,56 @@
+package csv_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/usher-sdk/usher/directory/csv"
+)
+
+func Example() {
+	file := "Username,Full name,Email,Phone,Password,Teams,Enabled\r\n" +
+		"ada,Ada Lovelace,ada@example.test,+44 20 7946 0000,,engineering|admins,yes\r\n" +
+		"bob,Bob,not-an-email,,,,no\r\n"
+
+	// By default one bad row fails the whole import, and every bad row is
+	// reported with its line.
+	_, err := csv.Read(context.Background(), strings.NewReader(file), csv.Config{})
+	fmt.Println(err)
+
+	// SkipBadRows imports the good rows.
+	res, err := csv.Read(context.Background(), strings.NewReader(file), csv.Config{SkipBadRows: true})
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range res.Entries {
+		fmt.Println(res.Format, e.Username, e.FullName, e.Groups, e.Enabled)
+	}
+	fmt.Println("skipped line", res.Skipped[0].Line)
+	// Output:
+	// csv: 1 bad row(s); line 3: "Email" is not an e-mail address: "not-an-email"
+	// notakey ada Ada Lovelace [engineering admins] true
+	// skipped line 3
+}
+
+func ExampleWriter() {
+	var out strings.Builder
+	w := csv.NewWriter(&out, csv.FormatPureSync)
+	res, _ := csv.Read(context.Background(), strings.NewReader(
+		"Full Name,Corporate Email,Phone Number\n\"'=HYPERLINK(\"\"http://evil.test\"\")\",eve@example.test,'+1 555 0100\n"), csv.Config{})
+	for _, e := range res.Entries {
+		_ = w.Write(e)
+	}
+	_ = w.Flush()
+	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n")) // the Writer ends lines in CRLF
+	// Output:
+	// Full Name,Personal Email,Corporate Email,Phone Number,groups,roles
+	// "'=HYPERLINK(""http://evil.test"")",,eve@example.test,'+1 555 0100,,
+}
+
+func ExampleWriteTemplate() {
+	_ = csv.WriteTemplate(os.Stdout)
+	// Output:
+	// Full Name,Personal Email,Corporate Email,Phone Number,groups,roles
+}
