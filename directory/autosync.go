@@ -1,0 +1,230 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// CursorStore keeps an autosync's change cursor between runs.
+type CursorStore interface {
+	LoadCursor(ctx context.Context, source string) (string, error)
+	SaveCursor(ctx context.Context, source, cursor string) error
+}
+
+// FileCursors is a CursorStore that keeps one small file per source in a
+// directory, written atomically (write, sync, rename).
+type FileCursors struct{ Dir string }
+
+func (f FileCursors) path(source string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, source)
+	return filepath.Join(f.Dir, "cursor-"+safe)
+}
+
+// LoadCursor returns the saved cursor, or "" when there is none.
+func (f FileCursors) LoadCursor(_ context.Context, source string) (string, error) {
+	b, err := os.ReadFile(f.path(source))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(b)), err
+}
+
+// SaveCursor replaces the saved cursor atomically.
+func (f FileCursors) SaveCursor(_ context.Context, source, cursor string) error {
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, ".cursor-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(cursor + "\n"); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), f.path(source))
+}
+
+// SyncRecordLookup is an optional SyncTarget capability: read one synced
+// record. Autosync uses it to skip unchanged users of a change batch.
+type SyncRecordLookup interface {
+	SyncedRecord(ctx context.Context, source, externalID string) (SyncedRecord, bool, error)
+}
+
+// AutoSync keeps a target in step with a source: every Interval it applies
+// what changed since its saved cursor (when the source is a ChangeSource),
+// and every FullEvery it runs a full reconciliation, which also finds the
+// users deleted from the source. A failing step is logged and tried again
+// at the next tick, so the loop survives the source going away.
+type AutoSync struct {
+	Source  Source
+	Target  SyncTarget
+	Signer  *RecordSigner
+	Cursors CursorStore
+	OrgID   string
+	// Interval between incremental steps. Default one minute.
+	Interval time.Duration
+	// FullEvery is the time between full reconciliations. Default 24 hours.
+	FullEvery time.Duration
+	// Plan tunes the full reconciliations (the deactivation guard).
+	Plan   PlanOptions
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (a *AutoSync) defaults() (time.Duration, time.Duration, *slog.Logger, func() time.Time) {
+	iv, full, log, now := a.Interval, a.FullEvery, a.Logger, a.Now
+	if iv <= 0 {
+		iv = time.Minute
+	}
+	if full <= 0 {
+		full = 24 * time.Hour
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return iv, full, log, now
+}
+
+// Run loops until ctx is done, and then returns ctx.Err(). It starts with
+// a full reconciliation.
+func (a *AutoSync) Run(ctx context.Context) error {
+	if a.Source == nil || a.Target == nil || a.Signer == nil || a.Cursors == nil {
+		return errors.New("directory: AutoSync needs Source, Target, Signer and Cursors")
+	}
+	iv, full, log, now := a.defaults()
+	var lastFull time.Time
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		doFull := lastFull.IsZero() || now().Sub(lastFull) >= full
+		var err error
+		if doFull {
+			err = a.Full(ctx)
+			if err == nil {
+				lastFull = now()
+			}
+		} else {
+			_, err = a.Incremental(ctx)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.WarnContext(ctx, "autosync step failed; trying again at the next tick", "source", a.Source.Name(), "full", doFull, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Full plans and applies a full sync, then brings the change cursor up to
+// date so that the next incremental step starts from now.
+func (a *AutoSync) Full(ctx context.Context) error {
+	_, _, log, _ := a.defaults()
+	p, err := PlanSync(ctx, a.Source, a.Target, a.Plan)
+	if err != nil {
+		return err
+	}
+	res, err := ApplySync(ctx, p, a.Target, a.Signer, ApplyOptions{OrgID: a.OrgID, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "autosync full reconciliation", "source", a.Source.Name(), "applied", res.Applied, "failed", len(res.Failed))
+	if _, ok := a.Source.(ChangeSource); ok {
+		if _, err := a.Incremental(ctx); err != nil {
+			return err
+		}
+	}
+	return res.Err()
+}
+
+// Incremental applies the changes since the saved cursor and saves the
+// next one. It returns the number of users written. The cursor is saved
+// only after every change was applied, so a crash repeats work but never
+// loses it. A source without changes support does nothing.
+func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
+	cs, ok := a.Source.(ChangeSource)
+	if !ok {
+		return 0, nil
+	}
+	_, _, log, _ := a.defaults()
+	cursor, err := a.Cursors.LoadCursor(ctx, a.Source.Name())
+	if err != nil {
+		return 0, fmt.Errorf("directory: autosync: loading cursor: %w", err)
+	}
+	seq, next := cs.Changes(ctx, cursor)
+	lookup, _ := a.Target.(SyncRecordLookup)
+	written := 0
+	var failed []error
+	for e, err := range seq {
+		if err != nil {
+			return written, fmt.Errorf("directory: autosync: reading changes of %q: %w", a.Source.Name(), err)
+		}
+		e.Source = a.Source.Name()
+		r := RecordOf(e)
+		if r.ExternalID == "" {
+			r.ExternalID = r.Username
+		}
+		ch := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
+		if lookup != nil {
+			old, found, err := lookup.SyncedRecord(ctx, r.Source, r.ExternalID)
+			if err != nil {
+				return written, err
+			}
+			if found {
+				ch = changeOf(old.Record, r)
+			}
+		}
+		if ch.Kind == SyncUnchanged {
+			continue
+		}
+		sig, err := a.Signer.Sign(r)
+		if err == nil {
+			err = a.Target.ApplySync(ctx, ch, sig)
+		}
+		if err != nil {
+			failed = append(failed, &SyncError{Change: ch, Identifier: Identifier(a.OrgID, r.CorporateEmail), Err: err})
+			continue
+		}
+		written++
+		log.InfoContext(ctx, "autosync change applied", "kind", ch.Kind, "user", Identifier(a.OrgID, r.CorporateEmail))
+	}
+	nc, err := next()
+	if err != nil {
+		return written, fmt.Errorf("directory: autosync: %w", err)
+	}
+	if err := errors.Join(failed...); err != nil {
+		return written, err // keep the old cursor: the failed users are tried again
+	}
+	if err := a.Cursors.SaveCursor(ctx, a.Source.Name(), nc); err != nil {
+		return written, fmt.Errorf("directory: autosync: saving cursor: %w", err)
+	}
+	return written, nil
+}

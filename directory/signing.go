@@ -1,0 +1,221 @@
+package directory
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// ErrBadSignature means a synced record's signature is missing, malformed,
+// made with another key, or does not cover the record as it is now.
+var ErrBadSignature = errors.New("directory: bad record signature")
+
+// RecordSigner signs records with the organization's private key (Ed25519
+// or ECDSA P-256) as JWS compact serializations whose payload is the
+// record's canonical form.
+type RecordSigner struct {
+	signer jose.Signer
+}
+
+// NewRecordSigner returns a signer for an ed25519.PrivateKey or a P-256
+// *ecdsa.PrivateKey.
+func NewRecordSigner(key crypto.PrivateKey) (*RecordSigner, error) {
+	alg, err := algorithmOf(key)
+	if err != nil {
+		return nil, err
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("usher-record+jws"))
+	if err != nil {
+		return nil, fmt.Errorf("directory: record signer: %w", err)
+	}
+	return &RecordSigner{signer: s}, nil
+}
+
+// Sign returns the JWS of r's canonical form.
+func (s *RecordSigner) Sign(r Record) (string, error) {
+	obj, err := s.signer.Sign(r.Canonical())
+	if err != nil {
+		return "", fmt.Errorf("directory: signing record: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// RecordVerifier checks record signatures with the organization's public
+// key.
+type RecordVerifier struct {
+	key crypto.PublicKey
+	alg jose.SignatureAlgorithm
+}
+
+// NewRecordVerifier returns a verifier for an ed25519.PublicKey or a P-256
+// *ecdsa.PublicKey.
+func NewRecordVerifier(key crypto.PublicKey) (*RecordVerifier, error) {
+	var alg jose.SignatureAlgorithm
+	switch k := key.(type) {
+	case ed25519.PublicKey:
+		alg = jose.EdDSA
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("directory: only ECDSA keys on P-256 are supported")
+		}
+		alg = jose.ES256
+	default:
+		return nil, fmt.Errorf("directory: unsupported public key type %T (want Ed25519 or ECDSA P-256)", key)
+	}
+	return &RecordVerifier{key: key, alg: alg}, nil
+}
+
+// Verify checks that sig is a valid signature of exactly r. Any failure
+// wraps ErrBadSignature and says why.
+func (v *RecordVerifier) Verify(r Record, sig string) error {
+	obj, err := jose.ParseSignedCompact(sig, []jose.SignatureAlgorithm{v.alg})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	payload, err := obj.Verify(v.key)
+	if err != nil {
+		return fmt.Errorf("%w: not signed by the organization's key", ErrBadSignature)
+	}
+	if !bytes.Equal(payload, r.Canonical()) {
+		return fmt.Errorf("%w: the record was changed after it was signed", ErrBadSignature)
+	}
+	return nil
+}
+
+func algorithmOf(key crypto.PrivateKey) (jose.SignatureAlgorithm, error) {
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		return jose.EdDSA, nil
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return "", errors.New("directory: only ECDSA keys on P-256 are supported")
+		}
+		return jose.ES256, nil
+	default:
+		return "", fmt.Errorf("directory: unsupported private key type %T (want Ed25519 or ECDSA P-256)", key)
+	}
+}
+
+// KeyAlgorithm names a kind of organization key.
+type KeyAlgorithm string
+
+// The organization key kinds.
+const (
+	Ed25519 KeyAlgorithm = "ed25519"
+	P256    KeyAlgorithm = "p256"
+)
+
+// GenerateKeyFiles creates an organization key pair and writes the private
+// key (PKCS #8 PEM, mode 0600) and the public key (PKIX PEM, mode 0644). It
+// never overwrites: when either file exists it returns an error wrapping
+// fs.ErrExist and writes nothing.
+func GenerateKeyFiles(alg KeyAlgorithm, privatePath, publicPath string) error {
+	for _, p := range []string{privatePath, publicPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("directory: key file %s: %w (refusing to overwrite a key)", p, fs.ErrExist)
+		}
+	}
+	var priv crypto.Signer
+	switch alg {
+	case Ed25519, "":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		priv = k
+	case P256:
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		priv = k
+	default:
+		return fmt.Errorf("directory: unknown key algorithm %q (want %q or %q)", alg, Ed25519, P256)
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return err
+	}
+	if err := writeNew(privatePath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), 0o600); err != nil {
+		return err
+	}
+	if err := writeNew(publicPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		_ = os.Remove(privatePath)
+		return err
+	}
+	return nil
+}
+
+// writeNew creates path exclusively with perm and writes data to it.
+func writeNew(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("directory: writing key: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return fmt.Errorf("directory: writing key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("directory: writing key: %w", err)
+	}
+	return nil
+}
+
+// LoadPrivateKey reads a PKCS #8 PEM private key written by
+// GenerateKeyFiles. It refuses a file that others can read.
+func LoadPrivateKey(path string) (crypto.PrivateKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: private key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("directory: private key %s has mode %v; it must be 0600", path, fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: private key: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("directory: private key %s: not a PEM \"PRIVATE KEY\" block", path)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("directory: private key %s: %w", path, err)
+	}
+	if _, err := algorithmOf(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// ParsePublicKey reads a PKIX PEM public key.
+func ParsePublicKey(pemData []byte) (crypto.PublicKey, error) {
+	block, _ := pem.Decode(pemData)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, errors.New("directory: public key: not a PEM \"PUBLIC KEY\" block")
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("directory: public key: %w", err)
+	}
+	return key, nil
+}
