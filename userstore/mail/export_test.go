@@ -10,3 +10,6 @@ import (
 func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = f }
 }
+
+// Config returns the configuration in effect, defaults applied.
+func (s *SMTP) Config() SMTPConfig { return s.cfg }
