@@ -1,0 +1,78 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// RecordFailedLogin adds one to the user's failed-login count and, when the
+// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. It
+// raises the user's Version and records a user.updated change.
+func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (userstore.LoginState, error) {
+	if err := s.lock(ctx, "record failed login"); err != nil {
+		return userstore.LoginState{}, err
+	}
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return userstore.LoginState{}, fmt.Errorf("memstore: record failed login: %w", userstore.ErrNotFound)
+	}
+	r.u.FailedLogins++
+	if maxFailures > 0 && r.u.FailedLogins >= maxFailures {
+		r.u.LockedUntil = now.Add(lockFor).UTC()
+	}
+	s.touch(r)
+	return userstore.LoginState{FailedLogins: r.u.FailedLogins, LockedUntil: r.u.LockedUntil}, nil
+}
+
+// ResetFailedLogins sets the count to zero and clears LockedUntil. It
+// raises the user's Version and records a user.updated change.
+func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
+	if err := s.lock(ctx, "reset failed logins"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return fmt.Errorf("memstore: reset failed logins: %w", userstore.ErrNotFound)
+	}
+	r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
+	s.touch(r)
+	return nil
+}
+
+// SetPassword stores a new password hash and MustChangePassword flag, and
+// resets the failed-login count and lock.
+func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+	if err := s.lock(ctx, "set password"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return fmt.Errorf("memstore: set password: %w", userstore.ErrNotFound)
+	}
+	r.u.PasswordHash, r.u.MustChangePassword = hash, mustChange
+	r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
+	s.touch(r)
+	return nil
+}
+
+// touch raises a user's Version and UpdatedAt after a write and records the
+// change. The caller holds the write lock.
+func (s *Store) touch(r *userRec) {
+	now := s.now()
+	r.u.Version++
+	r.u.UpdatedAt = now
+	s.emit(userstore.UserUpdated, r.u.ID, "", now)
+}
+
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,138 @@
+package memstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/memstore"
+)
+
+func TestClockAndIDs(t *testing.T) {
+	t.Parallel()
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
+	s := memstore.New(memstore.WithClock(func() time.Time { return fixed }))
+	ctx := t.Context()
+	var last string
+	for _, name := range []string{"a", "b", "c", "d"} {
+		u, err := s.CreateUser(ctx, userstore.User{Username: name})
+		require.NoError(t, err)
+		assert.True(t, u.CreatedAt.Equal(fixed))
+		assert.Equal(t, time.UTC, u.CreatedAt.Location())
+		assert.Len(t, u.ID, 32)
+		assert.Greater(t, u.ID, last, "IDs increase even when the clock stands still")
+		last = u.ID
+	}
+}
+
+func TestRandFailure(t *testing.T) {
+	t.Parallel()
+	s := memstore.New(memstore.WithRand(bytes.NewReader(nil)))
+	_, err := s.CreateUser(t.Context(), userstore.User{Username: "a"})
+	require.Error(t, err)
+	n := 0
+	for _, err := range s.ListUsers(t.Context(), userstore.ListOptions{}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n, "a failed create writes nothing")
+	for _, err := range s.Changes(t.Context(), 0) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n, "a failed create records no change")
+}
+
+// TestSmallPages crosses the internal page boundary of every stream.
+func TestSmallPages(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	s.SetPageSize(2)
+	ctx := t.Context()
+	_, err := s.CreateGroup(ctx, userstore.Group{Name: "g"})
+	require.NoError(t, err)
+	var ids, enabled []string
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		u, err := s.CreateUser(ctx, userstore.User{Username: name, Enabled: name != "c"})
+		require.NoError(t, err)
+		require.NoError(t, s.AddMember(ctx, "g", u.ID))
+		require.NoError(t, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed, UserID: u.ID}))
+		ids = append(ids, u.ID)
+		if u.Enabled {
+			enabled = append(enabled, u.ID)
+		}
+	}
+	for _, name := range []string{"h1", "h2", "h3"} {
+		_, err := s.CreateGroup(ctx, userstore.Group{Name: name})
+		require.NoError(t, err)
+	}
+	yes := true
+	tests := []struct {
+		name string
+		seq  func() []string
+		want []string
+	}{
+		{"all users", func() []string { return userIDs(t, s.ListUsers(ctx, userstore.ListOptions{})) }, ids},
+		{"enabled", func() []string { return userIDs(t, s.ListUsers(ctx, userstore.ListOptions{Enabled: &yes})) }, enabled},
+		{"limit 3", func() []string { return userIDs(t, s.ListUsers(ctx, userstore.ListOptions{Limit: 3})) }, ids[:3]},
+		{"members", func() []string { return userIDs(t, s.ListMembers(ctx, "G")) }, ids},
+		{"groups", func() []string {
+			var out []string
+			for g, err := range s.ListGroups(ctx) {
+				require.NoError(t, err)
+				out = append(out, g.Name)
+			}
+			return out
+		}, []string{"g", "h1", "h2", "h3"}},
+		{"audit", func() []string {
+			var out []string
+			for e, err := range s.Audit(ctx, userstore.AuditFilter{}) {
+				require.NoError(t, err)
+				out = append(out, e.UserID)
+			}
+			return out
+		}, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.seq())
+		})
+	}
+	var seqs []int64
+	for c, err := range s.Changes(ctx, 0) {
+		require.NoError(t, err)
+		seqs = append(seqs, c.Seq)
+	}
+	require.Len(t, seqs, 1+5*2+3)
+	for i, seq := range seqs {
+		assert.Equal(t, int64(i+1), seq)
+	}
+}
+
+func userIDs(t *testing.T, seq func(func(userstore.User, error) bool)) []string {
+	t.Helper()
+	var out []string
+	for u, err := range seq {
+		require.NoError(t, err)
+		out = append(out, u.ID)
+	}
+	return out
+}
+
+func TestCancelledContext(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.GetUser(ctx, "x")
+	assert.True(t, errors.Is(err, context.Canceled))
+	for _, err := range s.ListUsers(ctx, userstore.ListOptions{}) {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+}
