@@ -83,3 +83,26 @@ func mustAddr(t *testing.T, s string) *mailAddress {
 	require.NoError(t, err)
 	return a
 }
+
+// BenchmarkCompose measures validating and rendering a message with text
+// and HTML bodies.
+func BenchmarkCompose(b *testing.B) {
+	from, _ := ParseAddress("Usher <noreply@usher.test>")
+	m := Message{
+		To:      []string{"Ann Example <ann@example.com>", "bob@example.org"},
+		Subject: "Konto gesperrt – Zürich",
+		Text:    strings.Repeat("Grüezi Ann, your account is locked. ", 40),
+		HTML:    "<p>" + strings.Repeat("Grüezi <b>Ann</b>, your account is locked. ", 40) + "</p>",
+	}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := prepare(m, from)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.rfc5322(now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

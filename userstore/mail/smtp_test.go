@@ -89,6 +89,45 @@ func TestSMTPStartTLSWithAuth(t *testing.T) {
 	assert.Equal(t, []string{"ann@example.com", "bob@example.org"}, msgs[0].RcptTos)
 }
 
+// A server that offers only AUTH LOGIN gets LOGIN.
+func TestSMTPAuthLogin(t *testing.T) {
+	t.Parallel()
+	srv := smtpd.Start(t, smtpd.Config{Mode: smtpd.StartTLS, Username: "mailer", Password: "pw", ExcludeAuth: []string{"PLAIN"}})
+	cfg := mail.SMTPConfig{
+		Host: srv.Host, Port: srv.Port, Security: mail.SecurityStartTLS, RootCAs: srv.RootCAs,
+		Username: "mailer", Password: "pw", From: "noreply@usher.test",
+	}
+	s, err := mail.NewSMTP(cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Send(context.Background(), testMessage()))
+	msgs := srv.Messages(t)
+	require.Len(t, msgs, 1)
+	require.NotNil(t, msgs[0].Login)
+	assert.Equal(t, "mailer", *msgs[0].Login)
+
+	cfg.Password = "wrong"
+	s, err = mail.NewSMTP(cfg)
+	require.NoError(t, err)
+	err = s.Send(context.Background(), testMessage())
+	assert.ErrorIs(t, err, mail.ErrAuth)
+	assert.Len(t, srv.Messages(t), 1)
+}
+
+// A server that offers neither PLAIN nor LOGIN is an ErrAuth, not a
+// silent unauthenticated send.
+func TestSMTPNoUsableAuthMechanism(t *testing.T) {
+	t.Parallel()
+	srv := smtpd.Start(t, smtpd.Config{Mode: smtpd.TLS, Username: "mailer", Password: "pw", ExcludeAuth: []string{"PLAIN", "LOGIN"}})
+	s, err := mail.NewSMTP(mail.SMTPConfig{
+		Host: srv.Host, Port: srv.Port, Security: mail.SecurityTLS, RootCAs: srv.RootCAs,
+		Username: "mailer", Password: "pw", From: "noreply@usher.test",
+	})
+	require.NoError(t, err)
+	err = s.Send(context.Background(), testMessage())
+	assert.ErrorIs(t, err, mail.ErrAuth)
+	assert.Empty(t, srv.Messages(t))
+}
+
 func TestSMTPImplicitTLSWithAuth(t *testing.T) {
 	t.Parallel()
 	srv := smtpd.Start(t, smtpd.Config{Mode: smtpd.TLS, Username: "mailer", Password: "pw"})

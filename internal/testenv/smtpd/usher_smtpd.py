@@ -6,7 +6,7 @@ Two uses:
     python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c usher_smtpd.Store DIR
 * standalone, for what that command line cannot do (AUTH, implicit TLS):
     python3 usher_smtpd.py --port PORT --dir DIR --mode {plain,starttls,tls}
-        [--cert FILE --key FILE] [--user U --password P]
+        [--cert FILE --key FILE] [--user U --password P] [--exclude-auth MECH]
 
 With --user, AUTH is required; in plain mode it is then offered over the
 unencrypted connection, so that tests can check that clients refuse it.
@@ -86,6 +86,8 @@ def main():
     p.add_argument("--key")
     p.add_argument("--user")
     p.add_argument("--password", default="")
+    p.add_argument("--exclude-auth", action="append", default=[],
+                   help="an AUTH mechanism not to offer (PLAIN, LOGIN); repeatable")
     a = p.parse_args()
 
     kwargs = {}
@@ -101,6 +103,7 @@ def main():
     if a.user:
         kwargs["authenticator"] = authenticator(a.user, a.password)
         kwargs["auth_required"] = True
+        kwargs["auth_exclude_mechanism"] = a.exclude_auth
         # With implicit TLS aiosmtpd does not know the session is encrypted;
         # in plain mode the tests want AUTH offered in plain text.
         kwargs["auth_require_tls"] = a.mode == "starttls"
