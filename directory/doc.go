@@ -1,13 +1,35 @@
 // Package directory reads users from user sources — LDAP and Active
 // Directory, CSV files, Azure AD through Microsoft Graph — maps their
-// attributes onto Usher's fields, and looks users up through a chain of
-// sources.
+// attributes onto Usher's fields, looks users up through a chain of
+// sources, and syncs a source one way into a user store.
+//
+// # Sources
 //
 // A [Source] is deliberately small: look up one user, authenticate a
 // user's password, and stream every user in scope. What only some sources
 // can do is an optional capability beside it ([ChangeSource], [GroupSource]),
-// found by type assertion, in the manner of Dex's connectors.
+// found by type assertion, in the manner of Dex's connectors. The sources
+// live in sub-packages: directory/ldap, directory/csv and directory/graph.
 //
-// The sources live in sub-packages: directory/ldap, directory/csv and
-// directory/graph.
+// # Lookup chain
+//
+// A [Chain] (Notakey's lookup order) looks a login up in the user store
+// first and then in each source in order; the first source that knows the
+// login decides, and with AutoCreate the user is created in the store from
+// the source's entry. Every refusal is userstore.ErrInvalidCredentials.
+//
+// # Sync
+//
+// [PlanSync] compares a source's users with what a [SyncTarget] holds and
+// yields the changes (add, update, activate, deactivate, groups,
+// unchanged); [ApplySync] carries them out. Users are never deleted, and a
+// guard refuses plans that would deactivate too many ([ErrSyncGuard]).
+// Every record is put in a canonical form ([Record]) and signed with the
+// organization's key as a JWS ([RecordSigner]); the target verifies it
+// ([RecordVerifier]) before writing and keeps the signature. Logs name
+// users by an [Identifier] derived from the organization ID and the
+// corporate e-mail, never by the e-mail; [LookupIdentifier] reverses one.
+// [AutoSync] keeps a target in step: incremental changes from a
+// [ChangeSource] cursor, and periodic full reconciliations. [StoreTarget]
+// writes into a local user store.
 package directory
