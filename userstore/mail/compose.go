@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -56,9 +57,9 @@ func prepare(m Message, defaultFrom *netmail.Address) (prepared, error) {
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return prepared{}, fmt.Errorf("%w: line break in the subject", ErrInvalidMessage)
 	}
-	for name, s := range map[string]string{"subject": m.Subject, "text body": m.Text, "HTML body": m.HTML} {
-		if !utf8.ValidString(s) {
-			return prepared{}, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidMessage, name)
+	for _, f := range []struct{ name, value string }{{"subject", m.Subject}, {"text body", m.Text}, {"HTML body", m.HTML}} {
+		if !utf8.ValidString(f.value) {
+			return prepared{}, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidMessage, f.name)
 		}
 	}
 	return p, nil
@@ -157,11 +158,7 @@ func (p prepared) rfc5322(now time.Time) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-type writer interface {
-	Write(p []byte) (int, error)
-}
-
-func writeQP(w writer, s string) error {
+func writeQP(w io.Writer, s string) error {
 	qp := quotedprintable.NewWriter(w)
 	if _, err := qp.Write([]byte(s)); err != nil {
 		return err

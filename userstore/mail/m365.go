@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -71,8 +70,10 @@ type M365 struct {
 	cc   clientcredentials.Config
 	opts options
 
-	mu    sync.Mutex
-	token *oauth2.Token
+	// tokenSem (capacity 1) lets one Send fetch a token while the others
+	// wait for it, each no longer than its own context allows.
+	tokenSem chan struct{}
+	token    *oauth2.Token // guarded by tokenSem
 }
 
 // NewM365 checks cfg, applies its defaults and returns the sender. All
@@ -140,7 +141,8 @@ func NewM365(cfg M365Config, opts ...Option) (*M365, error) {
 			Scopes:       []string{DefaultGraphScope},
 			AuthStyle:    oauth2.AuthStyleInParams,
 		},
-		opts: newOptions(opts),
+		opts:     newOptions(opts),
+		tokenSem: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -212,9 +214,6 @@ func (s *M365) Send(ctx context.Context, m Message) error {
 				slog.String("from", p.from.Address), slog.Int("recipients", len(p.to)))
 			return nil
 		}
-		if gerr.StatusCode == http.StatusUnauthorized {
-			s.dropToken() // perhaps revoked; the next Send fetches a new one
-		}
 		if gerr.StatusCode != http.StatusTooManyRequests && gerr.StatusCode != http.StatusServiceUnavailable {
 			return gerr
 		}
@@ -258,7 +257,11 @@ func (s *M365) post(ctx context.Context, endpoint string, body []byte) (*GraphEr
 	if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent {
 		return nil, nil
 	}
-	return parseGraphError(resp, raw, s.opts.now()), nil
+	gerr := parseGraphError(resp, raw, s.opts.now())
+	if gerr.StatusCode == http.StatusUnauthorized {
+		s.dropToken(ctx, tok) // perhaps revoked: the next Send fetches a new one
+	}
+	return gerr, nil
 }
 
 // parseGraphError reads Graph's error object
@@ -292,8 +295,12 @@ func parseGraphError(resp *http.Response, raw []byte, now time.Time) *GraphError
 
 // accessToken returns the cached token or fetches a new one, honouring ctx.
 func (s *M365) accessToken(ctx context.Context) (*oauth2.Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	select {
+	case s.tokenSem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mail: m365: waiting for a token: %w", ctx.Err())
+	}
+	defer func() { <-s.tokenSem }()
 	if s.token.Valid() {
 		return s.token, nil
 	}
@@ -318,10 +325,18 @@ func (s *M365) accessToken(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-func (s *M365) dropToken() {
-	s.mu.Lock()
-	s.token = nil
-	s.mu.Unlock()
+// dropToken forgets the cached token if it is still stale, the one Graph
+// refused; a newer one fetched meanwhile stays.
+func (s *M365) dropToken(ctx context.Context, stale *oauth2.Token) {
+	select {
+	case s.tokenSem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	if s.token == stale {
+		s.token = nil
+	}
+	<-s.tokenSem
 }
 
 var _ Sender = (*M365)(nil)

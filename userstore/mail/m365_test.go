@@ -402,3 +402,27 @@ func TestM365RetryAfterBeyondDeadline(t *testing.T) {
 	assert.ErrorIs(t, err, mail.ErrThrottled)
 	assert.Empty(t, sl.d)
 }
+
+// While one Send waits for a slow token endpoint, another gives up when
+// its own context ends instead of queueing behind it.
+func TestM365TokenWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	s, err := mail.NewM365(mail.M365Config{TenantID: "t", ClientID: "c", ClientSecret: "s", From: "a@b.c",
+		TokenURL: srv.URL + "/token", GraphURL: srv.URL}, mail.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+
+	slow := make(chan error, 1)
+	go func() { slow <- s.Send(context.Background(), testMessage()) }()
+	time.Sleep(20 * time.Millisecond) // let the first Send take the token slot
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, s.Send(ctx, testMessage()), context.DeadlineExceeded)
+	close(release)
+	assert.Error(t, <-slow)
+}
