@@ -12,9 +12,10 @@
 //   - directory: user sources (LDAP and Active Directory, CSV, Azure AD via
 //     Microsoft Graph), attribute mapping, lookup chains and one-way sync
 //     into a userstore.
-//   - onboarding, activation, authrequest, claims: device enrolment,
-//     activation codes, push sign-in approvals and OpenID Connect claim
-//     mapping, built on userstore.
+//   - activation: long-lived activation codes for accounts a back-end
+//     creates, and the password-set step after them, built on userstore.
+//   - onboarding, authrequest, claims (to come): device enrolment, push
+//     sign-in approvals and OpenID Connect claim mapping.
 //
 // The command examples/server wires them into an HTTP server with an admin
 // page. What the packages share lives in internal/ and is not for import.
