@@ -126,9 +126,12 @@ func (h *djangoPBKDF2Hasher) Verify(ctx context.Context, password, encoded strin
 	if len(fields) != 3 {
 		return false, false, fmt.Errorf("%w: %s: want iterations$salt$hash, got %d fields", ErrMalformedHash, v.name, len(fields))
 	}
-	iter, err := legacyDecimal(fields[0], 1<<31-1)
-	if err != nil || iter < 1 {
-		return false, false, fmt.Errorf("%w: %s: iterations %q is not a positive decimal number", ErrMalformedHash, v.name, fields[0])
+	iter, err := phcDecimal(v.name, "iterations", fields[0])
+	if err != nil {
+		return false, false, err
+	}
+	if iter < 1 {
+		return false, false, fmt.Errorf("%w: %s: iterations must be positive", ErrMalformedHash, v.name)
 	}
 	salt := fields[1]
 	if salt == "" {

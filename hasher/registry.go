@@ -29,6 +29,7 @@ type Registry struct {
 var genericNames = map[string]string{
 	"aspnetcore": "aspnetcore-v3",
 	"usher":      "usher-v1",
+	"argon2id":   "usher-v1", // usher-v1 is argon2id; one hasher recognises "$argon2id$"
 }
 
 // config is what Options set; NewRegistry builds the built-in hashers from it.
@@ -91,6 +92,9 @@ func NewRegistry(defaultName string, opts ...Option) (*Registry, error) {
 		if err := o(c); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.modern.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
