@@ -61,6 +61,7 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
 moduleload refint
+moduleload ppolicy
 pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 sizelimit unlimited
@@ -74,6 +75,14 @@ index objectClass eq
 index uid,mail,cn eq,sub
 index entryUUID,member,memberOf eq
 index modifyTimestamp eq
+CONF
+		# userPrincipalName comes from ldapseed's test schema, when present.
+		[ -e "$here/internal/testenv/ldapseed/schema/usher-test.schema" ] && echo "index userPrincipalName eq"
+		cat <<CONF
+# ppolicy refuses binds of locked accounts (pwdAccountLockedTime); ldapseed's
+# default policy turns lockout after failed binds off.
+overlay ppolicy
+ppolicy_default "cn=default,ou=policies,dc=usher,dc=test"
 overlay memberof
 memberof-group-oc groupOfNames
 memberof-member-ad member
