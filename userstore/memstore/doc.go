@@ -17,6 +17,7 @@
 //     clock then 80 random bits, increasing within a Store, so that
 //     ListUsers order is creation order. A caller-supplied ID is kept.
 //   - Times are stored in UTC, without a monotonic clock reading.
+//   - ListGroups and User.Groups sort names by bytes.
 //   - Every write to a user (UpdateUser, SetPassword, RecordFailedLogin,
 //     ResetFailedLogins) raises its Version and UpdatedAt and records a
 //     user.updated change. Membership changes do not change the user's

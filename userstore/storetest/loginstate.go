@@ -1,0 +1,179 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usher-sdk/usher/userstore"
+)
+
+var loginStateTests = []test{
+	{"LockAtMax", testLockAtMax},
+	{"NoLockWithoutMax", testNoLockWithoutMax},
+	{"ParallelFailuresExact", testParallelFailures},
+	{"Reset", testResetFailedLogins},
+	{"SetPassword", testSetPassword},
+	{"UnknownUser", testLoginStateUnknownUser},
+}
+
+func testLockAtMax(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("tom"))
+	const maxFailures, lockFor = 3, 15 * time.Minute
+	now := time.Now().Truncate(time.Second)
+	version := u.Version
+	for i := 1; i <= maxFailures+1; i++ {
+		st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now)
+		if err != nil {
+			t.Fatalf("RecordFailedLogin %d: %v", i, err)
+		}
+		if st.FailedLogins != i {
+			t.Errorf("after failure %d: FailedLogins = %d", i, st.FailedLogins)
+		}
+		got := mustGet(t, s, u.ID)
+		if got.FailedLogins != i || !sameTime(got.LockedUntil, st.LockedUntil) {
+			t.Errorf("after failure %d: stored %d, %v; returned %d, %v", i, got.FailedLogins, got.LockedUntil, st.FailedLogins, st.LockedUntil)
+		}
+		if got.Version <= version {
+			t.Errorf("after failure %d: Version %d, want more than %d", i, got.Version, version)
+		}
+		version = got.Version
+		switch {
+		case i < maxFailures && !st.LockedUntil.IsZero():
+			t.Errorf("locked after %d failures of %d: %v", i, maxFailures, st.LockedUntil)
+		case i >= maxFailures && !sameTime(st.LockedUntil, now.Add(lockFor)):
+			t.Errorf("after %d failures of %d: LockedUntil = %v, want %v", i, maxFailures, st.LockedUntil, now.Add(lockFor))
+		case i >= maxFailures && !got.Locked(now):
+			t.Errorf("after %d failures of %d the user is not locked", i, maxFailures)
+		}
+	}
+}
+
+func testNoLockWithoutMax(t *testing.T, s userstore.Store) {
+	u := mustCreate(t, s, newUser("uma"))
+	for i := range 5 {
+		st, err := s.RecordFailedLogin(t.Context(), u.ID, 0, time.Hour, time.Now())
+		if err != nil || st.FailedLogins != i+1 || !st.LockedUntil.IsZero() {
+			t.Errorf("RecordFailedLogin with maxFailures 0 = %+v, %v; want %d failures and no lock", st, err, i+1)
+		}
+	}
+}
+
+// testParallelFailures is the lock-out rule under load: 100 concurrent
+// failures move the count by exactly 100, each caller sees a different
+// count, and the lock starts exactly at the max.
+func testParallelFailures(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("vera"))
+	const n, maxFailures, lockFor = 100, 37, time.Hour
+	now := time.Now().Truncate(time.Second)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts []int
+		errs   []error
+	)
+	for range n {
+		wg.Go(func() {
+			st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			counts = append(counts, st.FailedLogins)
+			if locked := !st.LockedUntil.IsZero(); locked != (st.FailedLogins >= maxFailures) {
+				errs = append(errs, fmt.Errorf("count %d of max %d returned LockedUntil %v", st.FailedLogins, maxFailures, st.LockedUntil))
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("the %d concurrent calls returned counts %v, want 1 to %d each once", n, counts, n)
+		}
+	}
+	got := mustGet(t, s, u.ID)
+	if got.FailedLogins != n || !sameTime(got.LockedUntil, now.Add(lockFor)) {
+		t.Errorf("after %d concurrent failures: FailedLogins %d, LockedUntil %v; want %d, %v", n, got.FailedLogins, got.LockedUntil, n, now.Add(lockFor))
+	}
+}
+
+func testResetFailedLogins(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("walt"))
+	for range 3 {
+		if _, err := s.RecordFailedLogin(ctx, u.ID, 2, time.Hour, time.Now()); err != nil {
+			t.Fatalf("RecordFailedLogin: %v", err)
+		}
+	}
+	before := mustGet(t, s, u.ID)
+	if err := s.ResetFailedLogins(ctx, u.ID); err != nil {
+		t.Fatalf("ResetFailedLogins: %v", err)
+	}
+	got := mustGet(t, s, u.ID)
+	if got.FailedLogins != 0 || !got.LockedUntil.IsZero() || got.Locked(time.Now()) {
+		t.Errorf("after reset: FailedLogins %d, LockedUntil %v", got.FailedLogins, got.LockedUntil)
+	}
+	if got.Version <= before.Version {
+		t.Errorf("ResetFailedLogins: Version %d, want more than %d", got.Version, before.Version)
+	}
+	if st, err := s.RecordFailedLogin(ctx, u.ID, 2, time.Hour, time.Now()); err != nil || st.FailedLogins != 1 || !st.LockedUntil.IsZero() {
+		t.Errorf("first failure after reset = %+v, %v", st, err)
+	}
+}
+
+func testSetPassword(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("xena"))
+	for range 2 {
+		if _, err := s.RecordFailedLogin(ctx, u.ID, 2, time.Hour, time.Now()); err != nil {
+			t.Fatalf("RecordFailedLogin: %v", err)
+		}
+	}
+	before := mustGet(t, s, u.ID)
+	if !before.Locked(time.Now()) {
+		t.Fatal("user not locked after 2 failures of 2")
+	}
+	if err := s.SetPassword(ctx, u.ID, "$admin$set", true); err != nil {
+		t.Fatalf("SetPassword: %v", err)
+	}
+	got := mustGet(t, s, u.ID)
+	if got.PasswordHash != "$admin$set" || !got.MustChangePassword || got.FailedLogins != 0 || !got.LockedUntil.IsZero() {
+		t.Errorf("after SetPassword(mustChange): %+v", got)
+	}
+	if got.Version <= before.Version {
+		t.Errorf("SetPassword: Version %d, want more than %d", got.Version, before.Version)
+	}
+	want := got
+	if err := s.SetPassword(ctx, u.ID, "$user$chose", false); err != nil {
+		t.Fatalf("SetPassword: %v", err)
+	}
+	got = mustGet(t, s, u.ID)
+	want.PasswordHash, want.MustChangePassword = "$user$chose", false
+	want.UpdatedAt, want.Version = got.UpdatedAt, got.Version
+	checkUser(t, "after SetPassword", got, want)
+	// A stale profile update still fails after SetPassword.
+	stale := before
+	stale.DisplayName = "stale"
+	_, err := s.UpdateUser(ctx, stale)
+	checkErr(t, "UpdateUser with the version from before SetPassword", err, userstore.ErrVersionConflict)
+}
+
+func testLoginStateUnknownUser(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("yuri"))
+	missing := u.ID + "-missing"
+	_, err := s.RecordFailedLogin(ctx, missing, 3, time.Hour, time.Now())
+	checkErr(t, "RecordFailedLogin", err, userstore.ErrNotFound)
+	checkErr(t, "ResetFailedLogins", s.ResetFailedLogins(ctx, missing), userstore.ErrNotFound)
+	checkErr(t, "SetPassword", s.SetPassword(ctx, missing, "$h$", false), userstore.ErrNotFound)
+}
