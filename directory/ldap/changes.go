@@ -1,0 +1,176 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// errNotDrained is returned by the next function of Changes before the
+// stream has been read to its end.
+var errNotDrained = errors.New("ldap: Changes: stream not drained")
+
+// generalizedTime is the layout of OpenLDAP's modifyTimestamp and of the
+// cursor of Changes outside Active Directory mode.
+const generalizedTime = "20060102150405Z"
+
+// Changes streams the users in scope added or modified since cursor, and
+// gives the cursor for next time once the stream has been drained.
+//
+// Outside Active Directory mode the cursor is a modifyTimestamp in
+// generalized time (20261123101337Z), and the entries modified at or after
+// it are returned; the next cursor is the latest modifyTimestamp seen. As
+// the server counts in whole seconds, the entries of the cursor's second
+// come again next time: delivery is at least once.
+//
+// In Active Directory mode the cursor is a uSNChanged number, and the
+// entries whose uSNChanged is above it are returned; the next cursor is the
+// server's highestCommittedUSN read before the search, or the highest
+// uSNChanged seen if that is higher. Read from one domain controller: USNs
+// are per DC.
+//
+// An empty cursor returns every user. Deletions are not reported.
+func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
+	next, nextErr := cursor, errNotDrained
+	seq := func(yield func(directory.Entry, error) bool) {
+		next, nextErr = cursor, errNotDrained
+		var extra string
+		var track func(directory.Entry)
+		if s.cfg.ActiveDirectory {
+			var since uint64
+			if cursor != "" {
+				n, err := strconv.ParseUint(cursor, 10, 64)
+				if err != nil {
+					yield(directory.Entry{}, fmt.Errorf("ldap: Changes: cursor %q is not a uSNChanged number", cursor))
+					return
+				}
+				since = n
+				extra = "(" + attrUSNChanged + ">=" + strconv.FormatUint(n+1, 10) + ")"
+			}
+			high := since
+			if h, err := s.highestCommittedUSN(ctx); err == nil {
+				high = max(high, h)
+			} else {
+				s.log.DebugContext(ctx, "ldap: reading highestCommittedUSN", "source", s.cfg.Name, "err", err)
+			}
+			track = func(e directory.Entry) {
+				if v, err := strconv.ParseUint(first(e.Raw, attrUSNChanged), 10, 64); err == nil {
+					high = max(high, v)
+				}
+			}
+			defer func() {
+				if nextErr == nil {
+					next = strconv.FormatUint(high, 10)
+				}
+			}()
+		} else {
+			var latest time.Time
+			if cursor != "" {
+				t, err := time.Parse(generalizedTime, cursor)
+				if err != nil {
+					yield(directory.Entry{}, fmt.Errorf("ldap: Changes: cursor %q is not a generalized time like 20261123101337Z", cursor))
+					return
+				}
+				latest = t
+				extra = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(t.UTC().Format(generalizedTime)) + ")"
+			}
+			track = func(e directory.Entry) {
+				if t, err := time.Parse(generalizedTime, first(e.Raw, attrModifyTimestamp)); err == nil && t.After(latest) {
+					latest = t
+				}
+			}
+			defer func() {
+				if nextErr == nil && !latest.IsZero() {
+					next = latest.UTC().Format(generalizedTime)
+				}
+			}()
+		}
+		for e, err := range s.users(ctx, "Changes", extra) {
+			if err != nil {
+				yield(directory.Entry{}, err)
+				return
+			}
+			track(e)
+			if !yield(e, nil) {
+				return
+			}
+		}
+		nextErr = nil
+	}
+	return seq, func() (string, error) { return next, nextErr }
+}
+
+// first returns the first value of a raw attribute, by any case of name.
+func first(raw map[string][]string, name string) string {
+	if vs := raw[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	for k, vs := range raw {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// highestCommittedUSN reads the root DSE's highestCommittedUSN.
+func (s *Source) highestCommittedUSN(ctx context.Context) (uint64, error) {
+	var v string
+	err := s.searchBase(ctx, "", "highestCommittedUSN", func(e *goldap.Entry) {
+		v = e.GetAttributeValue("highestCommittedUSN")
+	})
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+// searchBase reads one entry (scope base).
+func (s *Source) searchBase(ctx context.Context, dn, attr string, fn func(*goldap.Entry)) error {
+	c, _, err := s.conns.get(ctx)
+	if err != nil {
+		return classify("reading "+attr, err)
+	}
+	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, int(s.cfg.Timeout.Seconds()), false,
+		"(objectClass=*)", []string{attr}, nil)
+	res, err := c.Search(req)
+	s.conns.put(c, isNetwork(err))
+	if err != nil {
+		return classify("reading "+attr, err)
+	}
+	for _, e := range res.Entries {
+		fn(e)
+	}
+	return nil
+}
+
+// Groups streams the names (cn) of the groups under GroupBaseDN that
+// GroupFilter selects.
+func (s *Source) Groups(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		stopped := false
+		err := s.search(ctx, query{op: "Groups", base: s.cfg.GroupBaseDN, filter: s.cfg.GroupFilter, attrs: []string{"cn"}, paged: true},
+			func(e *goldap.Entry) bool {
+				name := e.GetEqualFoldAttributeValue("cn")
+				if name == "" {
+					name = rdnValue(e.DN)
+				}
+				if !yield(name, nil) {
+					stopped = true
+					return false
+				}
+				return true
+			})
+		if err != nil && !stopped {
+			yield("", err)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+package ldap
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// Defaults of Config.
+const (
+	DefaultPageSize       = 500
+	DefaultTimeout        = 30 * time.Second
+	DefaultMaxConnections = 4
+
+	// DefaultUserFilter selects the users of an OpenLDAP-style directory.
+	DefaultUserFilter = "(objectClass=inetOrgPerson)"
+	// DefaultADUserFilter selects the user accounts of Active Directory
+	// (not computers, not contacts).
+	DefaultADUserFilter = "(&(objectCategory=person)(objectClass=user))"
+	// DefaultGroupFilter selects groups of either kind.
+	DefaultGroupFilter = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))"
+)
+
+// Config configures an LDAP or Active Directory source. Its zero values
+// are the documented defaults; New checks it.
+type Config struct {
+	// Name identifies the source (directory.Source.Name). Default: Domain
+	// in Active Directory mode, else the host of URL.
+	Name string `json:"name,omitempty"`
+
+	// URL is ldap://host[:port] or ldaps://host[:port]. Required.
+	URL string `json:"url"`
+	// StartTLS upgrades an ldap:// connection with the StartTLS extended
+	// operation before anything else is sent.
+	StartTLS bool `json:"startTLS,omitempty"`
+	// RootCAFile is a PEM file of the CA certificates that may sign the
+	// server's certificate (ldaps:// and StartTLS). Default: the system's.
+	RootCAFile string `json:"rootCAFile,omitempty"`
+	// InsecureSkipVerify accepts any server certificate. WARNING: anyone on
+	// the network path can then read the bind and user passwords. For tests
+	// only.
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+
+	// BindDN and BindPassword are the service account's credentials, used
+	// for every search. Default: an anonymous bind.
+	BindDN       string `json:"bindDN,omitempty"`
+	BindPassword string `json:"bindPassword,omitempty"`
+
+	// BaseDN is the subtree that holds the users (an OU, or the whole
+	// domain). Required.
+	BaseDN string `json:"baseDN"`
+	// GroupDN, when set, narrows the scope to the members of this group,
+	// nested groups included. Default: everyone under BaseDN.
+	GroupDN string `json:"groupDN,omitempty"`
+	// MandatoryGroup is Notakey's mandatory_group: the DN or the name (cn)
+	// of a group whose members alone, nested groups included, exist for
+	// the source. It narrows the scope as GroupDN does; both may be set.
+	MandatoryGroup string `json:"mandatoryGroup,omitempty"`
+	// UserFilter selects user entries. Default DefaultUserFilter, or
+	// DefaultADUserFilter in Active Directory mode.
+	UserFilter string `json:"userFilter,omitempty"`
+	// LoginAttributes are matched against the login that a user types; a
+	// login that matches more than one entry is refused. Default: the
+	// Username attribute of the mapping (uid, or userPrincipalName in
+	// Active Directory mode).
+	LoginAttributes []string `json:"loginAttributes,omitempty"`
+
+	// GroupBaseDN is the subtree that holds the groups, for nested scopes
+	// and Groups. Default BaseDN.
+	GroupBaseDN string `json:"groupBaseDN,omitempty"`
+	// GroupFilter selects group entries. Default DefaultGroupFilter.
+	GroupFilter string `json:"groupFilter,omitempty"`
+
+	// Mapping names the attribute behind each Entry field; empty fields
+	// keep directory.LDAPMapping (fullName displayName, username uid,
+	// corporateEmail userPrincipalName, personalEmail mail, phoneNumber
+	// telephoneNumber, groups memberOf, roles employeeType), except that
+	// username defaults to userPrincipalName in Active Directory mode. A
+	// multi-valued attribute gives its first value (so phoneNumber
+	// "mobile" is the first mobile number). Groups from memberOf are the
+	// groups' names (the first RDN's value); from any other attribute, and
+	// roles always, each value is split at commas.
+	Mapping directory.Mapping `json:"mapping,omitzero"`
+	// ExternalIDAttribute holds the entry's stable ID. Default entryUUID,
+	// or objectGUID (formatted as a GUID string) in Active Directory mode.
+	ExternalIDAttribute string `json:"externalIDAttribute,omitempty"`
+	// DisabledAttribute, when set, names a boolean attribute whose value
+	// TRUE marks a disabled account. Active Directory's userAccountControl
+	// and OpenLDAP ppolicy's permanent lock (pwdAccountLockedTime
+	// 000001010000Z) are always read.
+	DisabledAttribute string `json:"disabledAttribute,omitempty"`
+	// Attributes are read in addition to the mapped ones, into Entry.Raw.
+	Attributes []string `json:"attributes,omitempty"`
+
+	// ActiveDirectory turns on Active Directory mode: logins are
+	// userPrincipalNames, Domain is appended to a login without "@", the
+	// external ID is objectGUID, userAccountControl's ACCOUNTDISABLE bit
+	// disables an entry, nested groups are resolved by the server
+	// (LDAP_MATCHING_RULE_IN_CHAIN) and Changes follows uSNChanged.
+	ActiveDirectory bool `json:"activeDirectory,omitempty"`
+	// Domain is the UPN suffix appended to a login typed without one, and
+	// an accepted suffix (Active Directory mode). Default Name.
+	Domain string `json:"domain,omitempty"`
+	// UPNSuffixes are further accepted UPN suffixes (Notakey's upn_suffix).
+	// A login whose suffix is neither Domain nor one of these is unknown.
+	// When Domain and UPNSuffixes are both empty, every suffix is accepted.
+	UPNSuffixes []string `json:"upnSuffixes,omitempty"`
+
+	// PageSize is the page size of paged searches (RFC 2696). Default
+	// DefaultPageSize.
+	PageSize int `json:"pageSize,omitempty"`
+	// Timeout bounds dialing and each request (one page of a search).
+	// Default DefaultTimeout.
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// MaxConnections caps the service connections open at once; as many
+	// again may be open for user binds. Default DefaultMaxConnections.
+	MaxConnections int `json:"maxConnections,omitempty"`
+}
+
+// Option sets a dependency of a Source.
+type Option func(*Source)
+
+// WithLogger sets the logger. Default: discard. Passwords are never logged;
+// a refused login is logged at Info with its reason.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Source) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// withDefaults returns cfg with every default applied.
+func (cfg Config) withDefaults() Config {
+	c := cfg
+	def := directory.LDAPMapping()
+	if c.ActiveDirectory {
+		def.Username = "userPrincipalName"
+		if c.Domain == "" {
+			c.Domain = c.Name
+		}
+	}
+	c.Mapping = c.Mapping.Merge(def)
+	if c.Name == "" {
+		c.Name = c.Domain
+	}
+	if c.Name == "" {
+		if u, err := url.Parse(c.URL); err == nil {
+			c.Name = u.Hostname()
+		}
+	}
+	pick := func(v *string, def string) {
+		if *v == "" {
+			*v = def
+		}
+	}
+	if c.ActiveDirectory {
+		pick(&c.UserFilter, DefaultADUserFilter)
+		pick(&c.ExternalIDAttribute, "objectGUID")
+	} else {
+		pick(&c.UserFilter, DefaultUserFilter)
+		pick(&c.ExternalIDAttribute, "entryUUID")
+	}
+	pick(&c.GroupBaseDN, c.BaseDN)
+	pick(&c.GroupFilter, DefaultGroupFilter)
+	if len(c.LoginAttributes) == 0 {
+		c.LoginAttributes = []string{c.Mapping.Username}
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	return c
+}
+
+// validate reports every problem of a defaulted config at once.
+func (c Config) validate() error {
+	var errs []error
+	missing := func(name, v string) {
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, fmt.Errorf("ldap: missing required field %q", name))
+		}
+	}
+	missing("url", c.URL)
+	missing("baseDN", c.BaseDN)
+	if c.URL != "" {
+		u, err := url.Parse(c.URL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("ldap: url: %w", err))
+		case u.Scheme != "ldap" && u.Scheme != "ldaps":
+			errs = append(errs, fmt.Errorf("ldap: url %q: the scheme must be ldap or ldaps", c.URL))
+		case u.Host == "":
+			errs = append(errs, fmt.Errorf("ldap: url %q: no host", c.URL))
+		case u.Scheme == "ldaps" && c.StartTLS:
+			errs = append(errs, errors.New("ldap: startTLS needs an ldap:// url, not ldaps://"))
+		}
+	}
+	if c.BindDN != "" && c.BindPassword == "" {
+		errs = append(errs, errors.New("ldap: bindDN is set but bindPassword is empty (an unauthenticated bind)"))
+	}
+	for _, f := range []field{{"baseDN", c.BaseDN}, {"groupDN", c.GroupDN}, {"groupBaseDN", c.GroupBaseDN}, {"bindDN", c.BindDN}} {
+		name, dn := f.name, f.value
+		if dn == "" {
+			continue
+		}
+		if _, err := goldap.ParseDN(dn); err != nil {
+			errs = append(errs, fmt.Errorf("ldap: %s %q: %w", name, dn, err))
+		}
+	}
+	for _, fl := range []field{{"userFilter", c.UserFilter}, {"groupFilter", c.GroupFilter}} {
+		name, f := fl.name, fl.value
+		if _, err := goldap.CompileFilter(f); err != nil {
+			errs = append(errs, fmt.Errorf("ldap: %s %q: %w", name, f, err))
+		}
+	}
+	for i, a := range c.LoginAttributes {
+		if !validAttr(a) {
+			errs = append(errs, fmt.Errorf("ldap: loginAttributes[%d] %q is not an attribute name", i, a))
+		}
+	}
+	for _, f := range []field{{"externalIDAttribute", c.ExternalIDAttribute}, {"disabledAttribute", c.DisabledAttribute}} {
+		name, a := f.name, f.value
+		if a != "" && !validAttr(a) {
+			errs = append(errs, fmt.Errorf("ldap: %s %q is not an attribute name", name, a))
+		}
+	}
+	for i, s := range c.UPNSuffixes {
+		if s == "" || strings.ContainsAny(s, "@ ") {
+			errs = append(errs, fmt.Errorf("ldap: upnSuffixes[%d] %q is not a domain name", i, s))
+		}
+	}
+	if c.PageSize > 1<<31-1 {
+		errs = append(errs, fmt.Errorf("ldap: pageSize %d is too large", c.PageSize))
+	}
+	return errors.Join(errs...)
+}
+
+type field struct{ name, value string }
+
+// validAttr reports whether a is an attribute description: a name or an
+// OID, with options.
+func validAttr(a string) bool {
+	if a == "" {
+		return false
+	}
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == ';') {
+			return false
+		}
+	}
+	return true
+}
+
+// tlsConfig returns the TLS configuration for ldaps:// and StartTLS.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // named InsecureSkipVerify, documented
+	if c.RootCAFile != "" {
+		pem, err := os.ReadFile(c.RootCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ldap: rootCAFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ldap: rootCAFile %q holds no PEM certificate", c.RootCAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}

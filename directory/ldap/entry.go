@@ -1,0 +1,191 @@
+package ldap
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// Attributes with a fixed meaning.
+const (
+	attrMemberOf           = "memberOf"
+	attrObjectGUID         = "objectGUID"
+	attrUserAccountControl = "userAccountControl"
+	attrUSNChanged         = "uSNChanged"
+	attrModifyTimestamp    = "modifyTimestamp"
+	attrPwdAccountLocked   = "pwdAccountLockedTime"
+
+	// uacAccountDisable is userAccountControl's ACCOUNTDISABLE bit.
+	uacAccountDisable = 0x2
+	// pwdLockedForever is the pwdAccountLockedTime with which OpenLDAP's
+	// ppolicy locks an account until an administrator unlocks it.
+	pwdLockedForever = "000001010000Z"
+)
+
+// userAttributes lists what a user search asks for: the mapped attributes
+// and those the source itself needs, each once.
+func (c Config) userAttributes() []string {
+	m := c.Mapping
+	as := []string{m.FullName, m.Username, m.CorporateEmail, m.PersonalEmail, m.PhoneNumber, m.Groups, m.Roles,
+		c.ExternalIDAttribute, c.DisabledAttribute}
+	as = append(as, c.LoginAttributes...)
+	if c.ActiveDirectory {
+		as = append(as, attrUserAccountControl, attrUSNChanged)
+	} else {
+		as = append(as, attrPwdAccountLocked, attrModifyTimestamp)
+	}
+	as = append(as, c.Attributes...)
+	var out []string
+	for _, a := range as {
+		if a != "" && !slices.ContainsFunc(out, func(b string) bool { return strings.EqualFold(a, b) }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// entryOf maps an LDAP entry onto a directory.Entry.
+func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
+	c := s.cfg
+	first := func(attr string) string {
+		if attr == "" {
+			return ""
+		}
+		return e.GetEqualFoldAttributeValue(attr)
+	}
+	out := directory.Entry{
+		Source:         c.Name,
+		DN:             e.DN,
+		Username:       first(c.Mapping.Username),
+		FullName:       first(c.Mapping.FullName),
+		CorporateEmail: first(c.Mapping.CorporateEmail),
+		PersonalEmail:  first(c.Mapping.PersonalEmail),
+		Phone:          first(c.Mapping.PhoneNumber),
+		Groups:         groupNames(c.Mapping.Groups, e.GetEqualFoldAttributeValues(c.Mapping.Groups)),
+		Roles:          splitValues(e.GetEqualFoldAttributeValues(c.Mapping.Roles)),
+		Enabled:        true,
+		Raw:            make(map[string][]string, len(e.Attributes)),
+	}
+	if strings.EqualFold(c.ExternalIDAttribute, attrObjectGUID) {
+		if raw := e.GetEqualFoldRawAttributeValue(attrObjectGUID); len(raw) == 16 {
+			out.ExternalID = FormatGUID(raw)
+		}
+	} else {
+		out.ExternalID = first(c.ExternalIDAttribute)
+	}
+	if c.ActiveDirectory {
+		if uac, err := strconv.ParseInt(first(attrUserAccountControl), 10, 64); err == nil && uac&uacAccountDisable != 0 {
+			out.Enabled = false
+		}
+	} else if first(attrPwdAccountLocked) == pwdLockedForever {
+		out.Enabled = false
+	}
+	if c.DisabledAttribute != "" && isTrue(first(c.DisabledAttribute)) {
+		out.Enabled = false
+	}
+	for _, a := range e.Attributes {
+		if strings.EqualFold(a.Name, attrObjectGUID) && len(a.ByteValues) == 1 && len(a.ByteValues[0]) == 16 {
+			out.Raw[a.Name] = []string{FormatGUID(a.ByteValues[0])}
+			continue
+		}
+		out.Raw[a.Name] = slices.Clone(a.Values)
+	}
+	return out
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes":
+		return true
+	}
+	return false
+}
+
+// groupNames turns the values of the groups attribute into names: the
+// value of each DN's first RDN for memberOf, and comma-separated values
+// otherwise.
+func groupNames(attr string, values []string) []string {
+	if !strings.EqualFold(attr, attrMemberOf) {
+		return splitValues(values)
+	}
+	var out []string
+	for _, v := range values {
+		if name := rdnValue(v); name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// rdnValue returns the value of the first attribute of dn's first RDN
+// ("R&D, Zürich" for cn=R&D\2C Zürich,ou=groups,...), or "" when dn does
+// not parse.
+func rdnValue(dn string) string {
+	d, err := goldap.ParseDN(dn)
+	if err != nil || len(d.RDNs) == 0 || len(d.RDNs[0].Attributes) == 0 {
+		return ""
+	}
+	return d.RDNs[0].Attributes[0].Value
+}
+
+// splitValues splits every value at commas, trims the parts and drops
+// empty ones and repeats.
+func splitValues(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" && !slices.Contains(out, part) {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// FormatGUID formats a 16-byte Active Directory objectGUID as the usual
+// GUID string (lower case, 8-4-4-4-12): the first three fields are stored
+// little-endian, the last two as bytes in order. Other lengths give "".
+func FormatGUID(b []byte) string {
+	if len(b) != 16 {
+		return ""
+	}
+	return fmt.Sprintf("%08x-%04x-%04x-%x-%x",
+		binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint16(b[4:6]), binary.LittleEndian.Uint16(b[6:8]),
+		b[8:10], b[10:16])
+}
+
+// ParseGUID is the inverse of FormatGUID: it returns the 16 bytes that
+// Active Directory stores for a GUID string (braces and case are ignored).
+func ParseGUID(s string) ([]byte, error) {
+	t := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	var p [5]uint64
+	var err error
+	parts := strings.Split(t, "-")
+	widths := []int{8, 4, 4, 4, 12}
+	if len(parts) != 5 {
+		return nil, fmt.Errorf("ldap: %q is not a GUID", s)
+	}
+	for i, part := range parts {
+		if len(part) != widths[i] {
+			return nil, fmt.Errorf("ldap: %q is not a GUID", s)
+		}
+		if p[i], err = strconv.ParseUint(part, 16, 64); err != nil {
+			return nil, fmt.Errorf("ldap: %q is not a GUID", s)
+		}
+	}
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint32(b[0:4], uint32(p[0]))
+	binary.LittleEndian.PutUint16(b[4:6], uint16(p[1]))
+	binary.LittleEndian.PutUint16(b[6:8], uint16(p[2]))
+	binary.BigEndian.PutUint16(b[8:10], uint16(p[3]))
+	for i := range 6 {
+		b[10+i] = byte(p[4] >> (8 * (5 - i)))
+	}
+	return b, nil
+}

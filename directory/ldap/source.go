@@ -1,0 +1,224 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// Source reads users from an LDAP directory or Active Directory. It is a
+// directory.Source, directory.ChangeSource and directory.GroupSource, safe
+// for concurrent use. Close it when done.
+type Source struct {
+	cfg   Config
+	attrs []string
+	log   *slog.Logger
+	// conns are bound as the service account; binds are for user binds
+	// only, so that a user's bind never changes what a search sees.
+	conns, binds *pool
+}
+
+// New checks cfg, applies its defaults and returns a Source. It reads
+// RootCAFile but does not contact the server: the first connection is made
+// on first use. Every problem of cfg is reported at once.
+func New(cfg Config, opts ...Option) (*Source, error) {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{cfg: c, attrs: c.userAttributes(), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	var bind func(*goldap.Conn) error
+	if c.BindDN != "" {
+		bind = func(conn *goldap.Conn) error {
+			if err := conn.Bind(c.BindDN, c.BindPassword); err != nil {
+				if isNetwork(err) {
+					return unavailable("service bind", err)
+				}
+				// A rejected service account is a configuration fault
+				// that makes the source unusable.
+				return fmt.Errorf("ldap: service bind as %q: %w: %w", c.BindDN, directory.ErrUnavailable, err)
+			}
+			return nil
+		}
+	}
+	s.conns = newPool(c, tc, bind)
+	s.binds = newPool(c, tc, nil)
+	return s, nil
+}
+
+var (
+	_ directory.Source       = (*Source)(nil)
+	_ directory.ChangeSource = (*Source)(nil)
+	_ directory.GroupSource  = (*Source)(nil)
+)
+
+// Name returns Config.Name.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// Config returns the configuration with its defaults applied.
+func (s *Source) Config() Config { return s.cfg }
+
+// Close closes the idle connections. Call it when no method is running.
+func (s *Source) Close() error {
+	s.conns.close()
+	s.binds.close()
+	return nil
+}
+
+// Users streams every user in scope, one page (Config.PageSize entries)
+// in memory at a time.
+func (s *Source) Users(ctx context.Context) iter.Seq2[directory.Entry, error] {
+	return s.users(ctx, "Users", "")
+}
+
+// users streams the users in scope that also match extra.
+func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[directory.Entry, error] {
+	return func(yield func(directory.Entry, error) bool) {
+		scope, err := s.scopeFilter(ctx)
+		if err != nil {
+			yield(directory.Entry{}, err)
+			return
+		}
+		stopped := false
+		err = s.search(ctx, query{op: op, base: s.cfg.BaseDN, filter: and(scope, extra), attrs: s.attrs, paged: true},
+			func(e *goldap.Entry) bool {
+				if !yield(s.entryOf(e), nil) {
+					stopped = true
+					return false
+				}
+				return true
+			})
+		if err != nil && !stopped {
+			yield(directory.Entry{}, err)
+		}
+	}
+}
+
+// Lookup returns the user in scope whose login attribute is login (in
+// Active Directory mode, after the domain is appended), or an error
+// wrapping directory.ErrNotFound. A login that matches more than one entry
+// is not found either. A disabled user is found, with Enabled false.
+func (s *Source) Lookup(ctx context.Context, login string) (directory.Entry, error) {
+	e, err := s.find(ctx, login)
+	if err != nil {
+		return directory.Entry{}, err
+	}
+	return s.entryOf(e), nil
+}
+
+// find returns the one entry in scope for login.
+func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, error) {
+	norm, ok := s.normalizeLogin(login)
+	if !ok {
+		return nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
+	}
+	scope, err := s.scopeFilter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found []*goldap.Entry
+	err = s.search(ctx, query{op: "Lookup", base: s.cfg.BaseDN, filter: and(scope, s.loginFilter(norm)), attrs: s.attrs, sizeLimit: 2},
+		func(e *goldap.Entry) bool { found = append(found, e); return true })
+	if err != nil {
+		return nil, err
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
+	default:
+		s.log.WarnContext(ctx, "ldap: login matches more than one entry; treated as unknown", "source", s.cfg.Name, "login", norm)
+		return nil, fmt.Errorf("ldap: %w (the login is ambiguous)", directory.ErrNotFound)
+	}
+}
+
+// Authenticate checks login's password by binding as the user on a
+// connection of its own, after finding the user's DN with the service
+// account. An empty password is refused before anything is sent. A wrong
+// password, an unknown or out-of-scope user, a disabled user and an
+// account the server refuses (for example locked by ppolicy) all give ok
+// false and a nil error; an unknown user is refused after a bind as a DN
+// that does not exist, so that both take the same path. err is only for
+// infrastructure faults, and wraps directory.ErrUnavailable when the
+// server could not be reached.
+func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
+	if password == "" {
+		s.refused(ctx, login, "empty password")
+		return directory.Entry{}, false, nil
+	}
+	e, err := s.find(ctx, login)
+	if err != nil && !errors.Is(err, directory.ErrNotFound) {
+		return directory.Entry{}, false, err
+	}
+	dn, reason := "", ""
+	var entry directory.Entry
+	if e != nil {
+		dn, entry = e.DN, s.entryOf(e)
+	} else {
+		dn, reason = "cn=usher-no-such-user,"+s.cfg.BaseDN, "unknown or out-of-scope user"
+	}
+	ok, err := s.bind(ctx, dn, password)
+	if err != nil {
+		return directory.Entry{}, false, err
+	}
+	switch {
+	case reason != "":
+	case !ok:
+		reason = "bind refused (wrong password, or the server refuses the account)"
+	case !entry.Enabled:
+		reason = "disabled account"
+	default:
+		return entry, true, nil
+	}
+	s.refused(ctx, login, reason)
+	return directory.Entry{}, false, nil
+}
+
+func (s *Source) refused(ctx context.Context, login, reason string) {
+	s.log.InfoContext(ctx, "ldap: login refused", "source", s.cfg.Name, "login", login, "reason", reason)
+}
+
+// bind binds as dn with password on a user-bind connection. ok is false
+// when the server refuses the credentials.
+func (s *Source) bind(ctx context.Context, dn, password string) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		c, reused, err := s.binds.get(ctx)
+		if err != nil {
+			return false, s.ctxErr(ctx, classify("user bind", err))
+		}
+		err = c.Bind(dn, password)
+		broken := isNetwork(err)
+		s.binds.put(c, broken)
+		switch {
+		case err == nil:
+			return true, nil
+		case broken && reused && attempt == 0 && ctx.Err() == nil:
+			continue
+		case broken:
+			return false, s.ctxErr(ctx, unavailable("user bind", err))
+		default:
+			// invalidCredentials (also ppolicy's locked accounts and AD's
+			// sub-codes), unwillingToPerform, constraint violations ...:
+			// the server refuses this user; nothing is wrong with it.
+			var le *goldap.Error
+			if errors.As(err, &le) {
+				s.log.DebugContext(ctx, "ldap: user bind refused", "source", s.cfg.Name, "code", le.ResultCode)
+			}
+			return false, nil
+		}
+	}
+}
