@@ -29,8 +29,15 @@
 //     may or may not record member.removed for the memberships they remove.
 //   - ListUsers with a Group that does not exist lists no one; ListMembers
 //     of a group that does not exist yields ErrNotFound.
-//   - A token belongs to an existing user (ErrNotFound otherwise), and a
-//     second token of a kind with the same hash is ErrConflict.
+//   - The user CreateUser and UpdateUser return, groups included, is the
+//     one GetUser returns next.
+//   - Lookups normalize their input like stored names: GetUserByUsername
+//     and FindUsersByEmail ignore case and surrounding space; an empty
+//     external ID or e-mail matches no one.
+//   - A token needs Kind, UserID and Hash (an error otherwise) and belongs
+//     to an existing user (ErrNotFound otherwise); a second token of a kind
+//     with the same hash is ErrConflict.
+//   - Adding a member twice or removing a non-member records no change.
 //   - AuditFilter.Since keeps events at or after Since.
 //   - Close makes later calls fail with ErrClosed; a second Close may
 //     return anything but must not panic.

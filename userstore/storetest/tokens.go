@@ -51,8 +51,8 @@ func testTokens(t *testing.T, s userstore.Store) {
 	slices.SortFunc(got, func(a, b userstore.Token) int { return strings.Compare(a.Hash, b.Hash) })
 	checkToken(t, "UserTokens", got[0], toks[0])
 	checkToken(t, "UserTokens", got[1], toks[1])
-	if got, err := s.UserTokens(ctx, "activation", u.ID); err != nil || len(got) != 1 || got[0].CreatedAt.IsZero() {
-		t.Errorf("UserTokens(activation) = %+v, %v; want 1 token with CreatedAt set", got, err)
+	if got, err := s.UserTokens(ctx, "activation", u.ID); err != nil || len(got) != 1 {
+		t.Errorf("UserTokens(activation) = %+v, %v; want 1 token", got, err)
 	}
 	if got, err := s.UserTokens(ctx, "none", u.ID); err != nil || len(got) != 0 {
 		t.Errorf("UserTokens of an unused kind = %+v, %v", got, err)
