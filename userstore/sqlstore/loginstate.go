@@ -1,0 +1,66 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// RecordFailedLogin adds one to the user's failed-login count and, when the
+// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. The
+// count moves in one UPDATE ... RETURNING, so N concurrent calls, from any
+// number of processes, raise it by exactly N. It raises the user's Version
+// and records a user.updated change.
+func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (userstore.LoginState, error) {
+	var st userstore.LoginState
+	err := s.write(ctx, "record failed login", true, func(t *tx) error {
+		var failed, locked int64
+		err := t.QueryRowContext(ctx, `UPDATE usher_users SET failed_logins = failed_logins + 1,
+	locked_until = CASE WHEN $3 > 0 AND failed_logins + 1 >= $3 THEN $4 ELSE locked_until END,
+	version = version + 1, updated_at = $5
+WHERE realm = $1 AND id = $2
+RETURNING failed_logins, locked_until`,
+			s.realm, id, int64(maxFailures), toNS(now.Add(lockFor)), toNS(s.now())).Scan(&failed, &locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userstore.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		st = userstore.LoginState{FailedLogins: int(failed), LockedUntil: fromNS(locked)}
+		return t.emit(ctx, userstore.UserUpdated, id, "", s.now())
+	})
+	return st, err
+}
+
+// ResetFailedLogins sets the count to zero and clears LockedUntil. It
+// raises the user's Version and records a user.updated change.
+func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
+	return s.write(ctx, "reset failed logins", true, func(t *tx) error {
+		now := s.now()
+		err := expectOne(t.ExecContext(ctx, `UPDATE usher_users SET failed_logins = 0, locked_until = 0,
+	version = version + 1, updated_at = $3 WHERE realm = $1 AND id = $2`, s.realm, id, toNS(now)))
+		if err != nil {
+			return err
+		}
+		return t.emit(ctx, userstore.UserUpdated, id, "", now)
+	})
+}
+
+// SetPassword stores a new password hash and MustChangePassword flag, and
+// resets the failed-login count and lock. It raises the user's Version and
+// records a user.updated change.
+func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+	return s.write(ctx, "set password", true, func(t *tx) error {
+		now := s.now()
+		err := expectOne(t.ExecContext(ctx, `UPDATE usher_users SET password_hash = $3, must_change_password = $4,
+	failed_logins = 0, locked_until = 0, version = version + 1, updated_at = $5
+WHERE realm = $1 AND id = $2`, s.realm, id, hash, mustChange, toNS(now)))
+		if err != nil {
+			return err
+		}
+		return t.emit(ctx, userstore.UserUpdated, id, "", now)
+	})
+}
