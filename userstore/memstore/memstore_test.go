@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,120 @@ func TestClockAndIDs(t *testing.T) {
 		assert.Greater(t, u.ID, last, "IDs increase even when the clock stands still")
 		last = u.ID
 	}
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func TestClockStampsWrites(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	s := memstore.New(memstore.WithClock(clock.Now))
+	ctx := t.Context()
+	u, err := s.CreateUser(ctx, userstore.User{Username: "a"})
+	require.NoError(t, err)
+
+	steps := []struct {
+		name  string
+		write func() error
+	}{
+		{"UpdateUser", func() error {
+			cur, err := s.GetUser(ctx, u.ID)
+			require.NoError(t, err)
+			cur.DisplayName = "A"
+			_, err = s.UpdateUser(ctx, cur)
+			return err
+		}},
+		{"SetPassword", func() error { return s.SetPassword(ctx, u.ID, "$h$", false) }},
+		{"RecordFailedLogin", func() error {
+			_, err := s.RecordFailedLogin(ctx, u.ID, 1, time.Hour, clock.Now())
+			return err
+		}},
+		{"ResetFailedLogins", func() error { return s.ResetFailedLogins(ctx, u.ID) }},
+	}
+	for i, step := range steps {
+		at := t0.Add(time.Duration(i+1) * time.Minute)
+		clock.Set(at)
+		require.NoError(t, step.write(), step.name)
+		got, err := s.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, t0, got.CreatedAt, step.name)
+		assert.Equal(t, at, got.UpdatedAt, step.name)
+		assert.Equal(t, int64(i+2), got.Version, step.name)
+	}
+
+	clock.Set(t0.Add(time.Hour))
+	require.NoError(t, s.PutToken(ctx, userstore.Token{Kind: "k", UserID: u.ID, Hash: "h"}, false))
+	require.NoError(t, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed}))
+	toks, err := s.UserTokens(ctx, "k", u.ID)
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	assert.Equal(t, t0.Add(time.Hour), toks[0].CreatedAt)
+	for e, err := range s.Audit(ctx, userstore.AuditFilter{}) {
+		require.NoError(t, err)
+		assert.Equal(t, t0.Add(time.Hour), e.Time)
+		assert.Len(t, e.ID, 32)
+	}
+	var ats []time.Time
+	for c, err := range s.Changes(ctx, 0) {
+		require.NoError(t, err)
+		ats = append(ats, c.At)
+	}
+	require.Len(t, ats, 5)
+	for i, at := range ats {
+		assert.Equal(t, t0.Add(time.Duration(i)*time.Minute), at)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	ctx := t.Context()
+	_, err := s.CreateUser(ctx, userstore.User{Username: "a"})
+	require.NoError(t, err)
+	_, errCreate := s.CreateUser(ctx, userstore.User{Username: "A"})
+	_, errInvalid := s.CreateUser(ctx, userstore.User{Username: " "})
+	_, errGet := s.GetUser(ctx, "nope")
+	tests := []struct {
+		name   string
+		err    error
+		target error
+		text   string
+	}{
+		{"conflict", errCreate, userstore.ErrConflict, `memstore: create user: username "A" is taken: userstore: conflict`},
+		{"invalid", errInvalid, userstore.ErrInvalid, "memstore: create user: userstore: invalid Username: must not begin or end with space"},
+		{"not found", errGet, userstore.ErrNotFound, "memstore: get user: userstore: not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.ErrorIs(t, tt.err, tt.target)
+			assert.EqualError(t, tt.err, tt.text)
+		})
+	}
+	var ve *userstore.ValidationError
+	require.ErrorAs(t, errInvalid, &ve)
+	assert.Equal(t, "Username", ve.Field)
+
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "closing twice is not an error")
+	_, err = s.GetUser(ctx, "x")
+	assert.EqualError(t, err, "memstore: get user: userstore: store closed")
 }
 
 func TestRandFailure(t *testing.T) {

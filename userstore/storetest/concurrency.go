@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/usher-sdk/usher/userstore"
 )
@@ -16,6 +17,7 @@ var concurrencyTests = []test{
 	{"SameVersionOneWins", testParallelSameVersion},
 	{"SetUserGroupsSameNewGroup", testParallelSetUserGroups},
 	{"FeedReaderMissesNothing", testFeedReaderMissesNothing},
+	{"UpdatesKeepConcurrentFailures", testUpdatesKeepFailures},
 }
 
 // race runs f(i) for i in [0, n) at once and returns how many returned nil
@@ -154,6 +156,39 @@ func testFeedReaderMissesNothing(t *testing.T, s userstore.Store) {
 	}
 	if !slices.Equal(seen, all) {
 		t.Errorf("a reader following the feed saw %d events, the feed holds %d: missed %v", len(seen), len(all), missing(all, seen))
+	}
+}
+
+// testUpdatesKeepFailures races failed logins against profile updates that
+// retry on ErrVersionConflict: no failure may be lost to an update that
+// writes back a count it read earlier.
+func testUpdatesKeepFailures(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("bea"))
+	const failures, updaters = 40, 10
+	now := time.Now()
+	ok, unexpected := race(failures+updaters, nil, func(i int) error {
+		if i < failures {
+			_, err := s.RecordFailedLogin(ctx, u.ID, 0, time.Hour, now)
+			return err
+		}
+		for range 1000 {
+			cur, err := s.GetUser(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			cur.DisplayName = fmt.Sprint("updater ", i)
+			if _, err = s.UpdateUser(ctx, cur); !errors.Is(err, userstore.ErrVersionConflict) {
+				return err
+			}
+		}
+		return fmt.Errorf("updater %d: still conflicting after 1000 attempts", i)
+	})
+	if ok != failures+updaters || len(unexpected) != 0 {
+		t.Fatalf("errors: %v", unexpected)
+	}
+	if got := mustGet(t, s, u.ID); got.FailedLogins != failures {
+		t.Errorf("FailedLogins = %d after %d failures raced with updates, want %d", got.FailedLogins, failures, failures)
 	}
 }
 
