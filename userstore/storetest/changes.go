@@ -117,7 +117,7 @@ func testChangeKinds(t *testing.T, s userstore.Store) {
 		if i > 0 && c.Seq <= all[i-1].Seq {
 			t.Errorf("Seq %d follows %d", c.Seq, all[i-1].Seq)
 		}
-		if c.At.IsZero() || c.At.After(time.Now().Add(time.Minute)) {
+		if c.At.IsZero() || c.At.After(time.Now().Add(clockSkew)) {
 			t.Errorf("change %d has At %v", c.Seq, c.At)
 		}
 	}

@@ -36,7 +36,7 @@ func testCreateAndGet(t *testing.T, s userstore.Store) {
 		Attributes: map[string]string{"department": "R&D", "ünïcödé": "✓"},
 		Source:     "ldap", ExternalID: "uid=alice",
 	}
-	before := time.Now().Add(-time.Second)
+	before := time.Now().Add(-clockSkew)
 	got, err := s.CreateUser(ctx, in)
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
@@ -47,7 +47,7 @@ func testCreateAndGet(t *testing.T, s userstore.Store) {
 	if got.Version != 1 {
 		t.Errorf("Version = %d, want 1", got.Version)
 	}
-	if got.CreatedAt.Before(before) || got.CreatedAt.After(time.Now().Add(time.Second)) {
+	if got.CreatedAt.Before(before) || got.CreatedAt.After(time.Now().Add(clockSkew)) {
 		t.Errorf("CreatedAt = %v, want about now", got.CreatedAt)
 	}
 	if got.UpdatedAt.Before(got.CreatedAt.Add(-timeSlack)) {
