@@ -1,0 +1,322 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/sqlstore"
+)
+
+func collect[T any](t testing.TB, seq func(func(T, error) bool)) []T {
+	t.Helper()
+	var out []T
+	for v, err := range seq {
+		require.NoError(t, err)
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestRealmsAreIndependent(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		red := b.openStore(t, where, sqlstore.WithRealm("red"))
+		blue := b.openStore(t, where, sqlstore.WithRealm("blue"))
+		assert.Equal(t, "red", red.Realm())
+
+		r, err := red.CreateUser(ctx, userstore.User{Username: "alice", Enabled: true})
+		require.NoError(t, err)
+		bl, err := blue.CreateUser(ctx, userstore.User{Username: "Alice"})
+		require.NoError(t, err, "the same username in another realm")
+		_, err = blue.CreateUser(ctx, userstore.User{ID: r.ID, Username: "other"})
+		require.NoError(t, err, "the same ID in another realm")
+
+		got, err := red.GetUserByUsername(ctx, "ALICE")
+		require.NoError(t, err)
+		assert.Equal(t, r.ID, got.ID)
+		_, err = red.GetUser(ctx, bl.ID)
+		assert.ErrorIs(t, err, userstore.ErrNotFound)
+		assert.Len(t, collect(t, red.ListUsers(ctx, userstore.ListOptions{})), 1)
+		assert.Len(t, collect(t, blue.ListUsers(ctx, userstore.ListOptions{})), 2)
+
+		seqs := func(s *sqlstore.Store) []int64 {
+			var out []int64
+			for _, c := range collect(t, s.Changes(ctx, 0)) {
+				out = append(out, c.Seq)
+			}
+			return out
+		}
+		assert.Equal(t, []int64{1}, seqs(red), "each realm has its own feed")
+		assert.Equal(t, []int64{1, 2}, seqs(blue))
+	})
+}
+
+func TestOpenTwiceAtOnceMigratesOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		where := b.newDB(t)
+		const n = 8
+		stores := make([]*sqlstore.Store, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { stores[i], errs[i] = b.open(context.Background(), where, sqlstore.WithRealm(fmt.Sprint("r", i%2))) })
+		}
+		wg.Wait()
+		for i := range n {
+			require.NoError(t, errs[i], "open %d", i)
+			t.Cleanup(func() { _ = stores[i].Close() })
+		}
+		var versions int
+		require.NoError(t, stores[0].DB().QueryRowContext(t.Context(), `SELECT count(*) FROM usher_schema_migrations`).Scan(&versions))
+		assert.Equal(t, sqlstore.SchemaVersion(), versions)
+		_, err := stores[1].CreateUser(t.Context(), userstore.User{Username: "u"})
+		require.NoError(t, err)
+	})
+}
+
+func TestMigrateExplicitly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		db, err := sql.Open(map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[b.dialect], dsnFor(b, where))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+
+		_, err = sqlstore.New(ctx, db, b.dialect, sqlstore.WithoutMigrations())
+		require.Error(t, err, "registering the realm needs the schema")
+
+		require.NoError(t, sqlstore.Migrate(ctx, db, b.dialect))
+		require.NoError(t, sqlstore.Migrate(ctx, db, b.dialect), "migrating again changes nothing")
+		s, err := sqlstore.New(ctx, db, b.dialect, sqlstore.WithoutMigrations())
+		require.NoError(t, err)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "bob"})
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		require.NoError(t, db.PingContext(ctx), "a Store made by New leaves the database open")
+
+		assert.ErrorContains(t, sqlstore.Migrate(ctx, db, "oracle"), "unknown dialect")
+	})
+}
+
+func dsnFor(b backend, where string) string {
+	if b.dialect == sqlstore.SQLite {
+		return sqlstore.SQLiteDSN(where)
+	}
+	return where
+}
+
+func TestClosed(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		u, err := s.CreateUser(ctx, userstore.User{Username: "carol"})
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		require.NoError(t, s.Close(), "closing again")
+
+		_, err = s.GetUser(ctx, u.ID)
+		assert.ErrorIs(t, err, userstore.ErrClosed)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "dave"})
+		assert.ErrorIs(t, err, userstore.ErrClosed)
+		_, err = s.RecordFailedLogin(ctx, u.ID, 3, time.Minute, time.Now())
+		assert.ErrorIs(t, err, userstore.ErrClosed)
+		for _, err := range s.ListUsers(ctx, userstore.ListOptions{}) {
+			assert.ErrorIs(t, err, userstore.ErrClosed)
+		}
+
+		// A database closed under a Store made by New.
+		db, err := sql.Open(map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[b.dialect], dsnFor(b, b.newDB(t)))
+		require.NoError(t, err)
+		s2, err := sqlstore.New(ctx, db, b.dialect)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		_, err = s2.GetUserByUsername(ctx, "x")
+		assert.ErrorIs(t, err, userstore.ErrClosed)
+		err = s2.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed})
+		assert.ErrorIs(t, err, userstore.ErrClosed)
+	})
+}
+
+func TestReadOnly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		rw := b.openStore(t, where)
+		u, err := rw.CreateUser(ctx, userstore.User{Username: "erin"})
+		require.NoError(t, err)
+
+		ro := b.openStore(t, where, sqlstore.WithReadOnly())
+		got, err := ro.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "erin", got.Username)
+		writes := map[string]error{}
+		_, writes["CreateUser"] = ro.CreateUser(ctx, userstore.User{Username: "frank"})
+		_, writes["RecordFailedLogin"] = ro.RecordFailedLogin(ctx, u.ID, 3, time.Minute, time.Now())
+		writes["AppendAudit"] = ro.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed})
+		writes["SetPassword"] = ro.SetPassword(ctx, u.ID, "x", false)
+		_, writes["ConsumeToken"] = ro.ConsumeToken(ctx, "reset", "h")
+		for name, err := range writes {
+			assert.ErrorIs(t, err, userstore.ErrReadOnly, name)
+		}
+		assert.Len(t, collect(t, rw.Changes(ctx, 0)), 1, "nothing written")
+	})
+}
+
+// TestFailedLoginsExactAcrossStores counts 100 concurrent wrong passwords
+// through two Stores (two connection pools) on one database.
+func TestFailedLoginsExactAcrossStores(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		s1, s2 := b.openStore(t, where), b.openStore(t, where)
+		u, err := s1.CreateUser(ctx, userstore.User{Username: "gina", Enabled: true})
+		require.NoError(t, err)
+
+		const n, maxFailures = 100, 40
+		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		states := make([]userstore.LoginState, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			s := []*sqlstore.Store{s1, s2}[i%2]
+			wg.Go(func() {
+				st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, time.Hour, now)
+				assert.NoError(t, err)
+				states[i] = st
+			})
+		}
+		wg.Wait()
+		counts := make([]int, 0, n)
+		for _, st := range states {
+			counts = append(counts, st.FailedLogins)
+			assert.Equal(t, st.FailedLogins >= maxFailures, !st.LockedUntil.IsZero(), "count %d", st.FailedLogins)
+		}
+		slices.Sort(counts)
+		for i, c := range counts {
+			require.Equal(t, i+1, c, "every count from 1 to %d once", n)
+		}
+		got, err := s2.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, n, got.FailedLogins)
+		assert.Equal(t, now.Add(time.Hour), got.LockedUntil)
+		assert.EqualValues(t, 1+n, got.Version)
+	})
+}
+
+// TestFeedHasNoGaps writes through two Stores at once while a follower
+// reads the feed over and over: every read must be a gap-free run.
+func TestFeedHasNoGaps(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		s1, s2 := b.openStore(t, where), b.openStore(t, where, sqlstore.WithPageSize(3))
+		const writers, each = 6, 10
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range writers {
+			s := []*sqlstore.Store{s1, s2}[w%2]
+			wg.Go(func() {
+				for i := range each {
+					_, err := s.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("w%d-%d", w, i)})
+					assert.NoError(t, err)
+				}
+			})
+		}
+		go func() { wg.Wait(); close(done) }()
+		var last int64
+		check := func() {
+			for c, err := range s2.Changes(ctx, last) {
+				require.NoError(t, err)
+				require.Equal(t, last+1, c.Seq, "the follower saw a gap")
+				last = c.Seq
+			}
+		}
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+			}
+			check()
+		}
+		check()
+		assert.EqualValues(t, writers*each, last)
+	})
+}
+
+func TestListStreamsPages(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t, sqlstore.WithPageSize(7))
+		var want []string
+		for i := range 50 {
+			u, err := s.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("user%02d", i), Enabled: i%2 == 0})
+			require.NoError(t, err)
+			want = append(want, u.ID)
+		}
+		slices.Sort(want)
+		var got []string
+		for _, u := range collect(t, s.ListUsers(ctx, userstore.ListOptions{})) {
+			got = append(got, u.ID)
+		}
+		assert.Equal(t, want, got)
+
+		n := 0
+		for _, err := range s.ListUsers(ctx, userstore.ListOptions{}) {
+			require.NoError(t, err)
+			if n++; n == 10 {
+				break
+			}
+		}
+		assert.Equal(t, 10, n, "break is honoured")
+
+		yes := true
+		enabled := collect(t, s.ListUsers(ctx, userstore.ListOptions{Enabled: &yes, Prefix: "USER1"}))
+		assert.Len(t, enabled, 5) // user10, 12, 14, 16, 18
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		_, err := s.GetUserByUsername(ctx, "a\x00b")
+		assert.ErrorIs(t, err, userstore.ErrNotFound)
+		_, err = s.CreateUser(ctx, userstore.User{Username: " padded"})
+		assert.ErrorIs(t, err, userstore.ErrInvalid)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "hank", Email: "not an address"})
+		var ve *userstore.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "Email", ve.Field)
+		assert.Empty(t, collect(t, s.Changes(ctx, 0)), "no partial write")
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := t.Context()
+	_, err := sqlstore.OpenSQLite(ctx, "")
+	assert.Error(t, err)
+	_, err = sqlstore.OpenSQLite(ctx, t.TempDir()+"/a?b.db")
+	assert.ErrorContains(t, err, "'?'")
+	_, err = sqlstore.OpenSQLite(ctx, t.TempDir()+"/missing/dir/x.db")
+	assert.Error(t, err)
+	_, err = sqlstore.OpenSQLite(ctx, t.TempDir()+"/x.db", sqlstore.WithRealm(""))
+	assert.ErrorContains(t, err, "realm")
+	_, err = sqlstore.OpenPostgres(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+	assert.Error(t, err)
+
+	s, err := sqlstore.OpenSQLite(ctx, ":memory:")
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.CreateUser(ctx, userstore.User{Username: "mem"})
+	assert.NoError(t, err)
+}
