@@ -69,7 +69,9 @@ func TestOpenTwiceAtOnceMigratesOnce(t *testing.T) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { stores[i], errs[i] = b.open(context.Background(), where, sqlstore.WithRealm(fmt.Sprint("r", i%2))) })
+			wg.Go(func() {
+				stores[i], errs[i] = b.open(context.Background(), where, sqlstore.WithRealm(fmt.Sprint("r", i%2)))
+			})
 		}
 		wg.Wait()
 		for i := range n {
