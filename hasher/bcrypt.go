@@ -21,9 +21,11 @@ import (
 // bug-compatible mode) is not recognised. New hashes are "$2b$".
 //
 // bcrypt uses at most 72 bytes of a password. Rather than silently ignore
-// the rest, Hash refuses longer passwords with ErrPasswordTooLong and Verify
-// reports that they do not match, so no password ever matches a hash made
-// from a different, longer one.
+// the rest, as most implementations do, Hash and Verify refuse longer
+// passwords with an error wrapping ErrPasswordTooLong, so that no password
+// ever matches a hash made from a different, longer one. (A user whose
+// password was longer than 72 bytes when another system hashed it must
+// reset it; the caller can tell this case from a wrong password.)
 //
 // The algorithm is written here on golang.org/x/crypto/blowfish, rather
 // than calling x/crypto/bcrypt, so that salts come from the Registry's
@@ -191,15 +193,15 @@ func (h *bcryptHasher) Hash(ctx context.Context, password string) (string, error
 }
 
 // Verify checks password against encoded. A password longer than 72 bytes
-// does not match (and is not hashed). weaker reports a cost below the
-// configured one.
+// gives an error wrapping ErrPasswordTooLong and is not hashed. weaker
+// reports a cost below the configured one.
 func (h *bcryptHasher) Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error) {
 	p, err := parseBcrypt(encoded, h.limits)
 	if err != nil {
 		return false, false, err
 	}
 	if len(password) > bcryptPasswordMax {
-		return false, false, nil
+		return false, false, fmt.Errorf("%w: bcrypt uses at most %d bytes, the password has %d", ErrPasswordTooLong, bcryptPasswordMax, len(password))
 	}
 	got, err := bcryptSum(ctx, password, p.salt, p.cost)
 	if err != nil {

@@ -89,6 +89,22 @@ func pbkdf2Key(ctx context.Context, prf PRF, password string, salt []byte, itera
 	return key, nil
 }
 
+// PBKDF2Key derives keyLen bytes from password and salt with PBKDF2
+// (RFC 8018) and prf, exactly as the PBKDF2-based formats of this package
+// (aspnetcore-v2/v3, pbkdf2-*) do. It is exported so that the benchmark
+// program internal/cmd/pbkdf2bench measures the code path the hashers run,
+// and for callers that need raw PBKDF2.
+//
+// prf must be PRFSHA1, PRFSHA256 or PRFSHA512, iterations and keyLen
+// positive. It returns ctx.Err() when ctx is done before it starts. It
+// applies no Limits: the caller chooses the work. Safe for concurrent use.
+func PBKDF2Key(ctx context.Context, prf PRF, password string, salt []byte, iterations, keyLen int) ([]byte, error) {
+	if iterations < 1 || keyLen < 1 {
+		return nil, fmt.Errorf("hasher: PBKDF2Key: iterations %d and key length %d must be positive", iterations, keyLen)
+	}
+	return pbkdf2Key(ctx, prf, password, salt, iterations, keyLen)
+}
+
 // readSalt reads n random bytes from r.
 func readSalt(r io.Reader, n int) ([]byte, error) {
 	salt := make([]byte, n)
@@ -180,6 +196,16 @@ func WithPBKDF2Params(p PBKDF2Params) Option {
 //
 // with salt and key in passlib's ab64 (standard base64 with '.' for '+',
 // no padding) and a key as long as the PRF's output. "$pbkdf2$" is SHA-1.
+//
+// The same hasher verifies the PHC string form of the same identifiers
+// (github.com/P-H-C/phc-string-format, as written by RustCrypto's pbkdf2
+// crate and others):
+//
+//	$pbkdf2-sha256$i=<iterations>[,l=<key length>]$<salt>$<key>
+//
+// with salt and key in standard base64 without padding, the salt used as
+// its decoded bytes, and any key length of at least 16 bytes. New hashes
+// are in passlib's form.
 type passlibPBKDF2Variant struct {
 	name   string // registry name
 	prefix string // "$pbkdf2-sha256$"
@@ -208,6 +234,9 @@ func (v *passlibPBKDF2Variant) parse(encoded string, lim Limits) (passlibPBKDF2H
 	if !ok {
 		return h, fmt.Errorf("%w: %s: missing %q prefix", ErrMalformedHash, v.name, v.prefix)
 	}
+	if first, _, _ := strings.Cut(rest, "$"); strings.Contains(first, "=") {
+		return v.parsePHC(encoded, lim)
+	}
 	f := strings.Split(rest, "$")
 	if len(f) != 3 {
 		return h, fmt.Errorf("%w: %s: want %s<iterations>$<salt>$<key>, got %d fields after the prefix", ErrMalformedHash, v.name, v.prefix, len(f))
@@ -231,6 +260,46 @@ func (v *passlibPBKDF2Variant) parse(encoded string, lim Limits) (passlibPBKDF2H
 	}
 	if len(h.key) != v.prf.size() {
 		return h, fmt.Errorf("%w: %s: key is %d bytes, want %d", ErrMalformedHash, v.name, len(h.key), v.prf.size())
+	}
+	return h, nil
+}
+
+// parsePHC parses the PHC string form and checks it against lim.
+func (v *passlibPBKDF2Variant) parsePHC(encoded string, lim Limits) (passlibPBKDF2Hash, error) {
+	var h passlibPBKDF2Hash
+	p, err := parsePHC(v.name, encoded)
+	if err != nil {
+		return h, err
+	}
+	if p.version != -1 {
+		return h, fmt.Errorf("%w: %s: unexpected version field", ErrMalformedHash, v.name)
+	}
+	if err := p.onlyParams(v.name, "i", "l"); err != nil {
+		return h, err
+	}
+	if h.iterations, err = p.intParam(v.name, "i"); err != nil {
+		return h, err
+	}
+	if h.iterations < 1 {
+		return h, fmt.Errorf("%w: %s: iterations must be positive", ErrMalformedHash, v.name)
+	}
+	if err := checkMax(v.name, "iterations", h.iterations, lim.MaxIterations); err != nil {
+		return h, err
+	}
+	if h.salt, h.key, err = p.saltAndHash(v.name, phcB64, lim); err != nil {
+		return h, err
+	}
+	if len(h.key) < minKeyLen {
+		return h, fmt.Errorf("%w: %s: key is %d bytes, the minimum is %d", ErrMalformedHash, v.name, len(h.key), minKeyLen)
+	}
+	if _, ok := p.param("l"); ok {
+		l, err := p.intParam(v.name, "l")
+		if err != nil {
+			return h, err
+		}
+		if l != len(h.key) {
+			return h, fmt.Errorf("%w: %s: l=%d but the key is %d bytes", ErrMalformedHash, v.name, l, len(h.key))
+		}
 	}
 	return h, nil
 }
