@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// kindOrder is the order in which plans and summaries list kinds.
+var kindOrder = []directory.SyncKind{
+	directory.SyncAdd, directory.SyncUpdate, directory.SyncGroups,
+	directory.SyncActivate, directory.SyncDeactivate, directory.SyncUnchanged,
+}
+
+func (a *app) cmdSync(ctx context.Context, args []string) error {
+	return a.applyVerb(ctx, "sync", args, nil)
+}
+
+func (a *app) cmdAdd(ctx context.Context, args []string) error {
+	return a.applyVerb(ctx, "add", args, []directory.SyncKind{directory.SyncAdd})
+}
+
+func (a *app) cmdUpdate(ctx context.Context, args []string) error {
+	return a.applyVerb(ctx, "update", args, []directory.SyncKind{directory.SyncUpdate, directory.SyncGroups})
+}
+
+func (a *app) cmdActivate(ctx context.Context, args []string) error {
+	return a.applyVerb(ctx, "activate", args, []directory.SyncKind{directory.SyncActivate})
+}
+
+func (a *app) cmdDeactivate(ctx context.Context, args []string) error {
+	return a.applyVerb(ctx, "deactivate", args, []directory.SyncKind{directory.SyncDeactivate})
+}
+
+// applyVerb plans a sync and carries out the changes of kinds (all when
+// nil), for every user or for the one whose corporate e-mail is given.
+func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds []directory.SyncKind) error {
+	fs := a.newFlagSet(name, "[email]")
+	c := a.commonFlags(fs)
+	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
+	force := fs.Bool("force", false, "carry out a plan that the deactivation guard refuses")
+	showEmails := fs.Bool("show-emails", false, "print users' e-mails beside their identifiers")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, 1, "at most one e-mail"); err != nil {
+		return err
+	}
+	s, err := a.open(ctx, c.config, needSource|needSigner, c.level())
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	plan, guardErr, err := s.plan(ctx, *force)
+	if err != nil {
+		return err
+	}
+	var only func(directory.Record) bool
+	var email string
+	if len(pos) == 1 {
+		email = directory.NormalizeEmail(pos[0])
+		only = func(r directory.Record) bool { return r.CorporateEmail == email }
+	}
+	todo := selectChanges(plan.Changes, kinds, only)
+	if email != "" && len(todo) == 0 {
+		id := directory.Identifier(s.cfg.OrgID, email)
+		if !slices.ContainsFunc(plan.Changes, func(c directory.SyncChange) bool { return only(c.Record) }) {
+			return fmt.Errorf("user %s: no user with that corporate e-mail in source %q or the store", id, plan.Source)
+		}
+		fmt.Fprintf(a.stdout, "user %s: nothing to %s\n", id, name)
+		return nil
+	}
+	// The guard protects against mass deactivation; naming one user is
+	// explicit and passes it.
+	if guardErr != nil && email == "" && slices.ContainsFunc(todo, isDeactivation) {
+		if *dryRun {
+			printPlan(a.stdout, todo, s.cfg.OrgID, *showEmails)
+		}
+		return fmt.Errorf("%w\nnothing was changed: check the source's settings and reachability, or run again with --force", guardErr)
+	}
+	if *dryRun {
+		printPlan(a.stdout, todo, s.cfg.OrgID, *showEmails)
+		fmt.Fprintf(a.stdout, "dry run: would %s; nothing was changed\n", summary(countKinds(todo)))
+		return nil
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(a.stdout, "nothing to %s\n", name)
+		return nil
+	}
+	p := a.progress(name)
+	res, err := directory.ApplySync(ctx, plan, s.target, s.signer, directory.ApplyOptions{
+		OrgID: s.cfg.OrgID, Kinds: kinds, Only: only, Progress: p.update, Logger: s.log,
+	})
+	p.finish()
+	if res != nil {
+		fmt.Fprintf(a.stdout, "done: %s\n", summary(res.Applied))
+	}
+	if err != nil {
+		return fmt.Errorf("stopped: %w", err)
+	}
+	for _, f := range res.Failed {
+		fmt.Fprintf(a.stderr, "  %s of user %s: %v\n", f.Change.Kind, f.Identifier, f.Err)
+	}
+	if n := len(res.Failed); n > 0 {
+		return fmt.Errorf("%d change(s) failed (users named above by identifier; usher-sync lookup <identifier> names them)", n)
+	}
+	return nil
+}
+
+// plan plans a sync of s. A plan that the guard refuses is returned with
+// the guard's error, so that callers can show it.
+func (s *session) plan(ctx context.Context, force bool) (*directory.Plan, error, error) {
+	plan, err := directory.PlanSync(ctx, s.source, s.target, directory.PlanOptions{
+		MaxDeactivateShare: s.cfg.Sync.MaxDeactivateShare, Force: force,
+	})
+	if errors.Is(err, directory.ErrSyncGuard) && plan != nil {
+		return plan, err, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, nil, nil
+}
+
+func isDeactivation(c directory.SyncChange) bool { return c.Kind == directory.SyncDeactivate }
+
+// selectChanges returns the pending changes of kinds (all when empty) for
+// which only (when set) holds, as ApplySync selects them.
+func selectChanges(all []directory.SyncChange, kinds []directory.SyncKind, only func(directory.Record) bool) []directory.SyncChange {
+	var out []directory.SyncChange
+	for _, c := range all {
+		if c.Kind == directory.SyncUnchanged {
+			continue
+		}
+		if len(kinds) > 0 && !slices.Contains(kinds, c.Kind) {
+			continue
+		}
+		if only != nil && !only(c.Record) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func countKinds(changes []directory.SyncChange) map[directory.SyncKind]int {
+	m := map[directory.SyncKind]int{}
+	for _, c := range changes {
+		m[c.Kind]++
+	}
+	return m
+}
+
+// summary says "add 2, deactivate 1", or "change nothing".
+func summary(counts map[directory.SyncKind]int) string {
+	var parts []string
+	for _, k := range kindOrder {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "change nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// printPlan writes one line per change: kind, identifier, the fields that
+// change, and with showEmails the corporate e-mail.
+func printPlan(w io.Writer, changes []directory.SyncChange, orgID string, showEmails bool) {
+	for _, c := range changes {
+		line := fmt.Sprintf("%-10s %s", c.Kind, directory.Identifier(orgID, c.Record.CorporateEmail))
+		if showEmails {
+			line += " " + c.Record.CorporateEmail
+		}
+		switch {
+		case c.Gone:
+			line += " (gone from the source)"
+		case c.Kind != directory.SyncAdd && len(c.Fields) > 0:
+			line += " fields: " + strings.Join(c.Fields, ",")
+		}
+		fmt.Fprintln(w, line)
+	}
+}
