@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/usher-sdk/usher/activation"
+	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
 )
@@ -96,4 +97,45 @@ func ExampleManager_PortalGuardHandler() {
 	mux.Handle("/activation/", http.StripPrefix("/activation", m.UserHandler()))
 	fmt.Println("mounted")
 	// Output: mounted
+}
+
+// In a real pool the user store's Service sets the password (with the
+// pool's policy and hasher) and checks batch admins like any login.
+func ExampleNew_withService() {
+	ctx := context.Background()
+	store := memstore.New()
+	defer store.Close()
+	hashers, err := hasher.NewRegistry("usher-v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	svc, err := userstore.NewService(store, hashers, userstore.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	batchAdmin := activation.AuthenticatorFunc(func(ctx context.Context, username, password, remote string) error {
+		_, err := svc.Login(ctx, userstore.LoginRequest{Login: username, Password: password, Remote: remote})
+		return err
+	})
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	m, err := activation.New(store, key, svc, activation.Settings{Enabled: true, BatchAdmins: []string{"importer"}},
+		activation.WithAuthenticator(batchAdmin))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	u, _ := store.CreateUser(ctx, userstore.User{Username: "jdoe"})
+	code, _ := m.Create(ctx, "jdoe", nil)
+	pt, _ := m.Activate(ctx, activation.Request{Username: "jdoe", Code: code.Code})
+	if err := m.SetPassword(ctx, pt.Token, "a long new passphrase"); err != nil {
+		log.Fatal(err)
+	}
+	_, err = svc.Login(ctx, userstore.LoginRequest{Login: "jdoe", Password: "a long new passphrase"})
+	fmt.Println("login after activation:", err == nil)
+	u, _ = store.GetUser(ctx, u.ID)
+	fmt.Println("enabled:", u.Enabled)
+	// Output:
+	// login after activation: true
+	// enabled: true
 }

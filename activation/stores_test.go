@@ -1,10 +1,16 @@
 package activation_test
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/usher-sdk/usher/internal/testenv"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
+	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
 // storeCase is one user-store implementation the Manager's tests run on.
@@ -19,6 +25,18 @@ func storeCases() []storeCase {
 	return []storeCase{
 		{"memstore", func(tb testing.TB) userstore.Store {
 			s := memstore.New()
+			tb.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+		{"sqlite", func(tb testing.TB) userstore.Store {
+			s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "users.db"))
+			require.NoError(tb, err)
+			tb.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+		{"postgres", func(tb testing.TB) userstore.Store {
+			s, err := sqlstore.OpenPostgres(context.Background(), testenv.PostgresDB(tb))
+			require.NoError(tb, err)
 			tb.Cleanup(func() { _ = s.Close() })
 			return s
 		}},
