@@ -19,7 +19,7 @@ import (
 
 // initFlags are init's flags; each answers one question.
 type initFlags struct {
-	yes, overwrite               bool
+	yes, overwrite, dryRun       bool
 	orgID, token, server         string
 	generateKeys, uploadKey      bool
 	keyAlg, privateKey, publicKy string
@@ -40,6 +40,7 @@ type initFlags struct {
 
 func (f *initFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&f.yes, "yes", false, "ask nothing: take defaults, fail on a required value without a flag")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the configuration (secrets hidden) and write nothing: no file, no key, no upload")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing configuration file (keys are never replaced)")
 	fs.StringVar(&f.orgID, "org-id", "", "organization ID (required)")
 	fs.StringVar(&f.token, "token", getenv("USHER_SYNC_TOKEN"), "access token for the server (env USHER_SYNC_TOKEN)")
@@ -152,6 +153,11 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if f.dryRun {
+		data, _ := json.MarshalIndent(redacted(cfg), "", "  ")
+		fmt.Fprintf(a.stdout, "dry run: would write %s (mode 0600):\n%s\nnothing was written\n", cfgPath, data)
+		return nil
+	}
 	if err := writeConfig(cfgPath, cfg); err != nil {
 		return err
 	}
@@ -183,11 +189,20 @@ func (a *app) initKeys(ctx context.Context, p *prompter, f *initFlags, cfg *Conf
 		if err := p.yesNo("generate-keys", "Generate the organization key pair", true, &f.generateKeys); err != nil {
 			return err
 		}
+		if f.dryRun && f.generateKeys {
+			fmt.Fprintf(a.stdout, "would generate the organization key pair %s and %s\n", cfg.PrivateKey, cfg.PublicKey)
+		}
 		if !f.generateKeys {
 			fmt.Fprintf(a.stdout, "no key generated: put the organization's private key (PKCS #8 PEM, mode 0600) at %s before syncing\n", cfg.PrivateKey)
 			return nil
 		}
 		alg := directory.KeyAlgorithm(strings.ToLower(f.keyAlg))
+		if f.dryRun {
+			if alg != directory.Ed25519 && alg != directory.P256 {
+				return fmt.Errorf("--key-alg %q: want %s or %s", f.keyAlg, directory.Ed25519, directory.P256)
+			}
+			break
+		}
 		if err := directory.GenerateKeyFiles(alg, cfg.PrivateKey, cfg.PublicKey); err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("--private-key/--public-key: %w", err)
@@ -209,6 +224,10 @@ func (a *app) initKeys(ctx context.Context, p *prompter, f *initFlags, cfg *Conf
 		return err
 	}
 	if !f.uploadKey {
+		return nil
+	}
+	if f.dryRun {
+		fmt.Fprintf(a.stdout, "would upload the public key to %s%s\n", strings.TrimRight(cfg.Server, "/"), keysPath)
 		return nil
 	}
 	pemData, err := publicPEM(cfg.PrivateKey, cfg.PublicKey)
@@ -374,6 +393,30 @@ func (a *app) readMailConfig(path string) (json.RawMessage, error) {
 		return nil, fmt.Errorf("--mail %s: %w", path, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// redacted returns a copy of c without its secrets, to show.
+func redacted(c *Config) *Config {
+	r := *c
+	const hidden = "(hidden)"
+	if r.Token != "" {
+		r.Token = hidden
+	}
+	if r.Source.LDAP != nil && r.Source.LDAP.BindPassword != "" {
+		l := *r.Source.LDAP
+		l.BindPassword = hidden
+		r.Source.LDAP = &l
+	}
+	if r.Source.Graph != nil && r.Source.Graph.ClientSecret != "" {
+		g := *r.Source.Graph
+		g.ClientSecret = hidden
+		r.Source.Graph = &g
+	}
+	if len(r.Mail) > 0 {
+		r.Mail = json.RawMessage(`"(hidden)"`)
+	}
+	r.Store = redactDSN(r.Store)
+	return &r
 }
 
 // absPath makes a path given on the command line absolute, so that the
