@@ -5,10 +5,19 @@ GO ?= go
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test check vet staticcheck unit tools
+.PHONY: test test-ad check vet staticcheck unit tools
 
 test: tools
 	./scripts/testservers.sh $(MAKE) --no-print-directory check
+
+# test-ad: the Active Directory tests (files with the build tag samba, named
+# TestSamba*) against a private Samba AD domain controller on 127.0.0.1 that
+# scripts/samba-ad.sh installs (on Debian, as root), provisions, starts and
+# stops. Only one DC runs per machine (fixed ports 389/636).
+test-ad: tools
+	$(GO) vet -tags samba ./internal/testenv/ ./directory/ldap/
+	$(STATICCHECK) -tags samba ./internal/testenv/ ./directory/ldap/
+	./scripts/samba-ad.sh $(GO) test -tags samba -race -count=1 -run '^TestSamba' ./directory/...
 
 # check runs with the servers' addresses in the environment.
 check: vet staticcheck unit
