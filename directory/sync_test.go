@@ -149,7 +149,9 @@ type syncEnv struct {
 	signer *directory.RecordSigner
 }
 
-func newSyncEnv(t *testing.T, users int) *syncEnv {
+// newStoreTarget returns a target over store and the signer of a fresh
+// organization key.
+func newStoreTarget(t *testing.T, store directory.SyncStore) (*directory.StoreTarget, *directory.RecordSigner) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -157,10 +159,16 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 	require.NoError(t, err)
 	verifier, err := directory.NewRecordVerifier(pub)
 	require.NoError(t, err)
-	store := memstore.New()
-	t.Cleanup(func() { _ = store.Close() })
 	target, err := directory.NewStoreTarget(store, verifier)
 	require.NoError(t, err)
+	return target, signer
+}
+
+func newSyncEnv(t *testing.T, users int) *syncEnv {
+	t.Helper()
+	store := memstore.New()
+	t.Cleanup(func() { _ = store.Close() })
+	target, signer := newStoreTarget(t, store)
 	src := newFakeSource("ad")
 	for i := range users {
 		n := strconv.Itoa(i)
