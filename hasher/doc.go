@@ -20,6 +20,34 @@
 // generic ("aspnetcore" is the newest ASP.NET Core Identity format); either
 // may be the default.
 //
+// # Built-in formats
+//
+// Produced and verified: "usher-v1" (argon2id PHC string, OWASP's m=19 MiB,
+// t=2, p=1 by default; see WithArgon2Params), "argon2i", "aspnetcore-v3"
+// (ASP.NET Core Identity V3, byte-exact with .NET 7+'s HMAC-SHA512, 100,000
+// iterations, 16-byte salt, 32-byte subkey; any PRF and parameters verify),
+// "bcrypt" ($2a$, $2b$, $2y$), "scrypt" (passlib's $scrypt$ln=...),
+// "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512" (passlib's $pbkdf2...$
+// form and the PHC form with i= and l=), and the legacy formats listed at
+// WithLegacyParams. Verified only: "aspnetcore-v2" (unless
+// WithAspNetCoreV2Hashing), MD5-crypt, {SHA}, {SSHA}, Django's
+// pbkdf2_sha1, argon2 and bcrypt_sha256, and Firebase's scrypt (with
+// WithFirebaseScrypt).
+//
+// bcrypt uses only the first 72 bytes of a password. Usher does not
+// truncate silently: the bcrypt hasher's Hash and Verify return an error
+// wrapping [ErrPasswordTooLong] for longer passwords.
+//
+// # Speed
+//
+// Every PBKDF2-based format runs [PBKDF2Key], which is Go's crypto/pbkdf2
+// (one HMAC state reused across iterations, assembly SHA-2). On the
+// reference machine PBKDF2-HMAC-SHA512 with 1,000,000 iterations runs
+// within the 1.15× of OpenSSL's `openssl kdf` that Usher aims for; the
+// program internal/cmd/pbkdf2bench measures it, and BENCHMARKS.md in this
+// directory records the figures with the Hash and Verify benchmarks of
+// every hasher.
+//
 // Stored hashes are outside input: a malformed one gives an error matching
 // [ErrMalformedHash], an unrecognised one [ErrUnknownFormat], and one whose
 // parameters demand more work than [Limits] allow [ErrLimitExceeded], before
