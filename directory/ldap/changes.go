@@ -142,7 +142,11 @@ func (s *Source) searchBase(ctx context.Context, dn, attr string, fn func(*golda
 	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, int(s.cfg.Timeout.Seconds()), false,
 		"(objectClass=*)", []string{attr}, nil)
 	res, err := c.Search(req)
-	s.conns.put(c, isNetwork(err))
+	broken := isNetwork(err) || (err != nil && c.IsClosing())
+	s.conns.put(c, broken)
+	if broken {
+		return unavailable("reading "+attr, err)
+	}
 	if err != nil {
 		return classify("reading "+attr, err)
 	}

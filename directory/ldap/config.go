@@ -18,7 +18,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultPageSize       = 500
+	DefaultPageSize       = 1000 // Active Directory's MaxPageSize
 	DefaultTimeout        = 30 * time.Second
 	DefaultMaxConnections = 4
 

@@ -31,7 +31,7 @@ const (
 
 // newSource returns a source over the private slapd with cfg's gaps
 // filled in: the server's URL and administrator, and ou=people.
-func newSource(t *testing.T, cfg ldap.Config) *ldap.Source {
+func newSource(t testing.TB, cfg ldap.Config) *ldap.Source {
 	t.Helper()
 	srv := testenv.LDAP(t)
 	if cfg.URL == "" {

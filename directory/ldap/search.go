@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
 )
 
 // errStop ends a search because its consumer stopped reading.
@@ -23,21 +25,25 @@ type query struct {
 	sizeLimit int
 }
 
-// search runs q on a service connection and calls fn for each entry as it
-// arrives, one page at a time, so memory does not grow with the result.
-// fn returns false to stop. When the pooled connection turns out to be
-// dead before any entry was seen, the search is tried once more on a
-// fresh connection; a connection lost later fails the search with an error
-// wrapping directory.ErrUnavailable (a paged search cannot be resumed on
-// another connection).
+// search runs q and calls fn for each entry as it arrives; fn returns
+// false to stop. A paged query runs on a streaming connection of its own
+// (stream.go), one page in memory at a time, so memory does not grow with
+// the result; a connection lost in the middle fails it with an error
+// wrapping directory.ErrUnavailable, as a paged search cannot be resumed
+// elsewhere. Other queries use a pooled service connection; when that
+// turns out to be dead before any entry was seen, the query is tried once
+// more on a fresh one.
 func (s *Source) search(ctx context.Context, q query, fn func(*goldap.Entry) bool) error {
+	if q.paged {
+		return s.stream(ctx, q, fn)
+	}
 	seen := false
 	for attempt := 0; ; attempt++ {
 		c, reused, err := s.conns.get(ctx)
 		if err != nil {
 			return s.ctxErr(ctx, classify(q.op, err))
 		}
-		err = s.pages(ctx, c, q, func(e *goldap.Entry) bool {
+		err = s.page(ctx, c, q, func(e *goldap.Entry) bool {
 			seen = true
 			return fn(e)
 		})
@@ -55,6 +61,29 @@ func (s *Source) search(ctx context.Context, q query, fn func(*goldap.Entry) boo
 	}
 }
 
+// stream runs a paged query on a streaming connection.
+func (s *Source) stream(ctx context.Context, q query, fn func(*goldap.Entry) bool) error {
+	sc, err := s.dialStream(ctx)
+	if err != nil {
+		return s.ctxErr(ctx, err)
+	}
+	defer sc.close()
+	err = sc.pagedSearch(ctx, q, s.cfg.PageSize, fn)
+	var le *goldap.Error
+	switch {
+	case err == nil, errors.Is(err, errStop):
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("ldap: %s: %w", q.op, ctx.Err())
+	case errors.As(err, &le):
+		return classify(q.op, err)
+	case errors.Is(err, errBER), errors.Is(err, directory.ErrUnavailable):
+		return fmt.Errorf("ldap: %s: %w", q.op, err)
+	default: // I/O: the connection failed or timed out
+		return unavailable(q.op, err)
+	}
+}
+
 // ctxErr prefers the caller's cancellation to the error it caused.
 func (s *Source) ctxErr(ctx context.Context, err error) error {
 	if err != nil && ctx.Err() != nil {
@@ -63,69 +92,40 @@ func (s *Source) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// pages runs q on c, page after page.
-func (s *Source) pages(ctx context.Context, c *goldap.Conn, q query, fn func(*goldap.Entry) bool) error {
-	var controls []goldap.Control
-	var paging *goldap.ControlPaging
-	if q.paged {
-		paging = goldap.NewControlPaging(uint32(s.cfg.PageSize))
-		controls = []goldap.Control{paging}
-	}
-	timeLimit := int(s.cfg.Timeout.Seconds())
+// page runs an unpaged query on c.
+func (s *Source) page(ctx context.Context, c *goldap.Conn, q query, fn func(*goldap.Entry) bool) error {
+	op := q.op
 	req := goldap.NewSearchRequest(q.base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-		q.sizeLimit, timeLimit, false, q.filter, q.attrs, controls)
-	for {
-		cookie, err := s.page(ctx, c, req, q.op, fn)
-		if err != nil || paging == nil || len(cookie) == 0 {
-			return err
-		}
-		paging.SetCookie(cookie)
-	}
-}
-
-// page runs one request and returns the paging cookie of its answer.
-func (s *Source) page(ctx context.Context, c *goldap.Conn, req *goldap.SearchRequest, op string, fn func(*goldap.Entry) bool) ([]byte, error) {
+		q.sizeLimit, int(s.cfg.Timeout.Seconds()), false, q.filter, q.attrs, nil)
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	r := c.SearchAsync(pctx, req, 256)
-	var controls []goldap.Control
 	for r.Next() {
-		if e := r.Entry(); e != nil {
-			if !fn(e) {
-				return nil, errStop
-			}
-			continue
-		}
-		if cs := r.Controls(); len(cs) > 0 {
-			controls = cs
+		if e := r.Entry(); e != nil && !fn(e) {
+			return errStop
 		}
 	}
 	if err := r.Err(); err != nil {
 		if goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
-			return nil, nil // the entries up to the limit were delivered
+			return nil // the entries up to the limit were delivered
 		}
-		return nil, classify(op, err)
+		if c.IsClosing() {
+			// The connection died; go-ldap then reports a plain error.
+			return unavailable(op, err)
+		}
+		return classify(op, err)
 	}
 	if err := pctx.Err(); err != nil {
 		// SearchAsync ends quietly when its context ends.
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("ldap: %s: %w", op, ctx.Err())
+			return fmt.Errorf("ldap: %s: %w", op, ctx.Err())
 		}
-		return nil, unavailable(op, fmt.Errorf("no answer within %v: %w", s.cfg.Timeout, err))
+		return unavailable(op, fmt.Errorf("no answer within %v: %w", s.cfg.Timeout, err))
 	}
-	ctrl := goldap.FindControl(controls, goldap.ControlTypePaging)
-	if ctrl == nil {
-		// A result without a paging control is complete, unless the
-		// connection died before the search started (SearchAsync says
-		// nothing then).
-		if c.IsClosing() {
-			return nil, unavailable(op, errors.New("connection closed"))
-		}
-		return nil, nil
+	if c.IsClosing() {
+		// SearchAsync says nothing when the connection died before the
+		// search started.
+		return unavailable(op, errors.New("connection closed"))
 	}
-	p, ok := ctrl.(*goldap.ControlPaging)
-	if !ok {
-		return nil, nil
-	}
-	return p.Cookie, nil
+	return nil
 }

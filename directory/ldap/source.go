@@ -2,10 +2,12 @@ package ldap
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
+	"slices"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -19,6 +21,7 @@ type Source struct {
 	cfg   Config
 	attrs []string
 	log   *slog.Logger
+	tls   *tls.Config
 	// conns are bound as the service account; binds are for user binds
 	// only, so that a user's bind never changes what a search sees.
 	conns, binds *pool
@@ -36,7 +39,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{cfg: c, attrs: c.userAttributes(), log: slog.New(slog.DiscardHandler)}
+	s := &Source{cfg: c, attrs: c.userAttributes(), log: slog.New(slog.DiscardHandler), tls: tc}
 	for _, o := range opts {
 		o(s)
 	}
@@ -70,6 +73,10 @@ func (s *Source) Name() string { return s.cfg.Name }
 
 // Config returns the configuration with its defaults applied.
 func (s *Source) Config() Config { return s.cfg }
+
+// Attributes returns the attributes a user search asks for: the mapped
+// ones, the login attributes and those the source reads for itself.
+func (s *Source) Attributes() []string { return slices.Clone(s.attrs) }
 
 // Close closes the idle connections. Call it when no method is running.
 func (s *Source) Close() error {
@@ -201,7 +208,7 @@ func (s *Source) bind(ctx context.Context, dn, password string) (bool, error) {
 			return false, s.ctxErr(ctx, classify("user bind", err))
 		}
 		err = c.Bind(dn, password)
-		broken := isNetwork(err)
+		broken := isNetwork(err) || (err != nil && c.IsClosing())
 		s.binds.put(c, broken)
 		switch {
 		case err == nil:

@@ -1,0 +1,178 @@
+package ldap
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+func mustNew(t testing.TB, cfg Config) *Source {
+	t.Helper()
+	if cfg.URL == "" {
+		cfg.URL = "ldap://127.0.0.1:1"
+	}
+	if cfg.BaseDN == "" {
+		cfg.BaseDN = "dc=example,dc=test"
+	}
+	s, err := New(cfg)
+	require.NoError(t, err)
+	return s
+}
+
+func TestNormalizeLoginAD(t *testing.T) {
+	t.Parallel()
+	ad := mustNew(t, Config{Name: "example.test", ActiveDirectory: true, UPNSuffixes: []string{"other.test"}})
+	open := mustNew(t, Config{ActiveDirectory: true, URL: "ldap://10.0.0.1"})
+	plain := mustNew(t, Config{})
+	tests := []struct {
+		src   *Source
+		login string
+		want  string
+		ok    bool
+	}{
+		{ad, "user", "user@example.test", true},
+		{ad, " user ", "user@example.test", true},
+		{ad, "user@example.test", "user@example.test", true},
+		{ad, "user@EXAMPLE.test", "user@EXAMPLE.test", true},
+		{ad, "user@other.test", "user@other.test", true},
+		{ad, "user@evil.test", "", false},
+		{ad, "user@", "", false},
+		{ad, "@example.test", "", false},
+		{ad, "", "", false},
+		{ad, "zoë", "zoë@example.test", true},
+		{open, "user@anything.test", "user@anything.test", true},
+		{open, "user", "user", true},
+		{plain, "user@evil.test", "user@evil.test", true},
+	}
+	for _, tt := range tests {
+		got, ok := tt.src.normalizeLogin(tt.login)
+		assert.Equal(t, tt.ok, ok, tt.login)
+		assert.Equal(t, tt.want, got, tt.login)
+	}
+}
+
+func TestFiltersEscapeOnce(t *testing.T) {
+	t.Parallel()
+	s := mustNew(t, Config{LoginAttributes: []string{"uid", "mail"}})
+	tests := []struct{ login, want string }{
+		{`()*\`, `(|(uid=\28\29\2a\5c)(mail=\28\29\2a\5c))`},
+		{`a\2a`, `(|(uid=a\5c2a)(mail=a\5c2a))`},
+		{"zoë", `(|(uid=zo\c3\ab)(mail=zo\c3\ab))`},
+		{"x\x00y", `(|(uid=x\00y)(mail=x\00y))`},
+	}
+	for _, tt := range tests {
+		f := s.loginFilter(tt.login)
+		assert.Equal(t, tt.want, f, tt.login)
+		_, err := goldap.CompileFilter(f)
+		require.NoError(t, err)
+	}
+	ad := mustNew(t, Config{ActiveDirectory: true})
+	f, err := ad.memberFilter(t.Context(), `CN=R&D\2C Zürich,OU=Groups,DC=example,DC=test`)
+	require.NoError(t, err)
+	assert.Equal(t, `(memberOf:1.2.840.113556.1.4.1941:=CN=R&D\5c2C Z\c3\bcrich,OU=Groups,DC=example,DC=test)`, f)
+	_, err = goldap.CompileFilter(f)
+	require.NoError(t, err)
+}
+
+// The vectors: "{00010203-0405-0607-0809-0a0b0c0d0e0f} ... stored as the
+// following 16 bytes: 03 02 01 00 05 04 07 06 08 09 0a 0b 0c 0d 0e 0f"
+// (http://fileformats.archiveteam.org/index.php?oldid=28983&title=GUID), and
+// "00112233-4455-6677-8899-aabbccddeeff is encoded as the bytes 33 22 11 00
+// 55 44 77 66 88 99 aa bb cc dd ee ff" in Microsoft's mixed-endian COM form
+// (https://ef-carbon.github.io/primitive/enums/_guid_.endianness.html).
+func TestGUID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw  []byte
+		want string
+	}{
+		{[]byte{0x03, 0x02, 0x01, 0x00, 0x05, 0x04, 0x07, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f}, "00010203-0405-0607-0809-0a0b0c0d0e0f"},
+		{[]byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, "00112233-4455-6677-8899-aabbccddeeff"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, FormatGUID(tt.raw))
+		back, err := ParseGUID("{" + tt.want + "}")
+		require.NoError(t, err)
+		assert.Equal(t, tt.raw, back)
+	}
+	assert.Empty(t, FormatGUID([]byte{1, 2, 3}))
+	for _, bad := range []string{"", "00112233-4455-6677-8899-aabbccddeef", "0011223g-4455-6677-8899-aabbccddeeff", "+0112233-4455-6677-8899-aabbccddeeff"} {
+		_, err := ParseGUID(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestEntryOfActiveDirectory(t *testing.T) {
+	t.Parallel()
+	s := mustNew(t, Config{Name: "example.test", ActiveDirectory: true,
+		Mapping: ldapMappingPhone("mobile")})
+	guid := []byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+	mk := func(uac string) *goldap.Entry {
+		e := goldap.NewEntry("CN=Ann,OU=Staff,DC=example,DC=test", map[string][]string{
+			"userPrincipalName":  {"ann@example.test"},
+			"displayName":        {"Ann"},
+			"mobile":             {"+1 555 0001", "+1 555 0002"},
+			"memberOf":           {`CN=R&D\2C Zürich,OU=Groups,DC=example,DC=test`, "CN=Staff,OU=Groups,DC=example,DC=test"},
+			"employeeType":       {"a, b", "b"},
+			"userAccountControl": {uac},
+		})
+		e.Attributes = append(e.Attributes, &goldap.EntryAttribute{Name: "objectGUID", Values: []string{string(guid)}, ByteValues: [][]byte{guid}})
+		return e
+	}
+	e := s.entryOf(mk("512"))
+	assert.True(t, e.Enabled)
+	assert.Equal(t, "00112233-4455-6677-8899-aabbccddeeff", e.ExternalID)
+	assert.Equal(t, []string{"00112233-4455-6677-8899-aabbccddeeff"}, e.Raw["objectGUID"])
+	assert.Equal(t, "ann@example.test", e.Username)
+	assert.Equal(t, "ann@example.test", e.CorporateEmail)
+	assert.Equal(t, "+1 555 0001", e.Phone, "the first mobile number")
+	assert.Equal(t, []string{"R&D, Zürich", "Staff"}, e.Groups)
+	assert.Equal(t, []string{"a", "b"}, e.Roles)
+	assert.False(t, s.entryOf(mk("514")).Enabled, "ACCOUNTDISABLE (2) set")
+	assert.True(t, s.entryOf(mk("66048")).Enabled, "NORMAL_ACCOUNT|DONT_EXPIRE_PASSWORD")
+}
+
+// FuzzLoginFilter checks that any login, once escaped, gives a filter that
+// compiles and compares exactly the login.
+func FuzzLoginFilter(f *testing.F) {
+	for _, s := range []string{"alice", `()*\`, "zoë.ünal", "a)(uid=*", "\x00", `\2a`, "é\xff"} {
+		f.Add(s)
+	}
+	s := mustNew(f, Config{})
+	f.Fuzz(func(t *testing.T, login string) {
+		filter := s.loginFilter(login)
+		p, err := goldap.CompileFilter(filter)
+		require.NoError(t, err, "filter %q", filter)
+		require.Len(t, p.Children, 2)
+		assert.Equal(t, "uid", p.Children[0].Data.String())
+		got := p.Children[1].Data.Bytes()
+		if utf8.ValidString(login) {
+			assert.Equal(t, login, string(got))
+		}
+	})
+}
+
+// FuzzParseGUID checks that ParseGUID never panics and that what it
+// accepts formats back to the same GUID.
+func FuzzParseGUID(f *testing.F) {
+	for _, s := range []string{"00112233-4455-6677-8899-aabbccddeeff", "{00010203-0405-0607-0809-0A0B0C0D0E0F}", "", "-----"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseGUID(s)
+		if err != nil {
+			return
+		}
+		require.Len(t, b, 16)
+		again, err := ParseGUID(FormatGUID(b))
+		require.NoError(t, err)
+		assert.Equal(t, b, again)
+	})
+}
+
+func ldapMappingPhone(attr string) directory.Mapping { return directory.Mapping{PhoneNumber: attr} }

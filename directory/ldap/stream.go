@@ -1,0 +1,400 @@
+package ldap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+// streamConn is a connection of its own for one paged search. Requests
+// are encoded with go-ldap where it offers encoders (filters, the paging
+// control) and framed here; answers are decoded in place (ber.go).
+type streamConn struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	timeout time.Duration
+	id      int64
+	hdr     [6]byte
+	done    <-chan struct{} // the context of the current operation
+	buf     []byte          // the message being read; reused
+}
+
+// dialStream opens, secures and binds a streaming connection.
+func (s *Source) dialStream(ctx context.Context) (*streamConn, error) {
+	u, err := url.Parse(s.cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: url: %w", err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "389"
+		if u.Scheme == "ldaps" {
+			port = "636"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	d := &net.Dialer{Timeout: s.cfg.Timeout}
+	var conn net.Conn
+	if u.Scheme == "ldaps" {
+		conn, err = (&tls.Dialer{NetDialer: d, Config: s.tls}).DialContext(ctx, "tcp", host)
+	} else {
+		conn, err = d.DialContext(ctx, "tcp", host)
+	}
+	if err != nil {
+		return nil, unavailable("dial", err)
+	}
+	sc := &streamConn{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), timeout: s.cfg.Timeout}
+	if err := sc.setup(ctx, s); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return sc, nil
+}
+
+func (sc *streamConn) setup(ctx context.Context, s *Source) error {
+	stop := sc.watch(ctx)
+	defer stop()
+	if s.cfg.StartTLS {
+		op := tlv(nil, ctxExtendedName, []byte("1.3.6.1.4.1.1466.20037"))
+		if err := sc.roundTrip(appExtendedRequest, op, appExtendedResponse); err != nil {
+			return classify("StartTLS", err)
+		}
+		tc := tls.Client(sc.conn, s.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return unavailable("StartTLS", err)
+		}
+		sc.conn, sc.r = tc, bufio.NewReaderSize(tc, 64<<10)
+	}
+	if s.cfg.BindDN != "" {
+		var op []byte
+		op = tlv(op, berInteger, []byte{3})
+		op = tlv(op, berOctetString, []byte(s.cfg.BindDN))
+		op = tlv(op, ctxSimpleAuth, []byte(s.cfg.BindPassword))
+		if err := sc.roundTrip(appBindRequest, op, appBindResponse); err != nil {
+			if isNetwork(err) {
+				return unavailable("service bind", err)
+			}
+			return fmt.Errorf("ldap: service bind as %q: %w: %w", s.cfg.BindDN, directory.ErrUnavailable, err)
+		}
+	}
+	return nil
+}
+
+// watch makes blocked reads and writes return when ctx ends.
+func (sc *streamConn) watch(ctx context.Context) (stop func() bool) {
+	sc.done = ctx.Done()
+	return context.AfterFunc(ctx, func() { _ = sc.conn.SetDeadline(time.Unix(1, 0)) })
+}
+
+func (sc *streamConn) close() {
+	sc.done = nil
+	sc.timeout = time.Second
+	_ = sc.send(appUnbindRequest, nil, nil)
+	_ = sc.conn.Close()
+}
+
+// send writes one LDAPMessage.
+func (sc *streamConn) send(op byte, content, controls []byte) error {
+	sc.id++
+	var body []byte
+	body = tlv(body, berInteger, berIntBytes(sc.id))
+	body = tlv(body, op, content)
+	if controls != nil {
+		body = tlv(body, ctxControls, controls)
+	}
+	if err := sc.conn.SetDeadline(time.Now().Add(sc.timeout)); err != nil {
+		return err
+	}
+	select {
+	case <-sc.done: // watch's deadline may just have been overwritten
+		_ = sc.conn.SetDeadline(time.Unix(1, 0))
+	default:
+	}
+	_, err := sc.conn.Write(tlv(nil, berSequence, body))
+	return err
+}
+
+// roundTrip sends a request and checks the LDAPResult of its answer.
+func (sc *streamConn) roundTrip(op byte, content []byte, want byte) error {
+	if err := sc.send(op, content, nil); err != nil {
+		return err
+	}
+	for {
+		tag, body, _, err := sc.read()
+		if err != nil {
+			return err
+		}
+		if tag == want {
+			return ldapResult(body)
+		}
+	}
+}
+
+// read reads the next LDAPMessage for the current request, and returns its
+// protocolOp's tag and content and the message's controls. The slices
+// point into a buffer that the next read reuses. Messages for other IDs are
+// skipped; a notice of disconnection is an error.
+func (sc *streamConn) read() (byte, []byte, []byte, error) {
+	for {
+		if _, err := io.ReadFull(sc.r, sc.hdr[:2]); err != nil {
+			return 0, nil, nil, err
+		}
+		if sc.hdr[0] != berSequence {
+			return 0, nil, nil, fmt.Errorf("%w: message tag 0x%02x", errBER, sc.hdr[0])
+		}
+		hl := 0
+		if sc.hdr[1] >= 0x80 {
+			hl = int(sc.hdr[1] & 0x7f)
+			if hl == 0 || hl > 4 {
+				return 0, nil, nil, fmt.Errorf("%w: unsupported length form 0x%02x", errBER, sc.hdr[1])
+			}
+			if _, err := io.ReadFull(sc.r, sc.hdr[2:2+hl]); err != nil {
+				return 0, nil, nil, err
+			}
+		}
+		n, _, err := berLength(sc.hdr[1 : 2+hl])
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if cap(sc.buf) < n {
+			sc.buf = make([]byte, n, max(n, 2*cap(sc.buf)))
+		}
+		sc.buf = sc.buf[:n]
+		if _, err := io.ReadFull(sc.r, sc.buf); err != nil {
+			return 0, nil, nil, err
+		}
+		id, tag, op, controls, err := parseMessage(sc.buf)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if id == 0 && tag == appExtendedResponse {
+			return 0, nil, nil, fmt.Errorf("ldap: the server ended the connection: %w", ldapResult(op))
+		}
+		if id == sc.id {
+			return tag, op, controls, nil
+		}
+	}
+}
+
+// parseMessage splits an LDAPMessage's content.
+func parseMessage(b []byte) (id int64, tag byte, op, controls []byte, err error) {
+	r := berReader{b}
+	v, err := r.expect(berInteger)
+	if err != nil {
+		return 0, 0, nil, nil, err
+	}
+	if id, err = berInt(v); err != nil {
+		return 0, 0, nil, nil, err
+	}
+	if tag, op, err = r.next(); err != nil {
+		return 0, 0, nil, nil, err
+	}
+	if r.more() {
+		t, c, err := r.next()
+		if err != nil {
+			return 0, 0, nil, nil, err
+		}
+		if t == ctxControls {
+			controls = c
+		}
+	}
+	return id, tag, op, controls, nil
+}
+
+// ldapResult turns an LDAPResult into nil or a *goldap.Error.
+func ldapResult(b []byte) error {
+	r := berReader{b}
+	v, err := r.expect(berEnumerated)
+	if err != nil {
+		return err
+	}
+	code, err := berInt(v)
+	if err != nil {
+		return err
+	}
+	if _, err := r.expect(berOctetString); err != nil { // matchedDN
+		return err
+	}
+	diag, err := r.expect(berOctetString)
+	if err != nil {
+		return err
+	}
+	if code == goldap.LDAPResultSuccess {
+		return nil
+	}
+	if code < 0 || code > 0xffff {
+		return fmt.Errorf("%w: result code %d", errBER, code)
+	}
+	return goldap.NewError(uint16(code), errors.New(string(diag)))
+}
+
+// searchRequest encodes a SearchRequest's content.
+func searchRequest(base string, scope int, sizeLimit, timeLimit int, filter string, attrs []string) ([]byte, error) {
+	f, err := goldap.CompileFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: filter %q: %w", filter, err)
+	}
+	var b []byte
+	b = tlv(b, berOctetString, []byte(base))
+	b = tlv(b, berEnumerated, berIntBytes(int64(scope)))
+	b = tlv(b, berEnumerated, berIntBytes(goldap.NeverDerefAliases))
+	b = tlv(b, berInteger, berIntBytes(int64(sizeLimit)))
+	b = tlv(b, berInteger, berIntBytes(int64(timeLimit)))
+	b = tlv(b, berBoolean, []byte{0})
+	b = append(b, f.Bytes()...)
+	var as []byte
+	for _, a := range attrs {
+		as = tlv(as, berOctetString, []byte(a))
+	}
+	return tlv(b, berSequence, as), nil
+}
+
+// searchEntry decodes a SearchResultEntry. It copies what it keeps: the
+// entry outlives the read buffer.
+func searchEntry(b []byte) (*goldap.Entry, error) {
+	own := make([]byte, len(b))
+	copy(own, b)
+	r := berReader{own}
+	dn, err := r.expect(berOctetString)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.expect(berSequence)
+	if err != nil {
+		return nil, err
+	}
+	e := &goldap.Entry{DN: string(dn)}
+	lr := berReader{list}
+	for lr.more() {
+		pa, err := lr.expect(berSequence)
+		if err != nil {
+			return nil, err
+		}
+		ar := berReader{pa}
+		name, err := ar.expect(berOctetString)
+		if err != nil {
+			return nil, err
+		}
+		set, err := ar.expect(berSet)
+		if err != nil {
+			return nil, err
+		}
+		a := &goldap.EntryAttribute{Name: string(name)}
+		vr := berReader{set}
+		for vr.more() {
+			v, err := vr.expect(berOctetString)
+			if err != nil {
+				return nil, err
+			}
+			a.Values = append(a.Values, string(v))
+			a.ByteValues = append(a.ByteValues, v)
+		}
+		e.Attributes = append(e.Attributes, a)
+	}
+	return e, nil
+}
+
+// pagingCookie finds the paging control among a SearchResultDone's
+// controls and returns its cookie; ok is false when there is none.
+func pagingCookie(controls []byte) (cookie []byte, ok bool, err error) {
+	r := berReader{controls}
+	for r.more() {
+		c, err := r.expect(berSequence)
+		if err != nil {
+			return nil, false, err
+		}
+		cr := berReader{c}
+		oid, err := cr.expect(berOctetString)
+		if err != nil {
+			return nil, false, err
+		}
+		if string(oid) != goldap.ControlTypePaging {
+			continue
+		}
+		var value []byte
+		for cr.more() {
+			t, v, err := cr.next()
+			if err != nil {
+				return nil, false, err
+			}
+			if t == berOctetString {
+				value = v
+			}
+		}
+		vr := berReader{value}
+		seq, err := vr.expect(berSequence)
+		if err != nil {
+			return nil, false, err
+		}
+		sr := berReader{seq}
+		if _, err := sr.expect(berInteger); err != nil {
+			return nil, false, err
+		}
+		ck, err := sr.expect(berOctetString)
+		if err != nil {
+			return nil, false, err
+		}
+		return append([]byte(nil), ck...), true, nil
+	}
+	return nil, false, nil
+}
+
+// pagedSearch runs q on sc page after page and calls fn for each entry.
+func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn func(*goldap.Entry) bool) error {
+	stop := sc.watch(ctx)
+	defer stop()
+	req, err := searchRequest(q.base, goldap.ScopeWholeSubtree, 0, int(sc.timeout.Seconds()), q.filter, q.attrs)
+	if err != nil {
+		return err
+	}
+	paging := goldap.NewControlPaging(uint32(pageSize))
+	for {
+		if err := sc.send(appSearchRequest, req, paging.Encode().Bytes()); err != nil {
+			return err
+		}
+		for {
+			tag, body, controls, err := sc.read()
+			if err != nil {
+				return err
+			}
+			switch tag {
+			case appSearchEntry:
+				e, err := searchEntry(body)
+				if err != nil {
+					return err
+				}
+				if !fn(e) {
+					return errStop
+				}
+				continue
+			case appSearchReference, appIntermediate:
+				continue
+			case appSearchDone:
+			default:
+				return fmt.Errorf("%w: unexpected operation 0x%02x in a search", errBER, tag)
+			}
+			if err := ldapResult(body); err != nil {
+				return err
+			}
+			cookie, ok, err := pagingCookie(controls)
+			if err != nil {
+				return err
+			}
+			if !ok || len(cookie) == 0 {
+				return nil
+			}
+			paging.SetCookie(cookie)
+			break
+		}
+	}
+}

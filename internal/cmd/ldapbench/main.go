@@ -1,0 +1,235 @@
+// Command ldapbench compares, in one run, how long the LDAP source
+// (directory/ldap) and OpenLDAP's ldapsearch take to page through the same
+// users, and how much memory the source needs while it streams them.
+//
+// It uses the private slapd of scripts/testservers.sh, whose ou=bulk holds
+// $USHER_LDAPSEED_BULK users (20,000 unless set), loaded by slapadd when
+// the harness starts. For the 100,000 users:
+//
+//	USHER_LDAPSEED_BULK=100000 ./scripts/testservers.sh go run ./internal/cmd/ldapbench
+//
+// Both sides ask for the same attributes (the source's, see
+// Source.Attributes) with the same filter and page size (-page, default
+// 1000: ldapsearch -E pr=1000/noprompt). ldapsearch writes LDIF into a
+// pipe that ldapbench only counts, and the source's entries are mapped and
+// counted. One untimed ldapsearch warms slapd's caches first; then each of
+// -runs rounds times both, alternating, and the best time of each is kept.
+//
+// Peak memory is sampled every 5 ms from runtime/metrics while the source
+// streams: the heap's live and not-yet-swept objects, and all memory
+// mapped by the Go runtime. The peak over the first 10% of the users is
+// printed beside the peak over all of them: flat memory means the two are
+// about the same, whatever the number of users.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/usher-sdk/usher/directory/ldap"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ldapbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	expect := 0
+	if v := os.Getenv("USHER_LDAPSEED_BULK"); v != "" {
+		expect, _ = strconv.Atoi(v)
+	} else if os.Getenv("USHER_TEST_LDAP_URL") != "" {
+		expect = 20000
+	}
+	url := flag.String("url", os.Getenv("USHER_TEST_LDAP_URL"), "LDAP URL (default $USHER_TEST_LDAP_URL)")
+	bindDN := flag.String("binddn", os.Getenv("USHER_TEST_LDAP_BIND_DN"), "bind DN (default $USHER_TEST_LDAP_BIND_DN)")
+	bindPW := flag.String("bindpw", os.Getenv("USHER_TEST_LDAP_BIND_PASSWORD"), "bind password (default $USHER_TEST_LDAP_BIND_PASSWORD)")
+	base := flag.String("base", "ou=bulk,dc=usher,dc=test", "base DN of the users")
+	page := flag.Int("page", 1000, "page size of both")
+	runs := flag.Int("runs", 3, "timed rounds; the best time of each side is kept")
+	want := flag.Int("expect", expect, "number of users expected (0: do not check; default $USHER_LDAPSEED_BULK)")
+	flag.Parse()
+	if *url == "" {
+		return errors.New("no server: run it under ./scripts/testservers.sh or pass -url")
+	}
+	src, err := ldap.New(ldap.Config{URL: *url, BindDN: *bindDN, BindPassword: *bindPW, BaseDN: *base, PageSize: *page, Timeout: 5 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	pwFile, err := writePasswordFile(*bindPW)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(pwFile))
+	search := func() (int, time.Duration, error) {
+		return ldapsearch(*url, *bindDN, pwFile, *base, src.Config().UserFilter, *page, src.Attributes())
+	}
+	ctx := context.Background()
+
+	fmt.Printf("ldapbench: %s %s, page size %d, attributes %v, GOMAXPROCS %d, %s\n",
+		*url, *base, *page, src.Attributes(), runtime.GOMAXPROCS(0), runtime.Version())
+	if _, _, err := search(); err != nil { // warm slapd's caches
+		return err
+	}
+	var bestLS, bestSrc time.Duration
+	var peak memPeak
+	users := 0
+	for r := range *runs {
+		n, d, err := search()
+		if err != nil {
+			return err
+		}
+		if err := check("ldapsearch", n, *want); err != nil {
+			return err
+		}
+		fmt.Printf("round %d: ldapsearch %d users in %v\n", r+1, n, d.Round(time.Millisecond))
+		if bestLS == 0 || d < bestLS {
+			bestLS = d
+		}
+
+		n, d, p, err := stream(ctx, src, *want)
+		if err != nil {
+			return err
+		}
+		if err := check("source", n, *want); err != nil {
+			return err
+		}
+		fmt.Printf("round %d: source     %d users in %v (peak heap %s, first 10%%: %s)\n", r+1, n, d.Round(time.Millisecond), mib(p.heap), mib(p.heapEarly))
+		if bestSrc == 0 || d < bestSrc {
+			bestSrc = d
+		}
+		peak = peak.max(p)
+		users = n
+	}
+	fmt.Printf("\nusers:              %d\n", users)
+	fmt.Printf("ldapsearch (best):  %v\n", bestLS.Round(time.Millisecond))
+	fmt.Printf("source (best):      %v\n", bestSrc.Round(time.Millisecond))
+	fmt.Printf("ratio:              %.2fx (goal <= 1.5x)\n", float64(bestSrc)/float64(bestLS))
+	fmt.Printf("peak heap objects:  %s over all users, %s over the first 10%%\n", mib(peak.heap), mib(peak.heapEarly))
+	fmt.Printf("peak Go memory:     %s mapped by the runtime; max RSS %s\n", mib(peak.total), mib(maxRSS()))
+	return nil
+}
+
+func check(who string, n, want int) error {
+	if want > 0 && n != want {
+		return fmt.Errorf("%s returned %d users, want %d", who, n, want)
+	}
+	return nil
+}
+
+// writePasswordFile keeps the bind password off ldapsearch's command line.
+func writePasswordFile(pw string) (string, error) {
+	dir, err := os.MkdirTemp("", "ldapbench-")
+	if err != nil {
+		return "", err
+	}
+	f := filepath.Join(dir, "pw")
+	return f, os.WriteFile(f, []byte(pw), 0o600)
+}
+
+// ldapsearch pages through base and counts the entries of its output.
+func ldapsearch(url, bindDN, pwFile, base, filter string, page int, attrs []string) (int, time.Duration, error) {
+	args := []string{"-x", "-LLL", "-o", "ldif-wrap=no", "-H", url, "-b", base, "-E", "pr=" + strconv.Itoa(page) + "/noprompt"}
+	if bindDN != "" {
+		args = append(args, "-D", bindDN, "-y", pwFile)
+	}
+	args = append(args, filter)
+	args = append(args, attrs...)
+	cmd := exec.Command("ldapsearch", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, fmt.Errorf("ldapsearch: %w", err)
+	}
+	n := 0
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if bytes.HasPrefix(sc.Bytes(), []byte("dn:")) {
+			n++
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
+	}
+	return n, time.Since(start), sc.Err()
+}
+
+// memPeak holds peaks of runtime/metrics samples, in bytes.
+type memPeak struct{ heap, heapEarly, total uint64 }
+
+func (p memPeak) max(q memPeak) memPeak {
+	return memPeak{max(p.heap, q.heap), max(p.heapEarly, q.heapEarly), max(p.total, q.total)}
+}
+
+// stream reads every user through the source while a sampler records the
+// memory peaks.
+func stream(ctx context.Context, src *ldap.Source, want int) (int, time.Duration, memPeak, error) {
+	runtime.GC()
+	var count atomic.Int64
+	early := int64(want / 10)
+	if early == 0 {
+		early = 1000
+	}
+	stop := make(chan struct{})
+	done := make(chan memPeak)
+	go func() {
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+		var p memPeak
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(samples)
+			h, tot := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+			p.heap, p.total = max(p.heap, h), max(p.total, tot)
+			if count.Load() <= early {
+				p.heapEarly = max(p.heapEarly, h)
+			}
+			select {
+			case <-stop:
+				done <- p
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	var err error
+	for e, e2 := range src.Users(ctx) {
+		if e2 != nil {
+			err = e2
+			break
+		}
+		if e.ExternalID == "" {
+			err = fmt.Errorf("entry %s has no external ID", e.DN)
+			break
+		}
+		count.Add(1)
+	}
+	d := time.Since(start)
+	close(stop)
+	return int(count.Load()), d, <-done, err
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
