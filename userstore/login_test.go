@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,7 @@ func testLoginOutcomes(t *testing.T, mk func(*testing.T, userstore.Config) *env)
 		{"shared e-mail", "shared@example.com", "bob-secret", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, "", userstore.ReasonAmbiguousEmail},
 		{"empty login", "", "x", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, "", userstore.ReasonEmptyLogin},
 		{"control characters", "ali\x00ce", "x", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, "", userstore.ReasonInvalidLogin},
+		{"invalid UTF-8", "al\xffice", "x", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, "", userstore.ReasonInvalidLogin},
 		{"disabled, right password", "dave", "dave-secret", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, dave.ID, userstore.ReasonDisabled},
 		{"locked, right password", "erin", "erin-secret", userstore.ErrInvalidCredentials, "", userstore.AuditLoginFailed, erin.ID, userstore.ReasonLocked},
 		{"must change, right password", "frank", "frank-secret", userstore.ErrPasswordChangeRequired, frank.ID, userstore.AuditLoginFailed, frank.ID, userstore.ReasonMustChange},
@@ -95,7 +97,7 @@ func testLoginOutcomes(t *testing.T, mk func(*testing.T, userstore.Config) *env)
 
 			ev := e.lastAudit(tt.auditKind)
 			assert.Equal(t, tt.auditUser, ev.UserID)
-			assert.Equal(t, tt.login, ev.Login)
+			assert.Equal(t, strings.ReplaceAll(strings.ToValidUTF8(tt.login, "\uFFFD"), "\x00", "\uFFFD"), ev.Login, "the typed login, made safe for the store")
 			assert.Equal(t, "198.51.100.4", ev.Remote)
 			assert.Equal(t, tt.reason, ev.Reason)
 			assert.Equal(t, e.clock.Now(), ev.Time.UTC())

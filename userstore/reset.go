@@ -88,6 +88,9 @@ func (s *Service) findForReset(ctx context.Context, login string) (User, string,
 	if login == "" {
 		return User{}, ReasonEmptyLogin, nil
 	}
+	if ValidateUsername(login) != nil {
+		return User{}, ReasonInvalidLogin, nil
+	}
 	u, err := s.store.GetUserByUsername(ctx, login)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
 		var users []User

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore/mail"
@@ -297,8 +300,30 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	e.Login, e.Remote = auditText(e.Login), auditText(e.Remote)
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "userstore: audit not recorded",
 			slog.String("kind", string(e.Kind)), slog.String("user_id", e.UserID), slog.Any("error", err))
 	}
+}
+
+// maxAuditText is the most characters of typed text (login, remote) an
+// audit event keeps.
+const maxAuditText = MaxUsernameLength
+
+// auditText makes typed text safe for every store: valid UTF-8 without
+// control characters (PostgreSQL text cannot hold NUL), each bad byte or
+// control character written as U+FFFD, cut to maxAuditText characters.
+func auditText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return unicode.ReplacementChar
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > maxAuditText {
+		s = string([]rune(s)[:maxAuditText]) + "…"
+	}
+	return s
 }
