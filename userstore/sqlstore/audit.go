@@ -25,7 +25,7 @@ func (s *Store) AppendAudit(ctx context.Context, e userstore.AuditEvent) error {
 		e.Time = s.now()
 	}
 	defer s.lockWriter()()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail)
+	_, err := cached{s}.ExecContext(ctx, `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.realm, e.ID, toNS(e.Time), string(e.Kind), e.UserID, e.Login, e.Remote, e.Reason, marshalMap(e.Detail))
 	return s.fail(op, err)

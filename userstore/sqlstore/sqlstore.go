@@ -66,6 +66,8 @@ type Store struct {
 	idMu   sync.Mutex
 	lastID [16]byte
 
+	stmts sync.Map // query -> *sql.Stmt; see prepared
+
 	q queries
 }
 
@@ -246,6 +248,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.closeStmts()
 	if s.ownDB {
 		if err := s.db.Close(); err != nil {
 			return fmt.Errorf("sqlstore: close: %w", err)

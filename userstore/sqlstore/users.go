@@ -74,7 +74,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (userstore.User, error) 
 	if err := s.ready(ctx, op); err != nil {
 		return userstore.User{}, err
 	}
-	u, err := s.getUser(ctx, s.db, `u.id = $2`, id)
+	u, err := s.getUser(ctx, cached{s}, `u.id = $2`, id)
 	return u, s.fail(op, err)
 }
 
@@ -84,7 +84,7 @@ func (s *Store) GetUserByUsername(ctx context.Context, username string) (usersto
 	if err := s.ready(ctx, op); err != nil {
 		return userstore.User{}, err
 	}
-	u, err := s.getUser(ctx, s.db, `u.username_norm = $2`, userstore.NormalizeUsername(username))
+	u, err := s.getUser(ctx, cached{s}, `u.username_norm = $2`, userstore.NormalizeUsername(username))
 	return u, s.fail(op, err)
 }
 
@@ -118,7 +118,7 @@ func (s *Store) GetUserByExternalID(ctx context.Context, source, externalID stri
 	if externalID == "" {
 		return userstore.User{}, fmt.Errorf("sqlstore: %s: %w", op, userstore.ErrNotFound)
 	}
-	u, err := s.getUser(ctx, s.db, `u.source = $2 AND u.external_id = $3`, source, externalID)
+	u, err := s.getUser(ctx, cached{s}, `u.source = $2 AND u.external_id = $3`, source, externalID)
 	return u, s.fail(op, err)
 }
 
