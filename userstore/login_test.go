@@ -169,6 +169,20 @@ func testLockout(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 	assert.Equal(t, 0, got.FailedLogins)
 	assert.True(t, got.LockedUntil.IsZero())
 
+	t.Run("the end of a lock-out does not reset the count", func(t *testing.T) {
+		e := mk(t, userstore.Config{MaxFailedLogins: 2, LockoutDuration: time.Minute})
+		u := e.addUser("bob", "", "bob-secret")
+		for range 2 {
+			_, _ = e.login("bob", "wrong")
+		}
+		e.clock.Advance(2 * time.Minute)
+		require.False(t, e.user(u.ID).Locked(e.clock.Now()))
+		_, _ = e.login("bob", "wrong")
+		got := e.user(u.ID)
+		assert.Equal(t, 3, got.FailedLogins)
+		assert.True(t, got.Locked(e.clock.Now()), "locked again at once")
+		assert.Len(t, e.audit(userstore.AuditFilter{Kind: userstore.AuditLocked}), 1, "only the first lock is reported")
+	})
 	t.Run("negative MaxFailedLogins never locks", func(t *testing.T) {
 		e := mk(t, userstore.Config{MaxFailedLogins: -1})
 		u := e.addUser("bob", "", "bob-secret")

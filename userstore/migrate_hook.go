@@ -17,7 +17,10 @@ import (
 // registry can use (an imported user). When it vouches for the password,
 // the Service hashes the password locally, stores the hash and never asks
 // the hook about that user again. It is not asked while the user is locked
-// or disabled. A false answer counts as a wrong password.
+// or disabled. A false answer counts as a wrong password. login is the
+// user's stored Username (not what the user typed, which may be an
+// e-mail). Asking the hook takes its own time, not a hash's, so a migrated
+// user's first login may be told apart by timing from others'.
 //
 // Implementations must be safe for concurrent use. err is only for a
 // failure to ask; the login is then refused without counting a strike.

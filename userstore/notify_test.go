@@ -1,6 +1,7 @@
 package userstore_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -79,4 +80,38 @@ func TestLockNotificationSendFailure(t *testing.T) {
 	require.ErrorIs(t, err, userstore.ErrInvalidCredentials)
 	e.flush()
 	assert.True(t, e.user(u.ID).Locked(e.clock.Now()))
+}
+
+func TestConfigJSON(t *testing.T) {
+	// A configuration as an operator writes it.
+	const in = `{
+		"loginByEmail": true,
+		"maxFailedLogins": 3,
+		"lockoutDuration": 600000000000,
+		"auditSuccessfulLogins": true,
+		"passwordPolicy": {"minLength": 10},
+		"resetMail": {"linkURL": "https://idp.example.com/reset", "subject": "[[s]]", "labels": {"default": {"s": "Reset"}, "de": {"s": "Zurücksetzen"}}},
+		"lockNotification": {"enabled": true, "recipients": "a@example.com;b@example.com", "culture": "de-CH",
+			"subject": "[[locked]] {{.Username}}", "labels": {"de": {"locked": "Gesperrt:"}}}
+	}`
+	var cfg userstore.Config
+	require.NoError(t, json.Unmarshal([]byte(in), &cfg))
+	assert.Equal(t, 10*time.Minute, cfg.LockoutDuration)
+	assert.Equal(t, "a@example.com;b@example.com", cfg.LockNotification.Recipients)
+	assert.Equal(t, "Gesperrt:", cfg.LockNotification.Labels["de"]["locked"])
+	assert.Equal(t, "https://idp.example.com/reset", cfg.ResetMail.LinkURL)
+
+	e := newEnv(t, cfg)
+	e.addUser("alice", "", "alice-secret-1")
+	for range 3 {
+		_, _ = e.login("alice", "wrong")
+	}
+	e.flush()
+	require.Len(t, e.mail.messages(), 1)
+	assert.Equal(t, "Gesperrt: alice", e.mail.messages()[0].Subject)
+
+	// The zero Config writes as {}.
+	out, err := json.Marshal(userstore.Config{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{}`, string(out))
 }
