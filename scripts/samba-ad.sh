@@ -7,11 +7,11 @@
 #
 # As root on Debian it first installs what is missing (samba, samba-ad-dc,
 # samba-dsdb-modules, samba-vfs-modules, winbind, krb5-user,
-# samba-ad-provision, ldap-utils) without starting any system daemon. The DC is
-# provisioned with `samba-tool domain provision --dns-backend=NONE` into a
-# private folder, binds only to 127.0.0.1, runs without the dns and ntp_signd
-# services and allows simple binds on plain LDAP (port 389). Its test
-# directory, under OU=Usher,DC=example,DC=test:
+# samba-ad-provision, ldap-utils, openssl) without starting any system
+# daemon. The DC is provisioned with `samba-tool domain provision
+# --dns-backend=NONE` into a private folder, binds only to 127.0.0.1, runs
+# without the dns and ntp_signd services and allows simple binds on plain
+# LDAP (port 389). Its test directory, under OU=Usher,DC=example,DC=test:
 #
 #   OU=People: alice (userPrincipalName alice@other.test, mobile, in staff),
 #              bob (direct member of employees), carol (outside employees),
@@ -26,11 +26,13 @@
 # _USER_PASSWORD and _CA_FILE (internal/testenv/samba.go reads them).
 #
 # A DC's ports are fixed (389, 636, 88, ...), so one runs per machine: a
-# second run waits for the first (lock file), and a port 389 held by anything
-# else fails the run with a message. Provisioning takes 10-25 s, so the
-# provisioned, seeded domain is kept as a template in /var/tmp keyed by this
-# script's hash and the Samba version, and each run starts from a fresh copy;
-# USHER_SAMBA_NO_CACHE=1 provisions from scratch.
+# second run waits for the first (lock file), and a port 389 or 636 held by
+# anything else fails the run with a message. Provisioning takes 10-60 s
+# (the machine's load decides), so the provisioned, seeded domain is kept as
+# a template in /var/tmp, keyed by a hash of the provisioning code and the
+# Samba version, and each run starts from a fresh copy of it (under 1 s);
+# USHER_SAMBA_NO_CACHE=1 provisions from scratch. The DC then answers LDAP
+# in 1-3 s.
 set -euo pipefail
 
 log() { printf 'samba-ad: %s\n' "$*" >&2; }
@@ -50,7 +52,7 @@ lock_file=/var/tmp/usher-samba-ad.lock
 now() { printf '%s' "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-packages=(samba samba-ad-dc samba-dsdb-modules samba-vfs-modules winbind krb5-user samba-ad-provision ldap-utils)
+packages=(samba samba-ad-dc samba-dsdb-modules samba-vfs-modules winbind krb5-user samba-ad-provision ldap-utils openssl)
 
 install_missing() {
 	local pkgs=() p
@@ -219,7 +221,9 @@ domain_into() {
 		log "provisioned and seeded in $(since "$start") s (no cache)"
 		return 0
 	fi
-	key=$( { cat "$0"; samba --version; } | sha256sum | cut -c1-16)
+	# The key covers everything that shapes the domain, and nothing else.
+	key=$( { declare -f provision seed tls_keys; echo "$realm $domain $dns_domain $base_dn $admin_pw $user_pw"; samba --version; } |
+		sha256sum | cut -c1-16)
 	template=$cache_root/$key
 	if [ ! -f "$template/ready" ]; then
 		mkdir -p "$cache_root"
@@ -274,11 +278,13 @@ start_dc() {
 stop_all() {
 	local status=$?
 	if [ -n "${samba_pid:-}" ] && kill -0 "$samba_pid" 2>/dev/null; then
+		local i start
+		start=$(now)
 		kill -TERM -- "-$samba_pid" 2>/dev/null || true
-		local i
 		for i in $(seq 50); do kill -0 "$samba_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL -- "-$samba_pid" 2>/dev/null || true
 		wait "$samba_pid" 2>/dev/null || true
+		log "DC stopped in $(since "$start") s"
 	fi
 	[ -n "${work:-}" ] && rm -rf "$work"
 	exit $status
