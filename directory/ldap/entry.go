@@ -94,7 +94,7 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 			out.Raw[a.Name] = []string{FormatGUID(a.ByteValues[0])}
 			continue
 		}
-		out.Raw[a.Name] = slices.Clone(a.Values)
+		out.Raw[a.Name] = a.Values // the goldap.Entry is not used after this
 	}
 	return out
 }

@@ -259,8 +259,10 @@ func searchRequest(base string, scope int, sizeLimit, timeLimit int, filter stri
 	return tlv(b, berSequence, as), nil
 }
 
-// searchEntry decodes a SearchResultEntry. It copies what it keeps: the
-// entry outlives the read buffer.
+// searchEntry decodes a SearchResultEntry. What it keeps outlives the
+// read buffer, so it copies the message once, as bytes and as a string, and
+// slices the DN, the names and the values out of those copies: an entry
+// costs a handful of allocations however many attributes it has.
 func searchEntry(b []byte) (*goldap.Entry, error) {
 	own := make([]byte, len(b))
 	copy(own, b)
@@ -273,33 +275,53 @@ func searchEntry(b []byte) (*goldap.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &goldap.Entry{DN: string(dn)}
-	lr := berReader{list}
-	for lr.more() {
+	// First pass: check the structure and count.
+	nAttrs, nValues := 0, 0
+	for lr := (berReader{list}); lr.more(); nAttrs++ {
 		pa, err := lr.expect(berSequence)
 		if err != nil {
 			return nil, err
 		}
 		ar := berReader{pa}
-		name, err := ar.expect(berOctetString)
-		if err != nil {
+		if _, err := ar.expect(berOctetString); err != nil {
 			return nil, err
 		}
 		set, err := ar.expect(berSet)
 		if err != nil {
 			return nil, err
 		}
-		a := &goldap.EntryAttribute{Name: string(name)}
-		vr := berReader{set}
-		for vr.more() {
-			v, err := vr.expect(berOctetString)
-			if err != nil {
+		for vr := (berReader{set}); vr.more(); nValues++ {
+			if _, err := vr.expect(berOctetString); err != nil {
 				return nil, err
 			}
-			a.Values = append(a.Values, string(v))
-			a.ByteValues = append(a.ByteValues, v)
 		}
-		e.Attributes = append(e.Attributes, a)
+	}
+	// Second pass: fill slabs; errors were ruled out above.
+	str := string(own)
+	sub := func(v []byte) string { // v lies inside own
+		start := cap(own) - cap(v)
+		return str[start : start+len(v)]
+	}
+	e := &goldap.Entry{DN: sub(dn), Attributes: make([]*goldap.EntryAttribute, nAttrs)}
+	attrs := make([]goldap.EntryAttribute, nAttrs)
+	values := make([]string, nValues)
+	raw := make([][]byte, nValues)
+	lr := berReader{list}
+	for i := range attrs {
+		pa, _ := lr.expect(berSequence)
+		ar := berReader{pa}
+		name, _ := ar.expect(berOctetString)
+		set, _ := ar.expect(berSet)
+		a := &attrs[i]
+		a.Name = sub(name)
+		k := 0
+		for vr := (berReader{set}); vr.more(); k++ {
+			v, _ := vr.expect(berOctetString)
+			values[k], raw[k] = sub(v), v
+		}
+		a.Values, a.ByteValues = values[:k:k], raw[:k:k]
+		values, raw = values[k:], raw[k:]
+		e.Attributes[i] = a
 	}
 	return e, nil
 }
