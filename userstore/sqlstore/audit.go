@@ -12,7 +12,9 @@ import (
 )
 
 // AppendAudit records an event, setting ID (random) and Time (the clock)
-// when they are empty. It is one INSERT and no change-feed event.
+// when they are empty. It is one INSERT and no change-feed event. Text
+// that is not valid UTF-8 or holds NUL bytes (a login typed by an
+// attacker, say) is recorded with U+FFFD in their place, not refused.
 func (s *Store) AppendAudit(ctx context.Context, e userstore.AuditEvent) error {
 	const op = "append audit"
 	if err := s.writable(ctx, op); err != nil {
@@ -24,10 +26,18 @@ func (s *Store) AppendAudit(ctx context.Context, e userstore.AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	var detail map[string]string
+	if e.Detail != nil {
+		detail = make(map[string]string, len(e.Detail))
+		for k, v := range e.Detail {
+			detail[cleanText(k)] = cleanText(v)
+		}
+	}
 	defer s.lockWriter()()
 	_, err := cached{s}.ExecContext(ctx, `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		s.realm, e.ID, toNS(e.Time), string(e.Kind), e.UserID, e.Login, e.Remote, e.Reason, marshalMap(e.Detail))
+		s.realm, cleanText(e.ID), toNS(e.Time), cleanText(string(e.Kind)), cleanText(e.UserID), cleanText(e.Login),
+		cleanText(e.Remote), cleanText(e.Reason), marshalMap(detail))
 	return s.fail(op, err)
 }
 

@@ -51,6 +51,9 @@ func (s *Store) CreateGroup(ctx context.Context, g userstore.Group) (userstore.G
 	if err := g.Validate(); err != nil {
 		return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
+	if err := checkText("Description", g.Description, "Metadata", g.Metadata); err != nil {
+		return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
 	var out userstore.Group
 	err := s.write(ctx, op, true, func(t *tx) error {
 		var err error
@@ -86,6 +89,9 @@ func (s *Store) GetGroup(ctx context.Context, name string) (userstore.Group, err
 // UpdateGroup changes description and metadata, if g.Version is current.
 // Errors: ErrNotFound, ErrVersionConflict.
 func (s *Store) UpdateGroup(ctx context.Context, g userstore.Group) (userstore.Group, error) {
+	if err := checkText("Description", g.Description, "Metadata", g.Metadata); err != nil {
+		return userstore.Group{}, fmt.Errorf("sqlstore: update group: %w", err)
+	}
 	var out userstore.Group
 	err := s.write(ctx, "update group", true, func(t *tx) error {
 		key := userstore.NormalizeUsername(g.Name)

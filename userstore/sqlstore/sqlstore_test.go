@@ -299,7 +299,19 @@ func TestBadInput(t *testing.T) {
 		var ve *userstore.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "Email", ve.Field)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "ivan", DisplayName: "nul\x00byte"})
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "DisplayName", ve.Field)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "ivan", Attributes: map[string]string{"k": "\xff"}})
+		assert.ErrorIs(t, err, userstore.ErrInvalid)
 		assert.Empty(t, collect(t, s.Changes(ctx, 0)), "no partial write")
+
+		// The audit trail records what an attacker typed, made storable.
+		require.NoError(t, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed, Login: "a\xff\x00b", Detail: map[string]string{"x\x00": "\xfe"}}))
+		events := collect(t, s.Audit(ctx, userstore.AuditFilter{}))
+		require.Len(t, events, 1)
+		assert.Equal(t, "a\uFFFD\uFFFDb", events[0].Login)
+		assert.Equal(t, map[string]string{"x\uFFFD": "\uFFFD"}, events[0].Detail)
 	})
 }
 

@@ -162,7 +162,7 @@ func (s *Store) ListUsers(ctx context.Context, opts userstore.ListOptions) iter.
 // set. See userstore.UserWriter.
 func (s *Store) CreateUser(ctx context.Context, u userstore.User) (userstore.User, error) {
 	const op = "create user"
-	if err := u.Validate(); err != nil {
+	if err := checkUser(u); err != nil {
 		return userstore.User{}, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
 	now := s.now()
@@ -196,7 +196,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 // userstore.UserWriter.
 func (s *Store) UpdateUser(ctx context.Context, u userstore.User) (userstore.User, error) {
 	const op = "update user"
-	if err := u.Validate(); err != nil {
+	if err := checkUser(u); err != nil {
 		return userstore.User{}, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
 	var out userstore.User
