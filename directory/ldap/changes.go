@@ -37,7 +37,13 @@ const generalizedTime = "20060102150405Z"
 // uSNChanged seen if that is higher. Read from one domain controller: USNs
 // are per DC.
 //
-// An empty cursor returns every user. Deletions are not reported.
+// The direct members of groups changed since the cursor are returned too,
+// since adding a user to a group changes the group, not the user. A user
+// removed from a group is not seen (nothing of the user's changed, and
+// the group no longer names the user); nor are deletions. The full
+// reconciliation of a sync catches both.
+//
+// An empty cursor returns every user.
 func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
 	next, nextErr := cursor, errNotDrained
 	seq := func(yield func(directory.Entry, error) bool) {
@@ -92,6 +98,26 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 					next = latest.UTC().Format(generalizedTime)
 				}
 			}()
+		}
+		if extra != "" {
+			// Group membership lives on the groups: the memberof overlay
+			// (and Active Directory's memberOf back-link) leave a user's
+			// modifyTimestamp and uSNChanged alone when a group gains
+			// the user. So the direct members of groups changed since
+			// the cursor count as changed too.
+			var changed []string
+			err := s.search(ctx, query{op: "Changes (groups)", base: s.cfg.GroupBaseDN, filter: and(s.cfg.GroupFilter, extra),
+				attrs: []string{"1.1"}, paged: true}, func(e *goldap.Entry) bool {
+				changed = append(changed, e.DN)
+				return true
+			})
+			if err != nil {
+				yield(directory.Entry{}, err)
+				return
+			}
+			if len(changed) > 0 {
+				extra = "(|" + extra + equalDNs(attrMemberOf, changed) + ")"
+			}
 		}
 		for e, err := range s.users(ctx, "Changes", extra) {
 			if err != nil {

@@ -355,25 +355,32 @@ func scratchOU(t *testing.T, c *goldap.Conn) string {
 	return dn
 }
 
+// addUser adds an account entry: not an inetOrgPerson, so that other
+// packages' tests, which read the whole directory in parallel with this
+// one, do not see it.
 func addUser(t *testing.T, c *goldap.Conn, ou, uid string) string {
 	t.Helper()
 	dn := "uid=" + goldap.EscapeDN(uid) + "," + ou
 	add := goldap.NewAddRequest(dn, nil)
-	add.Attribute("objectClass", []string{"inetOrgPerson"})
+	add.Attribute("objectClass", []string{"account"})
 	add.Attribute("uid", []string{uid})
-	add.Attribute("cn", []string{uid})
-	add.Attribute("sn", []string{uid})
 	require.NoError(t, c.Add(add))
 	return dn
+}
+
+// scratchConfig reads the accounts of a scratch OU.
+func scratchConfig(ou string) ldap.Config {
+	return ldap.Config{BaseDN: ou, GroupBaseDN: ou, UserFilter: "(objectClass=account)",
+		Mapping: directory.Mapping{FullName: "description"}}
 }
 
 func TestChanges(t *testing.T) {
 	t.Parallel()
 	c := admin(t)
 	ou := scratchOU(t, c)
-	addUser(t, c, ou, "first")
+	first := addUser(t, c, ou, "first")
 	second := addUser(t, c, ou, "second")
-	s := newSource(t, ldap.Config{BaseDN: ou})
+	s := newSource(t, scratchConfig(ou))
 	ctx := ctxT(t)
 
 	seq, next := s.Changes(ctx, "")
@@ -386,7 +393,7 @@ func TestChanges(t *testing.T) {
 	require.NoError(t, err, "cursor %q", cursor)
 
 	mod := goldap.NewModifyRequest(second, nil)
-	mod.Replace("displayName", []string{"Second, changed"})
+	mod.Replace("description", []string{"Second, changed"})
 	require.NoError(t, c.Modify(mod))
 	seq, next = s.Changes(ctx, cursor)
 	var changed []directory.Entry
@@ -400,6 +407,20 @@ func TestChanges(t *testing.T) {
 	again, err := next()
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, again, cursor)
+
+	// Adding a user to a group changes the group, not the user: the
+	// group's members count as changed. The pause puts the group's change
+	// in a later second than every user's (modifyTimestamp counts whole
+	// seconds); it is not a timing assertion.
+	last, err := time.Parse("20060102150405Z", again)
+	require.NoError(t, err)
+	time.Sleep(1100 * time.Millisecond)
+	add := goldap.NewAddRequest("cn=team,"+ou, nil)
+	add.Attribute("objectClass", []string{"groupOfNames"})
+	add.Attribute("member", []string{first})
+	require.NoError(t, c.Add(add))
+	seq, _ = s.Changes(ctx, last.Add(time.Second).Format("20060102150405Z"))
+	assert.Equal(t, []string{"first"}, usernames(t, seq), "the new member, and no one else")
 
 	seq, next = s.Changes(ctx, "29990101000000Z")
 	assert.Empty(t, usernames(t, seq), "nothing changed in the future")
