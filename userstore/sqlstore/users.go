@@ -118,7 +118,7 @@ func (s *Store) GetUserByExternalID(ctx context.Context, source, externalID stri
 	if externalID == "" {
 		return userstore.User{}, fmt.Errorf("sqlstore: %s: %w", op, userstore.ErrNotFound)
 	}
-	u, err := s.getUser(ctx, cached{s}, `u.source = $2 AND u.external_id = $3`, source, externalID)
+	u, err := s.getUser(ctx, cached{s}, `u.source = $2 AND u.external_id = $3 AND u.external_id <> ''`, source, externalID)
 	return u, s.fail(op, err)
 }
 
