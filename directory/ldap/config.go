@@ -122,8 +122,10 @@ type Config struct {
 	// Timeout bounds dialing and each request (one page of a search).
 	// Default DefaultTimeout.
 	Timeout time.Duration `json:"timeout,omitempty"`
-	// MaxConnections caps the service connections open at once; as many
-	// again may be open for user binds. Default DefaultMaxConnections.
+	// MaxConnections caps the pooled service connections open at once
+	// (lookups); as many again may be open for user binds, and each
+	// running stream (Users, Changes, Groups) has one more of its own.
+	// Default DefaultMaxConnections.
 	MaxConnections int `json:"maxConnections,omitempty"`
 }
 

@@ -10,12 +10,16 @@
 //
 // Users, Changes and Groups page through the directory (RFC 2696,
 // Config.PageSize entries at a time) and yield entries as they arrive, so
-// memory stays flat however many users the directory holds. Connections
-// are pooled; one the server or the network dropped is replaced on next
-// use, and a search that meets a dead pooled connection before its first
-// entry is tried again on a fresh one. Every value put into a filter — a
-// login, a group DN or name, a cursor — is escaped once, where the filter
-// is built.
+// memory stays flat however many users the directory holds. Each such
+// stream runs on a connection of its own, read by a small in-place BER
+// decoder (go-ldap's allocates some 23 KB per entry; see
+// directory/BENCHMARKS.md); a connection lost in the middle of a stream
+// ends it with an error wrapping directory.ErrUnavailable. Lookups and
+// binds use go-ldap on pooled connections; one the server or the network
+// dropped is replaced on next use, and a request that meets a dead pooled
+// connection is tried again on a fresh one. Every value put into a filter
+// — a login, a group DN or name, a cursor — is escaped once, where the
+// filter is built.
 //
 // # Errors
 //

@@ -76,9 +76,8 @@ func (p *pool) put(c *goldap.Conn, broken bool) {
 	<-p.slots
 }
 
-// close closes the idle connections. Connections in use are closed when
-// they are put back after close only if they are broken; Source.Close
-// documents that it must not race with use.
+// close closes the idle connections. Source.Close documents that it is
+// called when nothing is in use.
 func (p *pool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
