@@ -1,10 +1,12 @@
 package ldap_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,3 +96,26 @@ func TestNewReportsEveryProblem(t *testing.T) {
 }
 
 func ldapMapping(phone string) directory.Mapping { return directory.Mapping{PhoneNumber: phone} }
+
+func TestConfigJSON(t *testing.T) {
+	t.Parallel()
+	const doc = `{
+		"name": "example.test", "url": "ldap://dc1.example.test", "startTLS": true, "rootCAFile": "",
+		"bindDN": "CN=usher,DC=example,DC=test", "bindPassword": "pw", "baseDN": "DC=example,DC=test",
+		"mandatoryGroup": "employees", "activeDirectory": true, "upnSuffixes": ["other.test"],
+		"mapping": {"phoneNumber": "mobile"}, "pageSize": 200, "timeout": 5000000000
+	}`
+	var cfg ldap.Config
+	require.NoError(t, json.Unmarshal([]byte(doc), &cfg))
+	s, err := ldap.New(cfg)
+	require.NoError(t, err)
+	c := s.Config()
+	assert.True(t, c.ActiveDirectory)
+	assert.True(t, c.StartTLS)
+	assert.Equal(t, "employees", c.MandatoryGroup)
+	assert.Equal(t, []string{"other.test"}, c.UPNSuffixes)
+	assert.Equal(t, "mobile", c.Mapping.PhoneNumber)
+	assert.Equal(t, "displayName", c.Mapping.FullName)
+	assert.Equal(t, 200, c.PageSize)
+	assert.Equal(t, 5*time.Second, c.Timeout)
+}

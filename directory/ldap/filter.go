@@ -147,7 +147,9 @@ func (s *Source) memberFilter(ctx context.Context, dn string) (string, error) {
 	return equalDNs(attrMemberOf, all), nil
 }
 
-// nestedGroups returns dn and every group inside it at any depth.
+// nestedGroups returns dn and every group inside it at any depth. Its
+// searches are not paged: they run on pooled connections, as every Lookup
+// and Authenticate of a group-scoped source makes them.
 func (s *Source) nestedGroups(ctx context.Context, dn string) ([]string, error) {
 	seen := map[string]bool{strings.ToLower(dn): true}
 	all := []string{dn}
@@ -158,7 +160,7 @@ func (s *Source) nestedGroups(ctx context.Context, dn string) ([]string, error) 
 		}
 		var next []string
 		err := s.search(ctx, query{op: "nested groups of " + dn, base: s.cfg.GroupBaseDN,
-			filter: and(s.cfg.GroupFilter, equalDNs(attrMemberOf, frontier)), attrs: []string{"1.1"}, paged: true},
+			filter: and(s.cfg.GroupFilter, equalDNs(attrMemberOf, frontier)), attrs: []string{"1.1"}},
 			func(e *goldap.Entry) bool {
 				if k := strings.ToLower(e.DN); !seen[k] {
 					seen[k] = true
