@@ -169,7 +169,7 @@ func testLockout(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 	assert.Equal(t, 0, got.FailedLogins)
 	assert.True(t, got.LockedUntil.IsZero())
 
-	t.Run("the end of a lock-out does not reset the count", func(t *testing.T) {
+	t.Run("the end of a lock-out starts a new count", func(t *testing.T) {
 		e := mk(t, userstore.Config{MaxFailedLogins: 2, LockoutDuration: time.Minute})
 		u := e.addUser("bob", "", "bob-secret")
 		for range 2 {
@@ -179,9 +179,11 @@ func testLockout(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 		require.False(t, e.user(u.ID).Locked(e.clock.Now()))
 		_, _ = e.login("bob", "wrong")
 		got := e.user(u.ID)
-		assert.Equal(t, 3, got.FailedLogins)
-		assert.True(t, got.Locked(e.clock.Now()), "locked again at once")
-		assert.Len(t, e.audit(userstore.AuditFilter{Kind: userstore.AuditLocked}), 1, "only the first lock is reported")
+		assert.Equal(t, 1, got.FailedLogins)
+		assert.False(t, got.Locked(e.clock.Now()), "one wrong password after a lock-out does not lock again")
+		_, _ = e.login("bob", "wrong")
+		assert.True(t, e.user(u.ID).Locked(e.clock.Now()), "a new series of wrong passwords locks again")
+		assert.Len(t, e.audit(userstore.AuditFilter{Kind: userstore.AuditLocked}), 2, "each lock is reported")
 	})
 	t.Run("negative MaxFailedLogins never locks", func(t *testing.T) {
 		e := mk(t, userstore.Config{MaxFailedLogins: -1})

@@ -40,10 +40,10 @@ type Config struct {
 
 	// MaxFailedLogins is how many wrong passwords in a row lock an account.
 	// Default 5 (DefaultMaxFailedLogins); a negative value never locks
-	// (wrong passwords are still counted). Only a right password (or a
-	// password set, change or reset) resets the count; the end of a
-	// lock-out does not, so with the stores' RecordFailedLogin the first
-	// wrong password after a lock-out locks the account again at once.
+	// (wrong passwords are still counted). A right password (or a
+	// password set, change or reset) resets the count, and so does the
+	// end of a lock-out: after it, another MaxFailedLogins wrong passwords
+	// in a row lock the account again (and are reported again).
 	MaxFailedLogins int `json:"maxFailedLogins,omitempty"`
 
 	// LockoutDuration is how long an account stays locked. Default 15

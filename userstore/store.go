@@ -50,7 +50,10 @@ type UserWriter interface {
 type LoginStateStore interface {
 	// RecordFailedLogin adds one to the user's failed-login count and,
 	// when the count reaches maxFailures (> 0), sets LockedUntil to
-	// now+lockFor. It returns the state after the update.
+	// now+lockFor. A lock that has run out at now ends its count: the
+	// failure after it counts as the first of a new series (so an
+	// account is locked again only after maxFailures new failures). It
+	// returns the state after the update.
 	RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (LoginState, error)
 	// ResetFailedLogins sets the count to zero and clears LockedUntil.
 	ResetFailedLogins(ctx context.Context, id string) error

@@ -9,8 +9,9 @@ import (
 )
 
 // RecordFailedLogin adds one to the user's failed-login count and, when the
-// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. It
-// raises the user's Version and records a user.updated change.
+// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. A
+// lock that has run out at now starts a new count. It raises the user's
+// Version and records a user.updated change.
 func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (userstore.LoginState, error) {
 	if err := s.lock(ctx, "record failed login"); err != nil {
 		return userstore.LoginState{}, err
@@ -19,6 +20,9 @@ func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures in
 	r, ok := s.users[id]
 	if !ok {
 		return userstore.LoginState{}, fmt.Errorf("memstore: record failed login: %w", userstore.ErrNotFound)
+	}
+	if !r.u.LockedUntil.IsZero() && !now.Before(r.u.LockedUntil) {
+		r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
 	}
 	r.u.FailedLogins++
 	if maxFailures > 0 && r.u.FailedLogins >= maxFailures {

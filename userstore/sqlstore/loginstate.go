@@ -10,7 +10,8 @@ import (
 )
 
 // RecordFailedLogin adds one to the user's failed-login count and, when the
-// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. The
+// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor; a
+// lock that has run out at now starts a new count. The
 // count moves in one UPDATE ... RETURNING, so N concurrent calls, from any
 // number of processes, raise it by exactly N. It raises the user's Version
 // and records a user.updated change.
@@ -18,12 +19,18 @@ func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures in
 	var st userstore.LoginState
 	err := s.write(ctx, "record failed login", true, func(t *tx) error {
 		var failed, locked int64
-		err := t.QueryRowContext(ctx, `UPDATE usher_users SET failed_logins = failed_logins + 1,
-	locked_until = CASE WHEN $3 > 0 AND failed_logins + 1 >= $3 THEN $4 ELSE locked_until END,
+		// Every right-hand side sees the row as it was: "expired" is the
+		// old lock having run out at now ($6), which restarts the count.
+		err := t.QueryRowContext(ctx, `UPDATE usher_users SET
+	failed_logins = CASE WHEN locked_until <> 0 AND locked_until <= $6 THEN 1 ELSE failed_logins + 1 END,
+	locked_until = CASE
+		WHEN $3 > 0 AND (CASE WHEN locked_until <> 0 AND locked_until <= $6 THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4
+		WHEN locked_until <> 0 AND locked_until <= $6 THEN 0
+		ELSE locked_until END,
 	version = version + 1, updated_at = $5
 WHERE realm = $1 AND id = $2
 RETURNING failed_logins, locked_until`,
-			s.realm, id, int64(maxFailures), toNS(now.Add(lockFor)), toNS(s.now())).Scan(&failed, &locked)
+			s.realm, id, int64(maxFailures), toNS(now.Add(lockFor)), toNS(s.now()), toNS(now)).Scan(&failed, &locked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return userstore.ErrNotFound
 		} else if err != nil {

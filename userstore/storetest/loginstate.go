@@ -12,6 +12,7 @@ import (
 
 var loginStateTests = []test{
 	{"LockAtMax", testLockAtMax},
+	{"ExpiredLockStartsNewCount", testExpiredLockStartsNewCount},
 	{"NoLockWithoutMax", testNoLockWithoutMax},
 	{"ParallelFailuresExact", testParallelFailures},
 	{"Reset", testResetFailedLogins},
@@ -176,4 +177,42 @@ func testLoginStateUnknownUser(t *testing.T, s userstore.Store) {
 	checkErr(t, "RecordFailedLogin", err, userstore.ErrNotFound)
 	checkErr(t, "ResetFailedLogins", s.ResetFailedLogins(ctx, missing), userstore.ErrNotFound)
 	checkErr(t, "SetPassword", s.SetPassword(ctx, missing, "$h$", false), userstore.ErrNotFound)
+}
+
+// testExpiredLockStartsNewCount: once a lock has run out, the next failure
+// is the first of a new series, and the account locks again only after
+// maxFailures new failures.
+func testExpiredLockStartsNewCount(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("ned"))
+	const maxFailures, lockFor = 2, time.Minute
+	now := time.Now().Truncate(time.Second)
+	for range maxFailures {
+		if _, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := now.Add(lockFor) // the lock has just run out
+	st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FailedLogins != 1 || !st.LockedUntil.IsZero() {
+		t.Errorf("first failure after the lock ran out = %+v; want 1 failure and no lock", st)
+	}
+	st, err = s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FailedLogins != maxFailures || !sameTime(st.LockedUntil, later.Add(lockFor)) {
+		t.Errorf("second failure after the lock ran out = %+v; want %d failures, locked until %v", st, maxFailures, later.Add(lockFor))
+	}
+	// While a lock runs, failures go on counting and extend it.
+	st, err = s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, later.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FailedLogins != maxFailures+1 || !sameTime(st.LockedUntil, later.Add(time.Second+lockFor)) {
+		t.Errorf("failure during the lock = %+v; want %d failures, locked until %v", st, maxFailures+1, later.Add(time.Second+lockFor))
+	}
 }
