@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	goldap "github.com/go-ldap/ldap/v3"
-
-	"github.com/usher-sdk/usher/directory"
 )
 
 // errStop ends a search because its consumer stopped reading.
@@ -69,18 +67,13 @@ func (s *Source) stream(ctx context.Context, q query, fn func(*goldap.Entry) boo
 	}
 	defer sc.close()
 	err = sc.pagedSearch(ctx, q, s.cfg.PageSize, fn)
-	var le *goldap.Error
 	switch {
 	case err == nil, errors.Is(err, errStop):
 		return nil
 	case ctx.Err() != nil:
 		return fmt.Errorf("ldap: %s: %w", q.op, ctx.Err())
-	case errors.As(err, &le):
-		return classify(q.op, err)
-	case errors.Is(err, errBER), errors.Is(err, directory.ErrUnavailable):
-		return fmt.Errorf("ldap: %s: %w", q.op, err)
-	default: // I/O: the connection failed or timed out
-		return unavailable(q.op, err)
+	default:
+		return streamError(q.op, err)
 	}
 }
 

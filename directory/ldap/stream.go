@@ -20,7 +20,8 @@ import (
 // are encoded with go-ldap where it offers encoders (filters, the paging
 // control) and framed here; answers are decoded in place (ber.go).
 type streamConn struct {
-	conn    net.Conn
+	raw     net.Conn // the TCP connection, for deadlines set from elsewhere
+	conn    net.Conn // raw, or TLS over it
 	r       *bufio.Reader
 	timeout time.Duration
 	id      int64
@@ -53,7 +54,7 @@ func (s *Source) dialStream(ctx context.Context) (*streamConn, error) {
 	if err != nil {
 		return nil, unavailable("dial", err)
 	}
-	sc := &streamConn{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), timeout: s.cfg.Timeout}
+	sc := &streamConn{raw: conn, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), timeout: s.cfg.Timeout}
 	if err := sc.setup(ctx, s); err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -67,7 +68,7 @@ func (sc *streamConn) setup(ctx context.Context, s *Source) error {
 	if s.cfg.StartTLS {
 		op := tlv(nil, ctxExtendedName, []byte("1.3.6.1.4.1.1466.20037"))
 		if err := sc.roundTrip(appExtendedRequest, op, appExtendedResponse); err != nil {
-			return classify("StartTLS", err)
+			return streamError("StartTLS", err)
 		}
 		tc := tls.Client(sc.conn, s.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -81,8 +82,9 @@ func (sc *streamConn) setup(ctx context.Context, s *Source) error {
 		op = tlv(op, berOctetString, []byte(s.cfg.BindDN))
 		op = tlv(op, ctxSimpleAuth, []byte(s.cfg.BindPassword))
 		if err := sc.roundTrip(appBindRequest, op, appBindResponse); err != nil {
-			if isNetwork(err) {
-				return unavailable("service bind", err)
+			var le *goldap.Error
+			if !errors.As(err, &le) || isNetwork(err) {
+				return streamError("service bind", err)
 			}
 			return fmt.Errorf("ldap: service bind as %q: %w: %w", s.cfg.BindDN, directory.ErrUnavailable, err)
 		}
@@ -90,10 +92,25 @@ func (sc *streamConn) setup(ctx context.Context, s *Source) error {
 	return nil
 }
 
+// streamError wraps an error of a streaming connection: I/O failures and
+// network result codes wrap directory.ErrUnavailable.
+func streamError(op string, err error) error {
+	var le *goldap.Error
+	switch {
+	case errors.As(err, &le):
+		return classify(op, err)
+	case errors.Is(err, errBER), errors.Is(err, directory.ErrUnavailable):
+		return fmt.Errorf("ldap: %s: %w", op, err)
+	default: // I/O: the connection failed or timed out
+		return unavailable(op, err)
+	}
+}
+
 // watch makes blocked reads and writes return when ctx ends.
 func (sc *streamConn) watch(ctx context.Context) (stop func() bool) {
 	sc.done = ctx.Done()
-	return context.AfterFunc(ctx, func() { _ = sc.conn.SetDeadline(time.Unix(1, 0)) })
+	raw := sc.raw
+	return context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 }
 
 func (sc *streamConn) close() {
@@ -117,7 +134,7 @@ func (sc *streamConn) send(op byte, content, controls []byte) error {
 	}
 	select {
 	case <-sc.done: // watch's deadline may just have been overwritten
-		_ = sc.conn.SetDeadline(time.Unix(1, 0))
+		_ = sc.raw.SetDeadline(time.Unix(1, 0))
 	default:
 	}
 	_, err := sc.conn.Write(tlv(nil, berSequence, body))
