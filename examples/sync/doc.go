@@ -118,6 +118,12 @@
 // configuration's directory must be writable, since autosync keeps its
 // change cursors there (sync.cursorDir, default "cursors" beside the file).
 //
+// # Passwords
+//
+// A sync carries no passwords. The CSV reader refuses a Notakey file with a
+// non-empty Password column unless it has a hasher, which this agent does
+// not give it: use the PureSync template or an empty Password column.
+//
 // # Crash safety
 //
 // Every change is idempotent and keyed by the user's external ID, so a

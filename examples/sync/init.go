@@ -29,7 +29,7 @@ type initFlags struct {
 	csvPath, csvFormat, csvName string
 
 	ldapURL, ldapBindDN, ldapBindPassword, ldapBaseDN, ldapGroupDN string
-	ldapCAFile, ldapDomain, ldapName                               string
+	ldapCAFile, ldapDomain, ldapName, ldapDisabledAttr             string
 	ldapStartTLS, ldapAD                                           bool
 
 	graphTenant, graphClientID, graphClientSecret, graphGroupID string
@@ -68,6 +68,7 @@ func (f *initFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.ldapCAFile, "ldap-ca-file", "", "LDAP source: PEM file of the CA for ldaps:// and StartTLS")
 	fs.BoolVar(&f.ldapAD, "ldap-ad", false, "LDAP source: Active Directory mode")
 	fs.StringVar(&f.ldapDomain, "ldap-domain", "", "LDAP source: AD domain (UPN suffix)")
+	fs.StringVar(&f.ldapDisabledAttr, "ldap-disabled-attribute", "", "LDAP source: a boolean attribute whose TRUE marks a disabled account (AD's userAccountControl is always read)")
 	fs.StringVar(&f.ldapName, "ldap-name", "", "LDAP source: the source's name (default: the domain or host)")
 
 	fs.StringVar(&f.graphTenant, "graph-tenant-id", "", "Azure AD source: tenant ID")
@@ -304,7 +305,7 @@ func (a *app) initSource(p *prompter, f *initFlags, cfg *Config) error {
 		}
 		lc.Name, lc.URL, lc.StartTLS, lc.RootCAFile = f.ldapName, f.ldapURL, f.ldapStartTLS, absPath(f.ldapCAFile)
 		lc.BindDN, lc.BindPassword, lc.BaseDN, lc.GroupDN = f.ldapBindDN, f.ldapBindPassword, f.ldapBaseDN, f.ldapGroupDN
-		lc.ActiveDirectory, lc.Domain = f.ldapAD, f.ldapDomain
+		lc.ActiveDirectory, lc.Domain, lc.DisabledAttribute = f.ldapAD, f.ldapDomain, f.ldapDisabledAttr
 		m, err := a.askMapping(p, f, directory.LDAPMapping())
 		if err != nil {
 			return err

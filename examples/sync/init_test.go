@@ -253,3 +253,34 @@ func TestInitUploadsPublicKey(t *testing.T) {
 		assert.Contains(t, err.Error(), "another key registered")
 	})
 }
+
+func TestInitInteractiveLDAP(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, staff(1))
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.json")
+	script := strings.Join([]string{
+		"acme", "", "", "n", // organization, server, token, no key
+		"ldap", "ldap://127.0.0.1:1", "n", // source, URL, not AD
+		"cn=sync,dc=example,dc=test", "pw", "ou=people,dc=example,dc=test", "", // bind DN and password, base, group
+		"y",                               // StartTLS
+		"y", "cn", "", "", "", "", "", "", // change the mapping: full name from cn, the rest default
+		"postgres://usher@db.example/usher", // store
+		"",                                  // no mail
+	}, "\n") + "\n"
+	r := h.runIn(script, "init", "--config", cfgPath)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Attribute of the full name [displayName]: ")
+	c := readConfig(t, cfgPath)
+	require.NotNil(t, c.Source.LDAP)
+	l := c.Source.LDAP
+	assert.Equal(t, "ldap://127.0.0.1:1", l.URL)
+	assert.Equal(t, "cn=sync,dc=example,dc=test", l.BindDN)
+	assert.Equal(t, "pw", l.BindPassword)
+	assert.Equal(t, "ou=people,dc=example,dc=test", l.BaseDN)
+	assert.True(t, l.StartTLS)
+	assert.Equal(t, "cn", l.Mapping.FullName)
+	assert.Equal(t, "userPrincipalName", l.Mapping.CorporateEmail)
+	assert.Equal(t, "postgres://usher@db.example/usher", c.Store)
+	assert.Equal(t, os.FileMode(0o600), mode(t, cfgPath), "the bind password is in it")
+}

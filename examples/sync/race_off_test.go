@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// crashUsers is the crash test's user count ("a few thousand").
+const crashUsers = 2000
