@@ -58,7 +58,13 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 	}
 	defer s.close()
 
+	if a.interactive {
+		fmt.Fprintf(a.stdout, "reading source %q and the store...", s.source.Name())
+	}
 	plan, guardErr, err := s.plan(ctx, *force)
+	if a.interactive {
+		fmt.Fprint(a.stdout, "\r\033[K") // clear the line
+	}
 	if err != nil {
 		return err
 	}

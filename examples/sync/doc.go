@@ -43,8 +43,10 @@
 //	    --ldap-ad --ldap-domain example.com --store 'postgres://usher@db/usher' \
 //	    --server https://usher.example.com --token "$TOKEN" --upload-key
 //
-// Secrets may come from the environment instead of the command line:
-// USHER_SYNC_TOKEN, USHER_SYNC_LDAP_PASSWORD, USHER_SYNC_GRAPH_SECRET.
+// Secrets may come from the environment instead of the command line,
+// where other local users can see them (ps): USHER_SYNC_TOKEN,
+// USHER_SYNC_LDAP_PASSWORD, USHER_SYNC_GRAPH_SECRET. Answers typed at the
+// prompts are echoed, secrets included.
 //
 // # Keys
 //

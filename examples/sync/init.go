@@ -115,6 +115,12 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 		}
 	}
 
+	if !f.dryRun {
+		// The keys are written beside the configuration by default.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("--config: %w", err)
+		}
+	}
 	cfg := &Config{}
 	if err := p.text("org-id", "Organization ID", "", true, &f.orgID); err != nil {
 		return err
