@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/directory"
+	"github.com/usher-sdk/usher/userstore"
 )
 
 func TestAddDryRunWritesNothing(t *testing.T) {
@@ -181,4 +182,20 @@ func TestProgressOnATerminal(t *testing.T) {
 	assert.NotContains(t, r.stdout, "\r")
 	assert.Contains(t, r.stdout, "add: 3/30\n")
 	assert.Equal(t, 11, strings.Count(r.stdout, "add: "), r.stdout)
+}
+
+func TestApplyFailuresNameTheUser(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, staff(6))
+	// A local user, not synced, holds Carol's username.
+	_, err := h.store().CreateUser(t.Context(), userstore.User{Username: "carol@example.test", Email: "carol@home.test", Enabled: true})
+	require.NoError(t, err)
+
+	r := h.run("add")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stdout, "done: add 5")
+	assert.Contains(t, r.stderr, "add of user "+id("carol@example.test")+": directory: the username is taken by a user not synced from \"csv\"")
+	assert.Contains(t, r.stderr, "1 change(s) failed")
+	assert.NotContains(t, r.stderr, "carol@example.test", "users are named by identifier")
+	assert.Len(t, h.users(), 6, "five synced and the local user")
 }
