@@ -23,7 +23,9 @@
 // active users (sync.maxDeactivateShare, default 0.2), or all of them
 // because the source returned none, is refused with the guard's message
 // unless --force is given: that is what a broken filter or an outage looks
-// like. Naming one user (deactivate alice@example.com) passes the guard.
+// like; a dry run of such a sync prints the plan and exits with 1 too.
+// Naming one user (deactivate alice@example.com) passes the guard. Verbs
+// that deactivate nothing (add, update, activate) are not held back.
 //
 // group attach sets the WHOLE group list of each user: it replaces, it does
 // not append, and the next sync sets synced users' groups back to the
