@@ -1,0 +1,90 @@
+package userstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// SyncWriter is an optional Store capability for directory sync: write a
+// batch of users synced from a directory in one transaction. Callers find
+// it by type assertion and fall back to the single-user methods
+// (GetUserByExternalID, CreateUser, UpdateUser, SetUserGroups) when a
+// store lacks it. memstore and sqlstore implement it; storetest.RunSyncWriter
+// checks an implementation.
+type SyncWriter interface {
+	// UpsertSynced writes users as if each were applied in order by the
+	// single-user methods, all in one atomic step: everything or nothing,
+	// together with the change-feed events.
+	//
+	// Each user is matched by its Source and ExternalID (both required).
+	//   - When none matches, the user is created as CreateUser would
+	//     (a new ID unless set, Version 1, password and login state as
+	//     given) and its Attributes are stored without the keys whose value
+	//     is empty; the feed records user.created.
+	//   - When one matches, the fields a sync owns are set — Username,
+	//     Email, Phone, DisplayName, Enabled — and Attributes are merged
+	//     into the stored ones: a key with an empty value is removed, keys
+	//     not named are kept. ID, password, login state, EmailVerified,
+	//     GivenName, FamilyName and CreatedAt are kept. Version and
+	//     UpdatedAt move and the feed records user.updated, unless nothing
+	//     changed, in which case nothing is written.
+	//   - Groups becomes the whole list of the user's groups as with
+	//     SetUserGroups: missing groups are created (group.created), and
+	//     member.removed then member.added events follow the user's event,
+	//     in order of the normalized group name.
+	//
+	// It returns the users as stored afterwards, groups included, in the
+	// order given. An empty batch does nothing. Errors are a *SyncedError
+	// naming the first user at fault and wrapping ErrInvalid (a field
+	// fails validation, an ExternalID is empty, or two users of the batch
+	// have the same Source and ExternalID), ErrConflict (the username is
+	// taken by another user); or errors matching ErrClosed, ErrReadOnly or
+	// the context's error.
+	UpsertSynced(ctx context.Context, users []SyncedUser) ([]User, error)
+}
+
+// SyncedUser is one user of a SyncWriter batch: the user's fields as the
+// directory has them and the whole list of its groups. User.Groups is
+// ignored.
+type SyncedUser struct {
+	User   User
+	Groups []string
+}
+
+// SyncedError says which user of a SyncWriter batch made it fail. It
+// matches what Err matches with errors.Is; the batch wrote nothing.
+type SyncedError struct {
+	// Index is the user's position in the batch.
+	Index      int
+	Source     string
+	ExternalID string
+	Err        error
+}
+
+func (e *SyncedError) Error() string {
+	return fmt.Sprintf("userstore: synced user %d (source %q, external ID %q): %v", e.Index, e.Source, e.ExternalID, e.Err)
+}
+
+func (e *SyncedError) Unwrap() error { return e.Err }
+
+// MergeSyncedAttributes returns stored with the entries of set merged in:
+// a key with an empty value is removed, others are set. It returns nil for
+// an empty result and never changes its arguments. SyncWriter
+// implementations use it to apply SyncedUser attributes.
+func MergeSyncedAttributes(stored, set map[string]string) map[string]string {
+	out := make(map[string]string, len(stored)+len(set))
+	for k, v := range stored {
+		out[k] = v
+	}
+	for k, v := range set {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

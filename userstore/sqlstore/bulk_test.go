@@ -1,0 +1,88 @@
+package sqlstore_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/storetest"
+)
+
+// TestSyncWriterConformance runs storetest's SyncWriter checks on both
+// databases.
+func TestSyncWriterConformance(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		storetest.RunSyncWriter(t, func(t *testing.T) userstore.Store { return b.fresh(t) })
+	})
+}
+
+// syncedBatch returns n new synced users numbered from first, in a shared
+// group and one of 50 teams.
+func syncedBatch(first, n int) []userstore.SyncedUser {
+	batch := make([]userstore.SyncedUser, n)
+	for i := range batch {
+		k := first + i
+		batch[i] = userstore.SyncedUser{
+			User: userstore.User{Username: fmt.Sprint("user", k), Email: fmt.Sprint("user", k, "@example.com"), Enabled: true,
+				DisplayName: fmt.Sprint("User ", k), Source: "dir", ExternalID: fmt.Sprint("ext-", k),
+				Attributes: map[string]string{"sync.signature": "sig"}},
+			Groups: []string{"staff", fmt.Sprint("team", k%50)},
+		}
+	}
+	return batch
+}
+
+// TestUpsertSyncedLargeBatch crosses the IN-list and multi-row INSERT
+// chunk sizes, then updates every user of the batch.
+func TestUpsertSyncedLargeBatch(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		batch := syncedBatch(0, 1234)
+		out, err := s.UpsertSynced(ctx, batch)
+		require.NoError(t, err)
+		require.Len(t, out, len(batch))
+		n := 0
+		for c, err := range s.Changes(ctx, 0) {
+			require.NoError(t, err)
+			n++
+			assert.Equal(t, int64(n), c.Seq)
+		}
+		assert.Equal(t, 1234*3+51, n, "user.created and two member.added per user, group.created per group")
+		got, err := s.GetUserByExternalID(ctx, "dir", "ext-1233")
+		require.NoError(t, err)
+		assert.Equal(t, out[1233], got)
+
+		for i := range batch {
+			batch[i].User.DisplayName += " (changed)"
+			batch[i].Groups = batch[i].Groups[:1]
+		}
+		out, err = s.UpsertSynced(ctx, batch)
+		require.NoError(t, err)
+		got, err = s.GetUserByExternalID(ctx, "dir", "ext-7")
+		require.NoError(t, err)
+		assert.Equal(t, out[7], got)
+		assert.Equal(t, []string{"staff"}, got.Groups)
+		assert.Equal(t, int64(2), got.Version)
+	})
+}
+
+// BenchmarkUpsertSynced writes batches of 1,000 new users in two groups
+// each (a first sync), and reports the time per user.
+func BenchmarkUpsertSynced(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.fresh(b)
+			n := 0
+			for b.Loop() {
+				_, err := s.UpsertSynced(b.Context(), syncedBatch(n, 1000))
+				require.NoError(b, err)
+				n += 1000
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/user")
+		})
+	}
+}
