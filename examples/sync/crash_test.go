@@ -42,7 +42,7 @@ func buildAgent(t *testing.T) string {
 // agentRun is one run of the built agent.
 type agentRun struct {
 	killed   bool // ended by SIGKILL
-	midApply bool // killed after it had applied some changes
+	midApply bool // killed after it had applied some changes, not all
 	stdout   string
 	code     int
 }
@@ -67,9 +67,11 @@ func runAgent(t *testing.T, bin string, args []string, killAt func(line string) 
 	for sc.Scan() {
 		line := sc.Text()
 		out.WriteString(line + "\n")
+		if done, total, ok := progressOf(line); ok && done < total {
+			r.midApply = true // changes were written, and more were to come
+		}
 		if killAt != nil && killAt(line) {
 			_ = cmd.Process.Kill() // SIGKILL: no deferred function, no cleanup runs
-			r.midApply = true
 		}
 	}
 	err = cmd.Wait()
@@ -89,16 +91,19 @@ func runAgent(t *testing.T, bin string, args []string, killAt func(line string) 
 	return r
 }
 
-// progressAt returns a killAt that fires once the agent reports that it
-// has done tenth tenths of its changes.
+// progressAt returns a killAt that fires at the first progress line that
+// says tenth tenths or more of the changes are done, but not all. (The
+// engine reports after each change, or after each batch.)
 func progressAt(tenth int) func(string) bool {
 	return func(line string) bool {
-		var done, total int
-		if _, err := fmt.Sscanf(line, "sync: %d/%d", &done, &total); err != nil {
-			return false
-		}
-		return done < total && done*10 >= tenth*total
+		done, total, ok := progressOf(line)
+		return ok && done < total && done*10 >= tenth*total
 	}
+}
+
+func progressOf(line string) (done, total int, ok bool) {
+	_, err := fmt.Sscanf(line, "sync: %d/%d", &done, &total)
+	return done, total, err == nil
 }
 
 // crashThenFinish runs "sync" against config and kills it kills times, at
@@ -113,7 +118,7 @@ func crashThenFinish(t *testing.T, bin, config string, rng *rand.Rand, kills int
 	for i := range kills {
 		var r agentRun
 		if i%2 == 0 {
-			r = runAgent(t, bin, []string{"sync", "--config", config}, progressAt(1+rng.IntN(9)), 0)
+			r = runAgent(t, bin, []string{"sync", "--config", config}, progressAt(1+rng.IntN(5)), 0)
 		} else {
 			r = runAgent(t, bin, []string{"sync", "--config", config}, nil, time.Duration(1+rng.Int64N(int64(span))))
 		}
