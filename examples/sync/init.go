@@ -135,7 +135,8 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 	}
 	cfg.Token = strings.TrimSpace(f.token)
 
-	if err := a.initKeys(ctx, p, &f, cfg, dir); err != nil {
+	kp, err := a.askKeys(p, &f, cfg, dir)
+	if err != nil {
 		return err
 	}
 	if err := a.initSource(p, &f, cfg); err != nil {
@@ -160,6 +161,10 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	// Every answer is in and checked: now write, keys first.
+	if err := a.makeKeys(ctx, kp, cfg, f.dryRun); err != nil {
+		return err
+	}
 	if f.dryRun {
 		data, _ := json.MarshalIndent(redacted(cfg), "", "  ")
 		fmt.Fprintf(a.stdout, "dry run: would write %s (mode 0600):\n%s\nnothing was written\n", cfgPath, data)
@@ -172,9 +177,19 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 	return nil
 }
 
-// initKeys makes sure the organization key pair exists (never replacing
-// one) and uploads the public key when asked to.
-func (a *app) initKeys(ctx context.Context, p *prompter, f *initFlags, cfg *Config, dir string) error {
+// keyPlan is what init is to do about the organization key, decided
+// before anything is written.
+type keyPlan struct {
+	generate bool
+	alg      directory.KeyAlgorithm
+	upload   bool
+}
+
+// askKeys settles the key paths and asks whether to generate the key pair
+// (only when it does not exist: keys are never replaced) and whether to
+// upload the public key. It writes nothing.
+func (a *app) askKeys(p *prompter, f *initFlags, cfg *Config, dir string) (keyPlan, error) {
+	var kp keyPlan
 	cfg.PrivateKey, cfg.PublicKey = absPath(f.privateKey), absPath(f.publicKy)
 	if cfg.PrivateKey == "" {
 		cfg.PrivateKey = filepath.Join(dir, "org-key.pem")
@@ -184,57 +199,77 @@ func (a *app) initKeys(ctx context.Context, p *prompter, f *initFlags, cfg *Conf
 	}
 	_, privErr := os.Stat(cfg.PrivateKey)
 	_, pubErr := os.Stat(cfg.PublicKey)
+	haveKey := false
 	switch {
 	case privErr == nil:
 		fmt.Fprintf(a.stdout, "keeping the existing organization key %s (keys are never overwritten)\n", cfg.PrivateKey)
 		if _, err := directory.LoadPrivateKey(cfg.PrivateKey); err != nil {
-			return fmt.Errorf("--private-key: %w", err)
+			return kp, fmt.Errorf("--private-key: %w", err)
 		}
+		haveKey = true
 	case pubErr == nil:
-		return fmt.Errorf("--public-key %s exists but its private key %s does not; move it away or give both paths", cfg.PublicKey, cfg.PrivateKey)
+		return kp, fmt.Errorf("--public-key %s exists but its private key %s does not; move it away or give both paths", cfg.PublicKey, cfg.PrivateKey)
 	default:
 		if err := p.yesNo("generate-keys", "Generate the organization key pair", true, &f.generateKeys); err != nil {
-			return err
+			return kp, err
 		}
-		if f.dryRun && f.generateKeys {
+		if f.generateKeys {
+			kp.generate, haveKey = true, true
+			kp.alg = directory.KeyAlgorithm(strings.ToLower(f.keyAlg))
+			if kp.alg != directory.Ed25519 && kp.alg != directory.P256 {
+				return kp, fmt.Errorf("--key-alg %q: want %s or %s", f.keyAlg, directory.Ed25519, directory.P256)
+			}
+		}
+	}
+	if cfg.Server == "" {
+		if p.seen["upload-key"] && f.uploadKey {
+			return kp, errors.New("--upload-key needs --server")
+		}
+		return kp, nil
+	}
+	if !haveKey {
+		return kp, nil
+	}
+	if err := p.yesNo("upload-key", fmt.Sprintf("Upload the public key to %s%s", strings.TrimRight(cfg.Server, "/"), keysPath), cfg.Token != "", &f.uploadKey); err != nil {
+		return kp, err
+	}
+	if f.uploadKey {
+		if cfg.Token == "" {
+			return kp, errors.New("uploading the public key needs the access token (--token)")
+		}
+		kp.upload = true
+	}
+	return kp, nil
+}
+
+// makeKeys carries out a keyPlan: it generates the key pair and uploads
+// the public key. With dryRun it only says what it would do.
+func (a *app) makeKeys(ctx context.Context, kp keyPlan, cfg *Config, dryRun bool) error {
+	endpoint := strings.TrimRight(cfg.Server, "/") + keysPath
+	if dryRun {
+		if kp.generate {
 			fmt.Fprintf(a.stdout, "would generate the organization key pair %s and %s\n", cfg.PrivateKey, cfg.PublicKey)
 		}
-		if !f.generateKeys {
-			fmt.Fprintf(a.stdout, "no key generated: put the organization's private key (PKCS #8 PEM, mode 0600) at %s before syncing\n", cfg.PrivateKey)
-			return nil
+		if kp.upload {
+			fmt.Fprintf(a.stdout, "would upload the public key to %s\n", endpoint)
 		}
-		alg := directory.KeyAlgorithm(strings.ToLower(f.keyAlg))
-		if f.dryRun {
-			if alg != directory.Ed25519 && alg != directory.P256 {
-				return fmt.Errorf("--key-alg %q: want %s or %s", f.keyAlg, directory.Ed25519, directory.P256)
-			}
-			break
-		}
-		if err := directory.GenerateKeyFiles(alg, cfg.PrivateKey, cfg.PublicKey); err != nil {
+		return nil
+	}
+	switch {
+	case kp.generate:
+		if err := directory.GenerateKeyFiles(kp.alg, cfg.PrivateKey, cfg.PublicKey); err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("--private-key/--public-key: %w", err)
 			}
-			return fmt.Errorf("--key-alg %q: %w", f.keyAlg, err)
+			return err
 		}
 		fmt.Fprintf(a.stdout, "generated the organization key pair:\n  private %s (mode 0600)\n  public  %s\n", cfg.PrivateKey, cfg.PublicKey)
 		fmt.Fprintf(a.stderr, "warning: back up %s now and keep it secret. It signs every synced user record; "+
 			"if it is lost, a new key must be registered with the server; if it leaks, anyone can forge user records.\n", cfg.PrivateKey)
+	case !fileExists(cfg.PrivateKey):
+		fmt.Fprintf(a.stdout, "no key generated: put the organization's private key (PKCS #8 PEM, mode 0600) at %s before syncing\n", cfg.PrivateKey)
 	}
-
-	if cfg.Server == "" {
-		if p.seen["upload-key"] && f.uploadKey {
-			return errors.New("--upload-key needs --server")
-		}
-		return nil
-	}
-	if err := p.yesNo("upload-key", fmt.Sprintf("Upload the public key to %s%s", strings.TrimRight(cfg.Server, "/"), keysPath), cfg.Token != "", &f.uploadKey); err != nil {
-		return err
-	}
-	if !f.uploadKey {
-		return nil
-	}
-	if f.dryRun {
-		fmt.Fprintf(a.stdout, "would upload the public key to %s%s\n", strings.TrimRight(cfg.Server, "/"), keysPath)
+	if !kp.upload {
 		return nil
 	}
 	pemData, err := publicPEM(cfg.PrivateKey, cfg.PublicKey)
@@ -244,8 +279,13 @@ func (a *app) initKeys(ctx context.Context, p *prompter, f *initFlags, cfg *Conf
 	if err := a.uploadKey(ctx, cfg.Server, cfg.Token, cfg.OrgID, pemData); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "uploaded the public key to %s%s\n", strings.TrimRight(cfg.Server, "/"), keysPath)
+	fmt.Fprintf(a.stdout, "uploaded the public key to %s\n", endpoint)
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // initSource asks for the source and its connection and mapping.

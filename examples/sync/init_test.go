@@ -110,8 +110,9 @@ func TestInitRequiredAndBadAnswers(t *testing.T) {
 			r := h.run(args...)
 			assert.Equal(t, exitFailure, r.code, r.stdout)
 			assert.Contains(t, r.stderr, tc.want)
-			_, err := os.Stat(filepath.Join(dir, "c.json"))
-			assert.ErrorIs(t, err, os.ErrNotExist, "nothing written")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing written: no configuration, no key")
 		})
 	}
 }
