@@ -181,40 +181,68 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 	}
 	seq, next := cs.Changes(ctx, cursor)
 	lookup, _ := a.Target.(SyncRecordLookup)
-	written := 0
-	var failed []error
+	// A user may come more than once (changed, and a member of a changed
+	// group): the last entry wins, in the place of the first.
+	var order []string
+	latest := map[string]Record{}
 	for e, err := range seq {
 		if err != nil {
-			return written, fmt.Errorf("directory: autosync: reading changes of %q: %w", a.Source.Name(), err)
+			return 0, fmt.Errorf("directory: autosync: reading changes of %q: %w", a.Source.Name(), err)
 		}
 		e.Source = a.Source.Name()
 		r := RecordOf(e)
 		if r.ExternalID == "" {
 			r.ExternalID = r.Username
 		}
-		ch := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
-		if lookup != nil {
-			old, found, err := lookup.SyncedRecord(ctx, r.Source, r.ExternalID)
-			if err != nil {
-				return written, err
-			}
-			if found {
-				ch = changeOf(old.Record, r)
-			}
+		if _, ok := latest[r.ExternalID]; !ok {
+			order = append(order, r.ExternalID)
 		}
-		if ch.Kind == SyncUnchanged {
-			continue
+		latest[r.ExternalID] = r
+	}
+	// Compare with what the target holds, reading it in parallel.
+	changes := make([]SyncChange, len(order))
+	lookErrs := make([]error, len(order))
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, wait := parallelChunks(lctx, len(order), max(len(order), 1), func(i int) {
+		r := latest[order[i]]
+		changes[i] = SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
+		if lookup == nil {
+			return
 		}
-		sig, err := a.Signer.Sign(r)
-		if err == nil {
-			err = a.Target.ApplySync(ctx, ch, sig)
-		}
+		old, found, err := lookup.SyncedRecord(lctx, r.Source, r.ExternalID)
 		if err != nil {
-			failed = append(failed, &SyncError{Change: ch, Identifier: Identifier(a.OrgID, r.CorporateEmail), Err: err})
-			continue
+			lookErrs[i] = err
+			cancel()
+		} else if found {
+			changes[i] = changeOf(old.Record, r)
 		}
-		written++
-		log.InfoContext(ctx, "autosync change applied", "kind", ch.Kind, "user", Identifier(a.OrgID, r.CorporateEmail))
+	})
+	wait()
+	if err := errors.Join(lookErrs...); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var todo []SyncChange
+	for _, ch := range changes {
+		if ch.Kind != SyncUnchanged {
+			todo = append(todo, ch)
+		}
+	}
+	// Signed in parallel and written in batches when the target can.
+	res, err := applyChanges(ctx, todo, a.Target, a.Signer, ApplyOptions{OrgID: a.OrgID, Logger: log})
+	written := 0
+	for _, n := range res.Applied {
+		written += n
+	}
+	if err != nil {
+		return written, err
+	}
+	failed := make([]error, len(res.Failed))
+	for i, f := range res.Failed {
+		failed[i] = f
 	}
 	nc, err := next()
 	if err != nil {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // SyncError is one change a sync could not carry out.
@@ -23,6 +26,11 @@ func (e *SyncError) Error() string {
 
 func (e *SyncError) Unwrap() error { return e.Err }
 
+// DefaultBatchSize is how many changes ApplySync hands a BatchSyncTarget
+// at once, and how many users a StoreTarget writes in one transaction,
+// when not set otherwise.
+const DefaultBatchSize = 1000
+
 // ApplyOptions tune ApplySync.
 type ApplyOptions struct {
 	// OrgID is the organization ID that identifiers are derived from.
@@ -32,11 +40,16 @@ type ApplyOptions struct {
 	Kinds []SyncKind
 	// Only, when set, limits the changes to users for whom it returns true.
 	Only func(Record) bool
-	// Progress, when set, is called after each change with the number done
-	// and the number to do.
+	// Progress, when set, is called with the number of changes done and
+	// the number to do: after each change, or after each batch when the
+	// target is a BatchSyncTarget. It is called from ApplySync's
+	// goroutine.
 	Progress func(done, total int)
 	// Logger receives a line per change, naming users by identifier only.
 	Logger *slog.Logger
+	// BatchSize is how many changes a BatchSyncTarget is given at once.
+	// Default DefaultBatchSize.
+	BatchSize int
 }
 
 // SyncResult says what ApplySync did.
@@ -56,17 +69,35 @@ func (r *SyncResult) Err() error {
 	return errors.Join(errs...)
 }
 
+// SignedChange is a change together with the signature of its record.
+type SignedChange struct {
+	Change    SyncChange
+	Signature string
+}
+
+// BatchSyncTarget is an optional SyncTarget capability: carry out many
+// changes in one call, which lets a target verify them in parallel and
+// write them in few transactions. ApplySync uses it when the target has
+// it. StoreTarget implements it.
+type BatchSyncTarget interface {
+	SyncTarget
+	// ApplySyncBatch carries out changes as ApplySync would one by one, in
+	// order, and returns one error per change (nil when it was carried
+	// out). A change that fails does not keep the others from being
+	// carried out. When ctx is done, the changes not carried out get
+	// ctx's error.
+	ApplySyncBatch(ctx context.Context, changes []SignedChange) []error
+}
+
 // ApplySync signs each pending change of p with signer and hands it to
-// target. A change that fails is recorded in the result and the others
-// go on; a cancelled ctx stops the sync. Because every change is
-// idempotent and keyed by the user's external ID, a sync that was killed
-// part way and is planned and applied again ends in the same state as one
-// that was never interrupted.
+// target: in batches of ApplyOptions.BatchSize when target is a
+// BatchSyncTarget, one by one otherwise. Records are signed in parallel,
+// ahead of the writes. A change that fails is recorded in the result and
+// the others go on; a cancelled ctx stops the sync. Because every change
+// is idempotent and keyed by the user's external ID, a sync that was
+// killed part way and is planned and applied again ends in the same state
+// as one that was never interrupted.
 func ApplySync(ctx context.Context, p *Plan, target SyncTarget, signer *RecordSigner, opts ApplyOptions) (*SyncResult, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	var todo []SyncChange
 	for _, c := range p.Pending() {
 		if len(opts.Kinds) > 0 && !slices.Contains(opts.Kinds, c.Kind) {
@@ -77,29 +108,341 @@ func ApplySync(ctx context.Context, p *Plan, target SyncTarget, signer *RecordSi
 		}
 		todo = append(todo, c)
 	}
-	res := &SyncResult{Applied: map[SyncKind]int{}}
-	for i, c := range todo {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		id := Identifier(opts.OrgID, c.Record.CorporateEmail)
-		sig, err := signer.Sign(c.Record)
-		if err == nil {
-			err = target.ApplySync(ctx, c, sig)
-		}
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return res, ctxErr
+	return applyChanges(ctx, todo, target, signer, opts)
+}
+
+// applyChanges signs and applies todo; see ApplySync.
+func applyChanges(ctx context.Context, todo []SyncChange, target SyncTarget, signer *RecordSigner, opts ApplyOptions) (*SyncResult, error) {
+	a := newApplier(target, signer, opts)
+	a.total = len(todo)
+	if err := ctx.Err(); err != nil {
+		return a.res, err
+	}
+	in := make(chan []SyncChange, 1)
+	go func() {
+		defer close(in)
+		for lo := 0; lo < len(todo); lo += a.size {
+			select {
+			case in <- todo[lo:min(lo+a.size, len(todo))]:
+			case <-ctx.Done():
+				return
 			}
-			res.Failed = append(res.Failed, &SyncError{Change: c, Identifier: id, Err: err})
-			log.WarnContext(ctx, "sync change failed", "kind", c.Kind, "user", id, "err", err)
-		} else {
-			res.Applied[c.Kind]++
-			log.InfoContext(ctx, "sync change applied", "kind", c.Kind, "user", id, "fields", c.Fields)
 		}
-		if opts.Progress != nil {
-			opts.Progress(i+1, len(todo))
+	}()
+	return a.res, a.run(ctx, in)
+}
+
+// applier signs and applies chunks of changes: signing the next chunk in
+// parallel while the target applies the one before.
+type applier struct {
+	target  SyncTarget
+	batcher BatchSyncTarget // nil when target is not one
+	signer  *RecordSigner
+	opts    ApplyOptions
+	log     *slog.Logger
+	size    int // changes per chunk
+	res     *SyncResult
+	// done counts the changes carried out or failed; total is the number
+	// to do, as far as it is known.
+	done, total int
+	// totalFn, when set, gives total at the time of a Progress call.
+	totalFn func() int
+}
+
+func newApplier(target SyncTarget, signer *RecordSigner, opts ApplyOptions) *applier {
+	a := &applier{target: target, signer: signer, opts: opts, log: opts.Logger, size: opts.BatchSize,
+		res: &SyncResult{Applied: map[SyncKind]int{}}}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.size <= 0 {
+		a.size = DefaultBatchSize
+	}
+	if b, ok := target.(BatchSyncTarget); ok {
+		a.batcher = b
+	} else {
+		a.size = 64 // signing still runs ahead in parallel
+	}
+	return a
+}
+
+// signedChunk is a chunk of changes with their signatures, or the errors
+// of signing them.
+type signedChunk struct {
+	changes []SignedChange
+	errs    []error
+}
+
+// run applies the chunks that arrive on in until it is closed, and
+// returns ctx's error if it is done first. The sender must stop sending
+// when ctx is done.
+func (a *applier) run(ctx context.Context, in <-chan []SyncChange) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	signed := make(chan signedChunk, 1)
+	go func() {
+		defer close(signed)
+		for chunk := range in {
+			sc := signedChunk{changes: make([]SignedChange, len(chunk)), errs: make([]error, len(chunk))}
+			_, wait := parallelChunks(ctx, len(chunk), len(chunk), func(i int) {
+				sc.changes[i].Change = chunk[i]
+				sc.changes[i].Signature, sc.errs[i] = a.signer.Sign(chunk[i].Record)
+			})
+			wait()
+			if ctx.Err() != nil {
+				return
+			}
+			select {
+			case signed <- sc:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for sc := range signed {
+		if err := a.apply(ctx, sc); err != nil {
+			return err
 		}
 	}
-	return res, nil
+	return ctx.Err()
+}
+
+// apply carries out one signed chunk.
+func (a *applier) apply(ctx context.Context, sc signedChunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.batcher == nil {
+		for i, c := range sc.changes {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			err := sc.errs[i]
+			if err == nil {
+				err = a.target.ApplySync(ctx, c.Change, c.Signature)
+			}
+			if err != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			a.report(ctx, c.Change, err)
+			a.progress(1)
+		}
+		return nil
+	}
+	// Changes whose signing failed are reported, the others go to the
+	// target together.
+	batch := make([]SignedChange, 0, len(sc.changes))
+	for i, c := range sc.changes {
+		if sc.errs[i] != nil {
+			a.report(ctx, c.Change, sc.errs[i])
+			continue
+		}
+		batch = append(batch, c)
+	}
+	errs := a.batcher.ApplySyncBatch(ctx, batch)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for k, c := range batch {
+		var err error
+		if k < len(errs) {
+			err = errs[k]
+		} else {
+			err = errors.New("directory: the target returned no result for the change")
+		}
+		a.report(ctx, c.Change, err)
+	}
+	a.progress(len(sc.changes))
+	return nil
+}
+
+// report records the outcome of one change.
+func (a *applier) report(ctx context.Context, c SyncChange, err error) {
+	id := Identifier(a.opts.OrgID, c.Record.CorporateEmail)
+	if err != nil {
+		a.res.Failed = append(a.res.Failed, &SyncError{Change: c, Identifier: id, Err: err})
+		a.log.WarnContext(ctx, "sync change failed", "kind", c.Kind, "user", id, "err", err)
+		return
+	}
+	a.res.Applied[c.Kind]++
+	a.log.InfoContext(ctx, "sync change applied", "kind", c.Kind, "user", id, "fields", c.Fields)
+}
+
+func (a *applier) progress(n int) {
+	a.done += n
+	if a.opts.Progress == nil {
+		return
+	}
+	total := a.total
+	if a.totalFn != nil {
+		total = a.totalFn()
+	}
+	a.opts.Progress(a.done, max(total, a.done))
+}
+
+// parallelChunks runs work(i) for i in [0, n) on runtime.GOMAXPROCS(0)
+// goroutines, roughly in order, and returns one channel per chunk of size
+// indexes that is closed once work has returned for all of them, and a
+// function that waits until every goroutine has stopped. Workers stop
+// early when ctx is done; the channels of unfinished chunks are then
+// never closed.
+func parallelChunks(ctx context.Context, n, size int, work func(i int)) ([]chan struct{}, func()) {
+	nchunks := (n + size - 1) / size
+	chunks := make([]chan struct{}, nchunks)
+	left := make([]atomic.Int32, nchunks)
+	for c := range chunks {
+		chunks[c] = make(chan struct{})
+		left[c].Store(int32(min(size, n-c*size)))
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				work(i)
+				if left[i/size].Add(-1) == 0 {
+					close(chunks[i/size])
+				}
+			}
+		})
+	}
+	return chunks, wg.Wait
+}
+
+// Sync plans and applies a sync of src into target in one pass, for
+// large first syncs: it reads what the target holds, then streams the
+// source and hands each change to the target as soon as a batch of them
+// is planned, while the source is still being read. The plan and the
+// result are the ones PlanSync and ApplySync would give, with one
+// difference: deactivations (users disabled in, or gone from, the source)
+// are held back until the whole source was read, and applied only when
+// the guard (PlanOptions) allows them; when it does not, Sync returns an
+// error wrapping ErrSyncGuard, and the other changes have been carried
+// out. A source that fails part way, or two entries with the same
+// external ID, stop the sync with an error after the changes planned so
+// far; a sync run again finishes the work. Progress reports the changes
+// planned so far as the total. aopts.Kinds and aopts.Only select changes
+// as for ApplySync.
+func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSigner, popts PlanOptions, aopts ApplyOptions) (*Plan, *SyncResult, error) {
+	have := map[string]Record{}
+	for sr, err := range target.Synced(ctx, src.Name()) {
+		if err != nil {
+			return nil, nil, fmt.Errorf("directory: reading the target: %w", err)
+		}
+		have[sr.Record.ExternalID] = sr.Record
+	}
+	p := &Plan{Source: src.Name(), TargetUsers: len(have)}
+	a := newApplier(target, signer, aopts)
+	var total atomic.Int64
+	a.totalFn = func() int { return int(total.Load()) }
+
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan []SyncChange, 1)
+	applied := make(chan error, 1)
+	go func() { applied <- a.run(actx, in) }()
+	var chunk []SyncChange
+	queue := func(c SyncChange) bool {
+		total.Add(1)
+		chunk = append(chunk, c)
+		if len(chunk) < a.size {
+			return true
+		}
+		select {
+		case in <- chunk:
+			chunk = nil
+			return true
+		case <-actx.Done():
+			return false
+		}
+	}
+	selected := func(c SyncChange) bool {
+		return c.Kind != SyncUnchanged && (len(aopts.Kinds) == 0 || slices.Contains(aopts.Kinds, c.Kind)) &&
+			(aopts.Only == nil || aopts.Only(c.Record))
+	}
+
+	var (
+		stop error
+		held []SyncChange // deactivations, until the guard has spoken
+		seen = make(map[string]struct{}, len(have))
+	)
+	for e, err := range src.Users(ctx) {
+		if err != nil {
+			stop = fmt.Errorf("directory: reading source %q: %w", src.Name(), err)
+			break
+		}
+		e.Source = src.Name()
+		r := RecordOf(e)
+		if r.ExternalID == "" {
+			r.ExternalID = r.Username
+		}
+		if r.ExternalID == "" {
+			stop = fmt.Errorf("directory: source %q: an entry (DN %q) has neither an external ID nor a username", src.Name(), e.DN)
+			break
+		}
+		if _, dup := seen[r.ExternalID]; dup {
+			stop = fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), r.ExternalID)
+			break
+		}
+		seen[r.ExternalID] = struct{}{}
+		c := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
+		if old, ok := have[r.ExternalID]; ok {
+			c = changeOf(old, r)
+		}
+		p.Changes = append(p.Changes, c)
+		switch {
+		case !selected(c):
+		case c.Kind == SyncDeactivate:
+			held = append(held, c)
+		case !queue(c):
+			stop = actx.Err()
+		}
+		if stop != nil {
+			break
+		}
+	}
+	p.SourceUsers = len(seen)
+	if stop == nil {
+		var gone []string
+		for id, old := range have {
+			if _, ok := seen[id]; !ok && old.Enabled {
+				gone = append(gone, id)
+			}
+		}
+		slices.Sort(gone)
+		for _, id := range gone {
+			old := have[id]
+			r := old
+			r.Enabled = false
+			c := SyncChange{Kind: SyncDeactivate, Record: r, Before: old, Fields: []string{"enabled"}, Gone: true}
+			p.Changes = append(p.Changes, c)
+			if selected(c) {
+				held = append(held, c)
+			}
+		}
+		if stop = guard(p, have, popts); stop == nil {
+			for _, c := range held {
+				if !queue(c) {
+					stop = actx.Err()
+					break
+				}
+			}
+		}
+	}
+	if len(chunk) > 0 && actx.Err() == nil {
+		select {
+		case in <- chunk:
+		case <-actx.Done():
+		}
+	}
+	close(in)
+	err := <-applied
+	if ctx.Err() != nil {
+		return p, a.res, ctx.Err()
+	}
+	return p, a.res, errors.Join(stop, err)
 }

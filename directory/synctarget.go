@@ -19,7 +19,9 @@ const (
 )
 
 // SyncStore is what StoreTarget needs of the user store. A userstore.Store
-// has all of it.
+// has all of it. When the store is also a userstore.SyncWriter (memstore
+// and sqlstore are), StoreTarget writes through it: one transaction per
+// batch of users instead of several per user.
 type SyncStore interface {
 	GetUserByExternalID(ctx context.Context, source, externalID string) (userstore.User, error)
 	ListUsers(ctx context.Context, opts userstore.ListOptions) iter.Seq2[userstore.User, error]
@@ -108,18 +110,164 @@ func userOfRecord(u userstore.User, r Record, sig string) userstore.User {
 // ID, and otherwise sets its fields, enabled state, signature and groups.
 // Other attributes and the password are kept. Users are never deleted.
 func (t *StoreTarget) ApplySync(ctx context.Context, ch SyncChange, sig string) error {
-	r := ch.Record
+	if err := t.check(ch.Record, sig); err != nil {
+		return err
+	}
+	if w, ok := t.store.(userstore.SyncWriter); ok {
+		return t.upsert(ctx, w, []int{0}, []userstore.SyncedUser{syncedUserOf(ch.Record, sig)}, make([]error, 1))
+	}
+	return t.writeOne(ctx, ch.Record, sig)
+}
+
+// writeOne writes a verified record with the single-user methods,
+// retrying when a concurrent writer moved the user.
+func (t *StoreTarget) writeOne(ctx context.Context, r Record, sig string) error {
+	for attempt := 0; ; attempt++ {
+		err := t.write(ctx, r, sig)
+		if !errors.Is(err, userstore.ErrVersionConflict) || attempt == 4 {
+			return err
+		}
+	}
+}
+
+// check verifies a record's signature and that it names its user.
+func (t *StoreTarget) check(r Record, sig string) error {
 	if err := t.verifier.Verify(r, sig); err != nil {
 		return err
 	}
 	if r.Source == "" || r.ExternalID == "" {
 		return fmt.Errorf("directory: sync record without source or external ID")
 	}
-	for attempt := 0; ; attempt++ {
-		err := t.write(ctx, r, sig)
-		if !errors.Is(err, userstore.ErrVersionConflict) || attempt == 4 {
+	return nil
+}
+
+var _ BatchSyncTarget = (*StoreTarget)(nil)
+
+// ApplySyncBatch carries out changes as ApplySync would one by one. It
+// verifies the signatures in parallel (runtime.GOMAXPROCS goroutines),
+// and when the store is a userstore.SyncWriter it writes the verified
+// records DefaultBatchSize at a time, each batch in one transaction,
+// while the next batch is being verified. When a batch fails, the user at
+// fault is reported alone and the rest of the batch is written again
+// without it, so that one bad record does not hold back the others.
+func (t *StoreTarget) ApplySyncBatch(ctx context.Context, changes []SignedChange) []error {
+	errs := make([]error, len(changes))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	const size = DefaultBatchSize
+	verified, wait := parallelChunks(ctx, len(changes), size, func(i int) {
+		errs[i] = t.check(changes[i].Change.Record, changes[i].Signature)
+	})
+	defer wait()
+	w, batched := t.store.(userstore.SyncWriter)
+	for lo := 0; lo < len(changes); lo += size {
+		hi := min(lo+size, len(changes))
+		select {
+		case <-verified[lo/size]:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			wait()
+			for i := lo; i < len(changes); i++ {
+				errs[i] = err
+			}
+			return errs
+		}
+		if !batched {
+			for i := lo; i < hi; i++ {
+				if errs[i] == nil {
+					errs[i] = t.writeOne(ctx, changes[i].Change.Record, changes[i].Signature)
+				}
+			}
+			continue
+		}
+		var at []int
+		var users []userstore.SyncedUser
+		for i := lo; i < hi; i++ {
+			if errs[i] == nil {
+				at = append(at, i)
+				users = append(users, syncedUserOf(changes[i].Change.Record, changes[i].Signature))
+			}
+		}
+		if err := t.upsert(ctx, w, at, users, errs); err != nil && ctx.Err() != nil {
+			wait()
+			for i := lo; i < len(changes); i++ {
+				if errs[i] == nil {
+					errs[i] = ctx.Err()
+				}
+			}
+			return errs
+		}
+	}
+	return errs
+}
+
+// maxBatchRetries is how many users a batch may lose to errors before
+// StoreTarget writes the rest of it one by one.
+const maxBatchRetries = 8
+
+// upsert writes users, which are the changes at indexes at, and sets
+// errs[at[k]] for each that failed. A batch that fails on a user the
+// store names (*userstore.SyncedError) is written again without that
+// user; after maxBatchRetries such failures, or on another error, the
+// remaining users are written one by one. It returns the last error,
+// and stops at once when ctx is done.
+func (t *StoreTarget) upsert(ctx context.Context, w userstore.SyncWriter, at []int, users []userstore.SyncedUser, errs []error) error {
+	for retry := 0; len(users) > 0; retry++ {
+		_, err := w.UpsertSynced(ctx, users)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
 			return err
 		}
+		var se *userstore.SyncedError
+		if len(users) == 1 || !errors.As(err, &se) || se.Index < 0 || se.Index >= len(users) || retry == maxBatchRetries {
+			if len(users) == 1 {
+				errs[at[0]] = syncWriteErr(users[0].User, err)
+				return errs[at[0]]
+			}
+			var last error
+			for k := range users {
+				if err := t.upsert(ctx, w, at[k:k+1], users[k:k+1], errs); err != nil {
+					last = err
+					if ctx.Err() != nil {
+						return err
+					}
+				}
+			}
+			return last
+		}
+		k := se.Index
+		errs[at[k]] = syncWriteErr(users[k].User, err)
+		at = slices.Delete(slices.Clone(at), k, k+1)
+		users = slices.Delete(slices.Clone(users), k, k+1)
+	}
+	return nil
+}
+
+// syncWriteErr words a store's refusal of a synced user.
+func syncWriteErr(u userstore.User, err error) error {
+	if errors.Is(err, userstore.ErrConflict) {
+		return fmt.Errorf("directory: the username is taken by a user not synced from %q: %w", u.Source, userstore.ErrConflict)
+	}
+	return err
+}
+
+// syncedUserOf is what a SyncWriter is given for a record: the fields a
+// record owns, and its attributes (an empty one is removed).
+func syncedUserOf(r Record, sig string) userstore.SyncedUser {
+	roles := ""
+	if len(r.Roles) > 0 {
+		roles = strings.Join(r.Roles, ",")
+	}
+	return userstore.SyncedUser{
+		User: userstore.User{
+			Source: r.Source, ExternalID: r.ExternalID, Username: r.Username, Email: r.CorporateEmail,
+			Phone: r.Phone, DisplayName: r.FullName, Enabled: r.Enabled,
+			Attributes: map[string]string{AttrPersonalEmail: r.PersonalEmail, AttrRoles: roles, AttrSignature: sig},
+		},
+		Groups: r.Groups,
 	}
 }
 
