@@ -45,6 +45,7 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	force := fs.Bool("force", false, "carry out a plan that the deactivation guard refuses")
 	showEmails := fs.Bool("show-emails", false, "print users' e-mails beside their identifiers")
+	batchSize := fs.Int("batch-size", 0, "changes written per transaction (default 1000)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -58,65 +59,91 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 	}
 	defer s.close()
 
-	if a.interactive {
-		fmt.Fprintf(a.stdout, "reading source %q and the store...", s.source.Name())
-	}
-	plan, guardErr, err := s.plan(ctx, *force)
-	if a.interactive {
-		fmt.Fprint(a.stdout, "\r\033[K") // clear the line
-	}
-	if err != nil {
-		return err
-	}
 	var only func(directory.Record) bool
 	var email string
 	if len(pos) == 1 {
 		email = directory.NormalizeEmail(pos[0])
 		only = func(r directory.Record) bool { return r.CorporateEmail == email }
 	}
-	todo := selectChanges(plan.Changes, kinds, only)
-	if email != "" && len(todo) == 0 {
-		id := directory.Identifier(s.cfg.OrgID, email)
-		if !slices.ContainsFunc(plan.Changes, func(c directory.SyncChange) bool { return only(c.Record) }) {
-			return fmt.Errorf("user %s: no user with that corporate e-mail in source %q or the store", id, plan.Source)
-		}
-		fmt.Fprintf(a.stdout, "user %s: nothing to %s\n", id, name)
-		return nil
-	}
-	// The guard protects against mass deactivation; naming one user is
-	// explicit and passes it.
-	if guardErr != nil && email == "" && slices.ContainsFunc(todo, isDeactivation) {
-		if *dryRun {
-			printPlan(a.stdout, todo, s.cfg.OrgID, *showEmails)
-		}
-		return fmt.Errorf("%w\nnothing was changed: check the source's settings and reachability, or run again with --force", guardErr)
-	}
 	if *dryRun {
-		printPlan(a.stdout, todo, s.cfg.OrgID, *showEmails)
-		fmt.Fprintf(a.stdout, "dry run: would %s; nothing was changed\n", summary(countKinds(todo)))
-		return nil
+		return a.dryRun(ctx, s, name, kinds, email, only, *force, *showEmails)
 	}
-	if len(todo) == 0 {
-		fmt.Fprintf(a.stdout, "nothing to %s\n", name)
-		return nil
-	}
+
+	// Plan and apply in one pass (directory.Sync): changes are written
+	// while the source is still being read; deactivations wait for the
+	// guard, which a named user passes.
 	p := a.progress(name)
-	res, err := directory.ApplySync(ctx, plan, s.target, s.signer, directory.ApplyOptions{
-		OrgID: s.cfg.OrgID, Kinds: kinds, Only: only, Progress: p.update, Logger: s.log,
-	})
+	p.growing = true
+	plan, res, err := directory.Sync(ctx, s.source, s.target, s.signer,
+		directory.PlanOptions{MaxDeactivateShare: s.cfg.Sync.MaxDeactivateShare, Force: *force || email != ""},
+		directory.ApplyOptions{OrgID: s.cfg.OrgID, Kinds: kinds, Only: only, Progress: p.update, Logger: s.log, BatchSize: *batchSize})
 	p.finish()
-	if res != nil {
+	deactivating := plan != nil && slices.ContainsFunc(selectChanges(plan.Changes, kinds, only), isDeactivation)
+	if errors.Is(err, directory.ErrSyncGuard) && !deactivating && ctx.Err() == nil {
+		err = nil // the guard holds back deactivations only, and none were asked for
+	}
+	if res != nil && (len(res.Applied) > 0 || len(res.Failed) > 0) {
 		fmt.Fprintf(a.stdout, "done: %s\n", summary(res.Applied))
 	}
+	if res != nil {
+		for _, f := range res.Failed {
+			fmt.Fprintf(a.stderr, "  %s of user %s: %v\n", f.Change.Kind, f.Identifier, f.Err)
+		}
+	}
+	switch {
+	case errors.Is(err, directory.ErrSyncGuard):
+		held := "no user was deactivated"
+		if len(kinds) != 1 {
+			held += "; the other changes were carried out"
+		}
+		return fmt.Errorf("%w\n%s: check the source's settings and reachability, or run again with --force", err, held)
+	case err != nil:
+		return fmt.Errorf("stopped: %w (run again to finish; every change is idempotent)", err)
+	case len(res.Failed) > 0:
+		return fmt.Errorf("%d change(s) failed (users named above by identifier; usher-sync lookup <identifier> names them)", len(res.Failed))
+	case len(res.Applied) > 0:
+		return nil
+	case email != "":
+		return a.nothingFor(plan, s.cfg.OrgID, name, email, only)
+	}
+	fmt.Fprintf(a.stdout, "nothing to %s\n", name)
+	return nil
+}
+
+// nothingFor explains why nothing was done for the user named by email:
+// no change of the verb's kinds, or no such user on either side.
+func (a *app) nothingFor(plan *directory.Plan, orgID, name, email string, only func(directory.Record) bool) error {
+	id := directory.Identifier(orgID, email)
+	if !slices.ContainsFunc(plan.Changes, func(c directory.SyncChange) bool { return only(c.Record) }) {
+		return fmt.Errorf("user %s: no user with that corporate e-mail in source %q or the store", id, plan.Source)
+	}
+	fmt.Fprintf(a.stdout, "user %s: nothing to %s\n", id, name)
+	return nil
+}
+
+// dryRun prints what a verb would do and changes nothing. When the guard
+// would refuse the deactivations asked for, it says so and fails, as the
+// real run would.
+func (a *app) dryRun(ctx context.Context, s *session, name string, kinds []directory.SyncKind, email string, only func(directory.Record) bool, force, showEmails bool) error {
+	if a.interactive {
+		fmt.Fprintf(a.stdout, "reading source %q and the store...", s.source.Name())
+	}
+	plan, guardErr, err := s.plan(ctx, force)
+	if a.interactive {
+		fmt.Fprint(a.stdout, "\r\033[K") // clear the line
+	}
 	if err != nil {
-		return fmt.Errorf("stopped: %w", err)
+		return err
 	}
-	for _, f := range res.Failed {
-		fmt.Fprintf(a.stderr, "  %s of user %s: %v\n", f.Change.Kind, f.Identifier, f.Err)
+	todo := selectChanges(plan.Changes, kinds, only)
+	if email != "" && len(todo) == 0 {
+		return a.nothingFor(plan, s.cfg.OrgID, name, email, only)
 	}
-	if n := len(res.Failed); n > 0 {
-		return fmt.Errorf("%d change(s) failed (users named above by identifier; usher-sync lookup <identifier> names them)", n)
+	printPlan(a.stdout, todo, s.cfg.OrgID, showEmails)
+	if guardErr != nil && email == "" && slices.ContainsFunc(todo, isDeactivation) {
+		return fmt.Errorf("%w\na real run would deactivate no one: check the source's settings and reachability, or run again with --force", guardErr)
 	}
+	fmt.Fprintf(a.stdout, "dry run: would %s; nothing was changed\n", summary(countKinds(todo)))
 	return nil
 }
 

@@ -112,7 +112,7 @@ func TestGuardRefusesMassDeactivation(t *testing.T) {
 	r := h.run("deactivate")
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "sync guard: 3 of 10 active users of source \"csv\" would be deactivated, more than 20%")
-	assert.Contains(t, r.stderr, "nothing was changed")
+	assert.Contains(t, r.stderr, "no user was deactivated")
 	assert.Contains(t, r.stderr, "--force")
 	assert.Equal(t, before, h.users())
 
@@ -123,6 +123,18 @@ func TestGuardRefusesMassDeactivation(t *testing.T) {
 
 	// Verbs that deactivate nothing are not held back.
 	h.ok("add")
+
+	// A whole sync carries out the rest and holds the deactivations back.
+	writeCSV(t, h.csv, append(staff(7), csvUser{name: "Newcomer", email: "new@example.test"}))
+	r = h.run("sync")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stdout, "done: add 1")
+	assert.Contains(t, r.stderr, "no user was deactivated; the other changes were carried out")
+	users := h.users()
+	assert.Len(t, users, 11)
+	for _, u := range users {
+		assert.True(t, u.Enabled, u.Email)
+	}
 	r = h.ok("status")
 	assert.Contains(t, r.stdout, "deactivate 3")
 	assert.Contains(t, r.stdout, "warning: directory: sync guard")
@@ -132,13 +144,13 @@ func TestGuardRefusesMassDeactivation(t *testing.T) {
 
 	r = h.ok("deactivate", "--force")
 	assert.Contains(t, r.stdout, "done: deactivate 2")
-	assert.Len(t, h.users(), 10)
+	assert.Len(t, h.users(), 11)
 
 	// A source that returns no users.
 	writeCSV(t, h.csv, nil)
 	r = h.run("sync")
 	assert.Equal(t, exitFailure, r.code)
-	assert.Contains(t, r.stderr, `source "csv" returned no users; deactivating all 7 would follow`)
+	assert.Contains(t, r.stderr, `source "csv" returned no users; deactivating all 8 would follow`)
 }
 
 func TestSyncErrorsNameTheRow(t *testing.T) {
@@ -175,7 +187,7 @@ func TestProgressOnATerminal(t *testing.T) {
 	a, out, errOut := h.app("")
 	a.interactive = true
 	require.Equal(t, exitOK, a.run(t.Context(), []string{"add"}), errOut.String())
-	assert.Contains(t, out.String(), "\radd: 30/30 (100%)\n")
+	assert.Contains(t, out.String(), "\radd: 30 done of 30 planned so far\n")
 
 	h2 := newHarness(t, staff(30))
 	r := h2.ok("add")

@@ -93,7 +93,7 @@ func runAgent(t *testing.T, bin string, args []string, killAt func(line string) 
 
 // progressAt returns a killAt that fires at the first progress line that
 // says tenth tenths or more of the changes are done, but not all. (The
-// engine reports after each change, or after each batch.)
+// engine reports after each batch; the total grows while it plans.)
 func progressAt(tenth int) func(string) bool {
 	return func(line string) bool {
 		done, total, ok := progressOf(line)
@@ -116,11 +116,18 @@ func crashThenFinish(t *testing.T, bin, config string, rng *rand.Rand, kills int
 	t.Helper()
 	mid := 0
 	for i := range kills {
+		// Smaller batches mean more commits to be killed between, and
+		// more progress lines to kill at.
+		batches := []int{25, 100, 400, 1000}
+		if i%2 == 0 {
+			batches = batches[:2]
+		}
+		args := []string{"sync", "--config", config, "--batch-size", fmt.Sprint(batches[rng.IntN(len(batches))])}
 		var r agentRun
 		if i%2 == 0 {
-			r = runAgent(t, bin, []string{"sync", "--config", config}, progressAt(1+rng.IntN(5)), 0)
+			r = runAgent(t, bin, args, progressAt(1+rng.IntN(9)), 0)
 		} else {
-			r = runAgent(t, bin, []string{"sync", "--config", config}, nil, time.Duration(1+rng.Int64N(int64(span))))
+			r = runAgent(t, bin, args, nil, time.Duration(1+rng.Int64N(int64(span))))
 		}
 		if !r.killed {
 			require.Equal(t, exitOK, r.code, "an agent that was not killed must succeed: %s", r.stdout)
@@ -128,7 +135,7 @@ func crashThenFinish(t *testing.T, bin, config string, rng *rand.Rand, kills int
 		if r.midApply {
 			mid++
 		}
-		t.Logf("run %d: killed=%t mid-apply=%t, last output %q", i, r.killed, r.midApply, lastLine(r.stdout))
+		t.Logf("run %d (%s): killed=%t mid-apply=%t, last output %q", i, strings.Join(args[3:], " "), r.killed, r.midApply, lastLine(r.stdout))
 	}
 	r := runAgent(t, bin, []string{"sync", "--config", config}, nil, 0)
 	require.Equal(t, exitOK, r.code, r.stdout)

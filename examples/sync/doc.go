@@ -19,11 +19,16 @@
 //
 // Every verb that writes takes --dry-run, which prints the plan (one line
 // per user, named by identifier; --show-emails adds the e-mail) and
-// changes nothing. A sync that would deactivate more than a share of the
-// active users (sync.maxDeactivateShare, default 0.2), or all of them
-// because the source returned none, is refused with the guard's message
-// unless --force is given: that is what a broken filter or an outage looks
-// like; a dry run of such a sync prints the plan and exits with 1 too.
+// changes nothing. Without it, the sync verbs plan and write in one pass
+// (directory.Sync): changes are written in batches (--batch-size, default
+// 1,000 per transaction) while the source is still being read.
+//
+// Deactivations wait until the whole source was read. A sync that would
+// deactivate more than a share of the active users (sync.maxDeactivateShare,
+// default 0.2), or all of them because the source returned none, deactivates
+// no one and fails with the guard's message unless --force is given: that
+// is what a broken filter or an outage looks like. The sync verb still
+// carries out its other changes; a dry run prints the plan and fails too.
 // Naming one user (deactivate alice@example.com) passes the guard. Verbs
 // that deactivate nothing (add, update, activate) are not held back.
 //

@@ -7,13 +7,18 @@ import (
 
 // progress reports how far a long operation is. On a terminal it rewrites
 // one line ("\r"); elsewhere (a log file, a pipe, systemd's journal) it
-// writes a plain line at every tenth of the work, so logs stay short.
+// writes a plain line at every tenth of the work, so logs stay short. The
+// total may grow while the work goes on (a sync that plans as it writes).
 type progress struct {
 	w           io.Writer
 	label       string
 	interactive bool
+	// growing: the total is what was planned so far, not the end.
+	growing     bool
 	lastTenth   int
-	open        bool // a terminal line is waiting for its newline
+	done, total int
+	printed     [2]int // the last plain line's done and total
+	open        bool   // a terminal line is waiting for its newline
 }
 
 func (a *app) progress(label string) *progress {
@@ -25,25 +30,35 @@ func (p *progress) update(done, total int) {
 	if total <= 0 {
 		return
 	}
+	p.done, p.total = done, total
 	if p.interactive {
-		fmt.Fprintf(p.w, "\r%s: %d/%d (%d%%)", p.label, done, total, done*100/total)
-		p.open = true
-		if done == total {
-			p.finish()
+		if p.growing {
+			fmt.Fprintf(p.w, "\r%s: %d done of %d planned so far", p.label, done, total)
+		} else {
+			fmt.Fprintf(p.w, "\r%s: %d/%d (%d%%)", p.label, done, total, done*100/total)
 		}
+		p.open = true
 		return
 	}
-	tenth := done * 10 / total
-	if tenth != p.lastTenth { // the last step is always a new tenth
+	if tenth := done * 10 / total; tenth > p.lastTenth {
 		p.lastTenth = tenth
-		fmt.Fprintf(p.w, "%s: %d/%d\n", p.label, done, total)
+		p.line()
 	}
 }
 
-// finish ends a terminal progress line.
+func (p *progress) line() {
+	fmt.Fprintf(p.w, "%s: %d/%d\n", p.label, p.done, p.total)
+	p.printed = [2]int{p.done, p.total}
+}
+
+// finish ends a terminal progress line, or writes the last plain line
+// when it was not written yet.
 func (p *progress) finish() {
-	if p.open {
+	switch {
+	case p.open:
 		fmt.Fprintln(p.w)
 		p.open = false
+	case !p.interactive && p.total > 0 && p.printed != [2]int{p.done, p.total}:
+		p.line()
 	}
 }
