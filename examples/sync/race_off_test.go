@@ -3,4 +3,4 @@
 package main
 
 // crashUsers is the crash test's user count ("a few thousand").
-const crashUsers = 2000
+const crashUsers = 3000
