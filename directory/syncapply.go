@@ -335,7 +335,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 		}
 		have[sr.Record.ExternalID] = sr.Record
 	}
-	p := &Plan{Source: src.Name(), TargetUsers: len(have)}
+	p := &Plan{Source: src.Name(), TargetUsers: len(have), Changes: make([]SyncChange, 0, len(have))}
 	a := newApplier(target, signer, aopts)
 	var total atomic.Int64
 	a.totalFn = func() int { return int(total.Load()) }
@@ -345,7 +345,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 	in := make(chan []SyncChange, 1)
 	applied := make(chan error, 1)
 	go func() { applied <- a.run(actx, in) }()
-	var chunk []SyncChange
+	chunk := make([]SyncChange, 0, a.size)
 	queue := func(c SyncChange) bool {
 		total.Add(1)
 		chunk = append(chunk, c)
@@ -354,7 +354,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 		}
 		select {
 		case in <- chunk:
-			chunk = nil
+			chunk = make([]SyncChange, 0, a.size)
 			return true
 		case <-actx.Done():
 			return false

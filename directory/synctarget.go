@@ -181,8 +181,8 @@ func (t *StoreTarget) ApplySyncBatch(ctx context.Context, changes []SignedChange
 			}
 			continue
 		}
-		var at []int
-		var users []userstore.SyncedUser
+		at := make([]int, 0, hi-lo)
+		users := make([]userstore.SyncedUser, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			if errs[i] == nil {
 				at = append(at, i)

@@ -47,6 +47,12 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 
 type extKey struct{ source, externalID string }
 
+// inserted is a user to insert and its normalized username.
+type inserted struct {
+	userstore.User
+	norm string
+}
+
 // bulkEvent is a change-feed event to insert.
 type bulkEvent struct {
 	kind          userstore.ChangeKind
@@ -115,12 +121,13 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 
 	// Decide, as if the users were applied one by one.
 	var (
-		inserts, updates []userstore.User
-		newGroups        []userstore.Group
-		addMembers       [][2]string // group key, user ID
-		delMembers       [][2]string
-		events           []bulkEvent
-		out              = make([]userstore.User, len(users))
+		inserts    []inserted
+		updates    []userstore.User
+		newGroups  []userstore.Group
+		addMembers [][2]string // group key, user ID
+		delMembers [][2]string
+		events     []bulkEvent
+		out        = make([]userstore.User, len(users))
 	)
 	for i, su := range users {
 		u, norm := su.User, norms[i].(string)
@@ -157,7 +164,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			u.ID, u.Attributes = id, userstore.MergeSyncedAttributes(nil, u.Attributes)
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
-			inserts = append(inserts, u)
+			inserts = append(inserts, inserted{u, norm})
 			events = append(events, bulkEvent{userstore.UserCreated, id, ""})
 		}
 		names[norm] = id
@@ -199,8 +206,9 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	nowNS := toNS(now)
 	err = insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)`, 22, inserts, func(u userstore.User) []any {
-		return []any{s.realm, u.ID, u.Username, userstore.NormalizeUsername(u.Username), u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
+	attributes, source, external_id, created_at, updated_at, version)`, 22, inserts, func(in inserted) []any {
+		u := in.User
+		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
 			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
 			marshalMap(u.Attributes), u.Source, u.ExternalID, nowNS, nowNS, 1}
 	})
