@@ -426,3 +426,34 @@ func BenchmarkRecordSignatures(b *testing.B) {
 		}
 	})
 }
+
+// A first sync of a large directory: Sync streams the source into the
+// store while it plans, in batches, and holds deactivations back until the
+// whole source was read and the guard allows them.
+func ExampleSync() {
+	ctx := context.Background()
+	src := newFakeSource("hr")
+	for i := range 2500 {
+		k := strconv.Itoa(i)
+		src.add("user"+k, "", directory.Entry{ExternalID: k, Username: "user" + k, CorporateEmail: "user" + k + "@example.test", Enabled: true})
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := directory.NewRecordSigner(priv)
+	verifier, _ := directory.NewRecordVerifier(pub)
+	store := memstore.New()
+	defer store.Close()
+	target, _ := directory.NewStoreTarget(store, verifier)
+
+	batches := 0
+	plan, res, err := directory.Sync(ctx, src, target, signer, directory.PlanOptions{}, directory.ApplyOptions{
+		OrgID:    "org-1",
+		Progress: func(done, total int) { batches++ },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("source users:", plan.SourceUsers, "added:", res.Applied[directory.SyncAdd], "in batches:", batches)
+	// Output:
+	// source users: 2500 added: 2500 in batches: 3
+}

@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -37,4 +38,32 @@ func BenchmarkUpsertSynced(b *testing.B) {
 		require.NoError(b, err)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/user")
+}
+
+// A directory sync writes many users at once through the optional
+// userstore.SyncWriter capability: matched by source and external ID,
+// created or updated, with their whole group lists, in one step.
+func ExampleStore_UpsertSynced() {
+	ctx := context.Background()
+	s := memstore.New()
+	defer s.Close()
+	var w userstore.SyncWriter = s // found by type assertion on a userstore.Store
+	users, err := w.UpsertSynced(ctx, []userstore.SyncedUser{
+		{User: userstore.User{Username: "ada", Enabled: true, Source: "hr", ExternalID: "1"}, Groups: []string{"engineering"}},
+		{User: userstore.User{Username: "bob", Enabled: true, Source: "hr", ExternalID: "2"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(users[0].Username, users[0].Groups, users[0].Version)
+
+	// The same user again, renamed: updated in place.
+	users, _ = w.UpsertSynced(ctx, []userstore.SyncedUser{
+		{User: userstore.User{Username: "ada.l", Enabled: true, Source: "hr", ExternalID: "1"}, Groups: []string{"engineering"}},
+	})
+	fmt.Println(users[0].Username, users[0].Version)
+	// Output:
+	// ada [engineering] 1
+	// ada.l 2
 }
