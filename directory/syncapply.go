@@ -42,13 +42,14 @@ type ApplyOptions struct {
 	Only func(Record) bool
 	// Progress, when set, is called with the number of changes done and
 	// the number to do: after each change, or after each batch when the
-	// target is a BatchSyncTarget. It is called from ApplySync's
-	// goroutine.
+	// target is a BatchSyncTarget. Calls are never concurrent; ApplySync
+	// makes them from its caller's goroutine, Sync from one of its own.
 	Progress func(done, total int)
 	// Logger receives a line per change, naming users by identifier only.
 	Logger *slog.Logger
-	// BatchSize is how many changes a BatchSyncTarget is given at once.
-	// Default DefaultBatchSize.
+	// BatchSize is how many changes a BatchSyncTarget is given at once
+	// (a StoreTarget writes each batch in transactions of at most
+	// DefaultBatchSize users). Default DefaultBatchSize.
 	BatchSize int
 }
 
