@@ -22,7 +22,10 @@
 //
 // [PlanSync] compares a source's users with what a [SyncTarget] holds and
 // yields the changes (add, update, activate, deactivate, groups,
-// unchanged); [ApplySync] carries them out. Users are never deleted, and a
+// unchanged); [ApplySync] carries them out, and [Sync] does both in one
+// pass, writing while it still reads the source. A target that can write
+// many records at once ([BatchSyncTarget], which StoreTarget is over a
+// store with userstore.SyncWriter) gets them in batches. Users are never deleted, and a
 // guard refuses plans that would deactivate too many ([ErrSyncGuard]).
 // Every record is put in a canonical form ([Record]) and signed with the
 // organization's key as a JWS ([RecordSigner]); the target verifies it

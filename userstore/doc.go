@@ -13,7 +13,10 @@
 //   - any third-party one, checked by the conformance suite userstore/storetest.
 //
 // A Store serves one user pool (a realm); several realms may share one
-// database. Every Store is safe for concurrent use.
+// database. Every Store is safe for concurrent use. Optional capabilities
+// sit beside it and are found by type assertion: [SyncWriter] writes a
+// batch of directory users in one transaction (directory sync uses it when
+// present; memstore and sqlstore have it).
 //
 // The login rules live in [Service], which works on any Store.
 package userstore
