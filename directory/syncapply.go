@@ -408,18 +408,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 	}
 	p.SourceUsers = len(seen)
 	if stop == nil {
-		var gone []string
-		for id, old := range have {
-			if _, ok := seen[id]; !ok && old.Enabled {
-				gone = append(gone, id)
-			}
-		}
-		slices.Sort(gone)
-		for _, id := range gone {
-			old := have[id]
-			r := old
-			r.Enabled = false
-			c := SyncChange{Kind: SyncDeactivate, Record: r, Before: old, Fields: []string{"enabled"}, Gone: true}
+		for _, c := range goneChanges(have, func(id string) bool { _, ok := seen[id]; return ok }) {
 			p.Changes = append(p.Changes, c)
 			if selected(c) {
 				held = append(held, c)

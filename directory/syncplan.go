@@ -145,20 +145,28 @@ func planFrom(source string, want map[string]Record, order []string, have map[st
 		}
 		p.Changes = append(p.Changes, changeOf(old, r))
 	}
+	p.Changes = append(p.Changes, goneChanges(have, func(id string) bool { _, ok := want[id]; return ok })...)
+	return p, guard(p, have, opts)
+}
+
+// goneChanges returns, in external-ID order, the deactivations of the
+// active users the target holds that the source no longer has.
+func goneChanges(have map[string]Record, inSource func(externalID string) bool) []SyncChange {
 	var gone []string
 	for id, old := range have {
-		if _, ok := want[id]; !ok && old.Enabled {
+		if old.Enabled && !inSource(id) {
 			gone = append(gone, id)
 		}
 	}
 	slices.Sort(gone)
+	out := make([]SyncChange, 0, len(gone))
 	for _, id := range gone {
 		old := have[id]
 		r := old
 		r.Enabled = false
-		p.Changes = append(p.Changes, SyncChange{Kind: SyncDeactivate, Record: r, Before: old, Fields: []string{"enabled"}, Gone: true})
+		out = append(out, SyncChange{Kind: SyncDeactivate, Record: r, Before: old, Fields: []string{"enabled"}, Gone: true})
 	}
-	return p, guard(p, have, opts)
+	return out
 }
 
 // changeOf classifies the change from old to r.
