@@ -5,39 +5,22 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/activation"
+	"github.com/usher-sdk/usher/internal/testenv"
 	"github.com/usher-sdk/usher/userstore"
 )
 
 // testKey is the Manager key of the tests: 32 bytes, as New demands.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
-// fakeClock is a clock the tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns the tests\' clock, at a fixed start.
+func newFakeClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 }
 
 // policySetter is the PasswordSetter of the tests: it refuses passwords
@@ -57,7 +40,7 @@ func policySetter(store userstore.Store) activation.PasswordSetter {
 // as a back-end creates it before activation).
 type env struct {
 	store userstore.Store
-	clock *fakeClock
+	clock *testenv.Clock
 	m     *activation.Manager
 	user  userstore.User
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/hasher"
+	"github.com/usher-sdk/usher/internal/testenv"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/mail"
 	"github.com/usher-sdk/usher/userstore/memstore"
@@ -72,27 +73,10 @@ func newHashers(t testing.TB) hashers {
 // verifies is the number of Verify calls of both test hashers.
 func (h hashers) verifies() int64 { return h.fast.verifies.Load() + h.old.verifies.Load() }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the tests\' settable clock.
+type fakeClock = testenv.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock() *fakeClock { return testenv.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // fakeSender records the messages it is given.
 type fakeSender struct {
