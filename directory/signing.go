@@ -26,6 +26,7 @@ var ErrBadSignature = errors.New("directory: bad record signature")
 // record's canonical form.
 type RecordSigner struct {
 	signer jose.Signer
+	ed     ed25519.PrivateKey // set for Ed25519 keys: the direct path
 }
 
 // NewRecordSigner returns a signer for an ed25519.PrivateKey or a P-256
@@ -39,11 +40,18 @@ func NewRecordSigner(key crypto.PrivateKey) (*RecordSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: record signer: %w", err)
 	}
-	return &RecordSigner{signer: s}, nil
+	rs := &RecordSigner{signer: s}
+	if k, ok := key.(ed25519.PrivateKey); ok {
+		rs.ed = k
+	}
+	return rs, nil
 }
 
 // Sign returns the JWS of r's canonical form.
 func (s *RecordSigner) Sign(r Record) (string, error) {
+	if s.ed != nil {
+		return signEd25519(s.ed, r.Canonical()), nil
+	}
 	obj, err := s.signer.Sign(r.Canonical())
 	if err != nil {
 		return "", fmt.Errorf("directory: signing record: %w", err)
@@ -79,16 +87,22 @@ func NewRecordVerifier(key crypto.PublicKey) (*RecordVerifier, error) {
 // Verify checks that sig is a valid signature of exactly r. Any failure
 // wraps ErrBadSignature and says why.
 func (v *RecordVerifier) Verify(r Record, sig string) error {
+	if k, ok := v.key.(ed25519.PublicKey); ok {
+		if err := verifyEd25519(k, sig, r.Canonical()); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		}
+		return nil
+	}
 	obj, err := jose.ParseSignedCompact(sig, []jose.SignatureAlgorithm{v.alg})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	payload, err := obj.Verify(v.key)
 	if err != nil {
-		return fmt.Errorf("%w: not signed by the organization's key", ErrBadSignature)
+		return fmt.Errorf("%w: %v", ErrBadSignature, errNotOurKey)
 	}
 	if !bytes.Equal(payload, r.Canonical()) {
-		return fmt.Errorf("%w: the record was changed after it was signed", ErrBadSignature)
+		return fmt.Errorf("%w: %v", ErrBadSignature, errChanged)
 	}
 	return nil
 }
