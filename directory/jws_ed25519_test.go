@@ -66,6 +66,13 @@ func TestEd25519JWSInterop(t *testing.T) {
 	}
 }
 
+func TestEd25519KeySizes(t *testing.T) {
+	_, err := directory.NewRecordSigner(ed25519.PrivateKey(make([]byte, 10)))
+	require.ErrorContains(t, err, "private key is 10 bytes")
+	_, err = directory.NewRecordVerifier(ed25519.PublicKey(make([]byte, 31)))
+	require.ErrorContains(t, err, "public key is 31 bytes")
+}
+
 func FuzzVerifyRecordSignature(f *testing.F) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(f, err)

@@ -72,6 +72,9 @@ func NewRecordVerifier(key crypto.PublicKey) (*RecordVerifier, error) {
 	var alg jose.SignatureAlgorithm
 	switch k := key.(type) {
 	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("directory: Ed25519 public key is %d bytes, want %d", len(k), ed25519.PublicKeySize)
+		}
 		alg = jose.EdDSA
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
@@ -110,6 +113,9 @@ func (v *RecordVerifier) Verify(r Record, sig string) error {
 func algorithmOf(key crypto.PrivateKey) (jose.SignatureAlgorithm, error) {
 	switch k := key.(type) {
 	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return "", fmt.Errorf("directory: Ed25519 private key is %d bytes, want %d", len(k), ed25519.PrivateKeySize)
+		}
 		return jose.EdDSA, nil
 	case *ecdsa.PrivateKey:
 		if k.Curve != elliptic.P256() {
