@@ -88,3 +88,48 @@ func MergeSyncedAttributes(stored, set map[string]string) map[string]string {
 	}
 	return out
 }
+
+// CheckSyncedBatch validates a SyncWriter batch before anything is written:
+// every user passes check (User.Validate when check is nil), has an
+// ExternalID, and has a Source and ExternalID no other user of the batch
+// has; every group name is valid. It returns each user's wanted groups as
+// normalized name -> first spelling. An error is a *SyncedError naming the
+// user. SyncWriter implementations use it so that they refuse the same
+// batches.
+func CheckSyncedBatch(users []SyncedUser, check func(User) error) ([]map[string]string, error) {
+	if check == nil {
+		check = User.Validate
+	}
+	type key struct{ source, externalID string }
+	wants := make([]map[string]string, len(users))
+	seen := make(map[key]int, len(users))
+	for i, su := range users {
+		u := su.User
+		fail := func(err error) ([]map[string]string, error) {
+			return nil, &SyncedError{Index: i, Source: u.Source, ExternalID: u.ExternalID, Err: err}
+		}
+		if u.ExternalID == "" {
+			return fail(&ValidationError{Field: "ExternalID", Reason: "must not be empty"})
+		}
+		if err := check(u); err != nil {
+			return fail(err)
+		}
+		k := key{u.Source, u.ExternalID}
+		if j, dup := seen[k]; dup {
+			return fail(&ValidationError{Field: "ExternalID", Reason: fmt.Sprintf("is also that of user %d of the batch", j)})
+		}
+		seen[k] = i
+		want := make(map[string]string, len(su.Groups))
+		for _, name := range su.Groups {
+			if err := (Group{Name: name}).Validate(); err != nil {
+				return fail(err)
+			}
+			norm := NormalizeUsername(name)
+			if _, dup := want[norm]; !dup {
+				want[norm] = name
+			}
+		}
+		wants[i] = want
+	}
+	return wants, nil
+}

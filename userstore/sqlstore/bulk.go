@@ -26,7 +26,7 @@ const (
 // and writes with multi-row INSERTs. See userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
-	wants, err := checkSynced(users)
+	wants, err := userstore.CheckSyncedBatch(users, checkUser)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
@@ -370,39 +370,6 @@ func anys(ss []string) []any {
 func sameSynced(a, b userstore.User) bool {
 	return a.Username == b.Username && a.Email == b.Email && a.Phone == b.Phone && a.DisplayName == b.DisplayName &&
 		a.Enabled == b.Enabled && maps.Equal(a.Attributes, b.Attributes)
-}
-
-// checkSynced validates a batch as CreateUser and SetUserGroups would and
-// returns each user's wanted groups (normalized name -> first spelling).
-func checkSynced(users []userstore.SyncedUser) ([]map[string]string, error) {
-	wants := make([]map[string]string, len(users))
-	seen := make(map[extKey]int, len(users))
-	for i, su := range users {
-		u := su.User
-		if u.ExternalID == "" {
-			return nil, syncedErr(i, u, &userstore.ValidationError{Field: "ExternalID", Reason: "must not be empty"})
-		}
-		if err := checkUser(u); err != nil {
-			return nil, syncedErr(i, u, err)
-		}
-		k := extKey{u.Source, u.ExternalID}
-		if j, dup := seen[k]; dup {
-			return nil, syncedErr(i, u, &userstore.ValidationError{Field: "ExternalID", Reason: fmt.Sprintf("is also that of user %d of the batch", j)})
-		}
-		seen[k] = i
-		want := make(map[string]string, len(su.Groups))
-		for _, name := range su.Groups {
-			if err := (userstore.Group{Name: name}).Validate(); err != nil {
-				return nil, syncedErr(i, u, err)
-			}
-			key := userstore.NormalizeUsername(name)
-			if _, dup := want[key]; !dup {
-				want[key] = name
-			}
-		}
-		wants[i] = want
-	}
-	return wants, nil
 }
 
 func syncedErr(i int, u userstore.User, err error) error {
