@@ -82,28 +82,8 @@ func md5CryptSum(password []byte, salt string) string {
 	}
 	f := h.Sum(nil)
 
-	next := make([]byte, 0, md5.Size)
-	for i := range md5CryptRounds {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(p)
-		} else {
-			h.Write(f)
-		}
-		if i%3 != 0 {
-			h.Write(s)
-		}
-		if i%7 != 0 {
-			h.Write(p)
-		}
-		if i&1 != 0 {
-			h.Write(f)
-		} else {
-			h.Write(p)
-		}
-		next = h.Sum(next[:0])
-		f, next = next, f
-	}
+	// 1,000 rounds take microseconds: no cancellation to check.
+	f, _ = cryptRounds(context.Background(), h, f, p, s, md5CryptRounds)
 
 	out := make([]byte, 0, md5CryptEncLen)
 	out = cryptAppend24(out, f[0], f[6], f[12], 4)

@@ -225,32 +225,9 @@ func (v *shaCryptVariant) sum(ctx context.Context, password []byte, salt string,
 
 	// The rounds.
 	c := a
-	next := make([]byte, 0, v.size)
-	for i := range rounds {
-		if i%10_000 == 0 {
-			if err := ctx.Err(); err != nil {
-				return "", err
-			}
-		}
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(pp)
-		} else {
-			h.Write(c)
-		}
-		if i%3 != 0 {
-			h.Write(sp)
-		}
-		if i%7 != 0 {
-			h.Write(pp)
-		}
-		if i&1 != 0 {
-			h.Write(c)
-		} else {
-			h.Write(pp)
-		}
-		next = h.Sum(next[:0])
-		c, next = next, c
+	c, err := cryptRounds(ctx, h, c, pp, sp, rounds)
+	if err != nil {
+		return "", err
 	}
 
 	out := make([]byte, 0, v.encLen)
@@ -265,6 +242,41 @@ func (v *shaCryptVariant) sum(ctx context.Context, password []byte, salt string,
 	}
 	out = cryptAppend24(out, at(v.tail[0]), at(v.tail[1]), at(v.tail[2]), v.tailLen)
 	return string(out), nil
+}
+
+// cryptRounds runs the rounds MD5-crypt and SHA-crypt share: each hashes
+// the previous digest c with the password p and the salt s in an order set
+// by the round's number. h is reset before each round. ctx is checked every
+// 10,000 rounds.
+func cryptRounds(ctx context.Context, h hash.Hash, c, p, s []byte, rounds int) ([]byte, error) {
+	next := make([]byte, 0, len(c))
+	for i := range rounds {
+		if i%10_000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		h.Reset()
+		if i&1 != 0 {
+			h.Write(p)
+		} else {
+			h.Write(c)
+		}
+		if i%3 != 0 {
+			h.Write(s)
+		}
+		if i%7 != 0 {
+			h.Write(p)
+		}
+		if i&1 != 0 {
+			h.Write(c)
+		} else {
+			h.Write(p)
+		}
+		next = h.Sum(next[:0])
+		c, next = next, c
+	}
+	return c, nil
 }
 
 // shaCryptStretch repeats d to n bytes.
