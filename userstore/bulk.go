@@ -3,6 +3,7 @@ package userstore
 import (
 	"context"
 	"fmt"
+	"maps"
 )
 
 // SyncWriter is an optional Store capability for directory sync: write a
@@ -132,4 +133,20 @@ func CheckSyncedBatch(users []SyncedUser, check func(User) error) ([]map[string]
 		wants[i] = want
 	}
 	return wants, nil
+}
+
+// ApplySynced returns stored with the fields a sync owns taken from synced
+// (Username, Email, Phone, DisplayName, Enabled, and Attributes merged by
+// MergeSyncedAttributes), and whether any of them changed. Every other
+// field of stored is kept. SyncWriter implementations use it to update a
+// matched user.
+func ApplySynced(stored, synced User) (next User, changed bool) {
+	next = stored
+	next.Username, next.Email, next.Phone, next.DisplayName, next.Enabled =
+		synced.Username, synced.Email, synced.Phone, synced.DisplayName, synced.Enabled
+	next.Attributes = MergeSyncedAttributes(stored.Attributes, synced.Attributes)
+	changed = next.Username != stored.Username || next.Email != stored.Email || next.Phone != stored.Phone ||
+		next.DisplayName != stored.DisplayName || next.Enabled != stored.Enabled ||
+		!maps.Equal(next.Attributes, stored.Attributes)
+	return next, changed
 }

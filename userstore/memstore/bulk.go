@@ -80,10 +80,8 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 			s.byExt[extKey{u.Source, u.ExternalID}] = id
 			s.emit(userstore.UserCreated, id, "", now)
 		} else {
-			next := r.u
-			next.Username, next.Email, next.Phone, next.DisplayName, next.Enabled = u.Username, u.Email, u.Phone, u.DisplayName, u.Enabled
-			next.Attributes = userstore.MergeSyncedAttributes(r.u.Attributes, u.Attributes)
-			if !sameSynced(r.u, next) {
+			next, changed := userstore.ApplySynced(r.u, u)
+			if changed {
 				delete(s.byName, r.norm)
 				s.byName[norm] = id
 				next.UpdatedAt, next.Version = now, next.Version+1
@@ -113,12 +111,6 @@ func (s *Store) setGroups(userID string, want map[string]string) {
 		}
 		s.addMember(key, g.Name, userID)
 	}
-}
-
-// sameSynced reports whether the fields a sync owns are equal.
-func sameSynced(a, b userstore.User) bool {
-	return a.Username == b.Username && a.Email == b.Email && a.Phone == b.Phone && a.DisplayName == b.DisplayName &&
-		a.Enabled == b.Enabled && maps.Equal(a.Attributes, b.Attributes)
 }
 
 func syncedErr(i int, u userstore.User, err error) error {

@@ -144,10 +144,8 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		}
 		var cur []string // current group keys
 		if exists {
-			next := old
-			next.Username, next.Email, next.Phone, next.DisplayName, next.Enabled = u.Username, u.Email, u.Phone, u.DisplayName, u.Enabled
-			next.Attributes = userstore.MergeSyncedAttributes(old.Attributes, u.Attributes)
-			if !sameSynced(old, next) {
+			next, changed := userstore.ApplySynced(old, u)
+			if changed {
 				names[userstore.NormalizeUsername(old.Username)] = ""
 				next.UpdatedAt, next.Version = now, old.Version+1
 				updates = append(updates, next)
@@ -364,12 +362,6 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-// sameSynced reports whether the fields a sync owns are equal.
-func sameSynced(a, b userstore.User) bool {
-	return a.Username == b.Username && a.Email == b.Email && a.Phone == b.Phone && a.DisplayName == b.DisplayName &&
-		a.Enabled == b.Enabled && maps.Equal(a.Attributes, b.Attributes)
 }
 
 func syncedErr(i int, u userstore.User, err error) error {
