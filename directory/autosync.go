@@ -189,11 +189,9 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("directory: autosync: reading changes of %q: %w", a.Source.Name(), err)
 		}
-		e.Source = a.Source.Name()
-		r := RecordOf(e)
-		if r.ExternalID == "" {
-			r.ExternalID = r.Username
-		}
+		// An entry without an ID is refused by ApplySync below, as one
+		// change among the others.
+		r, _ := sourceRecord(a.Source.Name(), e)
 		if _, ok := latest[r.ExternalID]; !ok {
 			order = append(order, r.ExternalID)
 		}

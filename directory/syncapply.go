@@ -376,13 +376,9 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 			stop = fmt.Errorf("directory: reading source %q: %w", src.Name(), err)
 			break
 		}
-		e.Source = src.Name()
-		r := RecordOf(e)
-		if r.ExternalID == "" {
-			r.ExternalID = r.Username
-		}
-		if r.ExternalID == "" {
-			stop = fmt.Errorf("directory: source %q: an entry (DN %q) has neither an external ID nor a username", src.Name(), e.DN)
+		r, err := sourceRecord(src.Name(), e)
+		if err != nil {
+			stop = err
 			break
 		}
 		if _, dup := seen[r.ExternalID]; dup {

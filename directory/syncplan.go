@@ -110,13 +110,9 @@ func PlanSync(ctx context.Context, src Source, target SyncTarget, opts PlanOptio
 		if err != nil {
 			return nil, fmt.Errorf("directory: reading source %q: %w", src.Name(), err)
 		}
-		e.Source = src.Name()
-		r := RecordOf(e)
-		if r.ExternalID == "" {
-			r.ExternalID = r.Username
-		}
-		if r.ExternalID == "" {
-			return nil, fmt.Errorf("directory: source %q: an entry (DN %q) has neither an external ID nor a username", src.Name(), e.DN)
+		r, err := sourceRecord(src.Name(), e)
+		if err != nil {
+			return nil, err
 		}
 		if _, dup := want[r.ExternalID]; dup {
 			return nil, fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), r.ExternalID)
@@ -147,6 +143,21 @@ func planFrom(source string, want map[string]Record, order []string, have map[st
 	}
 	p.Changes = append(p.Changes, goneChanges(have, func(id string) bool { _, ok := want[id]; return ok })...)
 	return p, guard(p, have, opts)
+}
+
+// sourceRecord is the record of a source's entry, keyed by its external
+// ID or, for sources without one, its username. The record is returned
+// even with the error that says it has neither.
+func sourceRecord(source string, e Entry) (Record, error) {
+	e.Source = source
+	r := RecordOf(e)
+	if r.ExternalID == "" {
+		r.ExternalID = r.Username
+	}
+	if r.ExternalID == "" {
+		return r, fmt.Errorf("directory: source %q: an entry (DN %q) has neither an external ID nor a username", source, e.DN)
+	}
+	return r, nil
 }
 
 // goneChanges returns, in external-ID order, the deactivations of the
