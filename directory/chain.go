@@ -26,7 +26,9 @@ type LocalLogin func(ctx context.Context, login, password string) (userstore.Use
 
 // ChainConfig configures a Chain.
 type ChainConfig struct {
-	// Sources are asked in order, after the user store.
+	// Sources are asked in order, after the user store. A source that is
+	// not a PasswordSource can only refuse its users (see
+	// Chain.Authenticate); it still claims their logins.
 	Sources []Source
 	// AutoCreate creates a user found in a source in the user store, so that
 	// the user exists there from the first login on.
@@ -80,6 +82,14 @@ func NewChain(store ChainStore, cfg ChainConfig) (*Chain, error) {
 //     login decides: a wrong password there is final, later sources are
 //     not asked. With AutoCreate the user is then created in the store
 //     (with its groups); without it the returned User has no ID.
+//   - A source that cannot check passwords (it is not a [PasswordSource],
+//     like the Graph source) is asked only whether it knows the login
+//     ([Source.Lookup]). If it does, it decides, and its answer is always
+//     a refusal: later sources are not asked, so that none of them signs
+//     in a different person under the same login. A stored user of such a
+//     source is refused too, after a Lookup in that source, so that the
+//     refusal takes a trip to the source as a wrong password there does.
+//     Such users sign in some other way (for Azure AD, with OIDC).
 //
 // Every refusal — unknown user, wrong password, disabled user, empty
 // password — returns userstore.ErrInvalidCredentials, and an unknown login
@@ -103,16 +113,20 @@ func (c *Chain) Authenticate(ctx context.Context, login, password string) (users
 	}
 
 	for _, src := range c.sources {
-		e, ok, err := src.Authenticate(ctx, login, password)
-		if err != nil {
-			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
+		ps, checks := src.(PasswordSource)
+		if checks {
+			e, ok, err := ps.Authenticate(ctx, login, password)
+			if err != nil {
+				return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
+			}
+			if ok {
+				return c.accept(ctx, src, e, login)
+			}
 		}
-		if ok {
-			return c.accept(ctx, src, e, login)
-		}
-		// Refused: does this source know the login? Then its answer is final.
+		// Refused, or not checked here: does this source know the login?
+		// Then its answer is final.
 		if _, err := src.Lookup(ctx, login); err == nil {
-			c.refuse(ctx, login, "wrong password or out of scope in source "+src.Name())
+			c.refuse(ctx, login, refusedBy(src, checks))
 			return userstore.User{}, userstore.ErrInvalidCredentials
 		} else if !errors.Is(err, ErrNotFound) {
 			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
@@ -136,12 +150,22 @@ func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login,
 		c.refuse(ctx, login, "the user's source "+u.Source+" is not in the chain")
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
-	e, ok, err := src.Authenticate(ctx, login, password)
+	ps, checks := src.(PasswordSource)
+	if !checks {
+		// Refused whatever the password, after the trip to the source that
+		// a check there would take.
+		if _, err := src.Lookup(ctx, login); err != nil && !errors.Is(err, ErrNotFound) {
+			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
+		}
+		c.refuse(ctx, login, refusedBy(src, false))
+		return userstore.User{}, userstore.ErrInvalidCredentials
+	}
+	e, ok, err := ps.Authenticate(ctx, login, password)
 	if err != nil {
 		return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
 	}
 	if !ok {
-		c.refuse(ctx, login, "wrong password or out of scope in source "+src.Name())
+		c.refuse(ctx, login, refusedBy(src, true))
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	if !e.Enabled || !u.Enabled {
@@ -200,6 +224,15 @@ func (c *Chain) enabled(ctx context.Context, u userstore.User, login string) (us
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	return u, nil
+}
+
+// refusedBy is the logged reason when src, which knows the login, refuses
+// it; checks says whether src checked the password.
+func refusedBy(src Source, checks bool) string {
+	if !checks {
+		return "source " + src.Name() + " cannot check passwords"
+	}
+	return "wrong password or out of scope in source " + src.Name()
 }
 
 func (c *Chain) refuse(ctx context.Context, login, reason string) {

@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strings"
 	"sync"
@@ -70,6 +71,22 @@ func (s *fakeSource) Authenticate(_ context.Context, login, password string) (di
 		return directory.Entry{}, false, nil
 	}
 	return u.entry, true, nil
+}
+
+var _ directory.PasswordSource = (*fakeSource)(nil)
+
+// lookupOnlySource is a Source without the PasswordSource capability, as
+// the Graph source is: it finds users but cannot check their passwords.
+type lookupOnlySource struct{ f *fakeSource }
+
+func (s lookupOnlySource) Name() string { return s.f.Name() }
+
+func (s lookupOnlySource) Lookup(ctx context.Context, login string) (directory.Entry, error) {
+	return s.f.Lookup(ctx, login)
+}
+
+func (s lookupOnlySource) Users(ctx context.Context) iter.Seq2[directory.Entry, error] {
+	return s.f.Users(ctx)
 }
 
 func (s *fakeSource) setDown(down bool) {
@@ -253,6 +270,121 @@ func TestChain(t *testing.T) {
 		}
 		assert.Equal(t, 1, n)
 	})
+}
+
+// A source that cannot check passwords refuses every login it knows, and
+// a later source does not decide for it.
+func TestChainSourceWithoutPasswords(t *testing.T) {
+	t.Parallel()
+	type fixture struct {
+		chain     *directory.Chain
+		azure, ad *fakeSource
+		locals    int
+	}
+	newFixture := func(t *testing.T) *fixture {
+		store := memstore.New()
+		t.Cleanup(func() { _ = store.Close() })
+		f := &fixture{azure: newFakeSource("azure"), ad: newFakeSource("example.test")}
+		// The directory cannot check passwords, so the passwords given
+		// to azure are never compared.
+		f.azure.add("adele@contoso.test", "azure-password", directory.Entry{ExternalID: "a-1", Username: "adele@contoso.test", Enabled: true})
+		f.azure.add("alex@contoso.test", "azure-password", directory.Entry{ExternalID: "a-2", Username: "alex@contoso.test", Enabled: true})
+		f.azure.add("megan@contoso.test", "azure-password", directory.Entry{ExternalID: "a-3", Username: "megan@contoso.test", Enabled: true})
+		// A different person under adele's login in the second source.
+		f.ad.add("adele@contoso.test", "ad-password", directory.Entry{ExternalID: "guid-1", Username: "adele@contoso.test", Enabled: true})
+		f.ad.add("bob", "bob-password", directory.Entry{ExternalID: "guid-2", Username: "bob", Enabled: true})
+		for _, u := range []userstore.User{
+			{Username: "megan@contoso.test", Source: "azure", ExternalID: "a-3", Enabled: true},
+			{Username: "gone@contoso.test", Source: "azure", ExternalID: "a-4", Enabled: true}, // no longer in azure
+		} {
+			_, err := store.CreateUser(context.Background(), u)
+			require.NoError(t, err)
+		}
+		c, err := directory.NewChain(store, directory.ChainConfig{
+			Sources:    []directory.Source{lookupOnlySource{f.azure}, f.ad},
+			AutoCreate: true,
+			Local: func(context.Context, string, string) (userstore.User, error) {
+				f.locals++
+				return userstore.User{}, userstore.ErrInvalidCredentials
+			},
+		})
+		require.NoError(t, err)
+		f.chain = c
+		return f
+	}
+
+	cases := []struct {
+		name            string
+		login, password string
+		azureDown       bool
+		wantErr         error  // nil: accepted
+		wantSource      string // of the accepted user
+		// Calls made: Lookups in azure, Authenticate and Lookup in ad.
+		azureLookups, adAsked, adLookups int
+	}{
+		{
+			name: "a login only it knows is refused", login: "alex@contoso.test", password: "azure-password",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1,
+		},
+		{
+			name: "a later source does not decide for a login it knows", login: "adele@contoso.test", password: "ad-password",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1,
+		},
+		{
+			name: "a login it does not know goes on", login: "bob", password: "bob-password",
+			wantSource: "example.test", azureLookups: 1, adAsked: 1,
+		},
+		{
+			name: "a wrong password in a later source", login: "bob", password: "wrong",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1, adAsked: 1, adLookups: 1,
+		},
+		{
+			name: "an unknown login is checked against every source", login: "nobody@contoso.test", password: "whatever",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1, adAsked: 1, adLookups: 1,
+		},
+		{
+			name: "its stored user is refused after a lookup", login: "megan@contoso.test", password: "azure-password",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1,
+		},
+		{
+			name: "its stored user it no longer knows is refused alike", login: "gone@contoso.test", password: "azure-password",
+			wantErr: userstore.ErrInvalidCredentials, azureLookups: 1,
+		},
+		{
+			name: "unreachable, it is an error and not a skip", login: "bob", password: "bob-password", azureDown: true,
+			wantErr: directory.ErrUnavailable, azureLookups: 1,
+		},
+		{
+			name: "unreachable, its stored user gets an error", login: "megan@contoso.test", password: "azure-password", azureDown: true,
+			wantErr: directory.ErrUnavailable, azureLookups: 1,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.azure.setDown(tc.azureDown)
+			u, err := f.chain.Authenticate(context.Background(), tc.login, tc.password)
+			switch {
+			case tc.wantErr == nil:
+				require.NoError(t, err)
+				assert.Equal(t, tc.wantSource, u.Source)
+			case errors.Is(tc.wantErr, userstore.ErrInvalidCredentials):
+				// The same answer as any refusal: nothing says whether
+				// or where the user exists.
+				require.EqualError(t, err, userstore.ErrInvalidCredentials.Error())
+				assert.Equal(t, userstore.User{}, u)
+			default:
+				require.ErrorIs(t, err, tc.wantErr)
+				assert.NotErrorIs(t, err, userstore.ErrInvalidCredentials)
+			}
+			assert.Equal(t, tc.azureLookups, f.azure.lookups, "lookups in azure")
+			assert.Zero(t, f.azure.asked, "azure is never asked to check a password")
+			assert.Equal(t, tc.adAsked, f.ad.asked, "passwords checked in example.test")
+			assert.Equal(t, tc.adLookups, f.ad.lookups, "lookups in example.test")
+			assert.Zero(t, f.locals, "no source user goes to the local login")
+		})
+	}
 }
 
 func TestNewChainRefusesBadConfig(t *testing.T) {

@@ -5,18 +5,21 @@
 //
 // # Sources
 //
-// A [Source] is deliberately small: look up one user, authenticate a
-// user's password, and stream every user in scope. What only some sources
-// can do is an optional capability beside it ([ChangeSource], [GroupSource]),
-// found by type assertion, in the manner of Dex's connectors. The sources
-// live in sub-packages: directory/ldap, directory/csv and directory/graph.
+// A [Source] is deliberately small: look up one user and stream every user
+// in scope. What only some sources can do is an optional capability beside
+// it, found by type assertion in the manner of Dex's connectors: checking
+// a password ([PasswordSource]; LDAP and CSV can, Graph cannot), listing
+// what changed ([ChangeSource]) and listing groups ([GroupSource]). The
+// sources live in sub-packages: directory/ldap, directory/csv and
+// directory/graph.
 //
 // # Lookup chain
 //
 // A [Chain] (Notakey's lookup order) looks a login up in the user store
 // first and then in each source in order; the first source that knows the
 // login decides, and with AutoCreate the user is created in the store from
-// the source's entry. Every refusal is userstore.ErrInvalidCredentials.
+// the source's entry. A source that cannot check passwords refuses every
+// login it knows. Every refusal is userstore.ErrInvalidCredentials.
 //
 // # Sync
 //

@@ -18,7 +18,10 @@ var (
 	ErrUnavailable = errors.New("directory: source unavailable")
 )
 
-// Source is a user source. Implementations are safe for concurrent use.
+// Source is a user source: what every source can do. What only some can
+// do is an optional capability beside it ([PasswordSource], [ChangeSource],
+// [GroupSource]), found by type assertion. Implementations are safe for
+// concurrent use.
 type Source interface {
 	// Name identifies the source in configuration and logs, for example
 	// "example.test".
@@ -28,15 +31,22 @@ type Source interface {
 	// source defines it) is login, or an error wrapping ErrNotFound.
 	Lookup(ctx context.Context, login string) (Entry, error)
 
-	// Authenticate checks login's password against the source. A wrong
-	// password, an unknown user or a user outside the scope give ok ==
-	// false and a nil error, indistinguishable from each other; err is only
-	// for infrastructure faults. An empty password is always refused.
-	Authenticate(ctx context.Context, login, password string) (entry Entry, ok bool, err error)
-
 	// Users streams every user in scope. The stream stops at the first
 	// error, which it yields, and honours break.
 	Users(ctx context.Context) iter.Seq2[Entry, error]
+}
+
+// PasswordSource is a Source that can check its users' passwords (LDAP
+// binds, a CSV file's imported hashes). A source without it, such as
+// Microsoft Graph, only finds users; a [Chain] refuses every password for
+// them.
+type PasswordSource interface {
+	// Authenticate checks login's password against the source and returns
+	// the user's entry when it is right. A wrong password, an unknown user
+	// or a user outside the scope give ok == false and a nil error,
+	// indistinguishable from each other; err is only for infrastructure
+	// faults. An empty password is always refused.
+	Authenticate(ctx context.Context, login, password string) (entry Entry, ok bool, err error)
 }
 
 // ChangeSource is a Source that can list what changed since a cursor.

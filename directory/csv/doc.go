@@ -42,8 +42,9 @@
 //
 // # As a source
 //
-// [Open] returns a [Source] over a file, a directory.Source and
-// directory.ChangeSource: it rereads the file when it changes, and its
+// [Open] returns a [Source] over a file, a directory.Source,
+// directory.PasswordSource (which refuses everyone without [WithHasher])
+// and directory.ChangeSource: it rereads the file when it changes, and its
 // change cursor is the SHA-256 of the file's content, so a changed file
 // yields all of its entries.
 package csv

@@ -16,7 +16,8 @@ import (
 	"github.com/usher-sdk/usher/directory"
 )
 
-// Source is a directory.Source and directory.ChangeSource over a CSV file.
+// Source is a directory.Source, directory.PasswordSource and
+// directory.ChangeSource over a CSV file.
 // It rereads the file when its size or modification time changes. It is
 // safe for concurrent use.
 type Source struct {
@@ -31,8 +32,9 @@ type Source struct {
 }
 
 var (
-	_ directory.Source       = (*Source)(nil)
-	_ directory.ChangeSource = (*Source)(nil)
+	_ directory.Source         = (*Source)(nil)
+	_ directory.PasswordSource = (*Source)(nil)
+	_ directory.ChangeSource   = (*Source)(nil)
 )
 
 // Open returns a Source over cfg.Path. It does not read the file yet, so a

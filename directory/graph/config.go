@@ -95,7 +95,8 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 }
 
 // Source reads users from Microsoft Graph. It is a directory.Source and a
-// directory.ChangeSource, safe for concurrent use.
+// directory.ChangeSource, safe for concurrent use. It cannot check
+// passwords (see the package documentation).
 type Source struct {
 	cfg    Config
 	base   *url.URL

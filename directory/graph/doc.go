@@ -25,8 +25,8 @@
 // Graph cannot check a user's password for an application signed in with
 // client credentials, and this package does not use the resource owner
 // password credentials grant (Microsoft advises against it; it fails for
-// federated users and with multi-factor authentication). Authenticate
-// therefore always returns ok == false and [ErrAuthenticateUnsupported],
-// which matches errors.ErrUnsupported; a lookup chain should move on to
-// the next source or to an OIDC login with Azure AD.
+// federated users and with multi-factor authentication). A [Source] is
+// therefore not a directory.PasswordSource: a directory.Chain refuses
+// every password for the users it finds, and does not hand their logins
+// to a later source. Sign them in with OIDC against Azure AD instead.
 package graph

@@ -11,10 +11,6 @@ import (
 	"github.com/usher-sdk/usher/directory"
 )
 
-// ErrAuthenticateUnsupported is returned by Authenticate: Graph cannot
-// verify passwords for an application. It matches errors.ErrUnsupported.
-var ErrAuthenticateUnsupported = fmt.Errorf("graph: password authentication is not supported by Microsoft Graph with client credentials: %w", errors.ErrUnsupported)
-
 // ErrBadLink means a paging or delta link (or a Changes cursor) does not
 // point into Config.BaseURL; it is refused so the access token is never
 // sent elsewhere.

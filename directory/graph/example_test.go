@@ -2,9 +2,9 @@ package graph_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/graph"
 	"github.com/usher-sdk/usher/directory/graph/graphtest"
 )
@@ -50,12 +50,13 @@ func Example() {
 		fmt.Println("removed:", e.ExternalID, e.Raw["@removed"], e.Enabled)
 	}
 
-	_, ok, err := src.Authenticate(ctx, "adele@contoso.test", "password")
-	fmt.Println(ok, errors.Is(err, errors.ErrUnsupported))
+	// Graph cannot check passwords: the source lacks the capability.
+	_, checks := any(src).(directory.PasswordSource)
+	fmt.Println("checks passwords:", checks)
 	// Output:
 	// adele@contoso.test Adele Vance [Retail] true
 	// alex@contoso.test Alex Wilber [Marketing] true
 	// megan@contoso.test Megan Bowen [Marketing] false
 	// removed: 22222222-2222-2222-2222-222222222222 [changed] false
-	// false true
+	// checks passwords: false
 }

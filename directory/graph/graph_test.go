@@ -6,7 +6,6 @@ package graph_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -204,15 +203,11 @@ func TestLookup(t *testing.T) {
 	require.ErrorIs(t, err, directory.ErrNotFound, "outside the group")
 }
 
-func TestAuthenticateUnsupported(t *testing.T) {
+func TestCannotCheckPasswords(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 1, nil)
-	u, ok, err := e.src.Authenticate(context.Background(), "user1@example.test", "pw")
-	assert.False(t, ok)
-	assert.Equal(t, directory.Entry{}, u)
-	require.ErrorIs(t, err, graph.ErrAuthenticateUnsupported)
-	require.ErrorIs(t, err, errors.ErrUnsupported)
-	assert.Empty(t, e.srv.Requests())
+	var src directory.Source = newEnv(t, 1, nil).src
+	_, checks := src.(directory.PasswordSource)
+	assert.False(t, checks, "Graph cannot check passwords with client credentials")
 }
 
 func TestThrottling(t *testing.T) {

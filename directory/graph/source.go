@@ -72,12 +72,6 @@ func (s *Source) member(ctx context.Context, id string) (bool, error) {
 	return slices.Contains(out.Value, s.cfg.GroupID), nil
 }
 
-// Authenticate always returns ok == false and ErrAuthenticateUnsupported,
-// without contacting Graph (see the package documentation).
-func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
-	return directory.Entry{}, false, ErrAuthenticateUnsupported
-}
-
 // Users streams every user in scope, page by page.
 func (s *Source) Users(ctx context.Context) iter.Seq2[directory.Entry, error] {
 	path := "/users"

@@ -2,7 +2,8 @@
 // the like) and Microsoft Active Directory, built on go-ldap.
 //
 // A Source searches with a service account (Config.BindDN) and checks a
-// password by binding as the user on a connection of its own. It speaks
+// password (directory.PasswordSource) by binding as the user on a
+// connection of its own. It speaks
 // ldap://, ldaps:// and StartTLS (Config.StartTLS, Config.RootCAFile).
 // Its scope is every user under Config.BaseDN that Config.UserFilter
 // selects, narrowed, when set, to the members of a group (Config.GroupDN,

@@ -15,8 +15,8 @@ import (
 )
 
 // Source reads users from an LDAP directory or Active Directory. It is a
-// directory.Source, directory.ChangeSource and directory.GroupSource, safe
-// for concurrent use. Close it when done.
+// directory.Source, directory.PasswordSource, directory.ChangeSource and
+// directory.GroupSource, safe for concurrent use. Close it when done.
 type Source struct {
 	cfg   Config
 	attrs []string
@@ -63,9 +63,10 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 }
 
 var (
-	_ directory.Source       = (*Source)(nil)
-	_ directory.ChangeSource = (*Source)(nil)
-	_ directory.GroupSource  = (*Source)(nil)
+	_ directory.Source         = (*Source)(nil)
+	_ directory.PasswordSource = (*Source)(nil)
+	_ directory.ChangeSource   = (*Source)(nil)
+	_ directory.GroupSource    = (*Source)(nil)
 )
 
 // Name returns Config.Name.
