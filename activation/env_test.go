@@ -32,7 +32,11 @@ func policySetter(store userstore.Store) activation.PasswordSetter {
 			return fmt.Errorf("%w: a password needs at least 8 characters", userstore.ErrPolicy)
 		}
 		sum := sha256.Sum256([]byte(password))
-		return store.SetPassword(ctx, userID, "test-sha256$"+hex.EncodeToString(sum[:]), false)
+		u, err := store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return store.SetPassword(ctx, userID, u.PasswordHash, "test-sha256$"+hex.EncodeToString(sum[:]), false)
 	})
 }
 

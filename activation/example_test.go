@@ -27,8 +27,13 @@ func Example() {
 
 	// In a real pool the password setter is the user store's service,
 	// which applies the password policy and the pool's hasher.
+	// SetPassword replaces the hash it is told to expect, so read it first.
 	setter := activation.PasswordSetterFunc(func(ctx context.Context, userID, password string) error {
-		return store.SetPassword(ctx, userID, "hash-of-the-password", false)
+		u, err := store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return store.SetPassword(ctx, userID, u.PasswordHash, "hash-of-the-password", false)
 	})
 	key := make([]byte, 32) // keep it secret and stable, e.g. from a key file
 	if _, err := rand.Read(key); err != nil {
@@ -80,7 +85,11 @@ func ExampleManager_PortalGuardHandler() {
 	store := memstore.New()
 	defer store.Close()
 	setter := activation.PasswordSetterFunc(func(ctx context.Context, userID, password string) error {
-		return store.SetPassword(ctx, userID, "hash-of-the-password", false)
+		u, err := store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return store.SetPassword(ctx, userID, u.PasswordHash, "hash-of-the-password", false)
 	})
 	checkAdmin := activation.AuthenticatorFunc(func(ctx context.Context, username, password, remote string) error {
 		return fmt.Errorf("check %s's password like any login here", username)

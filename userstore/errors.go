@@ -15,8 +15,10 @@ var (
 	// is taken.
 	ErrConflict = errors.New("userstore: conflict")
 
-	// ErrVersionConflict means an update carried a stale Version: someone
-	// else changed the record since it was read. Read it again and retry.
+	// ErrVersionConflict means an update was based on a stale read: it
+	// carried a stale Version, or (SetPassword) a password hash that is no
+	// longer the stored one. Someone else changed the record since it was
+	// read; read it again and retry if the write is still wanted.
 	ErrVersionConflict = errors.New("userstore: version conflict")
 
 	// ErrInvalid means input failed validation; the error is a

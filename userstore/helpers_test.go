@@ -221,11 +221,11 @@ func (s *writeSpy) ResetFailedLogins(ctx context.Context, id string) error {
 	return s.Store.ResetFailedLogins(ctx, id)
 }
 
-func (s *writeSpy) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+func (s *writeSpy) SetPassword(ctx context.Context, id, expectedHash, newHash string, mustChange bool) error {
 	if err := s.wrote("SetPassword"); err != nil {
 		return err
 	}
-	return s.Store.SetPassword(ctx, id, hash, mustChange)
+	return s.Store.SetPassword(ctx, id, expectedHash, newHash, mustChange)
 }
 
 func (s *writeSpy) PutToken(ctx context.Context, t userstore.Token, replace bool) error {

@@ -24,6 +24,7 @@ const (
 	ReasonBadHash         = "stored password hash cannot be verified"
 	ReasonMigrationFailed = "password migration hook failed"
 	ReasonMustChange      = "password change required"
+	ReasonPasswordChanged = "password changed meanwhile" // by another writer, during a ChangePassword
 )
 
 // LoginRequest is one login attempt.
@@ -79,10 +80,14 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (User, error) {
 }
 
 // authResult is the outcome of authenticate: the user, when the password
-// was right, and the reason of a refusal ("" when none).
+// was right, and the reason of a refusal ("" when none). hash is the
+// user's stored password hash after the check (a rehash may have replaced
+// the one the password was verified against), which ChangePassword
+// expects to replace.
 type authResult struct {
 	user   User
 	reason string
+	hash   string
 }
 
 // authenticate checks login and password and records the outcome: the
@@ -131,7 +136,7 @@ func (s *Service) authenticate(ctx context.Context, login, password, remote stri
 	}
 
 	// The password is right: store what the verification taught us.
-	s.afterMatch(ctx, u, password, v)
+	hash := s.afterMatch(ctx, u, password, v)
 	u.PasswordHash, u.FailedLogins, u.LockedUntil = "", 0, time.Time{}
 	if u.MustChangePassword && !forChange {
 		s.refused(ctx, u, login, remote, ReasonMustChange, op, nil)
@@ -143,7 +148,7 @@ func (s *Service) authenticate(ctx context.Context, login, password, remote stri
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "userstore: login", slog.String("user_id", u.ID), slog.String("remote", remote))
 	}
-	return authResult{user: u}, nil
+	return authResult{user: u, hash: hash}, nil
 }
 
 // find looks a login up. reason says why no user was found; err is only
@@ -272,10 +277,17 @@ func (s *Service) recordFailure(ctx context.Context, u User, login, remote strin
 
 // afterMatch stores what a successful verification calls for: the hash of
 // a migrated password, a rehash, or a reset of the failed-login count.
-// Failures are logged; the login still succeeds.
-func (s *Service) afterMatch(ctx context.Context, u User, password string, v verdict) {
+// Failures are logged; the login still succeeds. It returns the hash now
+// stored: the new one, or u's.
+//
+// The new hash replaces only the hash the password was verified against.
+// When that hash is no longer stored, the password was changed since u was
+// read: the change wins, the new hash is dropped and, as the change reset
+// the failed-login count, so is the reset (failures since then are against
+// the new password and must stand).
+func (s *Service) afterMatch(ctx context.Context, u User, password string, v verdict) string {
 	if s.cfg.ReadOnly {
-		return
+		return u.PasswordHash
 	}
 	kind := AuditKind("")
 	switch {
@@ -285,12 +297,18 @@ func (s *Service) afterMatch(ctx context.Context, u User, password string, v ver
 		kind = AuditPasswordRehashed
 	}
 	if kind != "" {
-		if err := s.replaceHash(ctx, u, password); err != nil {
+		h, err := s.replaceHash(ctx, u, password)
+		switch {
+		case err == nil:
+			s.audit(ctx, AuditEvent{Kind: kind, UserID: u.ID, Login: u.Username})
+			return h // SetPassword reset the count too
+		case errors.Is(err, ErrVersionConflict):
+			s.log.LogAttrs(ctx, slog.LevelInfo, "userstore: new password hash dropped: the password changed meanwhile",
+				slog.String("user_id", u.ID), slog.String("kind", string(kind)))
+			return u.PasswordHash
+		default:
 			s.log.LogAttrs(ctx, slog.LevelError, "userstore: new password hash not stored",
 				slog.String("user_id", u.ID), slog.String("kind", string(kind)), slog.Any("error", err))
-		} else {
-			s.audit(ctx, AuditEvent{Kind: kind, UserID: u.ID, Login: u.Username})
-			return // SetPassword reset the count too
 		}
 	}
 	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
@@ -299,23 +317,27 @@ func (s *Service) afterMatch(ctx context.Context, u User, password string, v ver
 				slog.String("user_id", u.ID), slog.Any("error", err))
 		}
 	}
+	return u.PasswordHash
 }
 
-// replaceHash stores a new hash of password for u, unless u's hash changed
-// since u was read (a password change in between wins).
-func (s *Service) replaceHash(ctx context.Context, u User, password string) error {
+// replaceHash stores a new hash of password in place of u.PasswordHash,
+// the hash the password was verified against, and returns it. It does not
+// retry: when that hash is no longer stored, it returns ErrVersionConflict
+// and the password changed in between stays.
+func (s *Service) replaceHash(ctx context.Context, u User, password string) (string, error) {
 	h, err := s.hash(ctx, password)
 	if err != nil {
-		return err
+		return "", err
 	}
+	// The flag is read as late as possible: SetPassword sets it too.
 	cur, err := s.store.GetUser(ctx, u.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if cur.PasswordHash != u.PasswordHash {
-		return errors.New("userstore: password changed meanwhile")
+	if err := s.writePassword(ctx, u.ID, u.PasswordHash, h, cur.MustChangePassword, nil); err != nil {
+		return "", err
 	}
-	return s.store.SetPassword(ctx, u.ID, h, cur.MustChangePassword)
+	return h, nil
 }
 
 // refused records a refused attempt in the audit trail and the log. The

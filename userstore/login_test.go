@@ -40,6 +40,7 @@ func runLoginRules(t *testing.T, newStore newStoreFunc) {
 	t.Run("Lockout", func(t *testing.T) { t.Parallel(); testLockout(t, mk) })
 	t.Run("LockoutConcurrent", func(t *testing.T) { t.Parallel(); testLockoutConcurrent(t, mk) })
 	t.Run("Rehash", func(t *testing.T) { t.Parallel(); testRehash(t, mk) })
+	t.Run("ChangeBeatsRehash", func(t *testing.T) { t.Parallel(); testChangeBeatsRehash(t, newStore) })
 }
 
 func testLoginOutcomes(t *testing.T, mk func(*testing.T, userstore.Config) *env) {

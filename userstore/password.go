@@ -115,6 +115,13 @@ type ChangePasswordRequest struct {
 // refuses, or equal to the current one, is a *PolicyError (ErrPolicy);
 // length is checked before the current password, so a too-short new
 // password costs no strike. In read-only mode it returns ErrReadOnly.
+//
+// The new password replaces only the current one: when the stored hash
+// changes between the check and the write, the change goes ahead only if
+// the current password still verifies against the hash now stored (a
+// login's rehash changed the hash, not the password). When it does not,
+// someone else set another password meanwhile, which stays, and the answer
+// is ErrInvalidCredentials (audited as ReasonPasswordChanged, no strike).
 func (s *Service) ChangePassword(ctx context.Context, r ChangePasswordRequest) error {
 	if s.cfg.ReadOnly {
 		return fmt.Errorf("userstore: change password: %w", ErrReadOnly)
@@ -136,8 +143,26 @@ func (s *Service) ChangePassword(ctx context.Context, r ChangePasswordRequest) e
 	if r.New == r.Current {
 		return &PolicyError{Rule: RuleUnchanged, Reason: "must differ from the current password"}
 	}
-	if err := s.setPassword(ctx, u.ID, r.New, false); err != nil {
+	h, err := s.hash(ctx, r.New)
+	if err != nil {
 		return err
+	}
+	stillCurrent := func(cur User) error {
+		v := s.verify(ctx, cur, r.Current, s.now())
+		switch {
+		case v.err != nil:
+			return v.err
+		case !v.match || v.reason != "":
+			s.refused(ctx, u, r.Login, r.Remote, ReasonPasswordChanged, "change password", nil)
+			return ErrInvalidCredentials
+		}
+		return nil
+	}
+	if err := s.writePassword(ctx, u.ID, a.hash, h, false, stillCurrent); err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			return ErrInvalidCredentials
+		}
+		return fmt.Errorf("userstore: change password: %w", err)
 	}
 	s.audit(ctx, AuditEvent{Kind: AuditPasswordChanged, UserID: u.ID, Login: r.Login, Remote: r.Remote})
 	s.log.LogAttrs(ctx, slog.LevelInfo, "userstore: password changed", slog.String("user_id", u.ID))
@@ -147,7 +172,8 @@ func (s *Service) ChangePassword(ctx context.Context, r ChangePasswordRequest) e
 // SetInitialPassword is an administrator's setting of a user's password:
 // the policy applies, and the user must change the password at the next
 // login (which returns ErrPasswordChangeRequired until they do). It clears
-// the failed-login count and lock. Errors: ErrNotFound, ErrPolicy,
+// the failed-login count and lock. It replaces whatever password the user
+// has, also one set while it runs. Errors: ErrNotFound, ErrPolicy,
 // ErrReadOnly.
 func (s *Service) SetInitialPassword(ctx context.Context, userID, password string) error {
 	return s.adminSet(ctx, userID, password, true, "set initial password")
@@ -155,7 +181,8 @@ func (s *Service) SetInitialPassword(ctx context.Context, userID, password strin
 
 // SetUserPassword sets the user's own new password, chosen through a
 // trusted flow such as activation: the policy applies and the user need
-// not change it. It clears the failed-login count and lock. Errors:
+// not change it. It clears the failed-login count and lock. It replaces
+// whatever password the user has, also one set while it runs. Errors:
 // ErrNotFound, ErrPolicy, ErrReadOnly.
 func (s *Service) SetUserPassword(ctx context.Context, userID, password string) error {
 	return s.adminSet(ctx, userID, password, false, "set user password")
@@ -172,7 +199,7 @@ func (s *Service) adminSet(ctx context.Context, userID, password string, mustCha
 	if err := s.cfg.PasswordPolicy.check(u.Username, password); err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, u.ID, password, mustChange); err != nil {
+	if err := s.overwritePassword(ctx, u, password, mustChange); err != nil {
 		return err
 	}
 	kind := AuditPasswordSet
@@ -183,14 +210,44 @@ func (s *Service) adminSet(ctx context.Context, userID, password string, mustCha
 	return nil
 }
 
-// setPassword hashes password and stores it.
-func (s *Service) setPassword(ctx context.Context, userID, password string, mustChange bool) error {
+// passwordWriteAttempts is how many times a password write that means to
+// replace the stored password tries its compare-and-set: each conflict
+// needs another password write in between, so more than a few means
+// something keeps writing and the caller is better told.
+const passwordWriteAttempts = 3
+
+// overwritePassword hashes password and stores it whatever hash u has by
+// then: resets and administrators' settings mean to replace the password,
+// so a conflict only means reading the stored hash again.
+func (s *Service) overwritePassword(ctx context.Context, u User, password string, mustChange bool) error {
 	h, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(ctx, userID, h, mustChange); err != nil {
+	if err := s.writePassword(ctx, u.ID, u.PasswordHash, h, mustChange, func(User) error { return nil }); err != nil {
 		return fmt.Errorf("userstore: set password: %w", err)
 	}
 	return nil
+}
+
+// writePassword stores newHash in place of expected, the hash the caller
+// read. On a conflict, with again nil it gives up (ErrVersionConflict);
+// otherwise it reads the user, asks again whether to write over the hash
+// now stored (an error gives up with that error) and tries once more, up
+// to passwordWriteAttempts in all.
+func (s *Service) writePassword(ctx context.Context, userID, expected, newHash string, mustChange bool, again func(cur User) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.store.SetPassword(ctx, userID, expected, newHash, mustChange)
+		if !errors.Is(err, ErrVersionConflict) || again == nil || attempt == passwordWriteAttempts {
+			return err
+		}
+		cur, err := s.store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := again(cur); err != nil {
+			return err
+		}
+		expected = cur.PasswordHash
+	}
 }

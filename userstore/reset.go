@@ -194,7 +194,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		s.restoreToken(ctx, t)
 		return err
 	}
-	if err := s.setPassword(ctx, u.ID, newPassword, false); err != nil {
+	if err := s.overwritePassword(ctx, u, newPassword, false); err != nil {
 		s.restoreToken(ctx, t)
 		return err
 	}

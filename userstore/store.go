@@ -57,10 +57,16 @@ type LoginStateStore interface {
 	RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (LoginState, error)
 	// ResetFailedLogins sets the count to zero and clears LockedUntil.
 	ResetFailedLogins(ctx context.Context, id string) error
-	// SetPassword stores a new password hash and MustChangePassword flag,
-	// and resets the failed-login count and lock. It does not change
-	// Version semantics for callers: Version increases.
-	SetPassword(ctx context.Context, id, hash string, mustChange bool) error
+	// SetPassword replaces the user's password hash with newHash, and
+	// sets MustChangePassword to mustChange, if the stored hash is still
+	// expectedHash ("" for a user without one); it is a compare-and-set,
+	// atomic against every other write. It resets the failed-login count
+	// and lock and raises Version. When the stored hash is another, it
+	// changes nothing and returns an error matching ErrVersionConflict, so
+	// that a write based on an old read (a rehash after a login, a change
+	// racing another) cannot overwrite a password set in between.
+	// Errors: ErrNotFound, ErrVersionConflict.
+	SetPassword(ctx context.Context, id, expectedHash, newHash string, mustChange bool) error
 }
 
 // GroupStore keeps groups and memberships. Membership changes are atomic

@@ -48,9 +48,12 @@ func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
 	return nil
 }
 
-// SetPassword stores a new password hash and MustChangePassword flag, and
-// resets the failed-login count and lock.
-func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+// SetPassword replaces the password hash with newHash and sets the
+// MustChangePassword flag, if the stored hash is expectedHash; otherwise it
+// changes nothing and returns an error matching ErrVersionConflict. It
+// resets the failed-login count and lock, raises the user's Version and
+// records a user.updated change.
+func (s *Store) SetPassword(ctx context.Context, id, expectedHash, newHash string, mustChange bool) error {
 	if err := s.lock(ctx, "set password"); err != nil {
 		return err
 	}
@@ -59,7 +62,10 @@ func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange boo
 	if !ok {
 		return fmt.Errorf("memstore: set password: %w", userstore.ErrNotFound)
 	}
-	r.u.PasswordHash, r.u.MustChangePassword = hash, mustChange
+	if r.u.PasswordHash != expectedHash {
+		return fmt.Errorf("memstore: set password: the password hash changed: %w", userstore.ErrVersionConflict)
+	}
+	r.u.PasswordHash, r.u.MustChangePassword = newHash, mustChange
 	r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
 	s.touch(r)
 	return nil

@@ -52,7 +52,7 @@ func TestClockStampsWrites(t *testing.T) {
 			_, err = s.UpdateUser(ctx, cur)
 			return err
 		}},
-		{"SetPassword", func() error { return s.SetPassword(ctx, u.ID, "$h$", false) }},
+		{"SetPassword", func() error { return s.SetPassword(ctx, u.ID, "", "$h$", false) }},
 		{"RecordFailedLogin", func() error {
 			_, err := s.RecordFailedLogin(ctx, u.ID, 1, time.Hour, clock.Now())
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/usher-sdk/usher/userstore"
@@ -56,17 +57,34 @@ func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
 	})
 }
 
-// SetPassword stores a new password hash and MustChangePassword flag, and
-// resets the failed-login count and lock. It raises the user's Version and
-// records a user.updated change.
-func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+// SetPassword replaces the password hash with newHash and sets the
+// MustChangePassword flag, if the stored hash is expectedHash: one UPDATE
+// whose WHERE compares the hash, so that of concurrent writers from the
+// same expected hash, in any process, exactly one succeeds. The others,
+// and a stale expectedHash, get an error matching ErrVersionConflict and
+// change nothing. It resets the failed-login count and lock, raises the
+// user's Version and records a user.updated change.
+func (s *Store) SetPassword(ctx context.Context, id, expectedHash, newHash string, mustChange bool) error {
 	return s.write(ctx, "set password", true, func(t *tx) error {
 		now := s.now()
-		err := expectOne(t.ExecContext(ctx, `UPDATE usher_users SET password_hash = $3, must_change_password = $4,
-	failed_logins = 0, locked_until = 0, version = version + 1, updated_at = $5
-WHERE realm = $1 AND id = $2`, s.realm, id, hash, mustChange, toNS(now)))
+		res, err := t.ExecContext(ctx, `UPDATE usher_users SET password_hash = $4, must_change_password = $5,
+	failed_logins = 0, locked_until = 0, version = version + 1, updated_at = $6
+WHERE realm = $1 AND id = $2 AND password_hash = $3`, s.realm, id, expectedHash, newHash, mustChange, toNS(now))
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// Nothing matched: tell a missing user from a changed hash.
+			var one int
+			err := t.QueryRowContext(ctx, `SELECT 1 FROM usher_users WHERE realm = $1 AND id = $2`, s.realm, id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return userstore.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			return fmt.Errorf("the password hash changed: %w", userstore.ErrVersionConflict)
 		}
 		return t.emit(ctx, userstore.UserUpdated, id, "", now)
 	})

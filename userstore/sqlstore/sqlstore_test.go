@@ -165,7 +165,7 @@ func TestReadOnly(t *testing.T) {
 		_, writes["CreateUser"] = ro.CreateUser(ctx, userstore.User{Username: "frank"})
 		_, writes["RecordFailedLogin"] = ro.RecordFailedLogin(ctx, u.ID, 3, time.Minute, time.Now())
 		writes["AppendAudit"] = ro.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed})
-		writes["SetPassword"] = ro.SetPassword(ctx, u.ID, "x", false)
+		writes["SetPassword"] = ro.SetPassword(ctx, u.ID, "", "x", false)
 		_, writes["ConsumeToken"] = ro.ConsumeToken(ctx, "reset", "h")
 		for name, err := range writes {
 			assert.ErrorIs(t, err, userstore.ErrReadOnly, name)

@@ -119,7 +119,7 @@ func testSyncCreateThenUpdate(t *testing.T, s userstore.Store, w userstore.SyncW
 	}
 
 	// Local state a sync does not own survives an update.
-	if err := s.SetPassword(ctx, out[0].ID, "$test$pw", false); err != nil {
+	if err := s.SetPassword(ctx, out[0].ID, out[0].PasswordHash, "$test$pw", false); err != nil {
 		t.Fatal(err)
 	}
 	before := mustGet(t, s, out[0].ID)

@@ -64,7 +64,7 @@ func testChangeKinds(t *testing.T, s userstore.Store) {
 		}, func() []event { return []event{{userstore.GroupUpdated, "", "g1"}} }, nil},
 		{"RemoveMember", func() { must(s.RemoveMember(ctx, "g1", a.ID)) },
 			func() []event { return []event{{userstore.MemberRemoved, a.ID, "g1"}} }, nil},
-		{"SetPassword", func() { must(s.SetPassword(ctx, a.ID, "$h$", true)) },
+		{"SetPassword", func() { must(s.SetPassword(ctx, a.ID, a.PasswordHash, "$h$", true)) },
 			func() []event { return []event{{userstore.UserUpdated, a.ID, ""}} }, nil},
 		{"RecordFailedLogin", func() {
 			_, err := s.RecordFailedLogin(ctx, a.ID, 5, time.Minute, time.Now())

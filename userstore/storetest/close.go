@@ -31,7 +31,7 @@ func testClose(t *testing.T, s userstore.Store) {
 		{"DeleteUser", s.DeleteUser(ctx, u.ID)},
 		{"RecordFailedLogin", second(s.RecordFailedLogin(ctx, u.ID, 3, time.Hour, time.Now()))},
 		{"ResetFailedLogins", s.ResetFailedLogins(ctx, u.ID)},
-		{"SetPassword", s.SetPassword(ctx, u.ID, "$h$", false)},
+		{"SetPassword", s.SetPassword(ctx, u.ID, "", "$h$", false)},
 		{"CreateGroup", second(s.CreateGroup(ctx, userstore.Group{Name: "g"}))},
 		{"GetGroup", second(s.GetGroup(ctx, "g"))},
 		{"UpdateGroup", second(s.UpdateGroup(ctx, userstore.Group{Name: "g", Version: 1}))},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,6 +18,9 @@ var loginStateTests = []test{
 	{"ParallelFailuresExact", testParallelFailures},
 	{"Reset", testResetFailedLogins},
 	{"SetPassword", testSetPassword},
+	{"SetPasswordCompareAndSet", testSetPasswordCompareAndSet},
+	{"SetPasswordOneWins", testSetPasswordOneWins},
+	{"SetPasswordChangeBeatsRehash", testSetPasswordChangeBeatsRehash},
 	{"UnknownUser", testLoginStateUnknownUser},
 }
 
@@ -144,7 +148,7 @@ func testSetPassword(t *testing.T, s userstore.Store) {
 	if !before.Locked(time.Now()) {
 		t.Fatal("user not locked after 2 failures of 2")
 	}
-	if err := s.SetPassword(ctx, u.ID, "$admin$set", true); err != nil {
+	if err := s.SetPassword(ctx, u.ID, before.PasswordHash, "$admin$set", true); err != nil {
 		t.Fatalf("SetPassword: %v", err)
 	}
 	got := mustGet(t, s, u.ID)
@@ -155,7 +159,7 @@ func testSetPassword(t *testing.T, s userstore.Store) {
 		t.Errorf("SetPassword: Version %d, want more than %d", got.Version, before.Version)
 	}
 	want := got
-	if err := s.SetPassword(ctx, u.ID, "$user$chose", false); err != nil {
+	if err := s.SetPassword(ctx, u.ID, "$admin$set", "$user$chose", false); err != nil {
 		t.Fatalf("SetPassword: %v", err)
 	}
 	got = mustGet(t, s, u.ID)
@@ -169,6 +173,131 @@ func testSetPassword(t *testing.T, s userstore.Store) {
 	checkErr(t, "UpdateUser with the version from before SetPassword", err, userstore.ErrVersionConflict)
 }
 
+// testSetPasswordCompareAndSet: SetPassword writes only over the hash the
+// caller expects. A stale expected hash, or "" for a user who has one,
+// changes nothing at all: not the hash, the flag, the failed-login count,
+// the Version nor the change feed.
+func testSetPasswordCompareAndSet(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	nu := newUser("cas")
+	nu.PasswordHash = "$old$"
+	u := mustCreate(t, s, nu)
+	if _, err := s.RecordFailedLogin(ctx, u.ID, 5, time.Hour, time.Now()); err != nil {
+		t.Fatalf("RecordFailedLogin: %v", err)
+	}
+	before := mustGet(t, s, u.ID)
+	seq := lastSeq(t, s)
+	for _, stale := range []string{"$stale$", "", "$OLD$", "$old$ "} {
+		err := s.SetPassword(ctx, u.ID, stale, "$new$", true)
+		checkErr(t, fmt.Sprintf("SetPassword expecting %q over %q", stale, "$old$"), err, userstore.ErrVersionConflict)
+		if errors.Is(err, userstore.ErrNotFound) {
+			t.Errorf("SetPassword with a stale hash of an existing user: %v, must not match ErrNotFound", err)
+		}
+	}
+	checkUser(t, "after refused SetPassword", mustGet(t, s, u.ID), before)
+	if got := events(t, s, seq); len(got) != 0 {
+		t.Errorf("refused SetPassword recorded changes %v", got)
+	}
+
+	if err := s.SetPassword(ctx, u.ID, "$old$", "$new$", true); err != nil {
+		t.Fatalf("SetPassword expecting the stored hash: %v", err)
+	}
+	got := mustGet(t, s, u.ID)
+	if got.PasswordHash != "$new$" || !got.MustChangePassword || got.FailedLogins != 0 || got.Version <= before.Version {
+		t.Errorf("after SetPassword: hash %q, mustChange %v, FailedLogins %d, Version %d (was %d)",
+			got.PasswordHash, got.MustChangePassword, got.FailedLogins, got.Version, before.Version)
+	}
+	// The hash it replaced is now the stale one.
+	checkErr(t, "SetPassword expecting the replaced hash", s.SetPassword(ctx, u.ID, "$old$", "$again$", false), userstore.ErrVersionConflict)
+	checkUser(t, "after SetPassword expecting the replaced hash", mustGet(t, s, u.ID), got)
+}
+
+// testSetPasswordOneWins: of concurrent SetPassword calls expecting the
+// same hash, exactly one succeeds and its hash is stored; the others get
+// ErrVersionConflict.
+func testSetPasswordOneWins(t *testing.T, s userstore.Store) {
+	u := mustCreate(t, s, newUser("olga"))
+	const n = 20
+	var (
+		mu     sync.Mutex
+		winner = -1
+	)
+	ok, unexpected := race(n, userstore.ErrVersionConflict, func(i int) error {
+		err := s.SetPassword(t.Context(), u.ID, u.PasswordHash, fmt.Sprintf("$writer$%d", i), false)
+		if err == nil {
+			mu.Lock()
+			winner = i
+			mu.Unlock()
+		}
+		return err
+	})
+	if ok != 1 || len(unexpected) != 0 {
+		t.Fatalf("%d concurrent SetPassword calls from one hash: %d succeeded, unexpected errors %v; want 1 and the rest ErrVersionConflict", n, ok, unexpected)
+	}
+	if got, want := mustGet(t, s, u.ID).PasswordHash, fmt.Sprintf("$writer$%d", winner); got != want {
+		t.Errorf("stored hash %q, want the winner's %q", got, want)
+	}
+}
+
+// testSetPasswordChangeBeatsRehash is the race of a password change and
+// a login's rehash, 50 rounds: the rehash writes once from the hash its
+// login read and gives up on a conflict; the change reads the stored hash
+// and writes over it, reading again after a conflict. Whichever comes
+// first, the changed password is stored at the end.
+func testSetPasswordChangeBeatsRehash(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	nu := newUser("rhea")
+	nu.PasswordHash = "$round$-1$changed"
+	u := mustCreate(t, s, nu)
+	const rounds = 50
+	for round := range rounds {
+		old := mustGet(t, s, u.ID).PasswordHash
+		changed := fmt.Sprintf("$round$%d$changed", round)
+		var (
+			wg                   sync.WaitGroup
+			rehashErr, changeErr error
+			start                = make(chan struct{})
+		)
+		wg.Go(func() {
+			<-start
+			rehashErr = s.SetPassword(ctx, u.ID, old, fmt.Sprintf("$round$%d$rehashed", round), false)
+		})
+		wg.Go(func() {
+			<-start
+			changeErr = overwritePassword(t, s, u.ID, changed)
+		})
+		close(start)
+		wg.Wait()
+		if rehashErr != nil && !errors.Is(rehashErr, userstore.ErrVersionConflict) {
+			t.Fatalf("round %d: rehash: %v, want nil or ErrVersionConflict", round, rehashErr)
+		}
+		if changeErr != nil {
+			t.Fatalf("round %d: change: %v", round, changeErr)
+		}
+		if got := mustGet(t, s, u.ID).PasswordHash; got != changed {
+			t.Fatalf("round %d: stored hash %q after the race, want the changed %q (rehash returned %v)", round, got, changed, rehashErr)
+		}
+	}
+}
+
+// overwritePassword sets newHash whatever the stored hash is, as an
+// administrator's reset does: read, compare-and-set, and on a conflict
+// read again. A few tries suffice against one competitor.
+func overwritePassword(t *testing.T, s userstore.Store, id, newHash string) error {
+	var err error
+	for range 5 {
+		var u userstore.User
+		if u, err = s.GetUser(t.Context(), id); err != nil {
+			return err
+		}
+		err = s.SetPassword(t.Context(), id, u.PasswordHash, newHash, false)
+		if !errors.Is(err, userstore.ErrVersionConflict) {
+			return err
+		}
+	}
+	return err
+}
+
 func testLoginStateUnknownUser(t *testing.T, s userstore.Store) {
 	ctx := t.Context()
 	u := mustCreate(t, s, newUser("yuri"))
@@ -176,7 +305,8 @@ func testLoginStateUnknownUser(t *testing.T, s userstore.Store) {
 	_, err := s.RecordFailedLogin(ctx, missing, 3, time.Hour, time.Now())
 	checkErr(t, "RecordFailedLogin", err, userstore.ErrNotFound)
 	checkErr(t, "ResetFailedLogins", s.ResetFailedLogins(ctx, missing), userstore.ErrNotFound)
-	checkErr(t, "SetPassword", s.SetPassword(ctx, missing, "$h$", false), userstore.ErrNotFound)
+	checkErr(t, "SetPassword", s.SetPassword(ctx, missing, "", "$h$", false), userstore.ErrNotFound)
+	checkErr(t, "SetPassword with a stale hash", s.SetPassword(ctx, missing, "$stale$", "$h$", false), userstore.ErrNotFound)
 }
 
 // testExpiredLockStartsNewCount: once a lock has run out, the next failure

@@ -38,6 +38,10 @@
 //     to an existing user (ErrNotFound otherwise); a second token of a kind
 //     with the same hash is ErrConflict.
 //   - Adding a member twice or removing a non-member records no change.
+//   - SetPassword compares the expected hash byte for byte ("" is the hash
+//     of a user without a password, not a wildcard); when it differs, the
+//     call matches ErrVersionConflict and writes nothing, not even a
+//     change event. Of concurrent calls expecting one hash, one succeeds.
 //   - AuditFilter.Since keeps events at or after Since.
 //   - Close makes later calls fail with ErrClosed; a second Close may
 //     return anything but must not panic.
