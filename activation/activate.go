@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/usher-sdk/usher/userstore"
@@ -35,10 +37,16 @@ type PasswordToken struct {
 // if the password-set window passes unused, the code is given back so the
 // user can activate again until it expires.
 //
-// Errors: ErrDisabled, ErrCaptchaFailed, ErrUserNotFound, ErrLocked,
-// ErrNoActivationData, ErrExpired, ErrWrongExtraData, ErrWrongCode (a
-// strike; the strike that locks the account also matches ErrLocked),
-// ErrInvalidInput. Only a wrong code is a strike.
+// Every refusal of the account is ErrActivationFailed, whatever the
+// reason (unknown user, no activation data, expired code, wrong code or
+// extra data, locked account), and an unknown user costs the store lookup
+// and code hash of a known one, so that neither the answer nor its timing
+// tells whether a user exists. The true reason is written to the audit
+// trail (AuditFailed) and logged at Info. Only a wrong code is a strike,
+// through the user store's lock-out.
+//
+// Other errors: ErrDisabled, ErrCaptchaFailed, ErrInvalidInput (an empty
+// username), and the store's failures.
 func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error) {
 	if !m.settings.Enabled {
 		return PasswordToken{}, ErrDisabled
@@ -54,39 +62,47 @@ func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error
 	}
 	code := NormalizeCode(r.Code)
 	u, err := m.user(ctx, r.Username)
+	if errors.Is(err, ErrUserNotFound) {
+		m.decoy(ctx, code, true)
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, userstore.ReasonUnknownUser, nil)
+	}
 	if err != nil {
-		// Do the work a known user's check does, so timing says nothing.
-		_ = equalHash(keyedHash(m.key, "code", "", code), keyedHash(m.key, "code", "-", code))
 		return PasswordToken{}, err
 	}
 	now := m.now()
 	if u.Locked(now) {
-		return PasswordToken{}, ErrLocked
+		m.decoy(ctx, code, true)
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, userstore.ReasonLocked, nil)
 	}
 	t, err := m.currentCode(ctx, u.ID, now)
+	if errors.Is(err, ErrNoActivationData) {
+		m.decoy(ctx, code, false)
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonNoActivationData, nil)
+	}
 	if err != nil {
 		return PasswordToken{}, err
 	}
 	if t.Expired(now) {
-		return PasswordToken{}, ErrExpired
+		m.decoy(ctx, code, false)
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonExpired, nil)
 	}
 	d, err := decodeCodeData(t)
 	if err != nil {
 		return PasswordToken{}, err
 	}
 	if m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d.Extra, r.Extra) {
-		return PasswordToken{}, ErrWrongExtraData
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongExtraData, nil)
 	}
 	if !equalHash(keyedHash(m.key, "code", u.ID, code), t.Hash) {
-		return PasswordToken{}, m.strike(ctx, u.ID, now)
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongCode, m.strike(ctx, u.ID, now))
 	}
 	if !m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d.Extra, r.Extra) {
-		return PasswordToken{}, ErrWrongExtraData
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongExtraData, nil)
 	}
 
 	won, err := m.store.ConsumeToken(ctx, kindCode, t.Hash)
 	if errors.Is(err, userstore.ErrNotFound) {
-		return PasswordToken{}, ErrNoActivationData // another activation won the race
+		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonCodeTaken, nil)
 	}
 	if err != nil {
 		return PasswordToken{}, fmt.Errorf("activation: %w", err)
@@ -101,6 +117,43 @@ func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error
 	}
 	m.log.InfoContext(ctx, "account activated; password-set window open", "user_id", u.ID, "remote", r.Remote)
 	return pt, nil
+}
+
+// decoy does the work of a known user's check that a refusal before the
+// code comparison would skip: with lookup, the store lookup of the user's
+// code (for no user, so it finds nothing), and the keyed hash and
+// comparison of the code. The answer is thrown away.
+func (m *Manager) decoy(ctx context.Context, code string, lookup bool) {
+	if lookup {
+		_, _ = m.store.UserTokens(ctx, kindCode, "")
+	}
+	_ = equalHash(keyedHash(m.key, "code", "", code), keyedHash(m.key, "code", "-", code))
+}
+
+// refuse records why an activation was refused, in the audit trail and
+// the log, and returns the one error the caller sees.
+func (m *Manager) refuse(ctx context.Context, r Request, userID, reason string, detail map[string]string) error {
+	e := userstore.AuditEvent{
+		Time: m.now(), Kind: AuditFailed, UserID: userID, Login: clip(r.Username), Remote: clip(r.Remote),
+		Reason: reason, Detail: detail,
+	}
+	if err := m.store.AppendAudit(ctx, e); err != nil {
+		m.log.ErrorContext(ctx, "activation: audit event not recorded", "user_id", userID, "reason", reason, "err", err)
+	}
+	m.log.InfoContext(ctx, "activation refused", "user_id", userID, "remote", r.Remote, "reason", reason)
+	return ErrActivationFailed
+}
+
+// maxAuditText is the most bytes of typed text an audit event keeps.
+const maxAuditText = 256
+
+// clip cuts typed text for the audit trail to maxAuditText bytes of valid
+// UTF-8 (the stores make it safe otherwise).
+func clip(s string) string {
+	if len(s) > maxAuditText {
+		s = strings.ToValidUTF8(s[:maxAuditText], "") + "…"
+	}
+	return s
 }
 
 // openWindow stores a password-set token that carries the used code token.
@@ -172,22 +225,28 @@ func (m *Manager) reclaim(ctx context.Context, w userstore.Token) (userstore.Tok
 	return d.Code, true, nil
 }
 
-// strike records a wrong code through the user store's lock-out.
-func (m *Manager) strike(ctx context.Context, userID string, now time.Time) error {
+// strike records a wrong code through the user store's lock-out and, at
+// strike-out, deletes the activation data when so set. It returns the
+// detail for the audit trail; a failure to record is logged, and the
+// attempt is refused all the same.
+func (m *Manager) strike(ctx context.Context, userID string, now time.Time) map[string]string {
 	st, err := m.store.RecordFailedLogin(ctx, userID, m.settings.MaxStrikes, m.settings.LockoutDuration, now)
 	if err != nil {
-		return errors.Join(ErrWrongCode, fmt.Errorf("activation: recording strike: %w", err))
+		m.log.ErrorContext(ctx, "activation: strike not recorded", "user_id", userID, "err", err)
+		return nil
 	}
+	detail := map[string]string{"failedLogins": strconv.Itoa(st.FailedLogins)}
 	if st.LockedUntil.IsZero() || !now.Before(st.LockedUntil) {
-		return ErrWrongCode
+		return detail
 	}
+	detail["locked"] = "true"
 	m.log.InfoContext(ctx, "activation strike-out: account locked", "user_id", userID, "until", st.LockedUntil)
 	if m.settings.DeleteOnStrikeOut {
 		if err := m.deleteAll(ctx, userID); err != nil {
-			return errors.Join(ErrWrongCode, ErrLocked, fmt.Errorf("activation: deleting data at strike-out: %w", err))
+			m.log.ErrorContext(ctx, "activation: data not deleted at strike-out", "user_id", userID, "err", err)
 		}
 	}
-	return errors.Join(ErrWrongCode, ErrLocked)
+	return detail
 }
 
 // SetPassword sets the user's password with a token from Activate and so

@@ -18,9 +18,15 @@
 // counter as wrong passwords); at strike-out the account locks and, when so
 // set, the activation data is deleted.
 //
+// [Manager.Activate] never reveals whether a user exists or has a code:
+// every refusal of the account is [ErrActivationFailed], after the same
+// store lookup and hash work, and the true reason goes to the store's
+// audit trail ([AuditFailed]) and the log. Only the back-end's calls,
+// [Manager.Create] and [Manager.Delete], say [ErrUserNotFound] or
+// [ErrNoActivationData].
+//
 // Three HTTP handlers expose it: [Manager.BatchHandler] (JSON create and
 // delete for the back-end), [Manager.PortalGuardHandler] (the form-encoded
 // endpoint existing PortalGuard scripts call, replying in its XML) and
-// [Manager.UserHandler] (the end user's activate and set-password steps,
-// which never reveal whether a user exists).
+// [Manager.UserHandler] (the end user's activate and set-password steps).
 package activation

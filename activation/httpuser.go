@@ -15,9 +15,10 @@ import (
 //	POST /password  {"token":"...","password":"..."}
 //	                204
 //
-// It never reveals whether a user exists: an unknown user, a wrong or
-// expired code, wrong extra data, missing activation data and a locked
-// account all give the same 400 {"error":"activation_failed"}. A refused
+// It never reveals whether a user exists: Activate's one refusal,
+// ErrActivationFailed (an unknown user, a wrong or expired code, wrong
+// extra data, missing activation data, a locked account), and a malformed
+// request give the same 400 {"error":"activation_failed"}. A refused
 // CAPTCHA gives 400 captcha_failed, a used or unknown token 400
 // invalid_token, an expired one 400 token_expired (activate again), a
 // refused password 400 password_policy with the policy's message.
@@ -59,9 +60,7 @@ func (m *Manager) handleActivate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "captcha_failed", "the CAPTCHA was not solved")
 	case errors.Is(err, ErrDisabled):
 		writeError(w, http.StatusNotFound, "disabled", "account activation is not available")
-	case errors.Is(err, ErrUserNotFound), errors.Is(err, ErrNoActivationData), errors.Is(err, ErrExpired),
-		errors.Is(err, ErrWrongCode), errors.Is(err, ErrWrongExtraData), errors.Is(err, ErrLocked),
-		errors.Is(err, ErrInvalidInput):
+	case errors.Is(err, ErrActivationFailed), errors.Is(err, ErrInvalidInput):
 		writeError(w, http.StatusBadRequest, "activation_failed", failedMessage)
 	default:
 		m.log.ErrorContext(r.Context(), "activation failed", "err", err)

@@ -27,6 +27,8 @@ type Store interface {
 	userstore.TokenStore
 	RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (userstore.LoginState, error)
 	ResetFailedLogins(ctx context.Context, id string) error
+	// AppendAudit records why an activation was refused (AuditFailed).
+	AppendAudit(ctx context.Context, e userstore.AuditEvent) error
 }
 
 // PasswordSetter sets a user's own new password, applying the pool's

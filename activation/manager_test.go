@@ -3,6 +3,7 @@ package activation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,8 @@ func TestActivateAndSetPassword(t *testing.T) {
 
 		// The code is used up while the window is open.
 		_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: c.Code, Extra: map[string]string{"birthdate": "1990-01-31"}})
-		require.ErrorIs(t, err, activation.ErrNoActivationData)
+		require.ErrorIs(t, err, activation.ErrActivationFailed)
+		assert.Equal(t, activation.ReasonNoActivationData, lastRefusal(t, store).Reason)
 
 		require.NoError(t, e.m.SetPassword(ctx, pt.Token, "correct horse battery"))
 		u, err := store.GetUser(ctx, e.user.ID)
@@ -54,14 +56,14 @@ func TestActivateAndSetPassword(t *testing.T) {
 		}
 		require.ErrorIs(t, e.m.SetPassword(ctx, pt.Token, "another password"), activation.ErrInvalidToken)
 		_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: c.Code, Extra: map[string]string{"birthdate": "1990-01-31"}})
-		require.ErrorIs(t, err, activation.ErrNoActivationData)
+		require.ErrorIs(t, err, activation.ErrActivationFailed)
 	})
 }
 
 func TestActivateErrors(t *testing.T) {
 	type step func(t *testing.T, e *env, code string) activation.Request
 	req := func(code string) activation.Request {
-		return activation.Request{Username: "jdoe", Code: code, Extra: map[string]string{"pin": "4711"}}
+		return activation.Request{Username: "jdoe", Code: code, Extra: map[string]string{"pin": "4711"}, Remote: "192.0.2.9"}
 	}
 	cases := []struct {
 		name     string
@@ -69,6 +71,7 @@ func TestActivateErrors(t *testing.T) {
 		opts     []activation.Option
 		prepare  step
 		want     []error
+		reason   string // of the audit event, for ErrActivationFailed
 		strikes  int
 	}{
 		{name: "disabled", settings: activation.Settings{Enabled: false},
@@ -80,7 +83,7 @@ func TestActivateErrors(t *testing.T) {
 				r.Username = "nobody"
 				return r
 			},
-			want: []error{activation.ErrUserNotFound}},
+			want: []error{activation.ErrActivationFailed}, reason: userstore.ReasonUnknownUser},
 		{name: "empty username", settings: enabled(activation.Settings{}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				r := req(code)
@@ -93,13 +96,13 @@ func TestActivateErrors(t *testing.T) {
 				require.NoError(t, e.m.Delete(context.Background(), "jdoe"))
 				return req(code)
 			},
-			want: []error{activation.ErrNoActivationData}},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonNoActivationData},
 		{name: "expired", settings: enabled(activation.Settings{ExpiryDays: 2}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				e.clock.Advance(48 * time.Hour)
 				return req(code)
 			},
-			want: []error{activation.ErrExpired}},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonExpired},
 		{name: "not yet expired", settings: enabled(activation.Settings{ExpiryDays: 2}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				e.clock.Advance(48*time.Hour - time.Second)
@@ -107,35 +110,35 @@ func TestActivateErrors(t *testing.T) {
 			}},
 		{name: "wrong code is a strike", settings: enabled(activation.Settings{}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request { return req(wrongCode(code)) },
-			want:    []error{activation.ErrWrongCode}, strikes: 1},
+			want:    []error{activation.ErrActivationFailed}, reason: activation.ReasonWrongCode, strikes: 1},
 		{name: "wrong extra data after the code", settings: enabled(activation.Settings{}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				r := req(code)
 				r.Extra["pin"] = "0000"
 				return r
 			},
-			want: []error{activation.ErrWrongExtraData}},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonWrongExtraData},
 		{name: "missing extra data", settings: enabled(activation.Settings{}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				r := req(code)
 				r.Extra = nil
 				return r
 			},
-			want: []error{activation.ErrWrongExtraData}},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonWrongExtraData},
 		{name: "extra data first: wrong extra, wrong code, no strike", settings: enabled(activation.Settings{VerifyExtraDataFirst: true}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				r := req(wrongCode(code))
 				r.Extra["pin"] = "0000"
 				return r
 			},
-			want: []error{activation.ErrWrongExtraData}},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonWrongExtraData},
 		{name: "extra data last: wrong extra, wrong code, a strike", settings: enabled(activation.Settings{}),
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
 				r := req(wrongCode(code))
 				r.Extra["pin"] = "0000"
 				return r
 			},
-			want: []error{activation.ErrWrongCode}, strikes: 1},
+			want: []error{activation.ErrActivationFailed}, reason: activation.ReasonWrongCode, strikes: 1},
 		{name: "captcha refused", settings: enabled(activation.Settings{RequireCaptcha: true}),
 			opts: []activation.Option{activation.WithCaptcha(captchaFunc(func(resp string) (bool, error) { return resp == "ok", nil }))},
 			prepare: func(t *testing.T, e *env, code string) activation.Request {
@@ -161,7 +164,7 @@ func TestActivateErrors(t *testing.T) {
 				require.NoError(t, err)
 				return req(code)
 			},
-			want: []error{activation.ErrLocked}, strikes: 1},
+			want: []error{activation.ErrActivationFailed}, reason: userstore.ReasonLocked, strikes: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +184,7 @@ func TestActivateErrors(t *testing.T) {
 					assert.NotEmpty(t, pt.Token)
 				case len(tc.want) == 0:
 					require.Error(t, err, "an infrastructure error")
-					for _, sentinel := range []error{activation.ErrCaptchaFailed, activation.ErrWrongCode, activation.ErrLocked} {
+					for _, sentinel := range []error{activation.ErrCaptchaFailed, activation.ErrActivationFailed} {
 						assert.NotErrorIs(t, err, sentinel)
 					}
 				default:
@@ -190,12 +193,43 @@ func TestActivateErrors(t *testing.T) {
 					}
 					assert.Empty(t, pt.Token)
 				}
+				if tc.reason != "" {
+					ev := lastRefusal(t, store)
+					assert.Equal(t, tc.reason, ev.Reason)
+					assert.Equal(t, "192.0.2.9", ev.Remote)
+					if tc.reason != userstore.ReasonUnknownUser {
+						assert.Equal(t, e.user.ID, ev.UserID)
+					} else {
+						assert.Empty(t, ev.UserID)
+					}
+				} else {
+					assert.Empty(t, refusals(t, store), "no refusal is audited")
+				}
 				u, err := store.GetUser(ctx, e.user.ID)
 				require.NoError(t, err)
 				assert.Equal(t, tc.strikes, u.FailedLogins, "strikes")
 			})
 		})
 	}
+}
+
+// refusals returns the audit events of refused activations, newest first.
+func refusals(t *testing.T, store userstore.Store) []userstore.AuditEvent {
+	t.Helper()
+	var out []userstore.AuditEvent
+	for ev, err := range store.Audit(context.Background(), userstore.AuditFilter{Kind: activation.AuditFailed}) {
+		require.NoError(t, err)
+		out = append(out, ev)
+	}
+	return out
+}
+
+// lastRefusal returns the audit event of the latest refused activation.
+func lastRefusal(t *testing.T, store userstore.Store) userstore.AuditEvent {
+	t.Helper()
+	evs := refusals(t, store)
+	require.NotEmpty(t, evs, "no refused activation audited")
+	return evs[0]
 }
 
 // wrongCode returns a code of the same shape that differs in one place.
@@ -228,16 +262,21 @@ func TestStrikeOut(t *testing.T) {
 				bad := activation.Request{Username: "jdoe", Code: wrongCode(c.Code)}
 				for i := range 2 {
 					_, err := e.m.Activate(ctx, bad)
-					require.ErrorIs(t, err, activation.ErrWrongCode, "strike %d", i+1)
-					require.NotErrorIs(t, err, activation.ErrLocked, "strike %d", i+1)
+					require.ErrorIs(t, err, activation.ErrActivationFailed, "strike %d", i+1)
+					ev := lastRefusal(t, store)
+					assert.Equal(t, activation.ReasonWrongCode, ev.Reason, "strike %d", i+1)
+					assert.Equal(t, map[string]string{"failedLogins": fmt.Sprint(i + 1)}, ev.Detail, "strike %d", i+1)
 				}
 				_, err = e.m.Activate(ctx, bad)
-				require.ErrorIs(t, err, activation.ErrWrongCode)
-				require.ErrorIs(t, err, activation.ErrLocked, "the third strike locks")
+				require.ErrorIs(t, err, activation.ErrActivationFailed)
+				ev := lastRefusal(t, store)
+				assert.Equal(t, activation.ReasonWrongCode, ev.Reason)
+				assert.Equal(t, map[string]string{"failedLogins": "3", "locked": "true"}, ev.Detail, "the third strike locks")
 
 				// Even the right code is refused while locked, and is no strike.
 				_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: c.Code})
-				require.ErrorIs(t, err, activation.ErrLocked)
+				require.ErrorIs(t, err, activation.ErrActivationFailed)
+				assert.Equal(t, userstore.ReasonLocked, lastRefusal(t, store).Reason)
 				u, err := store.GetUser(ctx, e.user.ID)
 				require.NoError(t, err)
 				assert.Equal(t, 3, u.FailedLogins)
@@ -246,7 +285,8 @@ func TestStrikeOut(t *testing.T) {
 				e.clock.Advance(10 * time.Minute)
 				_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: c.Code})
 				if deleteData {
-					require.ErrorIs(t, err, activation.ErrNoActivationData)
+					require.ErrorIs(t, err, activation.ErrActivationFailed)
+					assert.Equal(t, activation.ReasonNoActivationData, lastRefusal(t, store).Reason)
 					return
 				}
 				require.NoError(t, err, "after the lock-out the code works again")
@@ -303,13 +343,15 @@ func TestCreateReplacesAndDelete(t *testing.T) {
 		require.ErrorIs(t, e.m.SetPassword(ctx, pt.Token, "long enough now"), activation.ErrInvalidToken,
 			"a new code closes the open window")
 		_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: first.Code})
-		require.ErrorIs(t, err, activation.ErrWrongCode, "the old code is gone")
+		require.ErrorIs(t, err, activation.ErrActivationFailed)
+		assert.Equal(t, activation.ReasonWrongCode, lastRefusal(t, store).Reason, "the old code is gone")
 
 		require.NoError(t, e.m.Delete(ctx, "jdoe"))
 		require.ErrorIs(t, e.m.Delete(ctx, "jdoe"), activation.ErrNoActivationData)
 		require.ErrorIs(t, e.m.Delete(ctx, "nobody"), activation.ErrUserNotFound)
 		_, err = e.m.Activate(ctx, activation.Request{Username: "jdoe", Code: second.Code})
-		require.ErrorIs(t, err, activation.ErrNoActivationData)
+		require.ErrorIs(t, err, activation.ErrActivationFailed)
+		assert.Equal(t, activation.ReasonNoActivationData, lastRefusal(t, store).Reason)
 		_, err = e.m.Create(ctx, "nobody", nil)
 		require.ErrorIs(t, err, activation.ErrUserNotFound)
 	})
@@ -383,7 +425,7 @@ func TestKeepDisabled(t *testing.T) {
 }
 
 // TestActivateRace: many activations with the same right code at once;
-// exactly one gets a token, the others find no activation data.
+// exactly one gets a token, the others are refused: the code is gone.
 func TestActivateRace(t *testing.T) {
 	onEveryStore(t, func(t *testing.T, store userstore.Store) {
 		ctx := context.Background()
@@ -416,7 +458,12 @@ func TestActivateRace(t *testing.T) {
 		wg.Wait()
 		require.Len(t, tokens, 1, "exactly one activation wins")
 		for _, err := range errs {
-			require.ErrorIs(t, err, activation.ErrNoActivationData)
+			require.ErrorIs(t, err, activation.ErrActivationFailed)
+		}
+		evs := refusals(t, store)
+		require.Len(t, evs, racers-1, "each refusal is audited")
+		for _, ev := range evs {
+			assert.Contains(t, []string{activation.ReasonCodeTaken, activation.ReasonNoActivationData}, ev.Reason)
 		}
 		require.NoError(t, e.m.SetPassword(ctx, tokens[0], "long enough now"))
 	})

@@ -54,7 +54,8 @@ func TestPortalGuardCurlReplay(t *testing.T) {
 		// The code of the last create was the one with extra data and a
 		// custom username field; it was deleted afterwards.
 		_, err := e.m.Activate(context.Background(), activation.Request{Username: "jdoe", Code: "ABCDEFGHJKLM"})
-		require.ErrorIs(t, err, activation.ErrNoActivationData)
+		require.ErrorIs(t, err, activation.ErrActivationFailed)
+		assert.Equal(t, activation.ReasonNoActivationData, lastRefusal(t, store).Reason)
 	})
 }
 
@@ -74,7 +75,7 @@ func TestPortalGuardExtraDataIsStored(t *testing.T) {
 		require.Len(t, m, 2, body)
 
 		_, err := e.m.Activate(context.Background(), activation.Request{Username: "jdoe", Code: m[1]})
-		require.ErrorIs(t, err, activation.ErrWrongExtraData)
+		require.ErrorIs(t, err, activation.ErrActivationFailed, "the extra data is asked for")
 		_, err = e.m.Activate(context.Background(), activation.Request{
 			Username: "jdoe", Code: m[1], Extra: map[string]string{"birthdate": "1990-01-31"},
 		})
