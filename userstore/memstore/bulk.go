@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/usher-sdk/usher/internal/synced"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -13,7 +14,7 @@ import (
 // userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
-	wants, err := userstore.CheckSyncedBatch(users, nil)
+	wants, err := synced.CheckBatch(users, nil)
 	if err != nil {
 		return nil, fmt.Errorf("memstore: %s: %w", op, err)
 	}
@@ -69,7 +70,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		r, exists := s.users[id]
 		if !exists {
 			u.ID, u.Groups = id, nil
-			u.Attributes = userstore.MergeSyncedAttributes(nil, u.Attributes)
+			u.Attributes = synced.MergeAttributes(nil, u.Attributes)
 			u.LockedUntil = utc(u.LockedUntil)
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
 			r = &userRec{u: u, norm: norm}
@@ -80,7 +81,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 			s.byExt[extKey{u.Source, u.ExternalID}] = id
 			s.emit(userstore.UserCreated, id, "", now)
 		} else {
-			next, changed := userstore.ApplySynced(r.u, u)
+			next, changed := synced.Apply(r.u, u)
 			if changed {
 				delete(s.byName, r.norm)
 				s.byName[norm] = id

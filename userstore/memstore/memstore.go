@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/usher-sdk/usher/internal/ids"
+	"github.com/usher-sdk/usher/internal/paging"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -24,7 +26,7 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
-	lastID [16]byte
+	idSeq  ids.Sequence
 
 	users      map[string]*userRec            // by ID
 	ids        []string                       // every user ID, ascending
@@ -138,39 +140,19 @@ func (s *Store) emit(kind userstore.ChangeKind, userID, group string, at time.Ti
 	s.changes = append(s.changes, userstore.Change{Seq: s.seq, Kind: kind, UserID: userID, Group: group, At: at})
 }
 
-// stream yields records page by page: fetch, called under the read lock,
-// returns up to n records after cursor c and the cursor after them. It
-// stops at the first error, at a short page, after limit records (when
-// limit > 0) or when the consumer breaks.
+// stream yields records page by page through paging.Stream: fetch,
+// called under the read lock, returns up to n records after cursor c and
+// the cursor after them; the lock is not held while the consumer runs.
 func stream[T, C any](ctx context.Context, s *Store, op string, limit int, c C, fetch func(c C, n int) ([]T, C, error)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		sent := 0
-		for {
-			n := s.pageSize
-			if limit > 0 && limit-sent < n {
-				n = limit - sent
-			}
-			if err := s.rlock(ctx, op); err != nil {
-				yield(zero, err)
-				return
-			}
-			page, next, err := fetch(c, n)
-			s.mu.RUnlock()
-			if err != nil {
-				yield(zero, fmt.Errorf("memstore: %s: %w", op, err))
-				return
-			}
-			for _, v := range page {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			sent += len(page)
-			if len(page) < n || (limit > 0 && sent >= limit) {
-				return
-			}
-			c = next
+	return paging.Stream(s.pageSize, limit, c, func(c C, n int) ([]T, C, error) {
+		if err := s.rlock(ctx, op); err != nil {
+			return nil, c, err
 		}
-	}
+		defer s.mu.RUnlock()
+		page, next, err := fetch(c, n)
+		if err != nil {
+			return nil, c, fmt.Errorf("memstore: %s: %w", op, err)
+		}
+		return page, next, nil
+	})
 }

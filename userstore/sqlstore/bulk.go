@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/usher-sdk/usher/database"
+	"github.com/usher-sdk/usher/internal/synced"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -26,7 +28,7 @@ const (
 // and writes with multi-row INSERTs. See userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
-	wants, err := userstore.CheckSyncedBatch(users, checkUser)
+	wants, err := synced.CheckBatch(users, checkUser)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
@@ -144,7 +146,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		}
 		var cur []string // current group keys
 		if exists {
-			next, changed := userstore.ApplySynced(old, u)
+			next, changed := synced.Apply(old, u)
 			if changed {
 				names[userstore.NormalizeUsername(old.Username)] = ""
 				next.UpdatedAt, next.Version = now, old.Version+1
@@ -159,7 +161,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			}
 			slices.Sort(cur)
 		} else {
-			u.ID, u.Attributes = id, userstore.MergeSyncedAttributes(nil, u.Attributes)
+			u.ID, u.Attributes = id, synced.MergeAttributes(nil, u.Attributes)
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
 			inserts = append(inserts, inserted{u, norm})
@@ -329,7 +331,7 @@ func (s *Store) placeholders(n, cols, first int) string {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			if s.dialect == SQLite {
+			if s.dialect == database.SQLite {
 				b.WriteByte('?')
 			} else {
 				b.WriteByte('$')

@@ -1,15 +1,19 @@
 // Package sqlstore is a [userstore.Store] on a SQL database: SQLite
 // (modernc.org/sqlite, embedded, no cgo) or PostgreSQL (jackc/pgx/v5).
 //
-// Open a store with [OpenSQLite] or [OpenPostgres], or wrap a *sql.DB with
-// [New]. The schema is made of embedded, versioned SQL migrations that are
-// applied on open unless [WithoutMigrations] is given; operators who
-// migrate explicitly call [Migrate]. Migrating is idempotent and safe when
-// several processes open the same database at once.
+// Make a store with [New] on the application's [database.DB], the one
+// database every Usher package shares; [OpenSQLite] and [OpenPostgres] are
+// shorthand for a database that serves this store alone. The schema is the
+// "userstore" [database.Component] ([Component]): embedded, versioned SQL
+// migrations that New applies through the database package unless
+// [WithoutMigrations] is given, recorded in its one version table. A
+// database migrated by a newer release is refused with an error matching
+// [database.ErrSchemaTooNew]. Databases made before the database package
+// existed are upgraded in place on open.
 //
 // Several independent user pools ("realms", [WithRealm]) share one
-// database: every row carries its realm, and each realm has its own change
-// feed.
+// database: every row carries its realm, the realms are recorded in the
+// core schema, and each realm has its own change feed.
 //
 // Every write is one transaction together with its change-feed event.
 // Writers of a realm take the realm's counter row first, so change-feed

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/internal/testenv"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
@@ -16,7 +17,7 @@ import (
 // Store on it.
 type backend struct {
 	name    string
-	dialect sqlstore.Dialect
+	dialect database.Dialect
 	newDB   func(t testing.TB) string
 	open    func(ctx context.Context, where string, opts ...sqlstore.Option) (*sqlstore.Store, error)
 }
@@ -24,13 +25,13 @@ type backend struct {
 var backends = []backend{
 	{
 		name:    "SQLite",
-		dialect: sqlstore.SQLite,
+		dialect: database.SQLite,
 		newDB:   func(t testing.TB) string { return filepath.Join(t.TempDir(), "usher.db") },
 		open:    sqlstore.OpenSQLite,
 	},
 	{
 		name:    "Postgres",
-		dialect: sqlstore.Postgres,
+		dialect: database.Postgres,
 		newDB:   func(t testing.TB) string { return testenv.PostgresDB(t) },
 		open:    sqlstore.OpenPostgres,
 	},
@@ -60,4 +61,18 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 			f(t, b)
 		})
 	}
+}
+
+// openDB opens the database at where (from newDB) as a database.DB that
+// the test closes when it ends.
+func (b backend) openDB(t testing.TB, where string) *database.DB {
+	t.Helper()
+	dsn := where
+	if b.dialect == database.SQLite {
+		dsn = "sqlite:" + where
+	}
+	db, err := database.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }

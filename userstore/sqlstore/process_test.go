@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
@@ -29,7 +30,7 @@ const (
 
 func TestMain(m *testing.M) {
 	if d := os.Getenv(envWriter); d != "" {
-		if err := writer(sqlstore.Dialect(d)); err != nil {
+		if err := writer(database.Dialect(d)); err != nil {
 			fmt.Fprintln(os.Stderr, "writer:", err)
 			os.Exit(1)
 		}
@@ -41,11 +42,11 @@ func TestMain(m *testing.M) {
 // writer is the other process: it opens the database (migrating it too,
 // at the same time as the parent) and creates users, records failed
 // logins of a shared user and appends audit events.
-func writer(d sqlstore.Dialect) error {
+func writer(d database.Dialect) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	open := sqlstore.OpenSQLite
-	if d == sqlstore.Postgres {
+	if d == database.Postgres {
 		open = sqlstore.OpenPostgres
 	}
 	s, err := open(ctx, os.Getenv(envWhere))

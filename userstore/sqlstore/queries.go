@@ -1,5 +1,7 @@
 package sqlstore
 
+import "github.com/usher-sdk/usher/database"
+
 // queries holds the SQL that differs between dialects; the rest is written
 // once with $N parameters, which both drivers accept.
 type queries struct {
@@ -15,17 +17,17 @@ type queries struct {
 	members string
 }
 
-func newQueries(d Dialect) queries {
+func newQueries(d database.Dialect) queries {
 	var q queries
 	switch d {
-	case Postgres:
-		q.lockRealm = `SELECT seq FROM usher_realms WHERE realm = $1 FOR UPDATE`
+	case database.Postgres:
+		q.lockRealm = `SELECT seq FROM usher_user_feed WHERE realm = $1 FOR UPDATE`
 		q.groupConcat = `string_agg(g.name, chr(31))`
 		q.startsWith = `starts_with(u.username_norm, $%d)`
 		q.members = `usher_members m JOIN`
 	default:
 		// BEGIN IMMEDIATE already holds the database's write lock.
-		q.lockRealm = `SELECT seq FROM usher_realms WHERE realm = $1`
+		q.lockRealm = `SELECT seq FROM usher_user_feed WHERE realm = $1`
 		q.groupConcat = `group_concat(g.name, char(31))`
 		q.startsWith = `substr(u.username_norm, 1, length($%[1]d)) = $%[1]d`
 		q.members = `usher_members m INDEXED BY usher_members_user CROSS JOIN`

@@ -12,43 +12,23 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
-
+	"github.com/usher-sdk/usher/database"
+	"github.com/usher-sdk/usher/internal/ids"
 	"github.com/usher-sdk/usher/userstore"
 )
-
-// Dialect names the SQL database behind a Store.
-type Dialect string
-
-// The dialects a Store speaks.
-const (
-	// SQLite is modernc.org/sqlite (driver name "sqlite"), 3.35 or later.
-	SQLite Dialect = "sqlite"
-	// Postgres is PostgreSQL 12 or later through github.com/jackc/pgx/v5/stdlib
-	// (driver name "pgx").
-	Postgres Dialect = "postgres"
-)
-
-func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
-
-// DefaultRealm is the realm of a Store opened without WithRealm.
-const DefaultRealm = "default"
 
 // defaultPageSize is how many rows a stream reads with one query.
 const defaultPageSize = 200
 
-// sqliteBusyTimeout is how long a SQLite connection waits for another
-// writer, in milliseconds, before it reports SQLITE_BUSY.
-const sqliteBusyTimeout = 10000
-
-// Store is a userstore.Store on a SQL database. Make one with OpenSQLite,
-// OpenPostgres or New. A Store is safe for concurrent use, and several
-// Stores, in this process or others, may share one database: every write
-// is one transaction, together with its change-feed event.
+// Store is a userstore.Store on a SQL database. Make one with New on the
+// application's database.DB, or with OpenSQLite or OpenPostgres. A Store
+// is safe for concurrent use, and several Stores, in this process or
+// others, may share one database: every write is one transaction,
+// together with its change-feed event.
 type Store struct {
-	db       *sql.DB
-	dialect  Dialect
+	base     *database.DB
+	db       *sql.DB // base.SQL()
+	dialect  database.Dialect
 	realm    string
 	clock    func() time.Time
 	log      *slog.Logger
@@ -58,13 +38,7 @@ type Store struct {
 
 	closed atomic.Bool
 
-	// writeMu serializes this process's SQLite writers, which would
-	// otherwise poll for the database lock; other processes still wait
-	// through the busy timeout.
-	writeMu sync.Mutex
-
-	idMu   sync.Mutex
-	lastID [16]byte
+	ids ids.Sequence
 
 	stmts sync.Map // query -> *sql.Stmt; see prepared
 
@@ -86,13 +60,17 @@ type config struct {
 // Option configures a Store.
 type Option func(*config)
 
-// WithRealm makes the Store serve the user pool name. Realms sharing a
-// database are independent: the same username may exist in each, and each
-// has its own change feed. The default is DefaultRealm.
+// WithRealm makes the Store serve the user pool name (1 to 200 bytes
+// without control characters). Realms sharing a database are independent:
+// the same username may exist in each, and each has its own change feed.
+// The default is database.DefaultRealm.
 func WithRealm(name string) Option { return func(c *config) { c.realm = name } }
 
-// WithoutMigrations keeps Open and New from migrating the schema, for
-// operators who run Migrate themselves. The schema must then be current.
+// WithoutMigrations keeps New, OpenSQLite and OpenPostgres from
+// migrating the schema, for applications that migrate every component at
+// once with database.DB.Migrate and Component. The schema must then be
+// current: New checks it and refuses an older or newer one with a
+// *database.SchemaError.
 func WithoutMigrations() Option { return func(c *config) { c.migrate = false } }
 
 // WithClock sets the clock that stamps created, updated, change and audit
@@ -130,53 +108,33 @@ func WithPageSize(n int) Option {
 }
 
 // OpenSQLite opens (creating it when missing) the SQLite database file at
-// path in WAL mode with a busy timeout, foreign keys on and immediate
-// write transactions, migrates it unless WithoutMigrations is given, and
-// returns a Store that owns it: Close closes the database.
-//
-// The path ":memory:" gives a private in-memory database served by one
-// connection, for tests.
+// path with database.OpenSQLite and returns a Store on it that owns it:
+// Close closes the database. It is shorthand for an application whose
+// only SQL store is this one; one that keeps several components in the
+// database opens it once and calls New for each. The path ":memory:"
+// gives a private in-memory database, for tests.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlstore: open sqlite: path %q must be non-empty and contain neither '?' nor '#'", path)
-	}
-	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	db, err := database.OpenSQLite(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	if path == ":memory:" {
-		db.SetMaxOpenConns(1)
-	} else {
-		db.SetMaxIdleConns(16)
-	}
-	s, err := New(ctx, db, SQLite, opts...)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	s.ownDB = true
-	return s, nil
+	return own(ctx, db, opts)
 }
 
-// SQLiteDSN returns the modernc.org/sqlite data source name OpenSQLite
-// uses for the file at path: WAL, synchronous NORMAL, a 10 s busy timeout,
-// foreign keys on and BEGIN IMMEDIATE for transactions. Use it to open the
-// database yourself for New or Migrate.
-func SQLiteDSN(path string) string {
-	return fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate", path, sqliteBusyTimeout)
-}
-
-// OpenPostgres connects to the PostgreSQL database dsn (a URL or key=value
-// string as pgx accepts), migrates it unless WithoutMigrations is given,
-// and returns a Store that owns the connection pool: Close closes it.
+// OpenPostgres connects to the PostgreSQL database dsn with
+// database.OpenPostgres and returns a Store that owns the connection pool:
+// Close closes it. Like OpenSQLite, it is shorthand for a database that
+// serves this store alone.
 func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := database.OpenPostgres(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	db.SetMaxIdleConns(32)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	s, err := New(ctx, db, Postgres, opts...)
+	return own(ctx, db, opts)
+}
+
+func own(ctx context.Context, db *database.DB, opts []Option) (*Store, error) {
+	s, err := New(ctx, db, opts...)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -185,34 +143,40 @@ func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, erro
 	return s, nil
 }
 
-// New returns a Store on db, which speaks dialect. It pings db, migrates
-// it unless WithoutMigrations or WithReadOnly is given, and registers the
-// realm. The Store does not own db: Close leaves it open. A SQLite db
-// should be opened with SQLiteDSN's settings (at least foreign keys on and
-// a busy timeout).
-func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
+// Component returns the user store's schema, to migrate with
+// database.DB.Migrate together with the application's other components
+// (and then make Stores WithoutMigrations). Its name is "userstore".
+func Component() database.Component {
+	return database.Component{Name: "userstore", Migrations: migrationFS}
+}
+
+// New returns a Store on db. It migrates the core and userstore schema
+// unless WithoutMigrations or WithReadOnly is given (then it checks that
+// the schema is current) and registers the realm. A database migrated by
+// a newer version of Usher than this one is refused with an error
+// matching database.ErrSchemaTooNew. The Store does not own db: Close
+// leaves it open for the application's other stores.
+func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 	if db == nil {
-		return nil, errors.New("sqlstore: new: nil *sql.DB")
+		return nil, errors.New("sqlstore: new: nil *database.DB")
 	}
-	if !dialect.valid() {
-		return nil, fmt.Errorf("sqlstore: new: unknown dialect %q", dialect)
-	}
-	c := config{realm: DefaultRealm, migrate: true, clock: time.Now, log: slog.New(slog.DiscardHandler), pageSize: defaultPageSize}
+	c := config{realm: database.DefaultRealm, migrate: true, clock: time.Now, log: slog.New(slog.DiscardHandler), pageSize: defaultPageSize}
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.realm == "" || len(c.realm) > 200 || strings.ContainsFunc(c.realm, func(r rune) bool { return r < 0x20 }) {
-		return nil, fmt.Errorf("sqlstore: new: realm %q must be 1 to 200 bytes without control characters", c.realm)
-	}
-	s := &Store{db: db, dialect: dialect, realm: c.realm, clock: c.clock, log: c.log,
-		readOnly: c.readOnly, pageSize: c.pageSize, q: newQueries(dialect)}
-	if err := db.PingContext(ctx); err != nil {
+	if err := database.CheckRealm(c.realm); err != nil {
 		return nil, fmt.Errorf("sqlstore: new: %w", err)
 	}
+	s := &Store{base: db, db: db.SQL(), dialect: db.Dialect(), realm: c.realm, clock: c.clock, log: c.log,
+		readOnly: c.readOnly, pageSize: c.pageSize, q: newQueries(db.Dialect())}
+	var err error
 	if c.migrate {
-		if err := migrate(ctx, db, dialect, c.log); err != nil {
-			return nil, err
-		}
+		err = db.Migrate(ctx, Component())
+	} else {
+		err = db.CheckSchema(ctx, Component())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: new: %w", err)
 	}
 	if !c.readOnly {
 		if err := s.ensureRealm(ctx); err != nil {
@@ -222,24 +186,26 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 	return s, nil
 }
 
-// ensureRealm creates the realm's change counter when missing.
+// ensureRealm registers the realm in the core schema and creates its
+// change counter when missing.
 func (s *Store) ensureRealm(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO usher_realms (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, s.realm); err != nil {
+	if err := s.base.AddRealm(ctx, s.realm); err != nil {
 		return s.fail("register realm", err)
 	}
-	return nil
+	err := s.base.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO usher_user_feed (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, s.realm)
+		return err
+	})
+	return s.fail("register realm", err)
 }
 
 // Realm returns the name of the user pool the Store serves.
 func (s *Store) Realm() string { return s.realm }
 
-// Dialect returns the dialect of the Store's database.
-func (s *Store) Dialect() Dialect { return s.dialect }
-
-// DB returns the Store's database handle, for health checks and for
-// reading the schema; writing to the usher_ tables behind the Store's back
-// breaks its change feed.
-func (s *Store) DB() *sql.DB { return s.db }
+// DB returns the Store's database, for health checks and for reading the
+// schema; writing to the usher_ tables behind the Store's back breaks its
+// change feed.
+func (s *Store) DB() *database.DB { return s.base }
 
 // Close closes the database when the Store owns it (OpenSQLite,
 // OpenPostgres). Every later call returns an error matching
@@ -282,15 +248,9 @@ func (s *Store) writable(ctx context.Context, op string) error {
 	return nil
 }
 
-// lockWriter serializes this process's SQLite writers; the returned
-// function unlocks. It is a no-op on PostgreSQL, whose row locks suffice.
-func (s *Store) lockWriter() func() {
-	if s.dialect != SQLite {
-		return func() {}
-	}
-	s.writeMu.Lock()
-	return s.writeMu.Unlock
-}
+// lockWriter serializes this process's SQLite writers for a write made
+// outside write; the returned function unlocks.
+func (s *Store) lockWriter() func() { return s.base.LockWriter() }
 
 // tx is a write transaction that can append change-feed events.
 type tx struct {
@@ -308,13 +268,8 @@ func (s *Store) write(ctx context.Context, op string, feed bool, fn func(*tx) er
 	if err := s.writable(ctx, op); err != nil {
 		return err
 	}
-	defer s.lockWriter()()
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(op, err)
-	}
-	t := &tx{Tx: sqlTx, s: s}
-	err = func() error {
+	err := s.base.Tx(ctx, func(sqlTx *sql.Tx) error {
+		t := &tx{Tx: sqlTx, s: s}
 		if feed {
 			if err := t.lockFeed(ctx); err != nil {
 				return err
@@ -324,17 +279,13 @@ func (s *Store) write(ctx context.Context, op string, feed bool, fn func(*tx) er
 			return err
 		}
 		if t.seq != t.startSeq {
-			if _, err := t.ExecContext(ctx, `UPDATE usher_realms SET seq = $2 WHERE realm = $1`, s.realm, t.seq); err != nil {
+			if _, err := t.ExecContext(ctx, `UPDATE usher_user_feed SET seq = $2 WHERE realm = $1`, s.realm, t.seq); err != nil {
 				return err
 			}
 		}
-		return t.Commit()
-	}()
-	if err != nil {
-		_ = t.Rollback()
-		return s.fail(op, err)
-	}
-	return nil
+		return nil
+	})
+	return s.fail(op, err)
 }
 
 // lockFeed reads and locks the realm's change counter, creating it when
@@ -346,7 +297,7 @@ func (t *tx) lockFeed(ctx context.Context) error {
 			t.startSeq = t.seq
 			return err
 		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO usher_realms (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, t.s.realm); err != nil {
+		if _, err := t.ExecContext(ctx, `INSERT INTO usher_user_feed (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, t.s.realm); err != nil {
 			return err
 		}
 	}
@@ -394,7 +345,7 @@ func fromNS(n int64) time.Time {
 // stored in the database, so that no stored record can match it:
 // PostgreSQL's text holds no NUL byte.
 func (s *Store) cannotStore(args ...any) bool {
-	if s.dialect != Postgres {
+	if s.dialect != database.Postgres {
 		return false
 	}
 	for _, a := range args {
@@ -409,7 +360,7 @@ func (s *Store) cannotStore(args ...any) bool {
 // text holds no NUL byte, "a\x00b" becomes "a": no stored string lies
 // between them.
 func (s *Store) cursor(after string) string {
-	if i := strings.IndexByte(after, 0); i >= 0 && s.dialect == Postgres {
+	if i := strings.IndexByte(after, 0); i >= 0 && s.dialect == database.Postgres {
 		return after[:i]
 	}
 	return after

@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
@@ -79,8 +79,9 @@ func TestOpenTwiceAtOnceMigratesOnce(t *testing.T) {
 			t.Cleanup(func() { _ = stores[i].Close() })
 		}
 		var versions int
-		require.NoError(t, stores[0].DB().QueryRowContext(t.Context(), `SELECT count(*) FROM usher_schema_migrations`).Scan(&versions))
-		assert.Equal(t, sqlstore.SchemaVersion(), versions)
+		require.NoError(t, stores[0].DB().SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM usher_migrations WHERE component = 'userstore'`).Scan(&versions))
+		assert.Equal(t, 2, versions)
+		require.NoError(t, stores[0].DB().CheckSchema(t.Context(), sqlstore.Component()))
 		_, err := stores[1].CreateUser(t.Context(), userstore.User{Username: "u"})
 		require.NoError(t, err)
 	})
@@ -89,32 +90,44 @@ func TestOpenTwiceAtOnceMigratesOnce(t *testing.T) {
 func TestMigrateExplicitly(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
-		where := b.newDB(t)
-		db, err := sql.Open(map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[b.dialect], dsnFor(b, where))
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = db.Close() })
+		db := b.openDB(t, b.newDB(t))
 
-		_, err = sqlstore.New(ctx, db, b.dialect, sqlstore.WithoutMigrations())
-		require.Error(t, err, "registering the realm needs the schema")
+		_, err := sqlstore.New(ctx, db, sqlstore.WithoutMigrations())
+		require.ErrorIs(t, err, database.ErrSchemaBehind, "without migrations the schema must be current")
 
-		require.NoError(t, sqlstore.Migrate(ctx, db, b.dialect))
-		require.NoError(t, sqlstore.Migrate(ctx, db, b.dialect), "migrating again changes nothing")
-		s, err := sqlstore.New(ctx, db, b.dialect, sqlstore.WithoutMigrations())
+		require.NoError(t, db.Migrate(ctx, sqlstore.Component()))
+		require.NoError(t, db.Migrate(ctx, sqlstore.Component()), "migrating again changes nothing")
+		s, err := sqlstore.New(ctx, db, sqlstore.WithoutMigrations())
 		require.NoError(t, err)
 		_, err = s.CreateUser(ctx, userstore.User{Username: "bob"})
 		require.NoError(t, err)
 		require.NoError(t, s.Close())
-		require.NoError(t, db.PingContext(ctx), "a Store made by New leaves the database open")
+		require.NoError(t, db.SQL().PingContext(ctx), "a Store made by New leaves the database open")
 
-		assert.ErrorContains(t, sqlstore.Migrate(ctx, db, "oracle"), "unknown dialect")
+		_, err = sqlstore.New(ctx, nil)
+		assert.ErrorContains(t, err, "nil *database.DB")
 	})
 }
 
-func dsnFor(b backend, where string) string {
-	if b.dialect == sqlstore.SQLite {
-		return sqlstore.SQLiteDSN(where)
-	}
-	return where
+func TestNewerSchemaIsRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		s := b.openStore(t, where)
+		u, err := s.CreateUser(ctx, userstore.User{Username: "frank"})
+		require.NoError(t, err)
+		// A newer Usher migrated the database further.
+		_, err = s.DB().SQL().ExecContext(ctx, `INSERT INTO usher_migrations (component, version, name, applied_at) VALUES ('userstore', 99, '0099_future.sql', 0)`)
+		require.NoError(t, err)
+		for name, opts := range map[string][]sqlstore.Option{"migrating": nil, "without migrations": {sqlstore.WithoutMigrations()}, "read-only": {sqlstore.WithReadOnly()}} {
+			_, err := b.open(ctx, where, opts...)
+			require.ErrorIs(t, err, database.ErrSchemaTooNew, name)
+			assert.ErrorContains(t, err, `component "userstore" is at schema version 99`, name)
+		}
+		got, err := s.GetUser(ctx, u.ID)
+		require.NoError(t, err, "the refusal changed nothing")
+		assert.Equal(t, "frank", got.Username)
+	})
 }
 
 func TestClosed(t *testing.T) {
@@ -137,9 +150,8 @@ func TestClosed(t *testing.T) {
 		}
 
 		// A database closed under a Store made by New.
-		db, err := sql.Open(map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "pgx"}[b.dialect], dsnFor(b, b.newDB(t)))
-		require.NoError(t, err)
-		s2, err := sqlstore.New(ctx, db, b.dialect)
+		db := b.openDB(t, b.newDB(t))
+		s2, err := sqlstore.New(ctx, db)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 		_, err = s2.GetUserByUsername(ctx, "x")

@@ -4,43 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"iter"
+
+	"github.com/usher-sdk/usher/internal/paging"
 )
 
-// stream yields rows page by page. fetch runs one query for up to n rows
-// after cursor c, reads them all, closes the rows and returns the page and
-// the cursor after it, so that no connection is held while the consumer
-// runs. The stream stops at the first error, which it yields, at a short
-// page, after limit rows (when limit > 0) or when the consumer breaks.
+// stream yields rows page by page through paging.Stream: fetch runs one
+// query for up to n rows after cursor c, reads them all and closes the
+// rows, so that no connection is held while the consumer runs. Each page
+// first checks ctx and whether the Store is closed.
 func stream[T, C any](ctx context.Context, s *Store, op string, limit int, c C, fetch func(ctx context.Context, c C, n int) ([]T, C, error)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		sent := 0
-		for {
-			n := s.pageSize
-			if limit > 0 && limit-sent < n {
-				n = limit - sent
-			}
-			if err := s.ready(ctx, op); err != nil {
-				yield(zero, err)
-				return
-			}
-			page, next, err := fetch(ctx, c, n)
-			if err != nil {
-				yield(zero, s.fail(op, err))
-				return
-			}
-			for _, v := range page {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			sent += len(page)
-			if len(page) < n || (limit > 0 && sent >= limit) {
-				return
-			}
-			c = next
+	return paging.Stream(s.pageSize, limit, c, func(c C, n int) ([]T, C, error) {
+		if err := s.ready(ctx, op); err != nil {
+			return nil, c, err
 		}
-	}
+		page, next, err := fetch(ctx, c, n)
+		return page, next, s.fail(op, err)
+	})
 }
 
 // queryAll runs a query and scans every row with scan.

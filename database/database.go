@@ -1,0 +1,196 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The dialects Usher speaks.
+const (
+	// SQLite is modernc.org/sqlite (driver name "sqlite"), 3.35 or later:
+	// embedded, no cgo, the default.
+	SQLite Dialect = "sqlite"
+	// Postgres is PostgreSQL 12 or later through github.com/jackc/pgx/v5/stdlib
+	// (driver name "pgx"), for any number of server processes sharing one
+	// database.
+	Postgres Dialect = "postgres"
+)
+
+func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
+
+// sqliteBusyTimeout is how long a SQLite connection waits for another
+// process's writer, in milliseconds, before it reports SQLITE_BUSY.
+const sqliteBusyTimeout = 10000
+
+// DB is one application database that every Usher SQL store shares: a
+// *sql.DB, its dialect, and the lock that serializes this process's
+// SQLite writers. Make it with Open, OpenSQLite, OpenPostgres or New. A DB
+// is safe for concurrent use.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	own     bool
+	log     *slog.Logger
+
+	// writeMu serializes this process's SQLite writers, which would
+	// otherwise poll for the database's write lock; other processes still
+	// wait through the busy timeout. Unused on PostgreSQL.
+	writeMu sync.Mutex
+}
+
+// Option configures a DB.
+type Option func(*DB) error
+
+// WithLogger sets where the DB logs the migrations it applies (Info). It
+// never logs data. The default discards everything; nil is refused.
+func WithLogger(l *slog.Logger) Option {
+	return func(d *DB) error {
+		if l == nil {
+			return errors.New("database: WithLogger: nil logger")
+		}
+		d.log = l
+		return nil
+	}
+}
+
+// Open opens the database dsn names and pings it:
+//
+//   - "sqlite:PATH" — the SQLite file at PATH, created when missing (see
+//     OpenSQLite); "sqlite::memory:" is a private in-memory database.
+//   - "postgres://…" or "postgresql://…" — a PostgreSQL URL as pgx accepts
+//     it (see OpenPostgres).
+//
+// The DB owns its connections: Close closes them. Open does not migrate;
+// each SQL store migrates its component when it is made, or the
+// application calls Migrate once with every component.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), opts...)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return OpenPostgres(ctx, dsn, opts...)
+	}
+	// The DSN may hold a password: name only its scheme.
+	scheme, _, ok := strings.Cut(dsn, ":")
+	if !ok {
+		scheme = "none"
+	}
+	return nil, fmt.Errorf(`database: open: scheme %q: want "sqlite:PATH" or "postgres://…"`, scheme)
+}
+
+// OpenSQLite opens (creating it when missing) the SQLite database file at
+// path with SQLiteDSN's settings. The path ":memory:" gives a private
+// in-memory database served by one connection, for tests.
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("database: open sqlite: path %q must be non-empty and contain neither '?' nor '#'", path)
+	}
+	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("database: open sqlite: %w", err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxIdleConns(16)
+	}
+	return openOwned(ctx, db, SQLite, opts)
+}
+
+// SQLiteDSN returns the modernc.org/sqlite data source name OpenSQLite
+// uses for the file at path: WAL, synchronous NORMAL, a 10 s busy timeout,
+// foreign keys on and BEGIN IMMEDIATE for transactions. Use it to open the
+// database yourself for New.
+func SQLiteDSN(path string) string {
+	return fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate", path, sqliteBusyTimeout)
+}
+
+// OpenPostgres connects to the PostgreSQL database dsn (a URL or key=value
+// string as pgx accepts) with a pool that keeps up to 32 idle connections
+// for 5 minutes.
+func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database: open postgres: %w", err)
+	}
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return openOwned(ctx, db, Postgres, opts)
+}
+
+func openOwned(ctx context.Context, db *sql.DB, dialect Dialect, opts []Option) (*DB, error) {
+	d, err := newDB(ctx, db, dialect, opts)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	d.own = true
+	return d, nil
+}
+
+// New wraps a *sql.DB the application opened itself, which speaks
+// dialect, and pings it. The DB does not own db: Close leaves it open. A
+// SQLite db must be opened with SQLiteDSN's settings (at least foreign keys
+// on, a busy timeout and immediate transactions); a PostgreSQL db through
+// pgx's stdlib driver.
+func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB, error) {
+	if db == nil {
+		return nil, errors.New("database: new: nil *sql.DB")
+	}
+	return newDB(ctx, db, dialect, opts)
+}
+
+func newDB(ctx context.Context, db *sql.DB, dialect Dialect, opts []Option) (*DB, error) {
+	if !dialect.valid() {
+		return nil, fmt.Errorf("database: unknown dialect %q", dialect)
+	}
+	d := &DB{sql: db, dialect: dialect, log: slog.New(slog.DiscardHandler)}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			errs = append(errs, errors.New("database: nil Option"))
+			continue
+		}
+		errs = append(errs, o(d))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("database: %s: %w", dialect, err)
+	}
+	return d, nil
+}
+
+// SQL returns the database handle, for the SQL stores built on the DB,
+// health checks and an application's own tables. Writing to Usher's
+// tables (usher_…) behind the stores' backs breaks their change feeds.
+func (d *DB) SQL() *sql.DB { return d.sql }
+
+// Dialect returns the database's dialect.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// Close closes the database when the DB owns it (Open, OpenSQLite,
+// OpenPostgres) and does nothing otherwise. Close it after the stores
+// built on it.
+func (d *DB) Close() error {
+	if !d.own {
+		return nil
+	}
+	if err := d.sql.Close(); err != nil {
+		return fmt.Errorf("database: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+// Package database is the one database an application that embeds Usher
+// opens: SQLite (modernc.org/sqlite, embedded, no cgo; the default) or
+// PostgreSQL (jackc/pgx/v5, for any number of server processes sharing
+// it). The application opens it once, with Open, and hands the *DB to the
+// SQL store of every Usher package it uses (userstore/sqlstore, and the
+// onboarding, authrequest and claims stores as they come); each keeps its
+// tables in it.
+//
+//	db, err := database.Open(ctx, "sqlite:usher.db") // or "postgres://…"
+//	users, err := sqlstore.New(ctx, db)              // migrates "core" and "userstore"
+//	defer db.Close()                                 // after the stores
+//
+// # Migrations
+//
+// Every component (a package with tables, or the application itself)
+// embeds its migrations, one folder per dialect of files NNNN_what.sql, and
+// describes them as a Component. DB.Migrate applies what is missing of any
+// number of components in one transaction under one lock, recording each
+// version in one table, usher_migrations (component, version, name,
+// applied_at), so that processes opening the database at once migrate it
+// once. The package's own component, "core", holds the realms that the
+// stores serve and is always migrated first. A store made with its
+// package's "without migrations" option calls DB.CheckSchema instead, for
+// operators who migrate every component once at deploy time. A database
+// migrated by a newer version of a component than the code knows is
+// refused (ErrSchemaTooNew) rather than used.
+//
+// Databases made before this package, whose user store recorded its
+// versions in usher_schema_migrations, are upgraded in place: Migrate
+// moves that history into usher_migrations as the "userstore" component's.
+//
+// # Transactions
+//
+// DB.Tx runs a function in a transaction that it passes explicitly (never
+// inside a context) and commits when the function returns nil. On SQLite
+// the writers of one process queue behind one lock in Go, and every
+// transaction begins IMMEDIATE, so that a write never fails half-way for
+// want of the database's write lock; another process's writers wait up to
+// the 10 s busy timeout. On PostgreSQL transactions run side by side.
+//
+// A DB is safe for concurrent use. It logs only the migrations it applies,
+// to the logger given with WithLogger, and never data.
+package database

@@ -1,0 +1,396 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Component is one part of Usher, or of the application, that keeps
+// tables in the database: its name and its embedded migrations.
+type Component struct {
+	// Name keys the component's versions in the version table:
+	// lower-case letters, digits, '-' and '_', starting with a letter, at
+	// most 64 bytes ("userstore", "onboarding"). "core" is the database
+	// package's own.
+	Name string
+
+	// Migrations holds one folder per dialect, "sqlite" and "postgres",
+	// at its root or under "migrations" (as //go:embed migrations gives),
+	// of files named NNNN_what.sql (NNNN is the version, from 1, without
+	// gaps). A file's statements are separated by a semicolon at the end of
+	// a line; lines starting with "--" are comments. Versions are applied
+	// in order, never edited once released, and a component may leave a
+	// dialect's folder out only when it never runs on that dialect.
+	Migrations fs.FS
+}
+
+//go:embed migrations
+var coreFS embed.FS
+
+// core is the database package's own component: the realms.
+var core = Component{Name: "core", Migrations: coreFS}
+
+var componentName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+
+// migrationLockKey is the PostgreSQL advisory lock that serializes
+// migrations ("usher-us" in ASCII), the same key as before the shared
+// mechanism, so that an old and a new process never migrate at once.
+const migrationLockKey int64 = 0x75736865722d7573
+
+// legacyTable is where userstore/sqlstore recorded its versions before
+// the shared mechanism; Migrate moves them into usher_migrations.
+const legacyTable = "usher_schema_migrations"
+
+// Errors about the schema's version. Match them with errors.Is; the
+// error is a *SchemaError naming the component.
+var (
+	// ErrSchemaTooNew means the database was migrated by a newer version
+	// of the component than this code knows. The code refuses to use it:
+	// run the newer version, or restore a backup.
+	ErrSchemaTooNew = errors.New("database: schema is newer than this code")
+
+	// ErrSchemaBehind means versions this code needs are not applied yet
+	// (seen by CheckSchema, when the application migrates on its own).
+	ErrSchemaBehind = errors.New("database: schema is not migrated")
+)
+
+// SchemaError says which component's schema is at fault.
+type SchemaError struct {
+	Component string
+	Applied   int   // highest version the database has
+	Known     int   // highest version this code has
+	Err       error // ErrSchemaTooNew or ErrSchemaBehind
+}
+
+func (e *SchemaError) Error() string {
+	what := "is newer than this code, which knows"
+	if errors.Is(e.Err, ErrSchemaBehind) {
+		what = "needs migrating to"
+	}
+	return fmt.Sprintf("database: component %q is at schema version %d and %s version %d", e.Component, e.Applied, what, e.Known)
+}
+
+func (e *SchemaError) Unwrap() error { return e.Err }
+
+// migration is one schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// plan is the steps of one component for one dialect.
+type plan struct {
+	component string
+	steps     []migration
+}
+
+func (p plan) known() int {
+	if len(p.steps) == 0 {
+		return 0
+	}
+	return p.steps[len(p.steps)-1].version
+}
+
+// plans reads the migrations of core and of cs for d, refusing bad names,
+// duplicates and gaps.
+func plans(d Dialect, cs []Component) ([]plan, error) {
+	all := append([]Component{core}, cs...)
+	var out []plan
+	seen := map[string]bool{}
+	for _, c := range all {
+		if seen[c.Name] {
+			continue // core named again, or a component given twice
+		}
+		seen[c.Name] = true
+		if !componentName.MatchString(c.Name) {
+			return nil, fmt.Errorf("database: component name %q: want lower-case letters, digits, '-' or '_' (at most 64)", c.Name)
+		}
+		if c.Migrations == nil {
+			return nil, fmt.Errorf("database: component %q: nil Migrations", c.Name)
+		}
+		steps, err := readSteps(c.Migrations, string(d))
+		if err != nil {
+			return nil, fmt.Errorf("database: component %q: %w", c.Name, err)
+		}
+		out = append(out, plan{component: c.Name, steps: steps})
+	}
+	return out, nil
+}
+
+func readSteps(fsys fs.FS, dir string) ([]migration, error) {
+	if sub, err := fs.Sub(fsys, "migrations"); err == nil {
+		if _, err := fs.Stat(sub, dir); err == nil {
+			fsys = sub // an embed.FS of "migrations" itself
+		}
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration file %s/%s is not named NNNN_what.sql", dir, e.Name())
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations of %s: version %d where %d was expected (%s)", dir, m.version, i+1, m.name)
+		}
+	}
+	return out, nil
+}
+
+// Migrate brings the schema of the database's core and of every
+// component in cs to the newest version this code has. Every version is
+// recorded in one table, usher_migrations, keyed by component and
+// version; all missing versions are applied in one transaction under one
+// lock (a PostgreSQL advisory lock, SQLite's write lock), which re-reads
+// what is applied once it holds the lock, so that any number of processes
+// opening the database at once migrate it once and a failing step leaves
+// nothing behind. Migrating a current schema only reads the version table.
+//
+// A component whose database version is newer than this code's is refused
+// with a *SchemaError matching ErrSchemaTooNew, before anything is applied.
+// A database made before the shared mechanism, whose userstore versions
+// are in usher_schema_migrations, has them moved into usher_migrations.
+// Components the database holds but cs does not name are left alone.
+func (d *DB) Migrate(ctx context.Context, cs ...Component) error {
+	ps, err := plans(d.dialect, cs)
+	if err != nil {
+		return err
+	}
+	if applied, err := d.appliedVersions(ctx, d.sql); err == nil {
+		behind, err := compare(ps, applied)
+		if err != nil {
+			return err
+		}
+		if behind == nil {
+			return nil
+		}
+	}
+	return d.migrateLocked(ctx, ps)
+}
+
+// CheckSchema reports whether the schema of core and of every component
+// in cs is exactly what this code knows: nil, or a *SchemaError matching
+// ErrSchemaBehind or ErrSchemaTooNew. Stores made without migrating call
+// it.
+func (d *DB) CheckSchema(ctx context.Context, cs ...Component) error {
+	ps, err := plans(d.dialect, cs)
+	if err != nil {
+		return err
+	}
+	applied, err := d.appliedVersions(ctx, d.sql)
+	if err != nil {
+		applied = map[string][]int{} // no version table: nothing is applied
+	}
+	behind, err := compare(ps, applied)
+	if err != nil {
+		return err
+	}
+	if behind != nil {
+		return behind
+	}
+	return nil
+}
+
+// compare returns the first component that misses a version as a
+// *SchemaError matching ErrSchemaBehind (nil when none does), or an error
+// when a component is newer than this code.
+func compare(ps []plan, applied map[string][]int) (behind *SchemaError, err error) {
+	for _, p := range ps {
+		vs := applied[p.component]
+		if top := highest(vs); top > p.known() {
+			return nil, &SchemaError{Component: p.component, Applied: top, Known: p.known(), Err: ErrSchemaTooNew}
+		}
+		for _, m := range p.steps {
+			if behind == nil && !slices.Contains(vs, m.version) {
+				behind = &SchemaError{Component: p.component, Applied: highest(vs), Known: p.known(), Err: ErrSchemaBehind}
+			}
+		}
+	}
+	return behind, nil
+}
+
+func highest(vs []int) int {
+	if len(vs) == 0 {
+		return 0
+	}
+	return slices.Max(vs)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// appliedVersions reads the version table: component -> versions.
+func (d *DB) appliedVersions(ctx context.Context, q querier) (map[string][]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT component, version FROM usher_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]int{}
+	for rows.Next() {
+		var c string
+		var v int
+		if err := rows.Scan(&c, &v); err != nil {
+			return nil, err
+		}
+		out[c] = append(out[c], v)
+	}
+	return out, rows.Err()
+}
+
+// migrateLocked applies what is missing in one transaction on one
+// connection, holding the migration lock.
+func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
+	defer d.LockWriter()()
+	conn, err := d.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("database: migrate: %w", err)
+	}
+	defer conn.Close()
+	// Explicit BEGIN / COMMIT, so that SQLite takes the write lock at once
+	// whatever the DSN's _txlock says.
+	begin := "BEGIN"
+	if d.dialect == SQLite {
+		begin = "BEGIN IMMEDIATE"
+		var timeout int
+		if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err == nil && timeout == 0 {
+			_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", sqliteBusyTimeout))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		return fmt.Errorf("database: migrate: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// A fresh context: roll back even when ctx is done.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_, _ = conn.ExecContext(rctx, "ROLLBACK")
+		}
+	}()
+	if err := d.prepareVersionTable(ctx, conn); err != nil {
+		return fmt.Errorf("database: migrate: %w", err)
+	}
+	applied, err := d.appliedVersions(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("database: migrate: %w", err)
+	}
+	if _, err := compare(ps, applied); err != nil {
+		return err
+	}
+	var done []migration
+	var doneBy []string
+	for _, p := range ps {
+		for _, m := range p.steps {
+			if slices.Contains(applied[p.component], m.version) {
+				continue
+			}
+			if err := apply(ctx, conn, p.component, m); err != nil {
+				return fmt.Errorf("database: migrate %s to version %d (%s): %w", p.component, m.version, m.name, err)
+			}
+			done, doneBy = append(done, m), append(doneBy, p.component)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("database: migrate: commit: %w", err)
+	}
+	for i, m := range done {
+		d.log.InfoContext(ctx, "database: applied migration", "dialect", string(d.dialect), "component", doneBy[i], "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// prepareVersionTable takes the migration lock, creates usher_migrations
+// when missing and moves the legacy userstore history into it.
+func (d *DB) prepareVersionTable(ctx context.Context, conn *sql.Conn) error {
+	if d.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS usher_migrations (
+	component  TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	name       TEXT NOT NULL,
+	applied_at BIGINT NOT NULL,
+	PRIMARY KEY (component, version)
+)`); err != nil {
+		return err
+	}
+	exists := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+	if d.dialect == Postgres {
+		exists = `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, exists, legacyTable).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO usher_migrations (component, version, name, applied_at)
+	SELECT 'userstore', version, name, applied_at FROM `+legacyTable+` WHERE true ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "DROP TABLE "+legacyTable)
+	return err
+}
+
+// apply runs one step and records it.
+func apply(ctx context.Context, conn *sql.Conn, component string, m migration) error {
+	for _, stmt := range statements(m.sql) {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w in %q", err, firstLine(stmt))
+		}
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO usher_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)`,
+		component, m.version, m.name, time.Now().UnixNano())
+	return err
+}
+
+// statements splits a migration at semicolons that end a line and drops
+// comment lines.
+func statements(src string) []string {
+	var out []string
+	for part := range strings.SplitSeq(strings.ReplaceAll(src, "\r\n", "\n"), ";\n") {
+		var lines []string
+		for l := range strings.SplitSeq(part, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
