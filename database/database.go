@@ -11,7 +11,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -168,10 +169,37 @@ func newDB(ctx context.Context, db *sql.DB, dialect Dialect, opts []Option) (*DB
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, dialect); err != nil {
 		return nil, fmt.Errorf("database: %s: %w", dialect, err)
 	}
 	return d, nil
+}
+
+// ping checks that the database answers. A SQLite file that another
+// connection is turning into WAL mode at that moment (several processes
+// opening a new database at once) refuses the journal_mode pragma of a new
+// connection with SQLITE_BUSY without waiting, so a busy answer is tried
+// again, for up to the busy timeout.
+func ping(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	deadline := time.Now().Add(sqliteBusyTimeout * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || dialect != SQLite || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	e, ok := errors.AsType[*sqlite.Error](err)
+	return ok && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // SQL returns the database handle, for the SQL stores built on the DB,

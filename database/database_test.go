@@ -142,12 +142,24 @@ func TestConcurrentOpenersMigrateOnce(t *testing.T) {
 		errs := make([]error, openers)
 		dbs := make([]*database.DB, openers)
 		for i := range openers {
-			// Separate handles, as separate processes would have.
-			db := open(t, dsn)
-			dbs[i] = db
-			wg.Go(func() { errs[i] = db.Migrate(context.Background(), widgets(widgetsV1, widgetsV2)) })
+			// Separate handles, opened at once on a new database, as
+			// separate processes starting together would.
+			wg.Go(func() {
+				db, err := database.Open(context.Background(), dsn)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				dbs[i] = db
+				errs[i] = db.Migrate(context.Background(), widgets(widgetsV1, widgetsV2))
+			})
 		}
 		wg.Wait()
+		for _, db := range dbs {
+			if db != nil {
+				t.Cleanup(func() { _ = db.Close() })
+			}
+		}
 		for i, err := range errs {
 			require.NoError(t, err, "opener %d", i)
 		}
