@@ -3,6 +3,9 @@
 //
 // The module is a set of packages that fit together but can be used alone:
 //
+//   - database: the one database an application opens (SQLite embedded,
+//     or PostgreSQL) and hands to every package's SQL store; every
+//     component's migrations run through it, recorded in one table.
 //   - hasher: password hashers side by side (ASP.NET Core Identity V2/V3,
 //     argon2id, bcrypt, scrypt, PBKDF2 and legacy formats) and a Registry
 //     that verifies any of them and tells when a hash should be migrated.
@@ -19,6 +22,32 @@
 //
 // The command examples/server wires them into an HTTP server with an admin
 // page. What the packages share lives in internal/ and is not for import.
+//
+// # Logging
+//
+// Every package follows one rule, so that an operator can read and filter
+// the logs of all of them alike:
+//
+//   - A package logs only to a *slog.Logger the caller gives (a
+//     WithLogger option or a Logger field); the default discards
+//     everything. Messages start with the package's name and a colon
+//     ("ldap: login refused"); attribute keys are lower-case snake_case
+//     ("user_id", "source", "remote", "reason").
+//   - An error is logged under the key "err", and only where it is not
+//     also returned (a background loop, an HTTP handler answering a
+//     generic error): what is returned is the caller's to log.
+//   - Levels: Error for an infrastructure fault an operator must look at,
+//     Warn for a degraded but working state, Info for events of security
+//     interest (a refused login, a lock, a created code), Debug for
+//     diagnostics.
+//   - A refused login is Info, not Error, and logs the reason, the source,
+//     the client address and the user's ID when a user was found — never
+//     what was typed as the login. A typed login is personal data (and is
+//     often a password typed into the wrong field, or the address of
+//     someone without an account); it goes only to the audit trail, which
+//     the application keeps under its own access control.
+//   - Nothing secret is ever logged: no password, hash, token, activation
+//     code, key or DSN with credentials.
 //
 // This package itself holds no code; it documents the module.
 package usher

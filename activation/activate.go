@@ -115,7 +115,7 @@ func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error
 		}
 		return PasswordToken{}, err
 	}
-	m.log.InfoContext(ctx, "account activated; password-set window open", "user_id", u.ID, "remote", r.Remote)
+	m.log.InfoContext(ctx, "activation: account activated; password-set window open", "user_id", u.ID, "remote", r.Remote)
 	return pt, nil
 }
 
@@ -140,7 +140,7 @@ func (m *Manager) refuse(ctx context.Context, r Request, userID, reason string, 
 	if err := m.store.AppendAudit(ctx, e); err != nil {
 		m.log.ErrorContext(ctx, "activation: audit event not recorded", "user_id", userID, "reason", reason, "err", err)
 	}
-	m.log.InfoContext(ctx, "activation refused", "user_id", userID, "remote", r.Remote, "reason", reason)
+	m.log.InfoContext(ctx, "activation: refused", "user_id", userID, "remote", r.Remote, "reason", reason)
 	return ErrActivationFailed
 }
 
@@ -240,7 +240,7 @@ func (m *Manager) strike(ctx context.Context, userID string, now time.Time) map[
 		return detail
 	}
 	detail["locked"] = "true"
-	m.log.InfoContext(ctx, "activation strike-out: account locked", "user_id", userID, "until", st.LockedUntil)
+	m.log.InfoContext(ctx, "activation: strike-out, account locked", "user_id", userID, "until", st.LockedUntil)
 	if m.settings.DeleteOnStrikeOut {
 		if err := m.deleteAll(ctx, userID); err != nil {
 			m.log.ErrorContext(ctx, "activation: data not deleted at strike-out", "user_id", userID, "err", err)
@@ -294,7 +294,7 @@ func (m *Manager) SetPassword(ctx context.Context, token, password string) error
 			return err
 		}
 	}
-	m.log.InfoContext(ctx, "activation completed", "user_id", t.UserID)
+	m.log.InfoContext(ctx, "activation: completed", "user_id", t.UserID)
 	return nil
 }
 

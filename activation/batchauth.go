@@ -32,7 +32,7 @@ func (m *Manager) batchAdminOK(ctx context.Context, username, password, remote s
 		return false
 	}
 	if err := m.auth.AuthenticateBatchAdmin(ctx, username, password, remote); err != nil {
-		m.log.InfoContext(ctx, "batch admin refused", "login", username, "remote", remote)
+		m.log.InfoContext(ctx, "activation: batch admin refused", "remote", remote)
 		return false
 	}
 	norm := userstore.NormalizeUsername(username)

@@ -54,7 +54,7 @@ func (m *Manager) Create(ctx context.Context, username string, extra map[string]
 	if err := m.store.PutToken(ctx, t, true); err != nil {
 		return Code{}, fmt.Errorf("activation: create: %w", err)
 	}
-	m.log.InfoContext(ctx, "activation code created", "user_id", u.ID, "extra_fields", len(hashes))
+	m.log.InfoContext(ctx, "activation: code created", "user_id", u.ID, "extra_fields", len(hashes))
 	return Code{Code: FormatCode(code, m.settings.HyphenEvery), ExpiresAt: t.ExpiresAt}, nil
 }
 
@@ -82,7 +82,7 @@ func (m *Manager) Delete(ctx context.Context, username string) error {
 	if err := m.deleteAll(ctx, u.ID); err != nil {
 		return fmt.Errorf("activation: delete: %w", err)
 	}
-	m.log.InfoContext(ctx, "activation data deleted", "user_id", u.ID)
+	m.log.InfoContext(ctx, "activation: data deleted", "user_id", u.ID)
 	return nil
 }
 

@@ -114,7 +114,7 @@ func ExampleNew_withService() {
 	ctx := context.Background()
 	store := memstore.New()
 	defer store.Close()
-	hashers, err := hasher.NewRegistry("usher-v1")
+	hashers, err := hasher.NewRegistry("usher-v1", hasher.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

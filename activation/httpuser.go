@@ -63,7 +63,7 @@ func (m *Manager) handleActivate(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrActivationFailed), errors.Is(err, ErrInvalidInput):
 		writeError(w, http.StatusBadRequest, "activation_failed", failedMessage)
 	default:
-		m.log.ErrorContext(r.Context(), "activation failed", "err", err)
+		m.log.ErrorContext(r.Context(), "activation: activation failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
 }
@@ -92,7 +92,7 @@ func (m *Manager) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrDisabled):
 		writeError(w, http.StatusNotFound, "disabled", "account activation is not available")
 	default:
-		m.log.ErrorContext(r.Context(), "setting password failed", "err", err)
+		m.log.ErrorContext(r.Context(), "activation: setting password failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
 }

@@ -179,7 +179,7 @@ func (m *Manager) pgMinor(r *http.Request, err error) int {
 	case errors.Is(err, ErrDisabled):
 		return MinorDisabled
 	default:
-		m.log.ErrorContext(r.Context(), "PortalGuard batch request failed", "err", err)
+		m.log.ErrorContext(r.Context(), "activation: PortalGuard batch request failed", "err", err)
 		return MinorInternal
 	}
 }

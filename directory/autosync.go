@@ -134,7 +134,7 @@ func (a *AutoSync) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			log.WarnContext(ctx, "autosync step failed; trying again at the next tick", "source", a.Source.Name(), "full", doFull, "err", err)
+			log.WarnContext(ctx, "directory: autosync step failed; trying again at the next tick", "source", a.Source.Name(), "full", doFull, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -156,7 +156,7 @@ func (a *AutoSync) Full(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "autosync full reconciliation", "source", a.Source.Name(), "applied", res.Applied, "failed", len(res.Failed))
+	log.InfoContext(ctx, "directory: autosync full reconciliation", "source", a.Source.Name(), "applied", res.Applied, "failed", len(res.Failed))
 	if _, ok := a.Source.(ChangeSource); ok {
 		if _, err := a.Incremental(ctx); err != nil {
 			return err

@@ -101,7 +101,7 @@ func NewChain(store ChainStore, cfg ChainConfig) (*Chain, error) {
 func (c *Chain) Authenticate(ctx context.Context, login, password string) (userstore.User, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" {
-		c.refuse(ctx, login, "empty login or password")
+		c.refuse(ctx, "empty login or password")
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	u, err := c.store.GetUserByUsername(ctx, login)
@@ -126,13 +126,13 @@ func (c *Chain) Authenticate(ctx context.Context, login, password string) (users
 		// Refused, or not checked here: does this source know the login?
 		// Then its answer is final.
 		if _, err := src.Lookup(ctx, login); err == nil {
-			c.refuse(ctx, login, refusedBy(src, checks))
+			c.refuse(ctx, refusedBy(src, checks))
 			return userstore.User{}, userstore.ErrInvalidCredentials
 		} else if !errors.Is(err, ErrNotFound) {
 			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
 		}
 	}
-	c.refuse(ctx, login, "unknown in the store and in every source")
+	c.refuse(ctx, "unknown in the store and in every source")
 	return userstore.User{}, userstore.ErrInvalidCredentials
 }
 
@@ -140,14 +140,14 @@ func (c *Chain) Authenticate(ctx context.Context, login, password string) (users
 func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login, password string) (userstore.User, error) {
 	if u.Source == "" {
 		if c.cfg.Local == nil {
-			c.refuse(ctx, login, "local user and no local login configured")
+			c.refuse(ctx, "local user and no local login configured")
 			return userstore.User{}, userstore.ErrInvalidCredentials
 		}
 		return c.cfg.Local(ctx, login, password)
 	}
 	src, known := c.byName[u.Source]
 	if !known {
-		c.refuse(ctx, login, "the user's source "+u.Source+" is not in the chain")
+		c.refuse(ctx, "the user's source "+u.Source+" is not in the chain")
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	ps, checks := src.(PasswordSource)
@@ -157,7 +157,7 @@ func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login,
 		if _, err := src.Lookup(ctx, login); err != nil && !errors.Is(err, ErrNotFound) {
 			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
 		}
-		c.refuse(ctx, login, refusedBy(src, false))
+		c.refuse(ctx, refusedBy(src, false))
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	e, ok, err := ps.Authenticate(ctx, login, password)
@@ -165,11 +165,11 @@ func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login,
 		return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
 	}
 	if !ok {
-		c.refuse(ctx, login, refusedBy(src, true))
+		c.refuse(ctx, refusedBy(src, true))
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	if !e.Enabled || !u.Enabled {
-		c.refuse(ctx, login, "disabled")
+		c.refuse(ctx, "disabled")
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	return u, nil
@@ -178,7 +178,7 @@ func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login,
 // accept returns (and with AutoCreate stores) the user a source vouched for.
 func (c *Chain) accept(ctx context.Context, src Source, e Entry, login string) (userstore.User, error) {
 	if !e.Enabled {
-		c.refuse(ctx, login, "disabled in source "+src.Name())
+		c.refuse(ctx, "disabled in source "+src.Name())
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	e.Source = src.Name()
@@ -213,14 +213,14 @@ func (c *Chain) accept(ctx context.Context, src Source, e Entry, login string) (
 		}
 		created.Groups = append([]string(nil), e.Groups...)
 	}
-	c.log.InfoContext(ctx, "user created from source", "source", e.Source, "user_id", created.ID)
+	c.log.InfoContext(ctx, "directory: user created from source", "source", e.Source, "user_id", created.ID)
 	return created, nil
 }
 
 // enabled returns u, or refuses it when an admin disabled it in the store.
 func (c *Chain) enabled(ctx context.Context, u userstore.User, login string) (userstore.User, error) {
 	if !u.Enabled {
-		c.refuse(ctx, login, "disabled in the user store")
+		c.refuse(ctx, "disabled in the user store")
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	return u, nil
@@ -235,8 +235,8 @@ func refusedBy(src Source, checks bool) string {
 	return "wrong password or out of scope in source " + src.Name()
 }
 
-func (c *Chain) refuse(ctx context.Context, login, reason string) {
-	c.log.InfoContext(ctx, "login refused", "login", login, "reason", reason)
+func (c *Chain) refuse(ctx context.Context, reason string) {
+	c.log.InfoContext(ctx, "directory: login refused", "reason", reason)
 }
 
 // UserFromEntry maps a source entry onto a new store user: username,

@@ -262,11 +262,11 @@ func (a *applier) report(ctx context.Context, c SyncChange, err error) {
 	id := Identifier(a.opts.OrgID, c.Record.CorporateEmail)
 	if err != nil {
 		a.res.Failed = append(a.res.Failed, &SyncError{Change: c, Identifier: id, Err: err})
-		a.log.WarnContext(ctx, "sync change failed", "kind", c.Kind, "user", id, "err", err)
+		a.log.WarnContext(ctx, "directory: sync change failed", "kind", c.Kind, "user", id, "err", err)
 		return
 	}
 	a.res.Applied[c.Kind]++
-	a.log.InfoContext(ctx, "sync change applied", "kind", c.Kind, "user", id, "fields", c.Fields)
+	a.log.InfoContext(ctx, "directory: sync change applied", "kind", c.Kind, "user", id, "fields", c.Fields)
 }
 
 func (a *applier) progress(n int) {

@@ -25,7 +25,7 @@ import (
 // give an error wrapping ErrUnknownFormat.
 
 // Argon2Params are the parameters of new usher-v1 (argon2id) and argon2i
-// hashes. A stored hash with less memory, fewer passes, or a shorter salt
+// hashes, set by Config.Argon2. A stored hash with less memory, fewer passes, or a shorter salt
 // or hash than these verifies with weaker set. Parallelism is not
 // compared: fewer lanes over the same memory is not weaker.
 //
@@ -85,7 +85,7 @@ func (p Argon2Params) withDefaults() Argon2Params {
 
 // validate reports every field out of range or above lim.
 func (p Argon2Params) validate(lim Limits) error {
-	const what = "Argon2Params"
+	const what = "Config.Argon2"
 	errs := []error{
 		paramRange(what, "Parallelism", p.Parallelism, 1, min(lim.MaxParallelism, argon2MaxLanes)),
 		paramRange(what, "MemoryKiB", p.MemoryKiB, argon2MinMemPerPL*max(p.Parallelism, 1), lim.MaxMemoryKiB),
@@ -94,18 +94,6 @@ func (p Argon2Params) validate(lim Limits) error {
 		paramRange(what, "KeyLen", p.KeyLen, minKeyLen, lim.MaxKeyBytes),
 	}
 	return errors.Join(errs...)
-}
-
-// WithArgon2Params sets the parameters of new usher-v1 (argon2id) and
-// argon2i hashes. Zero fields keep their defaults (see Argon2Params);
-// NewRegistry reports fields out of range.
-// Parameters above the registry's Limits make Hash fail with an error
-// wrapping ErrLimitExceeded.
-func WithArgon2Params(p Argon2Params) Option {
-	return func(c *config) error {
-		c.modern.argon2 = p.withDefaults()
-		return nil
-	}
 }
 
 // argon2Variant is argon2id or argon2i.

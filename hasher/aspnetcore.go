@@ -40,7 +40,7 @@ const (
 var aspNetPRFs = [...]PRF{0: PRFSHA1, 1: PRFSHA256, 2: PRFSHA512}
 
 // AspNetCoreParams are the parameters of new ASP.NET Core Identity V3
-// hashes (aspnetcore-v3). A stored V3 hash verifies with weaker set when
+// hashes (aspnetcore-v3), set by Config.AspNetCore. A stored V3 hash verifies with weaker set when
 // its PRF is weaker (SHA-1 < SHA-256 < SHA-512), or its iteration count,
 // salt or subkey is smaller than these.
 //
@@ -85,7 +85,7 @@ func (p AspNetCoreParams) withDefaults() AspNetCoreParams {
 
 // validate reports every field out of range or above lim.
 func (p AspNetCoreParams) validate(lim Limits) error {
-	const what = "AspNetCoreParams"
+	const what = "Config.AspNetCore"
 	var errs []error
 	if p.PRF.newHash() == nil {
 		errs = append(errs, fmt.Errorf("hasher: %s.PRF %v is not PRFSHA1, PRFSHA256 or PRFSHA512", what, p.PRF))
@@ -96,34 +96,6 @@ func (p AspNetCoreParams) validate(lim Limits) error {
 		paramRange(what, "KeyLen", p.KeyLen, aspNetMinLen, lim.MaxKeyBytes),
 	)
 	return errors.Join(errs...)
-}
-
-// WithAspNetCoreParams sets the parameters of new aspnetcore-v3 hashes.
-// Zero fields keep their defaults (see AspNetCoreParams); NewRegistry reports fields out of range.
-// Parameters above the registry's Limits make Hash fail with an error
-// wrapping ErrLimitExceeded.
-func WithAspNetCoreParams(p AspNetCoreParams) Option {
-	return func(c *config) error {
-		c.modern.aspNet = p.withDefaults()
-		return nil
-	}
-}
-
-// WithAspNetCoreV2Hashing lets aspnetcore-v2 produce hashes, like ASP.NET
-// Core's PasswordHasherCompatibilityMode.IdentityV2, so that it can be the
-// default while an old application that reads only V2 shares the user
-// store. V2 is PBKDF2-HMAC-SHA1 with 1000 iterations, far below today's
-// recommendations: use it only for that transition.
-//
-// Without this option aspnetcore-v2 is verify-only and every V2 hash that
-// matches verifies with weaker set. With it, V2 hashes are not weaker;
-// V3 hashes still verify, and the Registry asks to rehash them when
-// aspnetcore-v2 is the default.
-func WithAspNetCoreV2Hashing() Option {
-	return func(c *config) error {
-		c.modern.aspNetV2Hashing = true
-		return nil
-	}
 }
 
 // aspNetDecode decodes encoded, refusing it before decoding when the
@@ -265,7 +237,7 @@ func (h *aspNetV3Hasher) Verify(ctx context.Context, password, encoded string) (
 }
 
 // aspNetV2Hasher verifies ASP.NET Core Identity V2 hashes and, with
-// WithAspNetCoreV2Hashing, produces them. It is immutable and safe for
+// Config.InsecureAspNetCoreV2Hashing, produces them. It is immutable and safe for
 // concurrent use.
 type aspNetV2Hasher struct {
 	hashing bool
@@ -274,7 +246,7 @@ type aspNetV2Hasher struct {
 
 func (h *aspNetV2Hasher) Name() string { return "aspnetcore-v2" }
 
-// VerifyOnly reports true unless WithAspNetCoreV2Hashing was given.
+// VerifyOnly reports true unless Config.InsecureAspNetCoreV2Hashing is set.
 func (h *aspNetV2Hasher) VerifyOnly() bool { return !h.hashing }
 
 // Recognize reports whether encoded is padded base64 of exactly 49 bytes
@@ -290,10 +262,10 @@ func (h *aspNetV2Hasher) Recognize(encoded string) bool {
 }
 
 // Hash returns ErrVerifyOnly, or a V2 hash of password when
-// WithAspNetCoreV2Hashing was given.
+// Config.InsecureAspNetCoreV2Hashing is set.
 func (h *aspNetV2Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if !h.hashing {
-		return "", fmt.Errorf("%w: aspnetcore-v2 (see WithAspNetCoreV2Hashing)", ErrVerifyOnly)
+		return "", fmt.Errorf("%w: aspnetcore-v2 (see Config.InsecureAspNetCoreV2Hashing)", ErrVerifyOnly)
 	}
 	salt, err := readSalt(h.rand, aspNetV2SaltLen)
 	if err != nil {
@@ -309,7 +281,7 @@ func (h *aspNetV2Hasher) Hash(ctx context.Context, password string) (string, err
 }
 
 // Verify checks password against a V2 hash. weaker is true for every
-// match unless WithAspNetCoreV2Hashing was given, as ASP.NET Core asks to
+// match unless Config.InsecureAspNetCoreV2Hashing is set, as ASP.NET Core asks to
 // rehash V2 hashes outside its V2 compatibility mode.
 func (h *aspNetV2Hasher) Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error) {
 	const format = "aspnetcore-v2"
@@ -335,6 +307,6 @@ func (h *aspNetV2Hasher) Verify(ctx context.Context, password, encoded string) (
 }
 
 var (
-	_ Hasher = (*aspNetV3Hasher)(nil)
-	_ Hasher = (*aspNetV2Hasher)(nil)
+	_ Hasher           = (*aspNetV3Hasher)(nil)
+	_ VerifyOnlyHasher = (*aspNetV2Hasher)(nil)
 )

@@ -54,18 +54,6 @@ var bcryptB64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 // bcryptMagic is the text bcrypt encrypts 64 times ("OrpheanBeholderScryDoubt").
 var bcryptMagic = [24]byte{'O', 'r', 'p', 'h', 'e', 'a', 'n', 'B', 'e', 'h', 'o', 'l', 'd', 'e', 'r', 'S', 'c', 'r', 'y', 'D', 'o', 'u', 'b', 't'}
 
-// WithBcryptCost sets the cost (log2 of the rounds of the key schedule) of
-// new bcrypt hashes, 4 to 31. Default 12. A stored hash with a lower cost
-// verifies with weaker set. NewRegistry reports a cost out of range; a
-// cost above the registry's Limits.MaxBcryptCost makes Hash fail with an
-// error wrapping ErrLimitExceeded.
-func WithBcryptCost(cost int) Option {
-	return func(c *config) error {
-		c.modern.bcryptCost = cost
-		return nil
-	}
-}
-
 // bcryptHash is a parsed bcrypt string.
 type bcryptHash struct {
 	cost int

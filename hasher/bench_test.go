@@ -20,8 +20,7 @@ type benchCase struct {
 const benchPassword = "correct horse battery staple"
 
 func BenchmarkHash(b *testing.B) {
-	reg, err := NewRegistry("usher", WithAspNetCoreV2Hashing(),
-		WithLegacyParams(LegacyParams{}))
+	reg, err := NewRegistry("usher", Config{InsecureAspNetCoreV2Hashing: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +45,7 @@ func BenchmarkHash(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	reg, err := NewRegistry("usher", WithAspNetCoreV2Hashing(), legacyFirebaseOption())
+	reg, err := NewRegistry("usher", Config{InsecureAspNetCoreV2Hashing: true, Firebase: legacyFirebase()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func BenchmarkPBKDF2SHA512(b *testing.B) {
 	ctx := context.Background()
 	salt := []byte("usher-pbkdf2-salt")
 	for b.Loop() {
-		if _, err := PBKDF2Key(ctx, PRFSHA512, benchPassword, salt, 100_000, 64); err != nil {
+		if _, err := pbkdf2Key(ctx, PRFSHA512, benchPassword, salt, 100_000, 64); err != nil {
 			b.Fatal(err)
 		}
 	}

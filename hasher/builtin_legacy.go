@@ -3,12 +3,15 @@ package hasher
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // LegacyParams sets the parameters of new hashes in the legacy formats that
 // Usher can produce (sha256-crypt, sha512-crypt, ldap-crypt and
 // django-pbkdf2-sha256), for applications that must keep writing a format
-// another system reads. Verifying accepts any parameters within Limits.
+// another system reads; it is Config.Legacy. Verifying accepts any
+// parameters within Limits, and parameters above Limits make Hash fail
+// with an error wrapping ErrLimitExceeded.
 //
 // The zero value means "use the default" for every field.
 type LegacyParams struct {
@@ -45,38 +48,13 @@ func (p LegacyParams) withDefaults() LegacyParams {
 func (p LegacyParams) validate() error {
 	var errs []error
 	if p.SHACryptRounds < shaCryptMinRounds || p.SHACryptRounds > shaCryptMaxRounds {
-		errs = append(errs, fmt.Errorf("hasher: LegacyParams.SHACryptRounds %d is outside [%d, %d]",
+		errs = append(errs, fmt.Errorf("hasher: Config.Legacy.SHACryptRounds %d is outside [%d, %d]",
 			p.SHACryptRounds, shaCryptMinRounds, shaCryptMaxRounds))
 	}
 	if p.DjangoPBKDF2Iterations < 1 {
-		errs = append(errs, fmt.Errorf("hasher: LegacyParams.DjangoPBKDF2Iterations %d must be positive", p.DjangoPBKDF2Iterations))
+		errs = append(errs, fmt.Errorf("hasher: Config.Legacy.DjangoPBKDF2Iterations %d must be positive", p.DjangoPBKDF2Iterations))
 	}
 	return errors.Join(errs...)
-}
-
-// WithLegacyParams sets the parameters of new hashes in the legacy formats
-// Usher produces. Zero fields keep their defaults (see LegacyParams). The
-// parameters must also be within the registry's Limits, or Hash returns an
-// error wrapping ErrLimitExceeded.
-func WithLegacyParams(p LegacyParams) Option {
-	return func(c *config) error {
-		p = p.withDefaults()
-		if err := p.validate(); err != nil {
-			return err
-		}
-		c.legacy.params = p
-		return nil
-	}
-}
-
-// legacyConfig holds the parameters of formats kept for migration.
-type legacyConfig struct {
-	params   LegacyParams
-	firebase *firebaseScryptConfig // nil unless WithFirebaseScrypt was given
-}
-
-func defaultLegacyConfig() legacyConfig {
-	return legacyConfig{params: LegacyParams{}.withDefaults()}
 }
 
 // legacyHashers returns the built-in hashers of formats kept for migration:
@@ -85,26 +63,26 @@ func defaultLegacyConfig() legacyConfig {
 //	ldap-sha, ldap-ssha, ldap-ssha256, ldap-ssha512, ldap-crypt,
 //	django-pbkdf2-sha256, django-pbkdf2-sha1, django-argon2,
 //	django-bcrypt-sha256,
-//	firebase-scrypt (only when configured with WithFirebaseScrypt).
-func legacyHashers(c *config) []Hasher {
-	p := c.legacy.params
-	sha512Crypt := &shaCryptHasher{v: sha512CryptVariant, rounds: p.SHACryptRounds, limits: c.limits, rand: c.rand}
+//	firebase-scrypt (only when Config.Firebase is set).
+func legacyHashers(p builtinParams, rand io.Reader) []Hasher {
+	lp, lim := p.Legacy, p.Limits
+	sha512Crypt := &shaCryptHasher{v: sha512CryptVariant, rounds: lp.SHACryptRounds, limits: lim, rand: rand}
 	hs := []Hasher{
 		md5CryptHasher{},
-		&shaCryptHasher{v: sha256CryptVariant, rounds: p.SHACryptRounds, limits: c.limits, rand: c.rand},
+		&shaCryptHasher{v: sha256CryptVariant, rounds: lp.SHACryptRounds, limits: lim, rand: rand},
 		sha512Crypt,
-		&ldapDigestHasher{s: ldapSHA, limits: c.limits, rand: c.rand},
-		&ldapDigestHasher{s: ldapSSHA, limits: c.limits, rand: c.rand},
-		&ldapDigestHasher{s: ldapSSHA256, limits: c.limits, rand: c.rand},
-		&ldapDigestHasher{s: ldapSSHA512, limits: c.limits, rand: c.rand},
-		&ldapCryptHasher{sha512: sha512Crypt, limits: c.limits},
-		&djangoPBKDF2Hasher{v: djangoPBKDF2SHA256, iterations: p.DjangoPBKDF2Iterations, limits: c.limits, rand: c.rand},
-		&djangoPBKDF2Hasher{v: djangoPBKDF2SHA1, limits: c.limits},
-		&djangoArgon2Hasher{limits: c.limits},
-		&djangoBcryptSHA256Hasher{limits: c.limits},
+		&ldapDigestHasher{s: ldapSHA, limits: lim, rand: rand},
+		&ldapDigestHasher{s: ldapSSHA, limits: lim, rand: rand},
+		&ldapDigestHasher{s: ldapSSHA256, limits: lim, rand: rand},
+		&ldapDigestHasher{s: ldapSSHA512, limits: lim, rand: rand},
+		&ldapCryptHasher{sha512: sha512Crypt, limits: lim},
+		&djangoPBKDF2Hasher{v: djangoPBKDF2SHA256, iterations: lp.DjangoPBKDF2Iterations, limits: lim, rand: rand},
+		&djangoPBKDF2Hasher{v: djangoPBKDF2SHA1, limits: lim},
+		&djangoArgon2Hasher{limits: lim},
+		&djangoBcryptSHA256Hasher{limits: lim},
 	}
-	if c.legacy.firebase != nil {
-		hs = append(hs, &firebaseScryptHasher{cfg: *c.legacy.firebase, limits: c.limits})
+	if p.firebase != nil {
+		hs = append(hs, &firebaseScryptHasher{cfg: *p.firebase, limits: lim})
 	}
 	return hs
 }

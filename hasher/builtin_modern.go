@@ -1,46 +1,10 @@
 package hasher
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"math"
 )
-
-// modernConfig holds the parameters of the formats Usher produces. Options
-// fill it; NewRegistry validates it against the final Limits.
-type modernConfig struct {
-	argon2          Argon2Params
-	aspNet          AspNetCoreParams
-	aspNetV2Hashing bool
-	bcryptCost      int
-	pbkdf2          PBKDF2Params
-	scrypt          ScryptParams
-}
-
-func defaultModernConfig() modernConfig {
-	return modernConfig{
-		argon2:     Argon2Params{}.withDefaults(),
-		aspNet:     AspNetCoreParams{}.withDefaults(),
-		bcryptCost: bcryptDefaultCost,
-		pbkdf2:     PBKDF2Params{}.withDefaults(),
-		scrypt:     ScryptParams{}.withDefaults(),
-	}
-}
-
-// validate reports every parameter outside its algorithm's own range.
-// Limits are checked when hashing (see withinLimits), as for the legacy
-// formats, so that lowering a limit to refuse imported hashes does not make
-// NewRegistry fail for hashers the caller does not use.
-func (m modernConfig) validate() error {
-	lim := intrinsicLimits()
-	return errors.Join(
-		m.argon2.validate(lim),
-		m.aspNet.validate(lim),
-		m.pbkdf2.validate(lim),
-		m.scrypt.validate(lim),
-		paramRange("WithBcryptCost", "cost", m.bcryptCost, bcryptMinCost, bcryptMaxCost),
-	)
-}
 
 // intrinsicLimits are the bounds of the algorithms themselves, used to
 // validate configured parameters independently of the registry's Limits.
@@ -72,17 +36,17 @@ func withinLimits(name string, err error) error {
 //	aspnetcore-v3, aspnetcore-v2,
 //	bcrypt, scrypt,
 //	pbkdf2-sha1, pbkdf2-sha256, pbkdf2-sha512.
-func modernHashers(c *config) []Hasher {
-	m := c.modern
+func modernHashers(p builtinParams, rand io.Reader) []Hasher {
+	lim, pb := p.Limits, p.PBKDF2
 	return []Hasher{
-		&argon2Hasher{v: argon2idVariant, params: m.argon2, limits: c.limits, rand: c.rand},
-		&argon2Hasher{v: argon2iVariant, params: m.argon2, limits: c.limits, rand: c.rand},
-		&aspNetV3Hasher{params: m.aspNet, limits: c.limits, rand: c.rand},
-		&aspNetV2Hasher{hashing: m.aspNetV2Hashing, rand: c.rand},
-		&bcryptHasher{cost: m.bcryptCost, limits: c.limits, rand: c.rand},
-		&scryptHasher{params: m.scrypt, limits: c.limits, rand: c.rand},
-		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA1, iterations: m.pbkdf2.SHA1Iterations, saltLen: m.pbkdf2.SaltLen, limits: c.limits, rand: c.rand},
-		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA256, iterations: m.pbkdf2.SHA256Iterations, saltLen: m.pbkdf2.SaltLen, limits: c.limits, rand: c.rand},
-		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA512, iterations: m.pbkdf2.SHA512Iterations, saltLen: m.pbkdf2.SaltLen, limits: c.limits, rand: c.rand},
+		&argon2Hasher{v: argon2idVariant, params: p.Argon2, limits: lim, rand: rand},
+		&argon2Hasher{v: argon2iVariant, params: p.Argon2, limits: lim, rand: rand},
+		&aspNetV3Hasher{params: p.AspNetCore, limits: lim, rand: rand},
+		&aspNetV2Hasher{hashing: p.InsecureAspNetCoreV2Hashing, rand: rand},
+		&bcryptHasher{cost: p.BcryptCost, limits: lim, rand: rand},
+		&scryptHasher{params: p.Scrypt, limits: lim, rand: rand},
+		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA1, iterations: pb.SHA1Iterations, saltLen: pb.SaltLen, limits: lim, rand: rand},
+		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA256, iterations: pb.SHA256Iterations, saltLen: pb.SaltLen, limits: lim, rand: rand},
+		&passlibPBKDF2Hasher{v: passlibPBKDF2SHA512, iterations: pb.SHA512Iterations, saltLen: pb.SaltLen, limits: lim, rand: rand},
 	}
 }

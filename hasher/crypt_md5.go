@@ -139,4 +139,4 @@ func (md5CryptHasher) Verify(ctx context.Context, password, encoded string) (mat
 	return match, false, err
 }
 
-var _ Hasher = md5CryptHasher{}
+var _ VerifyOnlyHasher = md5CryptHasher{}

@@ -316,7 +316,7 @@ func (h *djangoBcryptSHA256Hasher) Verify(ctx context.Context, password, encoded
 }
 
 var (
-	_ Hasher = (*djangoPBKDF2Hasher)(nil)
-	_ Hasher = (*djangoArgon2Hasher)(nil)
-	_ Hasher = (*djangoBcryptSHA256Hasher)(nil)
+	_ VerifyOnlyHasher = (*djangoPBKDF2Hasher)(nil)
+	_ VerifyOnlyHasher = (*djangoArgon2Hasher)(nil)
+	_ VerifyOnlyHasher = (*djangoBcryptSHA256Hasher)(nil)
 )

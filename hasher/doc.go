@@ -6,15 +6,25 @@
 // any the caller registers, hashes new passwords with its default, and
 // verifies a stored hash by recognising its format:
 //
-//	reg, err := hasher.NewRegistry("usher-v1")
-//	encoded, err := reg.Hash("correct horse")
-//	match, rehash, err := reg.Verify("correct horse", encoded)
+//	reg, err := hasher.NewRegistry("usher-v1", hasher.Config{})
+//	encoded, err := reg.Hash(ctx, "correct horse")
+//	match, rehash, err := reg.Verify(ctx, "correct horse", encoded)
 //	if match && rehash {
-//		// store reg.Hash(password) in place of encoded
+//		// store reg.Hash(ctx, password) in place of encoded
 //	}
 //
 // Verify reports rehash when the stored hash is of another algorithm than
 // the default, or of the default algorithm with weaker parameters.
+//
+// The parameters of new hashes and the [Limits] on stored ones are fields
+// of a [Config], whose zero value is usable: each zero field takes the
+// default its comment states. Options are only for dependencies: the
+// source of salts ([WithRandom]) and the caller's own formats
+// ([WithHasher]). A Registry is immutable and safe for concurrent use.
+//
+// A hasher that can only verify its format implements [VerifyOnlyHasher];
+// such a hasher cannot be the default. A wrong password is never an error:
+// Verify returns match == false and a nil error.
 //
 // Names are explicit ("aspnetcore-v2", "aspnetcore-v3", "usher-v1", ...) or
 // generic ("aspnetcore" is the newest ASP.NET Core Identity format); either
@@ -23,16 +33,16 @@
 // # Built-in formats
 //
 // Produced and verified: "usher-v1" (argon2id PHC string, OWASP's m=19 MiB,
-// t=2, p=1 by default; see WithArgon2Params), "argon2i", "aspnetcore-v3"
+// t=2, p=1 by default; see Config.Argon2), "argon2i", "aspnetcore-v3"
 // (ASP.NET Core Identity V3, byte-exact with .NET 7+'s HMAC-SHA512, 100,000
 // iterations, 16-byte salt, 32-byte subkey; any PRF and parameters verify),
 // "bcrypt" ($2a$, $2b$, $2y$), "scrypt" (passlib's $scrypt$ln=...),
 // "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512" (passlib's $pbkdf2...$
 // form and the PHC form with i= and l=), and the legacy formats listed at
-// WithLegacyParams. Verified only: "aspnetcore-v2" (unless
-// WithAspNetCoreV2Hashing), MD5-crypt, {SHA}, {SSHA}, Django's
+// LegacyParams. Verified only: "aspnetcore-v2" (unless
+// Config.InsecureAspNetCoreV2Hashing), MD5-crypt, {SHA}, {SSHA}, Django's
 // pbkdf2_sha1, argon2 and bcrypt_sha256, and Firebase's scrypt (with
-// WithFirebaseScrypt).
+// Config.Firebase).
 //
 // bcrypt uses only the first 72 bytes of a password. Usher does not
 // truncate silently: the bcrypt hasher's Hash and Verify return an error
@@ -40,8 +50,8 @@
 //
 // # Speed
 //
-// Every PBKDF2-based format runs [PBKDF2Key], which is Go's crypto/pbkdf2
-// (one HMAC state reused across iterations, assembly SHA-2). On the
+// Every PBKDF2-based format runs Go's crypto/pbkdf2 (one HMAC state reused
+// across iterations, assembly SHA-2). On the
 // reference machine PBKDF2-HMAC-SHA512 with 1,000,000 iterations runs
 // within the 1.15× of OpenSSL's `openssl kdf` that Usher aims for; the
 // program internal/cmd/pbkdf2bench measures it, and BENCHMARKS.md in this

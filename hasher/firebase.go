@@ -26,12 +26,13 @@ import (
 //
 // (standard, padded base64, exactly as exported); build it with
 // FirebaseScryptFromExport. The project parameters are not part of the
-// string: configure them with WithFirebaseScrypt.
+// string: configure them in Config.Firebase.
 const firebaseScryptPrefix = "$firebase-scrypt$"
 
 // FirebaseScryptParams are a Firebase project's password hash parameters,
 // as the Firebase console shows them (Authentication, Users, "Password hash
-// parameters"). All fields are required.
+// parameters"), set by Config.Firebase. Every field is required except
+// SaltSeparator, which may be empty; none has a default.
 type FirebaseScryptParams struct {
 	// SignerKey is base64_signer_key, standard padded base64.
 	SignerKey string
@@ -50,40 +51,31 @@ type firebaseScryptConfig struct {
 	rounds, memCost    int
 }
 
-// WithFirebaseScrypt registers the "firebase-scrypt" hasher, which verifies
-// hashes exported from the Firebase project whose parameters p are. It is
-// registered only when this option is given; a later call replaces an
-// earlier one (one project per registry). The hasher is verify-only.
-//
-// The memory scrypt needs (128 × Rounds × 2^MemCost bytes, 16 MiB for
-// Firebase's usual Rounds 8 and MemCost 14) must be within
-// Limits.MaxMemoryKiB, or Verify returns ErrLimitExceeded.
-func WithFirebaseScrypt(p FirebaseScryptParams) Option {
-	return func(c *config) error {
-		var errs []error
-		key, err := legacyB64Decode(base64.StdEncoding, p.SignerKey)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("hasher: FirebaseScryptParams.SignerKey: %v", err))
-		case len(key) == 0:
-			errs = append(errs, errors.New("hasher: FirebaseScryptParams.SignerKey is required"))
-		}
-		sep, err := legacyB64Decode(base64.StdEncoding, p.SaltSeparator)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("hasher: FirebaseScryptParams.SaltSeparator: %v", err))
-		}
-		if p.Rounds < 1 {
-			errs = append(errs, fmt.Errorf("hasher: FirebaseScryptParams.Rounds %d must be positive", p.Rounds))
-		}
-		if p.MemCost < 1 || p.MemCost > 30 {
-			errs = append(errs, fmt.Errorf("hasher: FirebaseScryptParams.MemCost %d is outside [1, 30]", p.MemCost))
-		}
-		if err := errors.Join(errs...); err != nil {
-			return err
-		}
-		c.legacy.firebase = &firebaseScryptConfig{signerKey: key, saltSep: sep, rounds: p.Rounds, memCost: p.MemCost}
-		return nil
+// decode decodes p, reporting every field that is missing or out of range.
+func (p FirebaseScryptParams) decode() (firebaseScryptConfig, error) {
+	const what = "Config.Firebase"
+	var errs []error
+	key, err := legacyB64Decode(base64.StdEncoding, p.SignerKey)
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("hasher: %s.SignerKey: %v", what, err))
+	case len(key) == 0:
+		errs = append(errs, fmt.Errorf("hasher: %s.SignerKey is required", what))
 	}
+	sep, err := legacyB64Decode(base64.StdEncoding, p.SaltSeparator)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("hasher: %s.SaltSeparator: %v", what, err))
+	}
+	if p.Rounds < 1 {
+		errs = append(errs, fmt.Errorf("hasher: %s.Rounds %d must be positive", what, p.Rounds))
+	}
+	if p.MemCost < 1 || p.MemCost > 30 {
+		errs = append(errs, fmt.Errorf("hasher: %s.MemCost %d is outside [1, 30]", what, p.MemCost))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return firebaseScryptConfig{}, err
+	}
+	return firebaseScryptConfig{signerKey: key, saltSep: sep, rounds: p.Rounds, memCost: p.MemCost}, nil
 }
 
 // FirebaseScryptFromExport returns the string Usher stores for a user
@@ -193,4 +185,4 @@ func firebaseScryptSum(c firebaseScryptConfig, password, salt []byte) ([]byte, e
 	return out, nil
 }
 
-var _ Hasher = (*firebaseScryptHasher)(nil)
+var _ VerifyOnlyHasher = (*firebaseScryptHasher)(nil)

@@ -23,13 +23,15 @@ var fuzzLimits = Limits{
 // fuzzRegistry has every hasher, Firebase with cheap parameters.
 func fuzzRegistry(f *testing.F) *Registry {
 	f.Helper()
-	reg, err := NewRegistry("usher", WithLimits(fuzzLimits),
-		WithArgon2Params(Argon2Params{MemoryKiB: 64, Time: 1}),
-		WithScryptParams(ScryptParams{LogN: 4, R: 2}),
-		WithFirebaseScrypt(FirebaseScryptParams{
+	reg, err := NewRegistry("usher", Config{
+		Limits: fuzzLimits,
+		Argon2: Argon2Params{MemoryKiB: 64, Time: 1},
+		Scrypt: ScryptParams{LogN: 4, R: 2},
+		Firebase: &FirebaseScryptParams{
 			SignerKey:     "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
 			SaltSeparator: "Bw==", Rounds: 1, MemCost: 4,
-		}))
+		},
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func fuzzVerify(t *testing.T, reg *Registry, names []string, encoded string) {
 		match, weaker, err := h.Verify(context.Background(), "password", encoded)
 		checkFuzzResult(t, name, encoded, match, weaker, err)
 	}
-	match, rehash, err := reg.Verify("password", encoded)
+	match, rehash, err := reg.Verify(context.Background(), "password", encoded)
 	checkFuzzResult(t, "registry", encoded, match, rehash, err)
 }
 

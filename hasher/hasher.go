@@ -27,3 +27,19 @@ type Hasher interface {
 	// error: err is only for hashes that cannot be verified.
 	Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error)
 }
+
+// VerifyOnlyHasher is a Hasher that may be able to verify its format
+// without producing it, such as ASP.NET Core Identity V2 or MD5-crypt. The
+// Registry asks it, and refuses a default whose VerifyOnly reports true; a
+// Hasher that does not implement it is taken to produce hashes.
+//
+// Implement it in a caller's hasher (see WithHasher) whose Hash always
+// returns ErrVerifyOnly, so that NewRegistry refuses to make it the
+// default rather than every Hash failing later.
+type VerifyOnlyHasher interface {
+	Hasher
+
+	// VerifyOnly reports whether Hash always fails with an error wrapping
+	// ErrVerifyOnly. The answer must not change over the hasher's life.
+	VerifyOnly() bool
+}

@@ -250,6 +250,6 @@ func legacyBcryptVerify(ctx context.Context, format string, lim Limits, password
 }
 
 var (
-	_ Hasher = (*ldapDigestHasher)(nil)
-	_ Hasher = (*ldapCryptHasher)(nil)
+	_ VerifyOnlyHasher = (*ldapDigestHasher)(nil)
+	_ Hasher           = (*ldapCryptHasher)(nil)
 )

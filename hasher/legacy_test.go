@@ -20,22 +20,28 @@ type legacyVector struct {
 	password, encoded string
 }
 
-// legacyTestHasher builds the legacy hashers with opts (and fast SHA-crypt
-// and Django defaults) and returns the one called name.
-func legacyTestHasher(t testing.TB, name string, opts ...Option) Hasher {
+// legacyTestHasher builds a registry with cfg and opts (and fast SHA-crypt
+// and Django parameters unless cfg.Legacy is set) and returns its legacy
+// hasher called name.
+func legacyTestHasher(t testing.TB, name string, cfg Config, opts ...Option) Hasher {
 	t.Helper()
-	c := &config{limits: DefaultLimits(), rand: rand.Reader, legacy: defaultLegacyConfig()}
-	c.legacy.params = LegacyParams{SHACryptRounds: 1000, DjangoPBKDF2Iterations: 1000}
-	for _, o := range opts {
-		require.NoError(t, o(c))
+	if cfg.Legacy == (LegacyParams{}) {
+		cfg.Legacy = LegacyParams{SHACryptRounds: 1000, DjangoPBKDF2Iterations: 1000}
 	}
-	for _, h := range legacyHashers(c) {
-		if h.Name() == name {
-			return h
-		}
-	}
-	t.Fatalf("no legacy hasher %q", name)
-	return nil
+	reg, err := NewRegistry("usher", cfg, opts...)
+	require.NoError(t, err)
+	h, ok := reg.Lookup(name)
+	require.True(t, ok, "no legacy hasher %q", name)
+	return h
+}
+
+// legacyHashersWithFirebase returns every legacy hasher, with default
+// parameters and legacyFirebase.
+func legacyHashersWithFirebase(t testing.TB) []Hasher {
+	t.Helper()
+	p, err := Config{Firebase: legacyFirebase()}.params()
+	require.NoError(t, err)
+	return legacyHashers(p, rand.Reader)
 }
 
 // checkLegacyVectors verifies each vector with h, the password with an
@@ -146,21 +152,20 @@ var legacyForeignSamples = []string{
 	"bcrypt$$2a$06$DCq7YPn5Rq63x1Lad4cll.TV4S6ytwfsfvkgY8jIucDrjc8deX1s.",
 }
 
-func legacyFirebaseOption() Option {
-	// The example project of firebase/scrypt's README.
-	return WithFirebaseScrypt(FirebaseScryptParams{
+// legacyFirebase returns the parameters of the example project of
+// firebase/scrypt's README.
+func legacyFirebase() *FirebaseScryptParams {
+	return &FirebaseScryptParams{
 		SignerKey:     "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
 		SaltSeparator: "Bw==",
 		Rounds:        8,
 		MemCost:       14,
-	})
+	}
 }
 
 func TestLegacyRecognizeIsExclusive(t *testing.T) {
 	t.Parallel()
-	c := &config{limits: DefaultLimits(), rand: rand.Reader, legacy: defaultLegacyConfig()}
-	require.NoError(t, legacyFirebaseOption()(c))
-	hashers := legacyHashers(c)
+	hashers := legacyHashersWithFirebase(t)
 	require.Len(t, hashers, len(legacyNames)+1)
 
 	for name, sample := range legacySamples {
@@ -181,10 +186,8 @@ func TestLegacyRecognizeIsExclusive(t *testing.T) {
 
 func TestLegacyHashersVerifyOnly(t *testing.T) {
 	t.Parallel()
-	c := &config{limits: DefaultLimits(), rand: rand.Reader, legacy: defaultLegacyConfig()}
-	require.NoError(t, legacyFirebaseOption()(c))
-	for _, h := range legacyHashers(c) {
-		vo, isVO := h.(interface{ VerifyOnly() bool })
+	for _, h := range legacyHashersWithFirebase(t) {
+		vo, isVO := h.(VerifyOnlyHasher)
 		verifyOnly := isVO && vo.VerifyOnly()
 		assert.Equal(t, !legacyProducing[h.Name()], verifyOnly, h.Name())
 		if verifyOnly {
@@ -196,7 +199,7 @@ func TestLegacyHashersVerifyOnly(t *testing.T) {
 
 func TestLegacyFirebaseRegisteredOnlyWhenConfigured(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("sha512-crypt")
+	reg, err := NewRegistry("sha512-crypt", Config{})
 	require.NoError(t, err)
 	_, ok := reg.Lookup("firebase-scrypt")
 	assert.False(t, ok)
@@ -205,7 +208,7 @@ func TestLegacyFirebaseRegisteredOnlyWhenConfigured(t *testing.T) {
 		assert.True(t, ok, n)
 	}
 
-	reg, err = NewRegistry("sha512-crypt", legacyFirebaseOption())
+	reg, err = NewRegistry("sha512-crypt", Config{Firebase: legacyFirebase()})
 	require.NoError(t, err)
 	_, ok = reg.Lookup("firebase-scrypt")
 	assert.True(t, ok)
@@ -213,9 +216,10 @@ func TestLegacyFirebaseRegisteredOnlyWhenConfigured(t *testing.T) {
 
 func TestLegacyRegistry(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("sha512-crypt",
-		WithLegacyParams(LegacyParams{SHACryptRounds: 2000, DjangoPBKDF2Iterations: 1000}),
-		legacyFirebaseOption())
+	reg, err := NewRegistry("sha512-crypt", Config{
+		Legacy:   LegacyParams{SHACryptRounds: 2000, DjangoPBKDF2Iterations: 1000},
+		Firebase: legacyFirebase(),
+	})
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -231,7 +235,8 @@ func TestLegacyRegistry(t *testing.T) {
 		{"django", "not a password", "pbkdf2_sha256$10000$kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs=", true},
 		{"firebase", "user1password", legacySamples["firebase-scrypt"], true},
 	}
-	enc, err := reg.Hash("fresh password")
+	ctx := context.Background()
+	enc, err := reg.Hash(ctx, "fresh password")
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(enc, "$6$rounds=2000$"), enc)
 	tests[0].password, tests[0].encoded = "fresh password", enc
@@ -241,12 +246,12 @@ func TestLegacyRegistry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			match, rehash, err := reg.Verify(tt.password, tt.encoded)
+			match, rehash, err := reg.Verify(ctx, tt.password, tt.encoded)
 			require.NoError(t, err)
 			assert.True(t, match)
 			assert.Equal(t, tt.rehash, rehash)
 
-			match, rehash, err = reg.Verify(tt.password+"x", tt.encoded)
+			match, rehash, err = reg.Verify(ctx, tt.password+"x", tt.encoded)
 			require.NoError(t, err)
 			assert.False(t, match)
 			assert.False(t, rehash)
@@ -255,9 +260,9 @@ func TestLegacyRegistry(t *testing.T) {
 
 	t.Run("weaker default", func(t *testing.T) {
 		t.Parallel()
-		strong, err := NewRegistry("sha512-crypt", WithLegacyParams(LegacyParams{SHACryptRounds: 6000}))
+		strong, err := NewRegistry("sha512-crypt", Config{Legacy: LegacyParams{SHACryptRounds: 6000}})
 		require.NoError(t, err)
-		match, rehash, err := strong.Verify("Hello world!", tests[1].encoded)
+		match, rehash, err := strong.Verify(ctx, "Hello world!", tests[1].encoded)
 		require.NoError(t, err)
 		assert.True(t, match)
 		assert.True(t, rehash, "5000 rounds < 6000")
@@ -265,7 +270,7 @@ func TestLegacyRegistry(t *testing.T) {
 
 	t.Run("unknown DES crypt", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := reg.Verify("sekrit", "{CRYPT}nFia0rj2TT59A")
+		_, _, err := reg.Verify(ctx, "sekrit", "{CRYPT}nFia0rj2TT59A")
 		assert.ErrorIs(t, err, ErrUnknownFormat)
 	})
 }
@@ -273,7 +278,7 @@ func TestLegacyRegistry(t *testing.T) {
 func TestLegacyRegistryDefaults(t *testing.T) {
 	t.Parallel()
 	for _, name := range legacyNames {
-		_, err := NewRegistry(name)
+		_, err := NewRegistry(name, Config{})
 		if legacyProducing[name] {
 			assert.NoError(t, err, name)
 		} else {
@@ -284,15 +289,15 @@ func TestLegacyRegistryDefaults(t *testing.T) {
 
 func TestLegacyParamsValidation(t *testing.T) {
 	t.Parallel()
-	_, err := NewRegistry("sha512-crypt", WithLegacyParams(LegacyParams{SHACryptRounds: 999, DjangoPBKDF2Iterations: -1}))
+	_, err := NewRegistry("sha512-crypt", Config{Legacy: LegacyParams{SHACryptRounds: 999, DjangoPBKDF2Iterations: -1}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SHACryptRounds 999")
 	assert.Contains(t, err.Error(), "DjangoPBKDF2Iterations -1")
 
-	_, err = NewRegistry("sha512-crypt", WithLegacyParams(LegacyParams{SHACryptRounds: 1_000_000_000}))
+	_, err = NewRegistry("sha512-crypt", Config{Legacy: LegacyParams{SHACryptRounds: 1_000_000_000}})
 	assert.Error(t, err)
 
-	reg, err := NewRegistry("sha512-crypt", WithLegacyParams(LegacyParams{}))
+	reg, err := NewRegistry("sha512-crypt", Config{})
 	require.NoError(t, err)
 	h, ok := reg.Lookup("sha512-crypt")
 	require.True(t, ok)
@@ -301,9 +306,10 @@ func TestLegacyParamsValidation(t *testing.T) {
 
 func TestLegacyParamsAboveLimits(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("sha512-crypt",
-		WithLegacyParams(LegacyParams{SHACryptRounds: 20_000, DjangoPBKDF2Iterations: 20_000}),
-		WithLimits(Limits{MaxIterations: 10_000}))
+	reg, err := NewRegistry("sha512-crypt", Config{
+		Legacy: LegacyParams{SHACryptRounds: 20_000, DjangoPBKDF2Iterations: 20_000},
+		Limits: Limits{MaxIterations: 10_000},
+	})
 	require.NoError(t, err)
 	for _, name := range []string{"sha512-crypt", "sha256-crypt", "ldap-crypt", "django-pbkdf2-sha256"} {
 		h, ok := reg.Lookup(name)
@@ -317,9 +323,9 @@ func TestLegacyContextCanceled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	opts := []Option{legacyFirebaseOption()}
+	cfg := Config{Firebase: legacyFirebase()}
 	for name, sample := range legacySamples {
-		h := legacyTestHasher(t, name, opts...)
+		h := legacyTestHasher(t, name, cfg)
 		_, _, err := h.Verify(ctx, "password", sample)
 		assert.ErrorIs(t, err, context.Canceled, name)
 		if legacyProducing[name] {
@@ -337,7 +343,7 @@ func (legacyErrReader) Read([]byte) (int, error) { return 0, errors.New("no entr
 func TestLegacyRandomFailure(t *testing.T) {
 	t.Parallel()
 	for name := range legacyProducing {
-		h := legacyTestHasher(t, name, WithRandom(legacyErrReader{}))
+		h := legacyTestHasher(t, name, Config{}, WithRandom(legacyErrReader{}))
 		_, err := h.Hash(context.Background(), "password")
 		assert.ErrorContains(t, err, "no entropy", name)
 	}

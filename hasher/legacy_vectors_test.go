@@ -123,7 +123,7 @@ var (
 )
 
 // Firebase: the example of github.com/firebase/scrypt README.md ("Password
-// hashing"): project parameters in legacyFirebaseOption, salt
+// hashing"): project parameters in legacyFirebase, salt
 // "42xEC+ixf3L2lw==", password "user1password".
 var firebaseVectors = []legacyVector{
 	{"user1password", legacySamples["firebase-scrypt"]},
@@ -152,7 +152,7 @@ func TestLegacyVectors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkLegacyVectors(t, legacyTestHasher(t, tt.name, legacyFirebaseOption()), tt.vectors)
+			checkLegacyVectors(t, legacyTestHasher(t, tt.name, Config{Firebase: legacyFirebase()}), tt.vectors)
 		})
 	}
 }
@@ -191,7 +191,7 @@ func TestLegacyMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkLegacyErrors(t, legacyTestHasher(t, tt.name, legacyFirebaseOption()), tt.want, tt.encoded...)
+			checkLegacyErrors(t, legacyTestHasher(t, tt.name, Config{Firebase: legacyFirebase()}), tt.want, tt.encoded...)
 		})
 	}
 }
@@ -209,7 +209,7 @@ func TestLegacyRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkLegacyRoundTrip(t, legacyTestHasher(t, tt.name), tt.prefix)
+			checkLegacyRoundTrip(t, legacyTestHasher(t, tt.name, Config{}), tt.prefix)
 		})
 	}
 }

@@ -2,11 +2,13 @@ package hasher
 
 import "fmt"
 
-// Limits caps the work a stored hash may demand. A hash whose parameters
-// exceed them is refused with ErrLimitExceeded before any hashing, so a
-// hostile or corrupted hash cannot hang a login or exhaust memory.
+// Limits caps the work a stored hash may demand; it is Config.Limits. A
+// hash whose parameters exceed them is refused with ErrLimitExceeded before
+// any hashing, so a hostile or corrupted hash cannot hang a login or
+// exhaust memory.
 //
-// The zero value means "use the default" for every field.
+// The zero value means "use the default" for every field; NewRegistry
+// refuses negative fields.
 type Limits struct {
 	// MaxIterations caps iteration counts of PBKDF2-based and SHA-crypt
 	// formats. Default 10,000,000.
@@ -26,7 +28,7 @@ type Limits struct {
 	MaxKeyBytes  int
 }
 
-// DefaultLimits returns the limits used when none are configured.
+// DefaultLimits returns the limits that zero fields of Limits stand for.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxIterations:  10_000_000,

@@ -49,7 +49,8 @@ func (r *sequentialReader) Read(p []byte) (int, error) {
 
 func TestAspNetCoreVectors(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("aspnetcore")
+	ctx := context.Background()
+	reg, err := NewRegistry("aspnetcore", Config{})
 	require.NoError(t, err)
 	require.Equal(t, "aspnetcore-v3", reg.Default().Name())
 
@@ -75,11 +76,11 @@ func TestAspNetCoreVectors(t *testing.T) {
 			h, err := reg.Identify(tt.encoded)
 			require.NoError(t, err)
 			assert.Equal(t, tt.format, h.Name())
-			match, rehash, err := reg.Verify(aspNetPassword, tt.encoded)
+			match, rehash, err := reg.Verify(ctx, aspNetPassword, tt.encoded)
 			require.NoError(t, err)
 			assert.True(t, match)
 			assert.Equal(t, tt.rehash, rehash)
-			match, rehash, err = reg.Verify(aspNetPassword+"!", tt.encoded)
+			match, rehash, err = reg.Verify(ctx, aspNetPassword+"!", tt.encoded)
 			require.NoError(t, err)
 			assert.False(t, match)
 			assert.False(t, rehash)
@@ -89,15 +90,15 @@ func TestAspNetCoreVectors(t *testing.T) {
 	// VerifyHashedPassword_FailureCases: none matches; payloads of the
 	// wrong length are errors rather than a silent "no".
 	for _, enc := range []string{aspNetV2IncorrectPassword, aspNetV3IncorrectPassword, aspNetV3ExtraData} {
-		match, _, err := reg.Verify(aspNetPassword, enc)
+		match, _, err := reg.Verify(ctx, aspNetPassword, enc)
 		require.NoError(t, err, enc)
 		assert.False(t, match, enc)
 	}
-	_, _, err = reg.Verify(aspNetPassword, aspNetV3TooShort)
+	_, _, err = reg.Verify(ctx, aspNetPassword, aspNetV3TooShort)
 	assert.ErrorIs(t, err, ErrMalformedHash)
 	assert.ErrorContains(t, err, "subkey is 3 bytes")
 	for _, enc := range []string{aspNetV2TooShort, aspNetV2ExtraData} {
-		match, _, err := reg.Verify(aspNetPassword, enc)
+		match, _, err := reg.Verify(ctx, aspNetPassword, enc)
 		assert.ErrorIs(t, err, ErrUnknownFormat, enc)
 		assert.False(t, match)
 	}
@@ -105,38 +106,39 @@ func TestAspNetCoreVectors(t *testing.T) {
 
 func TestAspNetCoreHashIsByteExact(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	// HashPassword_Version3 and HashPassword_Version2, with the same
 	// sequential "random" salt.
-	reg, err := NewRegistry("aspnetcore", WithRandom(&sequentialReader{}))
+	reg, err := NewRegistry("aspnetcore", Config{}, WithRandom(&sequentialReader{}))
 	require.NoError(t, err)
-	got, err := reg.Hash(aspNetPassword)
+	got, err := reg.Hash(ctx, aspNetPassword)
 	require.NoError(t, err)
 	assert.Equal(t, aspNetV3SHA512_100000_128_256, got)
 
-	reg, err = NewRegistry("aspnetcore-v3", WithRandom(&sequentialReader{}),
-		WithAspNetCoreParams(AspNetCoreParams{PRF: PRFSHA512, Iterations: 10_000}))
+	reg, err = NewRegistry("aspnetcore-v3", Config{AspNetCore: AspNetCoreParams{PRF: PRFSHA512, Iterations: 10_000}},
+		WithRandom(&sequentialReader{}))
 	require.NoError(t, err)
-	got, err = reg.Hash(aspNetPassword)
+	got, err = reg.Hash(ctx, aspNetPassword)
 	require.NoError(t, err)
 	assert.Equal(t, aspNetV3SHA512_10000_128_256, got)
 
-	reg, err = NewRegistry("aspnetcore-v3", WithRandom(&sequentialReader{}),
-		WithAspNetCoreParams(AspNetCoreParams{PRF: PRFSHA256, Iterations: 10_000}))
+	reg, err = NewRegistry("aspnetcore-v3", Config{AspNetCore: AspNetCoreParams{PRF: PRFSHA256, Iterations: 10_000}},
+		WithRandom(&sequentialReader{}))
 	require.NoError(t, err)
-	got, err = reg.Hash(aspNetPassword)
+	got, err = reg.Hash(ctx, aspNetPassword)
 	require.NoError(t, err)
 	assert.Equal(t, aspNetV3SHA256_10000_128_256Net6, got)
 
-	reg, err = NewRegistry("aspnetcore-v2", WithAspNetCoreV2Hashing(), WithRandom(&sequentialReader{}))
+	reg, err = NewRegistry("aspnetcore-v2", Config{InsecureAspNetCoreV2Hashing: true}, WithRandom(&sequentialReader{}))
 	require.NoError(t, err)
-	got, err = reg.Hash(aspNetPassword)
+	got, err = reg.Hash(ctx, aspNetPassword)
 	require.NoError(t, err)
 	assert.Equal(t, aspNetV2SHA1_1000, got)
-	match, rehash, err := reg.Verify(aspNetPassword, got)
+	match, rehash, err := reg.Verify(ctx, aspNetPassword, got)
 	require.NoError(t, err)
 	assert.True(t, match)
 	assert.False(t, rehash, "V2 is the default and hashing is enabled")
-	match, rehash, err = reg.Verify(aspNetPassword, aspNetV3SHA512_100000_128_256)
+	match, rehash, err = reg.Verify(ctx, aspNetPassword, aspNetV3SHA512_100000_128_256)
 	require.NoError(t, err)
 	assert.True(t, match)
 	assert.True(t, rehash, "V3 verifies, and is rehashed to the V2 default")
@@ -229,15 +231,14 @@ func pbkdf2PHCForm(t *testing.T, v legacyVector) legacyVector {
 // parameters for round trips.
 func modernTestHasher(t testing.TB, name string, opts ...Option) Hasher {
 	t.Helper()
-	opts = append([]Option{
-		WithArgon2Params(Argon2Params{MemoryKiB: 64, Time: 1}),
-		WithBcryptCost(4),
-		WithScryptParams(ScryptParams{LogN: 4, R: 8}),
-		WithPBKDF2Params(PBKDF2Params{SHA1Iterations: 1000, SHA256Iterations: 1000, SHA512Iterations: 1000}),
-		WithAspNetCoreParams(AspNetCoreParams{Iterations: 1000}),
-		WithAspNetCoreV2Hashing(),
+	reg, err := NewRegistry("usher-v1", Config{
+		Argon2:                      Argon2Params{MemoryKiB: 64, Time: 1},
+		BcryptCost:                  4,
+		Scrypt:                      ScryptParams{LogN: 4, R: 8},
+		PBKDF2:                      PBKDF2Params{SHA1Iterations: 1000, SHA256Iterations: 1000, SHA512Iterations: 1000},
+		AspNetCore:                  AspNetCoreParams{Iterations: 1000},
+		InsecureAspNetCoreV2Hashing: true,
 	}, opts...)
-	reg, err := NewRegistry("usher-v1", opts...)
 	require.NoError(t, err)
 	h, ok := reg.Lookup(name)
 	require.True(t, ok, name)

@@ -2,7 +2,6 @@ package hasher
 
 import (
 	"context"
-	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -13,6 +12,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/usher-sdk/usher/internal/pbkdf2"
 )
 
 // PRF names the pseudo-random function (an HMAC) of a PBKDF2-based format.
@@ -72,8 +73,8 @@ func (p PRF) size() int {
 // prf. It returns ctx.Err() when ctx is done before it starts; callers
 // check iterations and lengths against Limits first.
 //
-// It is crypto/pbkdf2, which reuses one HMAC state across iterations and
-// runs as fast as OpenSSL's PBKDF2 (see BENCHMARKS.md).
+// It is internal/pbkdf2, the crypto/pbkdf2 code path that the program
+// internal/cmd/pbkdf2bench measures against OpenSSL (see BENCHMARKS.md).
 func pbkdf2Key(ctx context.Context, prf PRF, password string, salt []byte, iterations, keyLen int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -82,27 +83,11 @@ func pbkdf2Key(ctx context.Context, prf PRF, password string, salt []byte, itera
 	if newHash == nil {
 		return nil, fmt.Errorf("hasher: unknown PBKDF2 PRF %v", prf)
 	}
-	key, err := pbkdf2.Key(newHash, password, salt, iterations, keyLen)
+	key, err := pbkdf2.Key(ctx, newHash, password, salt, iterations, keyLen)
 	if err != nil {
-		return nil, fmt.Errorf("hasher: PBKDF2: %w", err)
+		return nil, fmt.Errorf("hasher: %w", err)
 	}
 	return key, nil
-}
-
-// PBKDF2Key derives keyLen bytes from password and salt with PBKDF2
-// (RFC 8018) and prf, exactly as the PBKDF2-based formats of this package
-// (aspnetcore-v2/v3, pbkdf2-*) do. It is exported so that the benchmark
-// program internal/cmd/pbkdf2bench measures the code path the hashers run,
-// and for callers that need raw PBKDF2.
-//
-// prf must be PRFSHA1, PRFSHA256 or PRFSHA512, iterations and keyLen
-// positive. It returns ctx.Err() when ctx is done before it starts. It
-// applies no Limits: the caller chooses the work. Safe for concurrent use.
-func PBKDF2Key(ctx context.Context, prf PRF, password string, salt []byte, iterations, keyLen int) ([]byte, error) {
-	if iterations < 1 || keyLen < 1 {
-		return nil, fmt.Errorf("hasher: PBKDF2Key: iterations %d and key length %d must be positive", iterations, keyLen)
-	}
-	return pbkdf2Key(ctx, prf, password, salt, iterations, keyLen)
 }
 
 // readSalt reads n random bytes from r.
@@ -115,7 +100,7 @@ func readSalt(r io.Reader, n int) ([]byte, error) {
 }
 
 // PBKDF2Params are the parameters of new passlib-style PBKDF2 hashes
-// (pbkdf2-sha1, pbkdf2-sha256, pbkdf2-sha512). A stored hash with fewer
+// (pbkdf2-sha1, pbkdf2-sha256, pbkdf2-sha512), set by Config.PBKDF2. A stored hash with fewer
 // iterations or a shorter salt than these verifies with weaker set, so the
 // Registry asks to rehash it when its hasher is the default.
 //
@@ -162,7 +147,7 @@ func (p PBKDF2Params) withDefaults() PBKDF2Params {
 
 // validate reports every field out of range or above lim.
 func (p PBKDF2Params) validate(lim Limits) error {
-	const what = "PBKDF2Params"
+	const what = "Config.PBKDF2"
 	var errs []error
 	for _, it := range []struct {
 		field string
@@ -176,18 +161,6 @@ func (p PBKDF2Params) validate(lim Limits) error {
 	}
 	errs = append(errs, paramRange(what, "SaltLen", p.SaltLen, 8, lim.MaxSaltBytes))
 	return errors.Join(errs...)
-}
-
-// WithPBKDF2Params sets the parameters of new pbkdf2-sha1, pbkdf2-sha256
-// and pbkdf2-sha512 hashes. Zero fields keep their defaults (see
-// PBKDF2Params); NewRegistry reports fields out of range.
-// Parameters above the registry's Limits make Hash fail with an error
-// wrapping ErrLimitExceeded.
-func WithPBKDF2Params(p PBKDF2Params) Option {
-	return func(c *config) error {
-		c.modern.pbkdf2 = p.withDefaults()
-		return nil
-	}
 }
 
 // passlibPBKDF2Variant is one of passlib's PBKDF2 formats:

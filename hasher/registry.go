@@ -8,20 +8,20 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Registry holds hashers by name, hashes with a default one and verifies
 // stored hashes of any registered format. It is immutable after NewRegistry
-// and safe for concurrent use.
+// (but for the cached Dummy hash) and safe for concurrent use.
 type Registry struct {
 	def     Hasher
 	byName  map[string]Hasher
 	aliases map[string]string
 	order   []Hasher // recognition order: caller's hashers first, then built-ins
 
-	dummyOnce sync.Once
-	dummy     string
-	dummyErr  error
+	dummy   atomic.Pointer[string] // set once Dummy has made it
+	dummyMu sync.Mutex             // held while making it
 }
 
 // genericNames maps generic names to the explicit name they stand for:
@@ -32,70 +32,67 @@ var genericNames = map[string]string{
 	"argon2id":   "usher-v1", // usher-v1 is argon2id; one hasher recognises "$argon2id$"
 }
 
-// config is what Options set; NewRegistry builds the built-in hashers from it.
-type config struct {
-	limits Limits
+// options holds the dependencies that Options set.
+type options struct {
 	rand   io.Reader
 	custom []Hasher
-	modern modernConfig
-	legacy legacyConfig
 }
 
-// Option configures a Registry.
-type Option func(*config) error
-
-// WithLimits caps the work a stored hash may demand. Zero fields keep their
-// defaults (see DefaultLimits).
-func WithLimits(l Limits) Option {
-	return func(c *config) error {
-		c.limits = l.withDefaults()
-		return nil
-	}
-}
+// Option sets a dependency of a Registry. Algorithm parameters are in
+// Config.
+type Option func(*options) error
 
 // WithRandom sets the source of salts. Default crypto/rand.Reader. Tests use
-// it for reproducible hashes; production code should not.
+// it for reproducible hashes; production code should not. The reader must
+// be safe for concurrent use; a nil reader is refused.
 func WithRandom(r io.Reader) Option {
-	return func(c *config) error {
+	return func(o *options) error {
 		if r == nil {
 			return errors.New("hasher: WithRandom: nil reader")
 		}
-		c.rand = r
+		o.rand = r
 		return nil
 	}
 }
 
 // WithHasher registers a caller's hasher, for example to verify hashes
-// migrated from a system Usher does not know. Caller hashers are asked to
+// migrated from a system Usher does not know; it may be given more than
+// once, for hashers of different names. Caller hashers are asked to
 // recognise a stored hash before the built-in ones, and one whose name is
-// a built-in name replaces the built-in hasher.
+// a built-in name replaces the built-in hasher. A nil or unnamed hasher is
+// refused. One that can only verify should implement VerifyOnlyHasher.
 func WithHasher(h Hasher) Option {
-	return func(c *config) error {
+	return func(o *options) error {
 		if h == nil || h.Name() == "" {
 			return errors.New("hasher: WithHasher: hasher must be non-nil and named")
 		}
-		c.custom = append(c.custom, h)
+		o.custom = append(o.custom, h)
 		return nil
 	}
 }
 
-// NewRegistry returns a registry with every built-in hasher and the
-// caller's, whose default (used by Hash and as the target of rehashing) is
-// defaultName, an explicit or generic name. The default must be able to
-// produce hashes.
-func NewRegistry(defaultName string, opts ...Option) (*Registry, error) {
-	c := &config{limits: DefaultLimits(), rand: rand.Reader}
-	c.modern = defaultModernConfig()
-	c.legacy = defaultLegacyConfig()
+// NewRegistry returns a registry with every built-in hasher, made with
+// the parameters of cfg (zero fields take their defaults), and the
+// caller's hashers. Its default (used by Hash and as the target of
+// rehashing) is defaultName, an explicit or generic name; the default must
+// be able to produce hashes.
+//
+// NewRegistry reports every problem at once: each field of cfg out of
+// range, by name, and each refused Option.
+func NewRegistry(defaultName string, cfg Config, opts ...Option) (*Registry, error) {
+	o := &options{rand: rand.Reader}
 	var errs []error
-	for _, o := range opts {
-		if err := o(c); err != nil {
+	for _, opt := range opts {
+		if opt == nil {
+			errs = append(errs, errors.New("hasher: nil Option"))
+			continue
+		}
+		if err := opt(o); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := c.modern.validate(); err != nil {
-		errs = append(errs, err)
-	}
+	p, err := cfg.params()
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -104,9 +101,9 @@ func NewRegistry(defaultName string, opts ...Option) (*Registry, error) {
 	for k, v := range genericNames {
 		r.aliases[k] = v
 	}
-	builtins := append(modernHashers(c), legacyHashers(c)...)
+	builtins := append(modernHashers(p, o.rand), legacyHashers(p, o.rand)...)
 	customNames := map[string]bool{}
-	for _, h := range c.custom {
+	for _, h := range o.custom {
 		if customNames[h.Name()] {
 			errs = append(errs, fmt.Errorf("hasher: hasher %q registered twice", h.Name()))
 			continue
@@ -134,7 +131,7 @@ func NewRegistry(defaultName string, opts ...Option) (*Registry, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: default %q (known: %v)", ErrUnknownName, defaultName, r.Names())
 	}
-	if vo, ok := def.(interface{ VerifyOnly() bool }); ok && vo.VerifyOnly() {
+	if vo, ok := def.(VerifyOnlyHasher); ok && vo.VerifyOnly() {
 		return nil, fmt.Errorf("hasher: default %q is verify-only and cannot hash new passwords", def.Name())
 	}
 	r.def = def
@@ -174,14 +171,10 @@ func (r *Registry) Identify(encoded string) (Hasher, error) {
 	return nil, ErrUnknownFormat
 }
 
-// Hash hashes password with the default hasher.
-func (r *Registry) Hash(password string) (string, error) {
-	return r.HashContext(context.Background(), password)
-}
-
-// HashContext is Hash with a context; it returns ctx.Err() when ctx is
-// done before hashing starts.
-func (r *Registry) HashContext(ctx context.Context, password string) (string, error) {
+// Hash hashes password with the default hasher and a fresh salt. It
+// returns ctx.Err() when ctx is done before hashing starts; the built-in
+// hashers also check ctx before their expensive work.
+func (r *Registry) Hash(ctx context.Context, password string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -192,14 +185,11 @@ func (r *Registry) HashContext(ctx context.Context, password string) (string, er
 // against it in constant time. rehash is true when the password matches and
 // encoded is not of the default algorithm or has weaker parameters than
 // the default's; the caller should then store a new Hash of password.
-// A wrong password is match == false with a nil error.
-func (r *Registry) Verify(password, encoded string) (match, rehash bool, err error) {
-	return r.VerifyContext(context.Background(), password, encoded)
-}
-
-// VerifyContext is Verify with a context; it returns ctx.Err() when ctx is
-// done before verifying starts.
-func (r *Registry) VerifyContext(ctx context.Context, password, encoded string) (match, rehash bool, err error) {
+// A wrong password is match == false with a nil error; err is for a hash
+// that cannot be verified (matching ErrUnknownFormat, ErrMalformedHash or
+// ErrLimitExceeded) and for ctx.Err() when ctx is done before verifying
+// starts.
+func (r *Registry) Verify(ctx context.Context, password, encoded string) (match, rehash bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, false, err
 	}
@@ -214,17 +204,26 @@ func (r *Registry) VerifyContext(ctx context.Context, password, encoded string) 
 	return true, h != r.def || weaker, nil
 }
 
-// Dummy returns a hash of a random password made once with the default
-// hasher. Verifying against it when a user does not exist makes an unknown
-// user take as long as a wrong password.
-func (r *Registry) Dummy() (string, error) {
-	r.dummyOnce.Do(func() {
-		var b [16]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			r.dummyErr = err
-			return
-		}
-		r.dummy, r.dummyErr = r.def.Hash(context.Background(), fmt.Sprintf("%x", b))
-	})
-	return r.dummy, r.dummyErr
+// Dummy returns a hash of a random password made with the default hasher.
+// Verifying against it when a user does not exist makes an unknown user
+// take as long as a wrong password.
+//
+// The first successful call makes the hash, with ctx; later calls return
+// it at once, whatever their ctx. A failed call, ctx.Err() included, is
+// not cached: the next call tries again. Safe for concurrent use.
+func (r *Registry) Dummy(ctx context.Context) (string, error) {
+	if d := r.dummy.Load(); d != nil {
+		return *d, nil
+	}
+	r.dummyMu.Lock()
+	defer r.dummyMu.Unlock()
+	if d := r.dummy.Load(); d != nil {
+		return *d, nil
+	}
+	d, err := r.Hash(ctx, rand.Text())
+	if err != nil {
+		return "", err
+	}
+	r.dummy.Store(&d)
+	return d, nil
 }

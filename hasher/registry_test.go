@@ -4,21 +4,23 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// fastOpts are parameters that keep registry tests quick.
-var fastOpts = []Option{
-	WithArgon2Params(Argon2Params{MemoryKiB: 64, Time: 1}),
-	WithBcryptCost(4),
-	WithScryptParams(ScryptParams{LogN: 4, R: 8}),
+// fastConfig has parameters that keep registry tests quick.
+var fastConfig = Config{
+	Argon2:     Argon2Params{MemoryKiB: 64, Time: 1},
+	BcryptCost: 4,
+	Scrypt:     ScryptParams{LogN: 4, R: 8},
 }
 
 func TestRegistryDefaultNames(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	tests := []struct{ name, want string }{
 		{"usher", "usher-v1"},
 		{"usher-v1", "usher-v1"},
@@ -33,12 +35,12 @@ func TestRegistryDefaultNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			reg, err := NewRegistry(tt.name, fastOpts...)
+			reg, err := NewRegistry(tt.name, fastConfig)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, reg.Default().Name())
-			enc, err := reg.Hash("correct horse")
+			enc, err := reg.Hash(ctx, "correct horse")
 			require.NoError(t, err)
-			match, rehash, err := reg.Verify("correct horse", enc)
+			match, rehash, err := reg.Verify(ctx, "correct horse", enc)
 			require.NoError(t, err)
 			assert.True(t, match)
 			assert.False(t, rehash)
@@ -48,7 +50,7 @@ func TestRegistryDefaultNames(t *testing.T) {
 
 func TestRegistryNames(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher")
+	reg, err := NewRegistry("usher", Config{})
 	require.NoError(t, err)
 	names := reg.Names()
 	for _, n := range append([]string{
@@ -62,7 +64,7 @@ func TestRegistryNames(t *testing.T) {
 
 func TestRegistryUnknownName(t *testing.T) {
 	t.Parallel()
-	_, err := NewRegistry("md4")
+	_, err := NewRegistry("md4", Config{})
 	require.ErrorIs(t, err, ErrUnknownName)
 	assert.ErrorContains(t, err, `"md4"`)
 	assert.ErrorContains(t, err, "usher-v1", "lists the known names")
@@ -70,38 +72,45 @@ func TestRegistryUnknownName(t *testing.T) {
 
 func TestRegistryVerifyOnlyDefault(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	for _, name := range []string{"aspnetcore-v2", "md5-crypt", "django-argon2"} {
-		_, err := NewRegistry(name)
+		_, err := NewRegistry(name, Config{})
 		require.Error(t, err, name)
 		assert.ErrorContains(t, err, "verify-only", name)
 	}
-	reg, err := NewRegistry("aspnetcore-v2", WithAspNetCoreV2Hashing())
+	reg, err := NewRegistry("aspnetcore-v2", Config{InsecureAspNetCoreV2Hashing: true})
 	require.NoError(t, err)
 	assert.Equal(t, "aspnetcore-v2", reg.Default().Name())
 
 	h, ok := reg.Lookup("aspnetcore-v2")
 	require.True(t, ok)
-	vo, ok := h.(interface{ VerifyOnly() bool })
+	vo, ok := h.(VerifyOnlyHasher)
 	require.True(t, ok)
 	assert.False(t, vo.VerifyOnly())
 
-	plain, err := NewRegistry("usher")
+	plain, err := NewRegistry("usher", Config{})
 	require.NoError(t, err)
 	v2, _ := plain.Lookup("aspnetcore-v2")
-	_, err = v2.Hash(context.Background(), "x")
+	assert.True(t, v2.(VerifyOnlyHasher).VerifyOnly())
+	_, err = v2.Hash(ctx, "x")
 	assert.ErrorIs(t, err, ErrVerifyOnly)
+
+	// A caller's verify-only hasher cannot be the default either.
+	_, err = NewRegistry("test-verify-only", Config{}, WithHasher(verifyOnlyHasher{prefixHasher{name: "test-verify-only", prefix: "{VO}"}}))
+	assert.ErrorContains(t, err, `default "test-verify-only" is verify-only`)
 }
 
 func TestRegistryRehash(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher", fastOpts...)
+	ctx := context.Background()
+	reg, err := NewRegistry("usher", fastConfig)
 	require.NoError(t, err)
-	own, err := reg.Hash("pw")
+	own, err := reg.Hash(ctx, "pw")
 	require.NoError(t, err)
 
-	stronger, err := NewRegistry("usher", WithArgon2Params(Argon2Params{MemoryKiB: 128, Time: 1}))
+	stronger, err := NewRegistry("usher", Config{Argon2: Argon2Params{MemoryKiB: 128, Time: 1}})
 	require.NoError(t, err)
-	longerSalt, err := NewRegistry("usher", WithArgon2Params(Argon2Params{MemoryKiB: 64, Time: 1, SaltLen: 32}))
+	longerSalt, err := NewRegistry("usher", Config{Argon2: Argon2Params{MemoryKiB: 64, Time: 1, SaltLen: 32}})
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -122,7 +131,7 @@ func TestRegistryRehash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			match, rehash, err := tt.reg.Verify(tt.password, tt.encoded)
+			match, rehash, err := tt.reg.Verify(ctx, tt.password, tt.encoded)
 			require.NoError(t, err)
 			assert.True(t, match)
 			assert.Equal(t, tt.rehash, rehash)
@@ -146,28 +155,37 @@ func (h prefixHasher) Verify(_ context.Context, password, encoded string) (bool,
 	return encoded == h.prefix+password, false, nil
 }
 
+// verifyOnlyHasher is a caller's hasher that cannot hash.
+type verifyOnlyHasher struct{ prefixHasher }
+
+func (verifyOnlyHasher) Hash(context.Context, string) (string, error) { return "", ErrVerifyOnly }
+func (verifyOnlyHasher) VerifyOnly() bool                             { return true }
+
+var _ VerifyOnlyHasher = verifyOnlyHasher{}
+
 func TestRegistryCustomHasher(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	custom := prefixHasher{name: "test-plain", prefix: "{TEST}"}
-	reg, err := NewRegistry("usher", append(fastOpts, WithHasher(custom))...)
+	reg, err := NewRegistry("usher", fastConfig, WithHasher(custom))
 	require.NoError(t, err)
 
-	match, rehash, err := reg.Verify("secret", "{TEST}secret")
+	match, rehash, err := reg.Verify(ctx, "secret", "{TEST}secret")
 	require.NoError(t, err)
 	assert.True(t, match)
 	assert.True(t, rehash, "custom format is not the default")
 
 	// The custom hasher can be the default.
-	reg, err = NewRegistry("test-plain", WithHasher(custom))
+	reg, err = NewRegistry("test-plain", Config{}, WithHasher(custom))
 	require.NoError(t, err)
-	enc, err := reg.Hash("secret")
+	enc, err := reg.Hash(ctx, "secret")
 	require.NoError(t, err)
 	assert.Equal(t, "{TEST}secret", enc)
 
 	// Same name as a built-in: it replaces the built-in, and it is asked
 	// first, so it also claims the built-in's format.
 	override := prefixHasher{name: "bcrypt", prefix: "$2"}
-	reg, err = NewRegistry("usher", WithHasher(override))
+	reg, err = NewRegistry("usher", Config{}, WithHasher(override))
 	require.NoError(t, err)
 	h, ok := reg.Lookup("bcrypt")
 	require.True(t, ok)
@@ -178,23 +196,22 @@ func TestRegistryCustomHasher(t *testing.T) {
 
 	// Recognition order: a custom hasher claiming argon2id strings wins.
 	first := prefixHasher{name: "my-argon", prefix: "$argon2id$"}
-	reg, err = NewRegistry("usher", WithHasher(first))
+	reg, err = NewRegistry("usher", Config{}, WithHasher(first))
 	require.NoError(t, err)
 	h, err = reg.Identify(argon2idVectors[0].encoded)
 	require.NoError(t, err)
 	assert.Equal(t, "my-argon", h.Name())
 
-	_, err = NewRegistry("usher", WithHasher(custom), WithHasher(custom))
+	_, err = NewRegistry("usher", Config{}, WithHasher(custom), WithHasher(custom))
 	assert.ErrorContains(t, err, "registered twice")
-	_, err = NewRegistry("usher", WithHasher(nil))
-	assert.Error(t, err)
 }
 
 func TestRegistryLimits(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher", WithLimits(Limits{
+	ctx := context.Background()
+	reg, err := NewRegistry("usher", Config{Limits: Limits{
 		MaxIterations: 1000, MaxMemoryKiB: 1024, MaxBcryptCost: 6, MaxParallelism: 2, MaxTime: 3,
-	}))
+	}})
 	require.NoError(t, err)
 	for _, enc := range []string{
 		aspNetV3SHA512_100000_128_256, // 100,000 iterations
@@ -206,7 +223,7 @@ func TestRegistryLimits(t *testing.T) {
 		"$6$rounds=999999999$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1",
 		"pbkdf2_sha256$2000000000$seasalt$Ybw8zsFxqja97tY/o6G+Fy1ksY4U/Hw3DRrGED6Up4s=",
 	} {
-		match, rehash, err := reg.Verify("password", enc)
+		match, rehash, err := reg.Verify(ctx, "password", enc)
 		require.ErrorIs(t, err, ErrLimitExceeded, enc)
 		assert.ErrorContains(t, err, "limit")
 		assert.False(t, match)
@@ -214,49 +231,29 @@ func TestRegistryLimits(t *testing.T) {
 	}
 
 	// Hash refuses configured parameters above the limits.
-	reg, err = NewRegistry("pbkdf2-sha256", WithLimits(Limits{MaxIterations: 1000}))
+	reg, err = NewRegistry("pbkdf2-sha256", Config{Limits: Limits{MaxIterations: 1000}})
 	require.NoError(t, err)
-	_, err = reg.Hash("pw")
+	_, err = reg.Hash(ctx, "pw")
 	assert.ErrorIs(t, err, ErrLimitExceeded)
-	reg, err = NewRegistry("usher", WithLimits(Limits{MaxMemoryKiB: 1024}))
+	reg, err = NewRegistry("usher", Config{Limits: Limits{MaxMemoryKiB: 1024}})
 	require.NoError(t, err)
-	_, err = reg.Hash("pw")
+	_, err = reg.Hash(ctx, "pw")
 	assert.ErrorIs(t, err, ErrLimitExceeded)
-}
-
-func TestRegistryParamValidation(t *testing.T) {
-	t.Parallel()
-	_, err := NewRegistry("usher",
-		WithArgon2Params(Argon2Params{Parallelism: 300, SaltLen: 4}),
-		WithBcryptCost(3),
-		WithScryptParams(ScryptParams{LogN: 41}),
-		WithAspNetCoreParams(AspNetCoreParams{PRF: PRF(9), KeyLen: 8}),
-		WithPBKDF2Params(PBKDF2Params{SHA256Iterations: -1}),
-	)
-	require.Error(t, err)
-	for _, want := range []string{
-		"Argon2Params.Parallelism 300", "Argon2Params.SaltLen 4", "WithBcryptCost.cost 3",
-		"ScryptParams.LogN 41", "AspNetCoreParams.PRF", "AspNetCoreParams.KeyLen 8",
-		"PBKDF2Params.SHA256Iterations -1",
-	} {
-		assert.ErrorContains(t, err, want)
-	}
-	_, err = NewRegistry("usher", WithRandom(nil))
-	assert.Error(t, err)
 }
 
 func TestRegistryUnknownAndMalformed(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher")
+	ctx := context.Background()
+	reg, err := NewRegistry("usher", Config{})
 	require.NoError(t, err)
 	for _, enc := range []string{"", "not a hash", "$argon2d$v=19$m=256,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "{MD5}/F4DjTilcDIIVEHn/nAQsA==", "$7$C6..../....SodiumChloride$kBGj9fHznVYFQMEn/qDCfrDevf9YDtcDdKvEqHJLV8D"} {
-		match, rehash, err := reg.Verify("password", enc)
+		match, rehash, err := reg.Verify(ctx, "password", enc)
 		require.ErrorIs(t, err, ErrUnknownFormat, enc)
 		assert.False(t, match)
 		assert.False(t, rehash)
 	}
 
-	match, _, err := reg.Verify("password", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$not*base64")
+	match, _, err := reg.Verify(ctx, "password", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$not*base64")
 	require.ErrorIs(t, err, ErrMalformedHash)
 	assert.False(t, match)
 	assert.Equal(t, `hasher: malformed hash: usher-v1: hash is not valid base64: illegal base64 data at input byte 3`, err.Error())
@@ -267,11 +264,13 @@ func TestRegistryContextCanceled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	reg, err := NewRegistry("usher", fastOpts...)
+	reg, err := NewRegistry("usher", fastConfig)
 	require.NoError(t, err)
-	_, err = reg.HashContext(ctx, "pw")
+	_, err = reg.Hash(ctx, "pw")
 	assert.ErrorIs(t, err, context.Canceled)
-	_, _, err = reg.VerifyContext(ctx, "password", argon2idVectors[0].encoded)
+	_, _, err = reg.Verify(ctx, "password", argon2idVectors[0].encoded)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = reg.Dummy(ctx)
 	assert.ErrorIs(t, err, context.Canceled)
 
 	// Each modern hasher checks ctx itself, too.
@@ -297,7 +296,7 @@ func TestRegistryContextCanceled(t *testing.T) {
 
 func TestRegistryRecognizeIsExclusive(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher", legacyFirebaseOption())
+	reg, err := NewRegistry("usher", Config{Firebase: legacyFirebase()})
 	require.NoError(t, err)
 	samples := map[string]string{
 		"usher-v1":      argon2idVectors[0].encoded,
@@ -327,28 +326,61 @@ func TestRegistryRecognizeIsExclusive(t *testing.T) {
 
 func TestRegistryDummy(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry("usher", fastOpts...)
+	ctx := context.Background()
+	reg, err := NewRegistry("usher", fastConfig)
 	require.NoError(t, err)
-	d1, err := reg.Dummy()
+
+	// A failure is not cached.
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = reg.Dummy(canceled)
+	require.ErrorIs(t, err, context.Canceled)
+
+	d1, err := reg.Dummy(ctx)
 	require.NoError(t, err)
-	d2, err := reg.Dummy()
+	h, err := reg.Identify(d1)
+	require.NoError(t, err)
+	assert.Equal(t, "usher-v1", h.Name(), "made with the default hasher")
+
+	// Later calls return the cached hash, whatever their ctx.
+	d2, err := reg.Dummy(canceled)
 	require.NoError(t, err)
 	assert.Equal(t, d1, d2)
-	match, _, err := reg.Verify("anything", d1)
+	match, _, err := reg.Verify(ctx, "anything", d1)
 	require.NoError(t, err)
 	assert.False(t, match)
 }
 
+func TestRegistryDummyConcurrent(t *testing.T) {
+	t.Parallel()
+	reg, err := NewRegistry("usher", fastConfig)
+	require.NoError(t, err)
+	got := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			d, err := reg.Dummy(context.Background())
+			assert.NoError(t, err)
+			got[i] = d
+		})
+	}
+	wg.Wait()
+	for _, d := range got {
+		assert.Equal(t, got[0], d, "one dummy hash for every caller")
+	}
+}
+
 func TestPBKDF2Key(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	// RFC 6070 test vector 2 (PBKDF2-HMAC-SHA1, 2 iterations).
-	key, err := PBKDF2Key(context.Background(), PRFSHA1, "password", []byte("salt"), 2, 20)
+	key, err := pbkdf2Key(ctx, PRFSHA1, "password", []byte("salt"), 2, 20)
 	require.NoError(t, err)
 	assert.Equal(t, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", hexString(key))
-	_, err = PBKDF2Key(context.Background(), PRFSHA1, "password", []byte("salt"), 0, 20)
-	assert.Error(t, err)
-	_, err = PBKDF2Key(context.Background(), PRFDefault, "password", []byte("salt"), 1, 20)
-	assert.Error(t, err)
+	_, err = pbkdf2Key(ctx, PRFSHA1, "password", []byte("salt"), 0, 20)
+	assert.ErrorContains(t, err, "hasher: pbkdf2: iterations 0")
+	_, err = pbkdf2Key(ctx, PRFDefault, "password", []byte("salt"), 1, 20)
+	assert.ErrorContains(t, err, "hasher: unknown PBKDF2 PRF default")
 	assert.Equal(t, "sha512", PRFSHA512.String())
 	assert.Equal(t, "PRF(9)", PRF(9).String())
 }

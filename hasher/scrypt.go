@@ -21,7 +21,8 @@ import (
 // (and p against Limits.MaxParallelism) before any hashing. Passlib's
 // other scrypt form, "$7$", is not recognised.
 
-// ScryptParams are the parameters of new scrypt hashes. A stored hash with
+// ScryptParams are the parameters of new scrypt hashes, set by
+// Config.Scrypt. A stored hash with
 // less memory (r·N), less work (r·N·p), or a shorter salt or hash than
 // these verifies with weaker set.
 //
@@ -74,7 +75,7 @@ func (p ScryptParams) withDefaults() ScryptParams {
 
 // validate reports every field out of range or above lim.
 func (p ScryptParams) validate(lim Limits) error {
-	const what = "ScryptParams"
+	const what = "Config.Scrypt"
 	errs := []error{
 		paramRange(what, "LogN", p.LogN, 1, scryptMaxLogN),
 		paramRange(what, "R", p.R, 1, 1<<20),
@@ -88,17 +89,6 @@ func (p ScryptParams) validate(lim Limits) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// WithScryptParams sets the parameters of new scrypt hashes. Zero fields
-// keep their defaults (see ScryptParams); NewRegistry reports fields out of range.
-// Parameters above the registry's Limits make Hash fail with an error
-// wrapping ErrLimitExceeded.
-func WithScryptParams(p ScryptParams) Option {
-	return func(c *config) error {
-		c.modern.scrypt = p.withDefaults()
-		return nil
-	}
 }
 
 // scryptMemoryKiB is scrypt's memory, 128·r·N bytes, in KiB. ln must be at

@@ -30,9 +30,9 @@ func (o *outbox) Send(ctx context.Context, m mail.Message) error {
 
 // exampleHashers returns a registry with a cheap test hasher as default,
 // so that the examples run fast. Real deployments use a built-in default,
-// such as hasher.NewRegistry("usher").
+// such as hasher.NewRegistry("usher", hasher.Config{}).
 func exampleHashers() *hasher.Registry {
-	reg, err := hasher.NewRegistry("test-fast", hasher.WithHasher(&fastHasher{name: "test-fast"}))
+	reg, err := hasher.NewRegistry("test-fast", hasher.Config{}, hasher.WithHasher(&fastHasher{name: "test-fast"}))
 	if err != nil {
 		panic(err)
 	}

@@ -65,7 +65,7 @@ func newHashers(t testing.TB) hashers {
 	t.Helper()
 	h := hashers{fast: &fastHasher{name: "test-fast"}, old: &fastHasher{name: "test-old"}}
 	var err error
-	h.Registry, err = hasher.NewRegistry("test-fast", hasher.WithHasher(h.fast), hasher.WithHasher(h.old))
+	h.Registry, err = hasher.NewRegistry("test-fast", hasher.Config{}, hasher.WithHasher(h.fast), hasher.WithHasher(h.old))
 	require.NoError(t, err)
 	return h
 }
@@ -138,7 +138,7 @@ func (e *env) addUser(username, email, password string, mods ...func(*userstore.
 	e.t.Helper()
 	u := userstore.User{Username: username, Email: email, Enabled: true}
 	if password != "" {
-		h, err := e.hashers.Hash(password)
+		h, err := e.hashers.Hash(context.Background(), password)
 		require.NoError(e.t, err)
 		u.PasswordHash = h
 	}

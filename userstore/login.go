@@ -185,8 +185,8 @@ func (s *Service) find(ctx context.Context, login string) (u User, reason string
 // verifyDummy does the work of a password check against nothing, so that
 // an unknown user takes as long as a known one.
 func (s *Service) verifyDummy(ctx context.Context, password string) {
-	if h, err := s.hashers.Dummy(); err == nil {
-		_, _, _ = s.hashers.VerifyContext(ctx, password, h)
+	if h, err := s.hashers.Dummy(ctx); err == nil {
+		_, _, _ = s.hashers.Verify(ctx, password, h)
 	}
 }
 
@@ -233,7 +233,7 @@ func (s *Service) verify(ctx context.Context, u User, password string, now time.
 		}
 		return verdict{match: ok, migrated: ok}
 	}
-	match, rehash, err := s.hashers.VerifyContext(ctx, password, u.PasswordHash)
+	match, rehash, err := s.hashers.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		if ctx.Err() != nil {
 			return verdict{err: ctx.Err()}

@@ -84,7 +84,7 @@ func (s *Service) CheckPassword(username, password string) error {
 // hash hashes a new password with the registry's default, mapping a
 // password the hasher cannot take to a *PolicyError.
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	h, err := s.hashers.HashContext(ctx, password)
+	h, err := s.hashers.Hash(ctx, password)
 	if errors.Is(err, hasher.ErrPasswordTooLong) {
 		return "", &PolicyError{Rule: RuleMaxLength, Reason: "is too long for the password hash algorithm"}
 	}

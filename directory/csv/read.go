@@ -50,12 +50,12 @@ func (c Config) withDefaults() Config {
 type PasswordHasher interface {
 	// Identify returns the hasher that recognises encoded, or an error.
 	Identify(encoded string) (hasher.Hasher, error)
-	// HashContext hashes password with the default hasher.
-	HashContext(ctx context.Context, password string) (string, error)
-	// VerifyContext checks password against encoded in constant time.
-	VerifyContext(ctx context.Context, password, encoded string) (match, rehash bool, err error)
+	// Hash hashes password with the default hasher.
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify checks password against encoded in constant time.
+	Verify(ctx context.Context, password, encoded string) (match, rehash bool, err error)
 	// Dummy returns a hash to verify against when a user is unknown.
-	Dummy() (string, error)
+	Dummy(ctx context.Context) (string, error)
 }
 
 var _ PasswordHasher = (*hasher.Registry)(nil)

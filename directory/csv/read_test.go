@@ -29,7 +29,7 @@ import (
 // testRegistry is a registry whose default is cheap, for tests.
 func testRegistry(t testing.TB) *hasher.Registry {
 	t.Helper()
-	reg, err := hasher.NewRegistry("ldap-ssha256", hasher.WithLegacyParams(hasher.LegacyParams{SHACryptRounds: 1000}))
+	reg, err := hasher.NewRegistry("ldap-ssha256", hasher.Config{Legacy: hasher.LegacyParams{SHACryptRounds: 1000}})
 	require.NoError(t, err)
 	return reg
 }
@@ -64,9 +64,9 @@ func TestReadPureSync(t *testing.T) {
 func TestReadNotakey(t *testing.T) {
 	t.Parallel()
 	reg := testRegistry(t)
-	existing, err := hasher.NewRegistry("sha512-crypt", hasher.WithLegacyParams(hasher.LegacyParams{SHACryptRounds: 1000}))
+	existing, err := hasher.NewRegistry("sha512-crypt", hasher.Config{Legacy: hasher.LegacyParams{SHACryptRounds: 1000}})
 	require.NoError(t, err)
-	stored, err := existing.Hash("s3cret")
+	stored, err := existing.Hash(context.Background(), "s3cret")
 	require.NoError(t, err)
 
 	file := "Username,Full name,Email,Phone,Password,Teams,Enabled\n" +
@@ -85,7 +85,7 @@ func TestReadNotakey(t *testing.T) {
 	assert.Equal(t, []string{"eng", "ops"}, ada.Groups)
 	assert.True(t, ada.Enabled)
 	assert.NotContains(t, ada.PasswordHash, "plain-pw")
-	match, _, err := reg.Verify("plain-pw", ada.PasswordHash)
+	match, _, err := reg.Verify(context.Background(), "plain-pw", ada.PasswordHash)
 	require.NoError(t, err)
 	assert.True(t, match, "plain text is hashed with the registry's default")
 	_, hasPw := ada.Raw["Password"]

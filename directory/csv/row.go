@@ -128,7 +128,7 @@ func passwordHash(ctx context.Context, pw string, h PasswordHasher) (string, err
 	if _, err := h.Identify(pw); err == nil {
 		return pw, nil
 	}
-	hash, err := h.HashContext(ctx, pw)
+	hash, err := h.Hash(ctx, pw)
 	if err != nil {
 		return "", fmt.Errorf("hashing %q: %w", "Password", err)
 	}

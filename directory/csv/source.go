@@ -147,11 +147,11 @@ func (s *Source) Authenticate(ctx context.Context, login, password string) (dire
 	e, found := find(res.Entries, login)
 	encoded := e.PasswordHash
 	if !found || encoded == "" {
-		if encoded, err = h.Dummy(); err != nil {
+		if encoded, err = h.Dummy(ctx); err != nil {
 			return directory.Entry{}, false, fmt.Errorf("csv: dummy hash: %w", err)
 		}
 	}
-	match, _, err := h.VerifyContext(ctx, password, encoded)
+	match, _, err := h.Verify(ctx, password, encoded)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return directory.Entry{}, false, ctxErr
 	}

@@ -149,7 +149,7 @@ func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, error) 
 	case 0:
 		return nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
 	default:
-		s.log.WarnContext(ctx, "ldap: login matches more than one entry; treated as unknown", "source", s.cfg.Name, "login", norm)
+		s.log.WarnContext(ctx, "ldap: login matches more than one entry; treated as unknown", "source", s.cfg.Name, "entries", len(found))
 		return nil, fmt.Errorf("ldap: %w (the login is ambiguous)", directory.ErrNotFound)
 	}
 }
@@ -165,7 +165,7 @@ func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, error) 
 // server could not be reached.
 func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
 	if password == "" {
-		s.refused(ctx, login, "empty password")
+		s.refused(ctx, "empty password")
 		return directory.Entry{}, false, nil
 	}
 	e, err := s.find(ctx, login)
@@ -192,12 +192,12 @@ func (s *Source) Authenticate(ctx context.Context, login, password string) (dire
 	default:
 		return entry, true, nil
 	}
-	s.refused(ctx, login, reason)
+	s.refused(ctx, reason)
 	return directory.Entry{}, false, nil
 }
 
-func (s *Source) refused(ctx context.Context, login, reason string) {
-	s.log.InfoContext(ctx, "ldap: login refused", "source", s.cfg.Name, "login", login, "reason", reason)
+func (s *Source) refused(ctx context.Context, reason string) {
+	s.log.InfoContext(ctx, "ldap: login refused", "source", s.cfg.Name, "reason", reason)
 }
 
 // bind binds as dn with password on a user-bind connection. ok is false

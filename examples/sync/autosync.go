@@ -45,9 +45,9 @@ func (a *app) cmdAutosync(ctx context.Context, args []string) error {
 		Logger:    s.log,
 		Now:       a.now,
 	}
-	s.log.Info("autosync started", "source", s.source.Name(), "interval", as.Interval, "fullEvery", as.FullEvery)
+	s.log.Info("autosync started", "source", s.source.Name(), "interval", as.Interval, "full_every", as.FullEvery)
 	err = as.Run(ctx)
-	s.log.Info("autosync stopped", "reason", err)
+	s.log.Info("autosync stopped", "err", err)
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("autosync: %w", err)
 	}

@@ -137,7 +137,7 @@ func BenchmarkStore(b *testing.B) {
 // each database: a point read by username, the hash check and, as
 // configured here, an audit insert for the successful login.
 func BenchmarkLogin(b *testing.B) {
-	reg, err := hasher.NewRegistry("bench-sha256", hasher.WithHasher(cheapHasher{}))
+	reg, err := hasher.NewRegistry("bench-sha256", hasher.Config{}, hasher.WithHasher(cheapHasher{}))
 	require.NoError(b, err)
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {

@@ -50,7 +50,7 @@ func (t *target) close() {
 
 // newTarget wraps an open store with a Service on the cheap hasher.
 func newTarget(name string, s *sqlstore.Store, cleanup []func()) (*target, error) {
-	reg, err := hasher.NewRegistry(cheapHasher{}.Name(), hasher.WithHasher(cheapHasher{}))
+	reg, err := hasher.NewRegistry(cheapHasher{}.Name(), hasher.Config{}, hasher.WithHasher(cheapHasher{}))
 	if err != nil {
 		return nil, err
 	}
