@@ -4,8 +4,10 @@
 GO ?= go
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 STATICCHECK_VERSION ?= v0.8.2
+# gofmt of the toolchain go runs (GOTOOLCHAIN may fetch a newer one than PATH has).
+GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
 
-.PHONY: test test-ad check vet staticcheck unit tools
+.PHONY: test test-ad check tidy fmt vet staticcheck unit tools
 
 test: tools
 	./scripts/testservers.sh $(MAKE) --no-print-directory check
@@ -20,7 +22,16 @@ test-ad: tools
 	./scripts/samba-ad.sh $(GO) test -tags samba -race -count=1 -run '^TestSamba' ./directory/...
 
 # check runs with the servers' addresses in the environment.
-check: vet staticcheck unit
+check: tidy fmt vet staticcheck unit
+
+# tidy fails when go.mod or go.sum is not what go mod tidy makes.
+tidy:
+	$(GO) mod tidy -diff
+
+# fmt fails when a file is not gofmt-formatted.
+fmt:
+	@out=$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
