@@ -158,7 +158,7 @@ func (s *Source) Authenticate(ctx context.Context, login, password string) (dire
 	if err != nil {
 		// A stored hash that cannot be verified is the file's fault; the
 		// caller sees the same answer as for a wrong password.
-		s.opts.logger.Warn("csv: password hash cannot be verified", "source", s.cfg.Name, "error", err)
+		s.opts.logger.Warn("csv: password hash cannot be verified", "source", s.cfg.Name, "err", err)
 		return directory.Entry{}, false, nil
 	}
 	if !found || e.PasswordHash == "" || !match || !e.Enabled {

@@ -60,8 +60,8 @@ func newTarget(name string, s *sqlstore.Store, cleanup []func()) (*target, error
 	}
 	t := &target{name: name, store: s, svc: svc, cleanup: cleanup}
 	ctx := context.Background()
-	if t.read, err = s.DB().PrepareContext(ctx, bareRead); err == nil {
-		t.insert, err = s.DB().PrepareContext(ctx, bareInsert)
+	if t.read, err = s.DB().SQL().PrepareContext(ctx, bareRead); err == nil {
+		t.insert, err = s.DB().SQL().PrepareContext(ctx, bareInsert)
 	}
 	if err != nil {
 		t.close()
