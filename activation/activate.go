@@ -60,7 +60,7 @@ func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error
 			return PasswordToken{}, ErrCaptchaFailed
 		}
 	}
-	code := NormalizeCode(r.Code)
+	code := normalizeCode(r.Code)
 	u, err := m.user(ctx, r.Username)
 	if errors.Is(err, ErrUserNotFound) {
 		m.decoy(ctx, code, true)

@@ -7,16 +7,16 @@ import (
 	"unicode"
 )
 
-// Alphabet is the easy-to-read character set of codes: no 0/O, 1/I, 2/Z,
+// alphabet is the easy-to-read character set of codes: no 0/O, 1/I, 2/Z,
 // 5/S or other look-alikes (PortalGuard's "easy to read" set).
-const Alphabet = "ABCDEFGHJKLMNPQRTUVWXY346789"
+const alphabet = "ABCDEFGHJKLMNPQRTUVWXY346789"
 
-// maxUnbiased is the largest multiple of len(Alphabet) that fits in a byte:
+// maxUnbiased is the largest multiple of len(alphabet) that fits in a byte:
 // bytes at or above it are drawn again so that every character is equally
 // likely (no modulo bias).
-const maxUnbiased = 256 - 256%len(Alphabet)
+const maxUnbiased = 256 - 256%len(alphabet)
 
-// generateCode draws n characters uniformly from Alphabet using r.
+// generateCode draws n characters uniformly from alphabet using r.
 func generateCode(r io.Reader, n int) (string, error) {
 	out := make([]byte, 0, n)
 	buf := make([]byte, n+n/4+8)
@@ -28,7 +28,7 @@ func generateCode(r io.Reader, n int) (string, error) {
 			if int(b) >= maxUnbiased {
 				continue
 			}
-			out = append(out, Alphabet[int(b)%len(Alphabet)])
+			out = append(out, alphabet[int(b)%len(alphabet)])
 			if len(out) == n {
 				break
 			}
@@ -37,10 +37,10 @@ func generateCode(r io.Reader, n int) (string, error) {
 	return string(out), nil
 }
 
-// NormalizeCode returns the form in which a typed code is compared: upper
+// normalizeCode returns the form in which a typed code is compared: upper
 // case, with spaces, hyphens and other separators removed. It does not
 // check the alphabet: a code with other characters simply does not match.
-func NormalizeCode(s string) string {
+func normalizeCode(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -53,9 +53,9 @@ func NormalizeCode(s string) string {
 	return b.String()
 }
 
-// FormatCode inserts a hyphen every `every` characters of a normalized code
+// formatCode inserts a hyphen every `every` characters of a normalized code
 // (none when every <= 0), for display.
-func FormatCode(code string, every int) string {
+func formatCode(code string, every int) string {
 	runes := []rune(code)
 	if every <= 0 || len(runes) <= every {
 		return code

@@ -28,7 +28,7 @@ func TestGenerateCodeAlphabetAndLength(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, code, n)
 		for _, c := range code {
-			assert.True(t, strings.ContainsRune(Alphabet, c), "character %q outside the alphabet", c)
+			assert.True(t, strings.ContainsRune(alphabet, c), "character %q outside the alphabet", c)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestGenerateCodeUniform(t *testing.T) {
 	for _, c := range code {
 		counts[c]++
 	}
-	require.Len(t, counts, len(Alphabet))
+	require.Len(t, counts, len(alphabet))
 	assert.Less(t, chiSquared(counts, draws), 55.48)
 
 	// The same statistic on a modulo-biased draw, to show the test has teeth.
@@ -56,15 +56,15 @@ func TestGenerateCodeUniform(t *testing.T) {
 	buf := make([]byte, draws)
 	_, _ = src.Read(buf)
 	for _, b := range buf {
-		biased[rune(Alphabet[int(b)%len(Alphabet)])]++
+		biased[rune(alphabet[int(b)%len(alphabet)])]++
 	}
 	assert.Greater(t, chiSquared(biased, draws), 55.48)
 }
 
 func chiSquared(counts map[rune]int, n int) float64 {
-	want := float64(n) / float64(len(Alphabet))
+	want := float64(n) / float64(len(alphabet))
 	var x float64
-	for _, c := range Alphabet {
+	for _, c := range alphabet {
 		d := float64(counts[c]) - want
 		x += d * d / want
 	}
@@ -95,7 +95,7 @@ func TestNormalizeCode(t *testing.T) {
 		{"ß", "SS"}, // upper-casing may lengthen; it then just does not match
 	}
 	for _, tt := range tests {
-		got := NormalizeCode(tt.in)
+		got := normalizeCode(tt.in)
 		if tt.in == "ß" {
 			assert.NotEmpty(t, got)
 			continue
@@ -118,9 +118,9 @@ func TestFormatCode(t *testing.T) {
 		{"ABCD", 4, "ABCD"},
 	}
 	for _, tt := range tests {
-		got := FormatCode(tt.code, tt.every)
+		got := formatCode(tt.code, tt.every)
 		assert.Equal(t, tt.want, got)
-		assert.Equal(t, tt.code, NormalizeCode(got), "formatting must round-trip")
+		assert.Equal(t, tt.code, normalizeCode(got), "formatting must round-trip")
 	}
 }
 
@@ -129,14 +129,14 @@ func FuzzNormalizeCode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n := NormalizeCode(s)
+		n := normalizeCode(s)
 		if strings.ContainsAny(n, " -\t\n") {
 			t.Fatalf("NormalizeCode(%q) = %q keeps a separator", s, n)
 		}
-		if NormalizeCode(n) != n {
+		if normalizeCode(n) != n {
 			t.Fatalf("NormalizeCode is not idempotent on %q", s)
 		}
-		if NormalizeCode(FormatCode(n, 4)) != n {
+		if normalizeCode(formatCode(n, 4)) != n {
 			t.Fatalf("FormatCode does not round-trip %q", n)
 		}
 	})

@@ -55,7 +55,7 @@ func (m *Manager) Create(ctx context.Context, username string, extra map[string]
 		return Code{}, fmt.Errorf("activation: create: %w", err)
 	}
 	m.log.InfoContext(ctx, "activation: code created", "user_id", u.ID, "extra_fields", len(hashes))
-	return Code{Code: FormatCode(code, m.settings.HyphenEvery), ExpiresAt: t.ExpiresAt}, nil
+	return Code{Code: formatCode(code, m.settings.HyphenEvery), ExpiresAt: t.ExpiresAt}, nil
 }
 
 // Delete removes the user's activation data and any open password-set

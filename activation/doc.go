@@ -8,8 +8,10 @@
 // short-lived password-set token; setting the password with that token
 // completes the activation and clears the activation data.
 //
-// Codes are drawn uniformly with crypto/rand from the easy-to-read alphabet
-// [Alphabet] and are accepted without regard to case, spaces or hyphens.
+// Codes are drawn uniformly with crypto/rand from PortalGuard's
+// easy-to-read alphabet, ABCDEFGHJKLMNPQRTUVWXY346789 (no 0/O, 1/I, 2/Z,
+// 5/S), shown in groups of Settings.HyphenEvery, and accepted without
+// regard to case, spaces or hyphens (Unicode dashes included).
 // Nothing secret is stored in plain text: codes, extra data and tokens are
 // kept only as keyed hashes (HMAC-SHA-256 under the Manager's key) in the
 // user store's token table, and compared in constant time.

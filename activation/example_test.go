@@ -52,7 +52,7 @@ func Example() {
 
 	pt, err := m.Activate(ctx, activation.Request{
 		Username: "jdoe",
-		Code:     activation.NormalizeCode(code.Code),
+		Code:     code.Code, // as printed; case, spaces and hyphens do not matter
 		Extra:    map[string]string{"BirthDate": "1990-01-31"},
 	})
 	if err != nil {
@@ -66,18 +66,6 @@ func Example() {
 	// Output:
 	// code length with hyphens: 14
 	// enabled: true
-}
-
-// NormalizeCode is how typed codes are compared.
-func ExampleNormalizeCode() {
-	fmt.Println(activation.NormalizeCode(" abcd-efgh jklm "))
-	// Output: ABCDEFGHJKLM
-}
-
-// FormatCode shows a code in groups.
-func ExampleFormatCode() {
-	fmt.Println(activation.FormatCode("ABCDEFGHJKLM", 4))
-	// Output: ABCD-EFGH-JKLM
 }
 
 // Mounting the three handlers in a server.

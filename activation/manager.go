@@ -88,8 +88,8 @@ func WithCaptcha(v CaptchaVerifier) Option { return func(m *Manager) { m.captcha
 // handlers refuse every request.
 func WithAuthenticator(a Authenticator) Option { return func(m *Manager) { m.auth = a } }
 
-// MinKeyLength is the shortest key New accepts, in bytes.
-const MinKeyLength = 32
+// minKeyLength is the shortest key New accepts, in bytes.
+const minKeyLength = 32
 
 // New returns a Manager over store. key (at least 32 random bytes, kept
 // secret) keys the hashes of codes, extra data and tokens: losing it
@@ -107,8 +107,8 @@ func New(store Store, key []byte, pw PasswordSetter, s Settings, opts ...Option)
 	if pw == nil {
 		errs = append(errs, errors.New("activation: nil PasswordSetter"))
 	}
-	if len(key) < MinKeyLength {
-		errs = append(errs, fmt.Errorf("activation: key is %d bytes, need at least %d", len(key), MinKeyLength))
+	if len(key) < minKeyLength {
+		errs = append(errs, fmt.Errorf("activation: key is %d bytes, need at least %d", len(key), minKeyLength))
 	}
 	m := &Manager{
 		store: store, key: append([]byte(nil), key...), settings: s, pw: pw,

@@ -10,19 +10,19 @@ import (
 	"strings"
 )
 
-// PortalGuard reply codes. A reply's major error is MajorSuccess or
-// MajorFailure; a failure carries one minor error saying why.
+// PortalGuard reply codes. A reply's major error is majorSuccess or
+// majorFailure; a failure carries one minor error saying why.
 const (
-	MajorSuccess = 16
-	MajorFailure = 17
+	majorSuccess = 16
+	majorFailure = 17
 
-	MinorUserNotFound     = 1300 // no user has the username
-	MinorNoActivationData = 1210 // delete: the user has no activation data
-	MinorBadAdmin         = 1100 // batch admin missing, wrong password, or not a batch admin
-	MinorBadRequest       = 1101 // Auth is not 15, the username or ActivationOTP field is missing or unknown
-	MinorInvalidExtra     = 1102 // an extra field is empty-named, too long or too many
-	MinorDisabled         = 1200 // account activation is not enabled
-	MinorInternal         = 1900 // the server failed; see its log
+	minorUserNotFound     = 1300 // no user has the username
+	minorNoActivationData = 1210 // delete: the user has no activation data
+	minorBadAdmin         = 1100 // batch admin missing, wrong password, or not a batch admin
+	minorBadRequest       = 1101 // Auth is not 15, the username or ActivationOTP field is missing or unknown
+	minorInvalidExtra     = 1102 // an extra field is empty-named, too long or too many
+	minorDisabled         = 1200 // account activation is not enabled
+	minorInternal         = 1900 // the server failed; see its log
 )
 
 // The form fields of a PortalGuard batch request; every other field is
@@ -134,21 +134,21 @@ func (m *Manager) PortalGuardHandler() http.Handler {
 func (m *Manager) handlePortalGuard(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writePG(w, http.StatusMethodNotAllowed, pgFail(MinorBadRequest))
+		writePG(w, http.StatusMethodNotAllowed, pgFail(minorBadRequest))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		writePG(w, http.StatusBadRequest, pgFail(MinorBadRequest))
+		writePG(w, http.StatusBadRequest, pgFail(minorBadRequest))
 		return
 	}
 	req, err := parsePortalGuardForm(r.PostForm)
 	if err != nil {
-		writePG(w, http.StatusBadRequest, pgFail(MinorBadRequest))
+		writePG(w, http.StatusBadRequest, pgFail(minorBadRequest))
 		return
 	}
 	if !m.batchAdminOK(r.Context(), req.AdminUser, req.AdminPassword, remoteHost(r)) {
-		writePG(w, http.StatusOK, pgFail(MinorBadAdmin))
+		writePG(w, http.StatusOK, pgFail(minorBadAdmin))
 		return
 	}
 	switch req.Action {
@@ -158,34 +158,34 @@ func (m *Manager) handlePortalGuard(w http.ResponseWriter, r *http.Request) {
 			writePG(w, http.StatusOK, pgFail(m.pgMinor(r, err)))
 			return
 		}
-		writePG(w, http.StatusOK, pgReply{MajError: MajorSuccess, OTP: c.Code})
+		writePG(w, http.StatusOK, pgReply{MajError: majorSuccess, OTP: c.Code})
 	case "delete":
 		if err := m.Delete(r.Context(), req.Username); err != nil {
 			writePG(w, http.StatusOK, pgFail(m.pgMinor(r, err)))
 			return
 		}
-		writePG(w, http.StatusOK, pgReply{MajError: MajorSuccess})
+		writePG(w, http.StatusOK, pgReply{MajError: majorSuccess})
 	}
 }
 
 func (m *Manager) pgMinor(r *http.Request, err error) int {
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return MinorUserNotFound
+		return minorUserNotFound
 	case errors.Is(err, ErrNoActivationData):
-		return MinorNoActivationData
+		return minorNoActivationData
 	case errors.Is(err, ErrInvalidInput):
-		return MinorInvalidExtra
+		return minorInvalidExtra
 	case errors.Is(err, ErrDisabled):
-		return MinorDisabled
+		return minorDisabled
 	default:
 		m.log.ErrorContext(r.Context(), "activation: PortalGuard batch request failed", "err", err)
-		return MinorInternal
+		return minorInternal
 	}
 }
 
 func pgFail(minor int) pgReply {
-	return pgReply{MajError: MajorFailure, MinErrors: []int{minor}}
+	return pgReply{MajError: majorFailure, MinErrors: []int{minor}}
 }
 
 func writePG(w http.ResponseWriter, status int, reply pgReply) {

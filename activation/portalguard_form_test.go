@@ -61,10 +61,10 @@ func TestPortalGuardReplyBytes(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t,
 		`<pg_return component="PG.dll"><maj_error>16</maj_error><min_errors count="0"/><otp>ABCD-EFGH</otp></pg_return>`,
-		string(pgReply{MajError: MajorSuccess, OTP: "ABCD-EFGH"}.encode()))
+		string(pgReply{MajError: majorSuccess, OTP: "ABCD-EFGH"}.encode()))
 	assert.Equal(t,
 		`<pg_return component="PG.dll"><maj_error>17</maj_error><min_errors count="1"><min_error>1300</min_error></min_errors></pg_return>`,
-		string(pgFail(MinorUserNotFound).encode()))
+		string(pgFail(minorUserNotFound).encode()))
 }
 
 func FuzzParsePortalGuardForm(f *testing.F) {

@@ -182,7 +182,7 @@ func (c *Chain) accept(ctx context.Context, src Source, e Entry, login string) (
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}
 	e.Source = src.Name()
-	u := UserFromEntry(e)
+	u := userFromEntry(e)
 	if u.Username == "" {
 		u.Username = login
 	}
@@ -239,13 +239,13 @@ func (c *Chain) refuse(ctx context.Context, reason string) {
 	c.log.InfoContext(ctx, "directory: login refused", "reason", reason)
 }
 
-// UserFromEntry maps a source entry onto a new store user: username,
+// userFromEntry maps a source entry onto a new store user: username,
 // corporate e-mail (the personal one when there is none), phone, full
 // name, enabled state, source and external ID; the personal e-mail goes
 // to the AttrPersonalEmail attribute. Groups are set separately
 // (userstore.GroupStore.SetUserGroups); roles go to the "roles" attribute,
 // comma-separated.
-func UserFromEntry(e Entry) userstore.User {
+func userFromEntry(e Entry) userstore.User {
 	u := userstore.User{
 		Username:    e.Username,
 		Email:       e.CorporateEmail,

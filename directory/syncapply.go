@@ -26,10 +26,10 @@ func (e *SyncError) Error() string {
 
 func (e *SyncError) Unwrap() error { return e.Err }
 
-// DefaultBatchSize is how many changes ApplySync hands a BatchSyncTarget
+// defaultBatchSize is how many changes ApplySync hands a BatchSyncTarget
 // at once, and how many users a StoreTarget writes in one transaction,
 // when not set otherwise.
-const DefaultBatchSize = 1000
+const defaultBatchSize = 1000
 
 // ApplyOptions tune ApplySync.
 type ApplyOptions struct {
@@ -49,7 +49,7 @@ type ApplyOptions struct {
 	Logger *slog.Logger
 	// BatchSize is how many changes a BatchSyncTarget is given at once
 	// (a StoreTarget writes each batch in transactions of at most
-	// DefaultBatchSize users). Default DefaultBatchSize.
+	// 1,000 users). Default 1,000.
 	BatchSize int
 }
 
@@ -157,7 +157,7 @@ func newApplier(target SyncTarget, signer *RecordSigner, opts ApplyOptions) *app
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.size <= 0 {
-		a.size = DefaultBatchSize
+		a.size = defaultBatchSize
 	}
 	if b, ok := target.(BatchSyncTarget); ok {
 		a.batcher = b

@@ -69,7 +69,7 @@ func (t *StoreTarget) Synced(ctx context.Context, source string) iter.Seq2[Synce
 	}
 }
 
-// recordOfUser is the inverse of UserFromEntry.
+// recordOfUser is the inverse of userFromEntry.
 func recordOfUser(u userstore.User) Record {
 	var roles []string
 	if s := u.Attributes[AttrRoles]; s != "" {
@@ -82,7 +82,7 @@ func recordOfUser(u userstore.User) Record {
 	})
 }
 
-// userOfRecord sets the fields a record owns on u. Unlike UserFromEntry
+// userOfRecord sets the fields a record owns on u. Unlike userFromEntry
 // it does not fall back to the personal e-mail, so that recordOfUser
 // gives the record back exactly.
 func userOfRecord(u userstore.User, r Record, sig string) userstore.User {
@@ -146,7 +146,7 @@ var _ BatchSyncTarget = (*StoreTarget)(nil)
 // ApplySyncBatch carries out changes as ApplySync would one by one. It
 // verifies the signatures in parallel (runtime.GOMAXPROCS goroutines),
 // and when the store is a userstore.SyncWriter it writes the verified
-// records DefaultBatchSize at a time, each batch in one transaction,
+// records 1,000 at a time, each batch in one transaction,
 // while the next batch is being verified. When a batch fails, the user at
 // fault is reported alone and the rest of the batch is written again
 // without it, so that one bad record does not hold back the others.
@@ -154,7 +154,7 @@ func (t *StoreTarget) ApplySyncBatch(ctx context.Context, changes []SignedChange
 	errs := make([]error, len(changes))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	const size = DefaultBatchSize
+	const size = defaultBatchSize
 	verified, wait := parallelChunks(ctx, len(changes), size, func(i int) {
 		errs[i] = t.check(changes[i].Change.Record, changes[i].Signature)
 	})

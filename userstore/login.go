@@ -157,7 +157,7 @@ func (s *Service) find(ctx context.Context, login string) (u User, reason string
 	if login == "" {
 		return User{}, ReasonEmptyLogin, nil
 	}
-	if ValidateUsername(login) != nil {
+	if validateUsername(login) != nil {
 		return User{}, ReasonInvalidLogin, nil
 	}
 	u, err = s.store.GetUserByUsername(ctx, login)

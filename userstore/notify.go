@@ -116,7 +116,7 @@ func parseRecipients(s string) ([]string, error) {
 		if part == "" {
 			continue
 		}
-		if err := ValidateEmail(part); err != nil {
+		if err := validateEmail(part); err != nil {
 			errs = append(errs, fmt.Errorf("userstore: config LockNotification.Recipients: entry %d %q is not a valid address", i+1, part))
 			continue
 		}

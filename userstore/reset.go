@@ -88,7 +88,7 @@ func (s *Service) findForReset(ctx context.Context, login string) (User, string,
 	if login == "" {
 		return User{}, ReasonEmptyLogin, nil
 	}
-	if ValidateUsername(login) != nil {
+	if validateUsername(login) != nil {
 		return User{}, ReasonInvalidLogin, nil
 	}
 	u, err := s.store.GetUserByUsername(ctx, login)
@@ -111,7 +111,7 @@ func (s *Service) findForReset(ctx context.Context, login string) (User, string,
 	switch {
 	case !u.Enabled:
 		return u, ReasonDisabled, nil
-	case ValidateEmail(u.Email) != nil || u.Email == "":
+	case validateEmail(u.Email) != nil || u.Email == "":
 		return u, "user has no e-mail address", nil
 	}
 	return u, "", nil

@@ -20,9 +20,9 @@ func NormalizeUsername(s string) string {
 	return folder.String(strings.TrimSpace(s))
 }
 
-// ValidateUsername checks a username: 1 to MaxUsernameLength characters of
+// validateUsername checks a username: 1 to MaxUsernameLength characters of
 // valid UTF-8, no control characters, no surrounding space.
-func ValidateUsername(s string) error {
+func validateUsername(s string) error {
 	switch {
 	case s == "":
 		return &ValidationError{Field: "Username", Reason: "must not be empty"}
@@ -38,9 +38,9 @@ func ValidateUsername(s string) error {
 	return nil
 }
 
-// ValidateEmail checks an e-mail address; empty is allowed (no e-mail).
+// validateEmail checks an e-mail address; empty is allowed (no e-mail).
 // Only a bare address is accepted, not "Name <addr>".
-func ValidateEmail(s string) error {
+func validateEmail(s string) error {
 	if s == "" {
 		return nil
 	}
@@ -53,15 +53,15 @@ func ValidateEmail(s string) error {
 
 // Validate checks the fields a store checks on create and update.
 func (u User) Validate() error {
-	if err := ValidateUsername(u.Username); err != nil {
+	if err := validateUsername(u.Username); err != nil {
 		return err
 	}
-	return ValidateEmail(u.Email)
+	return validateEmail(u.Email)
 }
 
 // Validate checks a group's name: the same rules as a username.
 func (g Group) Validate() error {
-	if err := ValidateUsername(g.Name); err != nil {
+	if err := validateUsername(g.Name); err != nil {
 		return &ValidationError{Field: "Name", Reason: err.(*ValidationError).Reason}
 	}
 	return nil

@@ -57,8 +57,8 @@ const (
 	keyEnabled  = "enabled"
 )
 
-// Columns returns the header of format f (PureSync for FormatAuto).
-func Columns(f Format) []string {
+// columns returns the header of format f (PureSync for FormatAuto).
+func columns(f Format) []string {
 	if f == FormatNotakey {
 		return append([]string(nil), notakeyColumns...)
 	}

@@ -19,17 +19,17 @@ func formulaStart(b byte) bool {
 	return false
 }
 
-// Neutralize returns cell so that no spreadsheet runs it as a formula: a
+// neutralize returns cell so that no spreadsheet runs it as a formula: a
 // cell starting with "=", "+", "-", "@", a tab or a carriage return gets a
 // leading single quote. Other cells are returned unchanged.
-func Neutralize(cell string) string {
+func neutralize(cell string) string {
 	if cell != "" && formulaStart(cell[0]) {
 		return "'" + cell
 	}
 	return cell
 }
 
-// unneutralize undoes Neutralize.
+// unneutralize undoes neutralize.
 func unneutralize(cell string) string {
 	if len(cell) >= 2 && cell[0] == '\'' && formulaStart(cell[1]) {
 		return cell[1:]
@@ -38,7 +38,7 @@ func unneutralize(cell string) string {
 }
 
 // Writer writes entries as CSV in one of the formats, neutralizing every
-// cell (see Neutralize). It never writes password hashes: a Notakey file
+// cell (see neutralize). It never writes password hashes: a Notakey file
 // it writes has an empty Password column. A Writer is not safe for
 // concurrent use.
 type Writer struct {
@@ -64,7 +64,7 @@ func (w *Writer) WriteHeader() error {
 		return nil
 	}
 	w.header = true
-	if err := w.w.Write(Columns(w.format)); err != nil {
+	if err := w.w.Write(columns(w.format)); err != nil {
 		return fmt.Errorf("csv: writing header: %w", err)
 	}
 	return nil
@@ -87,7 +87,7 @@ func (w *Writer) Write(e directory.Entry) error {
 		rec = []string{e.FullName, e.PersonalEmail, e.CorporateEmail, e.Phone, strings.Join(e.Groups, ","), strings.Join(e.Roles, ",")}
 	}
 	for i := range rec {
-		rec[i] = Neutralize(rec[i])
+		rec[i] = neutralize(rec[i])
 	}
 	if err := w.w.Write(rec); err != nil {
 		return fmt.Errorf("csv: writing %q: %w", e.Username, err)

@@ -302,9 +302,9 @@ func TestSambaObjectGUID(t *testing.T) {
 		require.NoError(t, err, e.Username)
 		require.Len(t, res.Entries, 1)
 		assert.Equal(t, e.Username, res.Entries[0].GetAttributeValue("userPrincipalName"), "the server resolves the GUID string to the same user")
-		assert.Equal(t, e.ExternalID, ldap.FormatGUID(res.Entries[0].GetRawAttributeValue("objectGUID")))
+		assert.Equal(t, e.ExternalID, ldap.FormatGUIDForTest(res.Entries[0].GetRawAttributeValue("objectGUID")))
 
-		raw, err := ldap.ParseGUID(e.ExternalID)
+		raw, err := ldap.ParseGUIDForTest(e.ExternalID)
 		require.NoError(t, err)
 		assert.Equal(t, res.Entries[0].GetRawAttributeValue("objectGUID"), raw)
 	}

@@ -41,8 +41,9 @@
 //     unknown. Down-level logins (DOMAIN\user) are not supported.
 //   - The user filter is (&(objectCategory=person)(objectClass=user)); the
 //     username is userPrincipalName.
-//   - The external ID is objectGUID, formatted as a GUID string
-//     (FormatGUID).
+//   - The external ID is objectGUID in its usual string form, the first
+//     three groups byte-swapped as Windows shows it
+//     (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, lower case).
 //   - An account whose userAccountControl has the ACCOUNTDISABLE bit (2)
 //     is a disabled entry (Enabled false), and Authenticate refuses it.
 //   - Group scopes (GroupDN, MandatoryGroup — a DN or a group's cn) match

@@ -74,7 +74,7 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 	}
 	if strings.EqualFold(c.ExternalIDAttribute, attrObjectGUID) {
 		if raw := e.GetEqualFoldRawAttributeValue(attrObjectGUID); len(raw) == 16 {
-			out.ExternalID = FormatGUID(raw)
+			out.ExternalID = formatGUID(raw)
 		}
 	} else {
 		out.ExternalID = first(c.ExternalIDAttribute)
@@ -91,7 +91,7 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 	}
 	for _, a := range e.Attributes {
 		if strings.EqualFold(a.Name, attrObjectGUID) && len(a.ByteValues) == 1 && len(a.ByteValues[0]) == 16 {
-			out.Raw[a.Name] = []string{FormatGUID(a.ByteValues[0])}
+			out.Raw[a.Name] = []string{formatGUID(a.ByteValues[0])}
 			continue
 		}
 		out.Raw[a.Name] = a.Values // the goldap.Entry is not used after this
@@ -148,10 +148,10 @@ func splitValues(values []string) []string {
 	return out
 }
 
-// FormatGUID formats a 16-byte Active Directory objectGUID as the usual
+// formatGUID formats a 16-byte Active Directory objectGUID as the usual
 // GUID string (lower case, 8-4-4-4-12): the first three fields are stored
 // little-endian, the last two as bytes in order. Other lengths give "".
-func FormatGUID(b []byte) string {
+func formatGUID(b []byte) string {
 	if len(b) != 16 {
 		return ""
 	}
@@ -160,9 +160,9 @@ func FormatGUID(b []byte) string {
 		b[8:10], b[10:16])
 }
 
-// ParseGUID is the inverse of FormatGUID: it returns the 16 bytes that
+// parseGUID is the inverse of formatGUID: it returns the 16 bytes that
 // Active Directory stores for a GUID string (braces and case are ignored).
-func ParseGUID(s string) ([]byte, error) {
+func parseGUID(s string) ([]byte, error) {
 	t := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
 	var p [5]uint64
 	var err error

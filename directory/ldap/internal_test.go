@@ -95,14 +95,14 @@ func TestGUID(t *testing.T) {
 		{[]byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, "00112233-4455-6677-8899-aabbccddeeff"},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, FormatGUID(tt.raw))
-		back, err := ParseGUID("{" + tt.want + "}")
+		assert.Equal(t, tt.want, formatGUID(tt.raw))
+		back, err := parseGUID("{" + tt.want + "}")
 		require.NoError(t, err)
 		assert.Equal(t, tt.raw, back)
 	}
-	assert.Empty(t, FormatGUID([]byte{1, 2, 3}))
+	assert.Empty(t, formatGUID([]byte{1, 2, 3}))
 	for _, bad := range []string{"", "00112233-4455-6677-8899-aabbccddeef", "0011223g-4455-6677-8899-aabbccddeeff", "+0112233-4455-6677-8899-aabbccddeeff"} {
-		_, err := ParseGUID(bad)
+		_, err := parseGUID(bad)
 		assert.Error(t, err, bad)
 	}
 }
@@ -157,19 +157,19 @@ func FuzzLoginFilter(f *testing.F) {
 	})
 }
 
-// FuzzParseGUID checks that ParseGUID never panics and that what it
+// FuzzParseGUID checks that parseGUID never panics and that what it
 // accepts formats back to the same GUID.
 func FuzzParseGUID(f *testing.F) {
 	for _, s := range []string{"00112233-4455-6677-8899-aabbccddeeff", "{00010203-0405-0607-0809-0A0B0C0D0E0F}", "", "-----"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b, err := ParseGUID(s)
+		b, err := parseGUID(s)
 		if err != nil {
 			return
 		}
 		require.Len(t, b, 16)
-		again, err := ParseGUID(FormatGUID(b))
+		again, err := parseGUID(formatGUID(b))
 		require.NoError(t, err)
 		assert.Equal(t, b, again)
 	})
