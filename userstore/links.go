@@ -7,13 +7,13 @@ import (
 	"strings"
 )
 
-// Query parameters of the change-password link.
+// Query parameters of the change-password link (see ChangePasswordLink).
 const (
-	LinkParamLogin     = "login"
-	LinkParamTenant    = "tenant"
-	LinkParamIdP       = "idp"
-	LinkParamClientID  = "client_id"
-	LinkParamReturnURL = "return_url"
+	linkParamLogin     = "login"
+	linkParamTenant    = "tenant"
+	linkParamIdP       = "idp"
+	linkParamClientID  = "client_id"
+	linkParamReturnURL = "return_url"
 )
 
 // ChangePasswordLink builds the link to the page where a user changes
@@ -66,14 +66,14 @@ func (l ChangePasswordLink) Build() (string, error) {
 	}
 	u, _ := url.Parse(l.BaseURL) // checked above
 	q := u.Query()
-	q.Set(LinkParamLogin, l.LoginName)
-	q.Set(LinkParamTenant, l.Tenant)
-	q.Set(LinkParamIdP, l.IdPInstance)
+	q.Set(linkParamLogin, l.LoginName)
+	q.Set(linkParamTenant, l.Tenant)
+	q.Set(linkParamIdP, l.IdPInstance)
 	if l.ClientID != "" {
-		q.Set(LinkParamClientID, l.ClientID)
+		q.Set(linkParamClientID, l.ClientID)
 	}
 	if l.ReturnURL != "" {
-		q.Set(LinkParamReturnURL, l.ReturnURL)
+		q.Set(linkParamReturnURL, l.ReturnURL)
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil

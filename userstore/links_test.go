@@ -64,10 +64,10 @@ func TestChangePasswordLink(t *testing.T) {
 			u, err := url.Parse(got)
 			require.NoError(t, err)
 			q := u.Query()
-			assert.Equal(t, tt.link.LoginName, q.Get(userstore.LinkParamLogin))
-			assert.Equal(t, tt.link.Tenant, q.Get(userstore.LinkParamTenant))
-			assert.Equal(t, tt.link.IdPInstance, q.Get(userstore.LinkParamIdP))
-			assert.Equal(t, tt.link.ReturnURL, q.Get(userstore.LinkParamReturnURL))
+			assert.Equal(t, tt.link.LoginName, q.Get("login"))
+			assert.Equal(t, tt.link.Tenant, q.Get("tenant"))
+			assert.Equal(t, tt.link.IdPInstance, q.Get("idp"))
+			assert.Equal(t, tt.link.ReturnURL, q.Get("return_url"))
 		})
 	}
 }

@@ -376,10 +376,10 @@ func TestServiceOptions(t *testing.T) {
 			if tt.want == nil {
 				require.NoError(t, err)
 				c := svc.Config()
-				assert.Equal(t, userstore.DefaultMaxFailedLogins, c.MaxFailedLogins)
-				assert.Equal(t, userstore.DefaultLockoutDuration, c.LockoutDuration)
-				assert.Equal(t, userstore.DefaultResetTokenTTL, c.ResetTokenTTL)
-				assert.Equal(t, userstore.DefaultMinPasswordLen, c.PasswordPolicy.MinLength)
+				assert.Equal(t, 5, c.MaxFailedLogins)
+				assert.Equal(t, 15*time.Minute, c.LockoutDuration)
+				assert.Equal(t, time.Hour, c.ResetTokenTTL)
+				assert.Equal(t, 8, c.PasswordPolicy.MinLength)
 				return
 			}
 			require.Error(t, err)

@@ -13,11 +13,11 @@ import (
 // PasswordPolicy says which new passwords are accepted. Lengths count
 // characters (Unicode code points), not bytes.
 type PasswordPolicy struct {
-	// MinLength is the fewest characters. Default 8 (DefaultMinPasswordLen).
+	// MinLength is the fewest characters. Default 8.
 	MinLength int `json:"minLength,omitempty"`
-	// MaxLength is the most characters. Default 1024
-	// (DefaultMaxPasswordLen). A hasher may refuse less: bcrypt takes at
-	// most 72 bytes, and a longer password is refused as too long.
+	// MaxLength is the most characters. Default 1024. A hasher may refuse
+	// less: bcrypt takes at most 72 bytes, and a longer password is refused
+	// as too long.
 	MaxLength int `json:"maxLength,omitempty"`
 	// AllowUsername accepts a password equal to the username (without
 	// regard to case). Default false: such a password is refused.
@@ -26,10 +26,10 @@ type PasswordPolicy struct {
 
 func (p PasswordPolicy) withDefaults() PasswordPolicy {
 	if p.MinLength == 0 {
-		p.MinLength = DefaultMinPasswordLen
+		p.MinLength = defaultMinPasswordLen
 	}
 	if p.MaxLength == 0 {
-		p.MaxLength = DefaultMaxPasswordLen
+		p.MaxLength = defaultMaxPasswordLen
 	}
 	return p
 }

@@ -19,11 +19,11 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultMaxFailedLogins = 5
-	DefaultLockoutDuration = 15 * time.Minute
-	DefaultResetTokenTTL   = time.Hour
-	DefaultMinPasswordLen  = 8
-	DefaultMaxPasswordLen  = 1024
+	defaultMaxFailedLogins = 5
+	defaultLockoutDuration = 15 * time.Minute
+	defaultResetTokenTTL   = time.Hour
+	defaultMinPasswordLen  = 8
+	defaultMaxPasswordLen  = 1024
 )
 
 // backgroundTimeout bounds the work a Service does after a call returned:
@@ -39,7 +39,7 @@ type Config struct {
 	LoginByEmail bool `json:"loginByEmail,omitempty"`
 
 	// MaxFailedLogins is how many wrong passwords in a row lock an account.
-	// Default 5 (DefaultMaxFailedLogins); a negative value never locks
+	// Default 5; a negative value never locks
 	// (wrong passwords are still counted). A right password (or a
 	// password set, change or reset) resets the count, and so does the
 	// end of a lock-out: after it, another MaxFailedLogins wrong passwords
@@ -47,7 +47,7 @@ type Config struct {
 	MaxFailedLogins int `json:"maxFailedLogins,omitempty"`
 
 	// LockoutDuration is how long an account stays locked. Default 15
-	// minutes (DefaultLockoutDuration).
+	// minutes.
 	LockoutDuration time.Duration `json:"lockoutDuration,omitempty"`
 
 	// AuditSuccessfulLogins records successful logins in the audit trail
@@ -72,7 +72,7 @@ type Config struct {
 	PasswordPolicy PasswordPolicy `json:"passwordPolicy,omitzero"`
 
 	// ResetTokenTTL is how long a password-reset token stays valid.
-	// Default 1 hour (DefaultResetTokenTTL).
+	// Default 1 hour.
 	ResetTokenTTL time.Duration `json:"resetTokenTTL,omitempty"`
 
 	// ResetMail is the e-mail RequestPasswordReset sends.
@@ -86,13 +86,13 @@ type Config struct {
 // problem at once.
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxFailedLogins == 0 {
-		c.MaxFailedLogins = DefaultMaxFailedLogins
+		c.MaxFailedLogins = defaultMaxFailedLogins
 	}
 	if c.LockoutDuration == 0 {
-		c.LockoutDuration = DefaultLockoutDuration
+		c.LockoutDuration = defaultLockoutDuration
 	}
 	if c.ResetTokenTTL == 0 {
-		c.ResetTokenTTL = DefaultResetTokenTTL
+		c.ResetTokenTTL = defaultResetTokenTTL
 	}
 	c.PasswordPolicy = c.PasswordPolicy.withDefaults()
 	var errs []error

@@ -92,9 +92,9 @@ func TestFromJSONSMTPConfig(t *testing.T) {
 		got := s.(*mail.SMTP).Config()
 		want := tt.want
 		if want.Timeout == 0 {
-			want.Timeout = mail.DefaultSMTPTimeout
+			want.Timeout = 30 * time.Second
 		}
-		want.HelloName = mail.DefaultHelloName
+		want.HelloName = "localhost"
 		assert.Equal(t, want, got, tt.json)
 	}
 }

@@ -21,12 +21,12 @@ import (
 
 // Defaults of [M365Config].
 const (
-	DefaultGraphURL     = "https://graph.microsoft.com/v1.0"
-	DefaultAuthorityURL = "https://login.microsoftonline.com"
-	DefaultGraphScope   = "https://graph.microsoft.com/.default"
-	DefaultM365Timeout  = 30 * time.Second
-	DefaultMaxRetries   = 3
-	DefaultMaxRetryWait = 60 * time.Second
+	defaultGraphURL     = "https://graph.microsoft.com/v1.0"
+	defaultAuthorityURL = "https://login.microsoftonline.com"
+	defaultGraphScope   = "https://graph.microsoft.com/.default"
+	defaultM365Timeout  = 30 * time.Second
+	defaultMaxRetries   = 3
+	defaultMaxRetryWait = 60 * time.Second
 )
 
 // M365Config configures an [M365] sender: an application registered in
@@ -45,19 +45,19 @@ type M365Config struct {
 	// SaveToSentItems keeps a copy in the mailbox's Sent Items. Default
 	// false: reset links and codes should not pile up in a mailbox.
 	SaveToSentItems bool
-	// GraphURL is Graph's base URL. Default DefaultGraphURL.
+	// GraphURL is Graph's base URL. Default https://graph.microsoft.com/v1.0.
 	GraphURL string
 	// TokenURL is the token endpoint. Default
-	// DefaultAuthorityURL + "/{TenantID}/oauth2/v2.0/token".
+	// https://login.microsoftonline.com/{TenantID}/oauth2/v2.0/token.
 	TokenURL string
-	// Timeout bounds one Send, retries included. Default DefaultM365Timeout.
+	// Timeout bounds one Send, retries included. Default 30 s.
 	Timeout time.Duration
 	// MaxRetries is how often a send answered 429 or 503 is retried after
-	// the wait Graph asks for in Retry-After. Default DefaultMaxRetries;
+	// the wait Graph asks for in Retry-After. Default 3;
 	// negative: never.
 	MaxRetries int
 	// MaxRetryWait caps the wait of one retry; a longer Retry-After ends
-	// the send with [ErrThrottled]. Default DefaultMaxRetryWait.
+	// the send with [ErrThrottled]. Default 60 s.
 	MaxRetryWait time.Duration
 }
 
@@ -116,20 +116,20 @@ func NewM365(cfg M365Config, opts ...Option) (*M365, error) {
 		return nil, errors.Join(errs...)
 	}
 	if cfg.GraphURL == "" {
-		cfg.GraphURL = DefaultGraphURL
+		cfg.GraphURL = defaultGraphURL
 	}
 	cfg.GraphURL = strings.TrimSuffix(cfg.GraphURL, "/")
 	if cfg.TokenURL == "" {
-		cfg.TokenURL = DefaultAuthorityURL + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
+		cfg.TokenURL = defaultAuthorityURL + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultM365Timeout
+		cfg.Timeout = defaultM365Timeout
 	}
 	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = DefaultMaxRetries
+		cfg.MaxRetries = defaultMaxRetries
 	}
 	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = DefaultMaxRetryWait
+		cfg.MaxRetryWait = defaultMaxRetryWait
 	}
 	return &M365{
 		cfg:  cfg,
@@ -138,7 +138,7 @@ func NewM365(cfg M365Config, opts ...Option) (*M365, error) {
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			TokenURL:     cfg.TokenURL,
-			Scopes:       []string{DefaultGraphScope},
+			Scopes:       []string{defaultGraphScope},
 			AuthStyle:    oauth2.AuthStyleInParams,
 		},
 		opts:     newOptions(opts),

@@ -38,8 +38,8 @@ const (
 
 // Default values of [SMTPConfig].
 const (
-	DefaultSMTPTimeout = 30 * time.Second
-	DefaultHelloName   = "localhost"
+	defaultSMTPTimeout = 30 * time.Second
+	defaultHelloName   = "localhost"
 )
 
 // SMTPConfig configures an [SMTP] sender. The zero value of every field but
@@ -63,9 +63,9 @@ type SMTPConfig struct {
 	// Required.
 	From string
 	// Timeout bounds one Send: dialling, TLS, the whole dialogue. Default
-	// DefaultSMTPTimeout. A shorter deadline of Send's context wins.
+	// 30 s. A shorter deadline of Send's context wins.
 	Timeout time.Duration
-	// HelloName is the name given in EHLO. Default DefaultHelloName.
+	// HelloName is the name given in EHLO. Default "localhost".
 	HelloName string
 	// RootCAs verifies the server's certificate. Default: the system's
 	// roots. Tests set it to trust their own server.
@@ -134,10 +134,10 @@ func NewSMTP(cfg SMTPConfig, opts ...Option) (*SMTP, error) {
 		cfg.Port = map[Security]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[cfg.Security]
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultSMTPTimeout
+		cfg.Timeout = defaultSMTPTimeout
 	}
 	if cfg.HelloName == "" {
-		cfg.HelloName = DefaultHelloName
+		cfg.HelloName = defaultHelloName
 	}
 	return &SMTP{cfg: cfg, from: from, opts: newOptions(opts)}, nil
 }
