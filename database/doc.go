@@ -7,8 +7,9 @@
 // tables in it.
 //
 //	db, err := database.Open(ctx, "sqlite:usher.db") // or "postgres://…"
+//	defer db.Close()                                 // runs after the stores' Close
 //	users, err := sqlstore.New(ctx, db)              // migrates "core" and "userstore"
-//	defer db.Close()                                 // after the stores
+//	defer users.Close()
 //
 // # Migrations
 //
