@@ -169,10 +169,10 @@ func (s *Service) notifyLocked(ctx context.Context, u User, st LoginState, login
 	fields["LockedUntil"] = st.LockedUntil.UTC().Format(time.RFC3339)
 	subject, body := s.lockMail.render(s.cfg.LockNotification.Culture, fields)
 	m := mail.Message{To: s.lockTo, Subject: subject, Text: body}
-	s.background(ctx, func(ctx context.Context) {
+	_ = s.background(ctx, func(ctx context.Context) { // not sent when the Service is closed or ctx ends
 		if err := s.mail.Send(ctx, m); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "userstore: lock notification not sent",
-				slog.String("user_id", u.ID), slog.Any("error", err))
+				slog.String("user_id", u.ID), slog.Any("err", err))
 		}
 	})
 }

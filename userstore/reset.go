@@ -41,12 +41,14 @@ type ResetRequest struct {
 // request replaces the user's earlier tokens.
 //
 // It returns nil whether or not the user exists, is enabled and has an
-// e-mail address, and takes the same time either way: the token is stored,
-// the mail sent and the audit event recorded in the background (Close waits
-// for them; a failure to send is logged). Errors are only for a
-// configuration without ResetMail.LinkURL or a mail sender, read-only mode
-// (ErrReadOnly), a closed Service (ErrClosed) and the store's failures to
-// read.
+// e-mail address, and does the same work either way before it returns:
+// the user is looked up, the token stored, the mail sent and the audit
+// event recorded in the background (Close waits for them; a failure is
+// logged and, where the store still answers, audited). Errors are only for
+// a configuration without ResetMail.LinkURL or a mail sender, read-only
+// mode (ErrReadOnly), a closed Service (ErrClosed) and ctx's end — also
+// while the request waits for one of the Service's bounded background
+// workers under a flood of requests.
 func (s *Service) RequestPasswordReset(ctx context.Context, r ResetRequest) error {
 	switch {
 	case s.cfg.ReadOnly:
@@ -57,16 +59,18 @@ func (s *Service) RequestPasswordReset(ctx context.Context, r ResetRequest) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	u, reason, err := s.findForReset(ctx, r.Login)
-	if err != nil {
-		return err
-	}
 	token, err := newToken(s.rand)
 	if err != nil {
 		return fmt.Errorf("userstore: password reset: %w", err)
 	}
 	now := s.now()
-	started := s.background(ctx, func(ctx context.Context) {
+	err = s.background(ctx, func(ctx context.Context) {
+		u, reason, err := s.findForReset(ctx, r.Login)
+		if err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "userstore: password reset: user not looked up",
+				slog.String("remote", r.Remote), slog.Any("err", err))
+			return
+		}
 		if reason != "" {
 			s.audit(ctx, AuditEvent{Kind: AuditResetRequested, UserID: u.ID, Login: r.Login, Remote: r.Remote, Reason: reason})
 			s.log.LogAttrs(ctx, slog.LevelInfo, "userstore: password reset refused",
@@ -75,8 +79,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, r ResetRequest) erro
 		}
 		s.sendReset(ctx, u, r, token, now)
 	})
-	if !started {
-		return fmt.Errorf("userstore: password reset: service closed: %w", ErrClosed)
+	if err != nil {
+		return fmt.Errorf("userstore: password reset: %w", err)
 	}
 	return nil
 }
@@ -123,7 +127,7 @@ func (s *Service) sendReset(ctx context.Context, u User, r ResetRequest, token s
 	t := Token{Kind: ResetTokenKind, UserID: u.ID, Hash: hashToken(token), CreatedAt: now, ExpiresAt: expires}
 	fail := func(what string, err error) {
 		s.log.LogAttrs(ctx, slog.LevelError, "userstore: password reset: "+what,
-			slog.String("user_id", u.ID), slog.Any("error", err))
+			slog.String("user_id", u.ID), slog.Any("err", err))
 		s.audit(ctx, AuditEvent{Kind: AuditResetRequested, UserID: u.ID, Login: r.Login, Remote: r.Remote, Reason: what})
 	}
 	if err := s.store.PutToken(ctx, t, true); err != nil {
@@ -200,7 +204,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	}
 	if err := s.store.DeleteTokens(ctx, ResetTokenKind, u.ID); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "userstore: other reset tokens not deleted",
-			slog.String("user_id", u.ID), slog.Any("error", err))
+			slog.String("user_id", u.ID), slog.Any("err", err))
 	}
 	s.audit(ctx, AuditEvent{Kind: AuditPasswordReset, UserID: u.ID, Login: u.Username})
 	return nil
@@ -211,7 +215,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 func (s *Service) restoreToken(ctx context.Context, t Token) {
 	if err := s.store.PutToken(ctx, t, false); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "userstore: reset token not restored",
-			slog.String("user_id", t.UserID), slog.Any("error", err))
+			slog.String("user_id", t.UserID), slog.Any("err", err))
 	}
 }
 

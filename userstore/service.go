@@ -30,6 +30,10 @@ const (
 // sending a lock notification, storing a reset token and mailing it.
 const backgroundTimeout = 30 * time.Second
 
+// maxBackground is how many pieces of background work (reset requests,
+// lock notifications) run at once.
+const maxBackground = 64
+
 // Config configures a Service. The zero value is usable: every zero field
 // takes the default in its comment. It is read once by NewService.
 type Config struct {
@@ -213,6 +217,8 @@ type Service struct {
 	mu     sync.Mutex // guards closed and the start of background work
 	closed bool
 	bg     sync.WaitGroup
+	// workers holds a token per running piece of background work.
+	workers chan struct{}
 }
 
 // NewService returns a Service over store that hashes and verifies
@@ -226,6 +232,7 @@ func NewService(store ServiceStore, hashers *hasher.Registry, cfg Config, opts .
 		now:     time.Now,
 		log:     slog.New(slog.DiscardHandler),
 		rand:    rand.Reader,
+		workers: make(chan struct{}, maxBackground),
 	}
 	var errs []error
 	if store == nil {
@@ -260,6 +267,11 @@ func NewService(store ServiceStore, hashers *hasher.Registry, cfg Config, opts .
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// The dummy hash unknown users are checked against is made now, so
+	// that the first unknown login takes no longer than the others.
+	if _, err := hashers.Dummy(context.Background()); err != nil {
+		return nil, fmt.Errorf("userstore: NewService: dummy hash: %w", err)
+	}
 	return s, nil
 }
 
@@ -278,20 +290,29 @@ func (s *Service) Close() error {
 }
 
 // background runs f after the caller returned, with a context that keeps
-// ctx's values but not its cancellation, bounded by backgroundTimeout. It
-// reports false when the Service is closed.
-func (s *Service) background(ctx context.Context, f func(ctx context.Context)) bool {
+// ctx's values but not its cancellation, bounded by backgroundTimeout. At
+// most maxBackground run at once, so that a flood of requests cannot start
+// goroutines without bound: a caller waits for a free worker, or until ctx
+// ends. It returns an error matching ErrClosed when the Service is closed.
+func (s *Service) background(ctx context.Context, f func(ctx context.Context)) error {
+	select {
+	case s.workers <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		<-s.workers
+		return fmt.Errorf("service closed: %w", ErrClosed)
 	}
 	s.bg.Go(func() {
+		defer func() { <-s.workers }()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
 		defer cancel()
 		f(ctx)
 	})
-	return true
+	return nil
 }
 
 // audit appends e, stamping the time; a failure is logged, not returned.
@@ -306,7 +327,7 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) {
 	e.Login, e.Remote = auditText(e.Login), auditText(e.Remote)
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "userstore: audit not recorded",
-			slog.String("kind", string(e.Kind)), slog.String("user_id", e.UserID), slog.Any("error", err))
+			slog.String("kind", string(e.Kind)), slog.String("user_id", e.UserID), slog.Any("err", err))
 	}
 }
 

@@ -37,6 +37,14 @@ func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) 
 	return st.QueryRowContext(ctx, args...)
 }
 
+func (c cached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.s.prepared(ctx, query)
+	if err != nil {
+		return c.s.db.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 func (c cached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := c.s.prepared(ctx, query)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -100,11 +101,13 @@ func (s *Store) FindUsersByEmail(ctx context.Context, email string, limit int) (
 	if norm == "" || s.cannotStore(norm) {
 		return nil, nil
 	}
-	query := s.q.selectUser + ` WHERE u.realm = $1 AND u.email_norm = $2 ORDER BY u.id`
-	if limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", limit)
+	// One fixed, prepared query: logins by e-mail and reset requests ask
+	// it on every miss, which must cost what a hit costs.
+	if limit <= 0 {
+		limit = math.MaxInt32
 	}
-	users, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) }, query, s.realm, norm)
+	users, err := queryAll(ctx, cached{s}, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
+		s.q.selectUser+` WHERE u.realm = $1 AND u.email_norm = $2 ORDER BY u.id LIMIT $3`, s.realm, norm, limit)
 	return users, s.fail(op, err)
 }
 
