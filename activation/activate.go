@@ -15,10 +15,15 @@ import (
 )
 
 // Request is an end user's activation attempt.
+//
+// Extra's names are compared without regard to case for a code made with
+// Create or BatchHandler, and exactly for one made through
+// PortalGuardHandler, whose field names are case-sensitive; values are
+// compared after trimming space.
 type Request struct {
 	Username string
 	Code     string            // as typed: case, spaces and hyphens do not matter
-	Extra    map[string]string // the extra data the back-end stored, if any
+	Extra    map[string]string // the extra data the back-end stored, if any (see below)
 	Captcha  string            // the CAPTCHA response, when RequireCaptcha is set
 	Remote   string            // the client's address, for the CAPTCHA check and logs
 }
@@ -90,13 +95,13 @@ func (m *Manager) Activate(ctx context.Context, r Request) (PasswordToken, error
 	if err != nil {
 		return PasswordToken{}, err
 	}
-	if m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d.Extra, r.Extra) {
+	if m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d, r.Extra) {
 		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongExtraData, nil)
 	}
 	if !equalHash(keyedHash(m.key, "code", u.ID, code), t.Hash) {
 		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongCode, m.strike(ctx, u.ID, now))
 	}
-	if !m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d.Extra, r.Extra) {
+	if !m.settings.VerifyExtraDataFirst && !m.extraMatches(u.ID, d, r.Extra) {
 		return PasswordToken{}, m.refuse(ctx, r, u.ID, ReasonWrongExtraData, nil)
 	}
 

@@ -24,6 +24,13 @@ type Code struct {
 // password-set window. Only the code's keyed hash is stored: the returned
 // Code is the only copy.
 func (m *Manager) Create(ctx context.Context, username string, extra map[string]string) (Code, error) {
+	return m.create(ctx, username, extra, false)
+}
+
+// create is Create; with exactNames the extra names are kept and compared
+// exactly as given (PortalGuard's opaque, case-sensitive names) instead
+// of without regard to case.
+func (m *Manager) create(ctx context.Context, username string, extra map[string]string, exactNames bool) (Code, error) {
 	if !m.settings.Enabled {
 		return Code{}, ErrDisabled
 	}
@@ -31,11 +38,11 @@ func (m *Manager) Create(ctx context.Context, username string, extra map[string]
 	if err != nil {
 		return Code{}, err
 	}
-	hashes, err := m.hashExtra(u.ID, extra)
+	hashes, err := m.hashExtra(u.ID, extra, exactNames)
 	if err != nil {
 		return Code{}, err
 	}
-	data, err := json.Marshal(codeData{V: 1, Extra: hashes})
+	data, err := json.Marshal(codeData{V: 1, Extra: hashes, ExactNames: exactNames && len(hashes) > 0})
 	if err != nil {
 		return Code{}, err
 	}

@@ -31,4 +31,15 @@
 // delete for the back-end), [Manager.PortalGuardHandler] (the form-encoded
 // endpoint existing PortalGuard scripts call, replying in its XML) and
 // [Manager.UserHandler] (the end user's activate and set-password steps).
+//
+// The batch handlers log batch admins in through an [Authenticator]
+// ([ServiceAuthenticator] over a read-only userstore.Service). Batch
+// admins are service accounts, so a wrong password never counts towards
+// their lock-out: anyone who can reach the handlers could otherwise stop
+// the import pipeline with a few of them. The Manager throttles wrong
+// attempts per client address instead (Settings.BatchAdminMaxFailures:
+// after 5 in a row, the address is refused for 15 minutes without its
+// password being checked; at most 10,000 addresses, about 2 MB, are
+// remembered) and audits each wrong and each throttled attempt
+// ([AuditBatchAdminFailed]).
 package activation

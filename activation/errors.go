@@ -58,3 +58,29 @@ const (
 	ReasonWrongCode        = "wrong code"
 	ReasonWrongExtraData   = "wrong extra data"
 )
+
+// AuditBatchAdminFailed is the kind of the audit event a refused
+// batch-admin login writes, through either batch handler: Login is the
+// batch admin's username as typed, Remote the client's address, UserID
+// empty, Reason one of ReasonBatchAdminRefused, ReasonNotBatchAdmin and
+// ReasonThrottled. A wrong attempt's event has the Detail "failures" (in
+// a row from the address) and, for the one that blocks the address,
+// "blockedUntil"; a throttled attempt's has "blockedUntil" when the
+// address is blocked. The password is never recorded.
+const AuditBatchAdminFailed userstore.AuditKind = "activation.batch_admin_failed"
+
+// Reasons of a refused batch-admin login, as recorded in
+// AuditEvent.Reason. The client only ever sees one refusal (1100 from
+// PortalGuardHandler, 401 from BatchHandler).
+const (
+	// ReasonBatchAdminRefused: the Authenticator refused the username and
+	// password (a wrong password, an unknown, disabled or locked user).
+	ReasonBatchAdminRefused = "batch admin credentials refused"
+	// ReasonNotBatchAdmin: the password is right, but the user is not in
+	// Settings.BatchAdmins.
+	ReasonNotBatchAdmin = "not a batch admin"
+	// ReasonThrottled: the client address is blocked after
+	// Settings.BatchAdminMaxFailures wrong attempts (or as many are under
+	// way); the password was not checked.
+	ReasonThrottled = "client address throttled"
+)

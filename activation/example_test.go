@@ -79,8 +79,11 @@ func ExampleManager_PortalGuardHandler() {
 		}
 		return store.SetPassword(ctx, userID, u.PasswordHash, "hash-of-the-password", false)
 	})
-	checkAdmin := activation.AuthenticatorFunc(func(ctx context.Context, username, password, remote string) error {
-		return fmt.Errorf("check %s's password like any login here", username)
+	// Check the password here, without counting a wrong one towards the
+	// account's lock-out; over a userstore.Service, use
+	// activation.NewServiceAuthenticator instead (see ExampleNewServiceAuthenticator).
+	checkAdmin := activation.AuthenticatorFunc(func(ctx context.Context, username, password, remote string) (bool, error) {
+		return false, nil
 	})
 	m, err := activation.New(store, make([]byte, 32), setter,
 		activation.Settings{Enabled: true, BatchAdmins: []string{"importer"}},
@@ -97,7 +100,8 @@ func ExampleManager_PortalGuardHandler() {
 }
 
 // In a real pool the user store's Service sets the password (with the
-// pool's policy and hasher) and checks batch admins like any login.
+// pool's policy and hasher), and a read-only Service over the same store
+// checks batch admins without counting towards their lock-out.
 func ExampleNew_withService() {
 	ctx := context.Background()
 	store := memstore.New()
@@ -106,18 +110,26 @@ func ExampleNew_withService() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	svc, err := userstore.NewService(store, hashers, userstore.Config{})
+	cfg := userstore.Config{}
+	svc, err := userstore.NewService(store, hashers, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	batchAdmin := activation.AuthenticatorFunc(func(ctx context.Context, username, password, remote string) error {
-		_, err := svc.Login(ctx, userstore.LoginRequest{Login: username, Password: password, Remote: remote})
-		return err
-	})
+	defer svc.Close()
+	cfg.ReadOnly = true
+	readOnly, err := userstore.NewService(store, hashers, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer readOnly.Close()
+	batchAdmins, err := activation.NewServiceAuthenticator(readOnly)
+	if err != nil {
+		log.Fatal(err)
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	m, err := activation.New(store, key, svc, activation.Settings{Enabled: true, BatchAdmins: []string{"importer"}},
-		activation.WithAuthenticator(batchAdmin))
+		activation.WithAuthenticator(batchAdmins))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -135,4 +147,51 @@ func ExampleNew_withService() {
 	// Output:
 	// login after activation: true
 	// enabled: true
+}
+
+// A read-write Service would count the batch handlers' wrong passwords
+// and lock the batch admin out; NewServiceAuthenticator takes only a
+// read-only one, which verifies passwords and records nothing.
+func ExampleNewServiceAuthenticator() {
+	ctx := context.Background()
+	store := memstore.New()
+	defer store.Close()
+	hashers, err := hasher.NewRegistry("usher-v1", hasher.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	svc, err := userstore.NewService(store, hashers, userstore.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+	_, err = activation.NewServiceAuthenticator(svc)
+	fmt.Println("read-write Service refused:", err != nil)
+
+	readOnly, err := userstore.NewService(store, hashers, userstore.Config{ReadOnly: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer readOnly.Close()
+	auth, err := activation.NewServiceAuthenticator(readOnly)
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, _ := store.CreateUser(ctx, userstore.User{Username: "importer", Enabled: true})
+	if err := svc.SetUserPassword(ctx, u.ID, "the importer's long secret"); err != nil {
+		log.Fatal(err)
+	}
+	for range 10 {
+		if ok, err := auth.AuthenticateBatchAdmin(ctx, "importer", "a guess", "192.0.2.7"); ok || err != nil {
+			log.Fatal("a guess was let in, or the check failed: ", err)
+		}
+	}
+	ok, err := auth.AuthenticateBatchAdmin(ctx, "importer", "the importer's long secret", "192.0.2.8")
+	fmt.Println("right password after 10 wrong ones:", ok, err)
+	u, _ = store.GetUser(ctx, u.ID)
+	fmt.Println("failed logins counted:", u.FailedLogins)
+	// Output:
+	// read-write Service refused: true
+	// right password after 10 wrong ones: true <nil>
+	// failed logins counted: 0
 }

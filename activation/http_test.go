@@ -3,7 +3,6 @@ package activation_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,11 +18,8 @@ import (
 
 // batchAdmins accepts the password "admin-secret" for any username; the
 // Manager then checks that the username is a configured batch admin.
-var batchAdmins = activation.AuthenticatorFunc(func(_ context.Context, username, password, _ string) error {
-	if password != "admin-secret" {
-		return errors.New("wrong password")
-	}
-	return nil
+var batchAdmins = activation.AuthenticatorFunc(func(_ context.Context, username, password, _ string) (bool, error) {
+	return password == "admin-secret", nil
 })
 
 func newHTTPEnv(t *testing.T, store userstore.Store, s activation.Settings) *env {

@@ -52,6 +52,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 // Errors are {"error":"...","message":"..."} with 400 invalid_input,
 // 401 unauthorized, 404 user_not_found or no_activation_data, 403 disabled,
 // 500 internal. Mount it under a prefix with http.StripPrefix.
+//
+// A wrong batch-admin login never locks the account; after
+// Settings.BatchAdminMaxFailures of them the client address gets 401
+// without its password being checked, for BatchAdminBlockDuration (see
+// Authenticator). The address is the request's RemoteAddr: behind a
+// reverse proxy, set it from the proxy's forwarding header first, or
+// every client shares the proxy's address and its block.
 func (m *Manager) BatchHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /codes", m.batchAuth(m.handleBatchCreate))
@@ -61,13 +68,18 @@ func (m *Manager) BatchHandler() http.Handler {
 
 func (m *Manager) batchAuth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if !ok || !m.batchAdminOK(r.Context(), user, pass, remoteHost(r)) {
+		user, pass, _ := r.BasicAuth()
+		err := m.checkBatchAdmin(r.Context(), user, pass, remoteHost(r))
+		switch {
+		case errors.Is(err, errBatchRefused):
 			w.Header().Set("WWW-Authenticate", `Basic realm="usher-activation", charset="UTF-8"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "batch admin credentials are required")
-			return
+		case err != nil:
+			m.log.ErrorContext(r.Context(), "activation: batch admin not checked", "remote", remoteHost(r), "err", err)
+			writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		default:
+			next(w, r)
 		}
-		next(w, r)
 	}
 }
 

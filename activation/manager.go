@@ -54,7 +54,10 @@ type CaptchaVerifier interface {
 }
 
 // Manager creates and checks activation codes. It is safe for concurrent
-// use; all state lives in the Store.
+// use. All state lives in the Store but the batch-admin throttle, which
+// each Manager keeps in memory (Settings.BatchAdminMaxFailures): with
+// several processes, an address may make that many wrong attempts at
+// each.
 type Manager struct {
 	store    Store
 	key      []byte
@@ -62,6 +65,7 @@ type Manager struct {
 	pw       PasswordSetter
 	captcha  CaptchaVerifier
 	auth     Authenticator
+	batch    *throttle
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
@@ -84,8 +88,12 @@ func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
 func WithCaptcha(v CaptchaVerifier) Option { return func(m *Manager) { m.captcha = v } }
 
 // WithAuthenticator sets how the batch handlers check a batch admin's
-// password; a *userstore.Service has the method. Without it the batch
-// handlers refuse every request.
+// password, without counting wrong ones towards the account's lock-out
+// (see Authenticator). Over a userstore.Service, pass a
+// ServiceAuthenticator made with a read-only Service: the Service itself
+// has no AuthenticateBatchAdmin method, and its Login on a read-write
+// Service would lock the batch admin out. Without an Authenticator the
+// batch handlers refuse every request.
 func WithAuthenticator(a Authenticator) Option { return func(m *Manager) { m.auth = a } }
 
 // minKeyLength is the shortest key New accepts, in bytes.
@@ -113,6 +121,7 @@ func New(store Store, key []byte, pw PasswordSetter, s Settings, opts ...Option)
 	m := &Manager{
 		store: store, key: append([]byte(nil), key...), settings: s, pw: pw,
 		now: time.Now, rand: rand.Reader, log: slog.New(slog.DiscardHandler),
+		batch: newThrottle(s.BatchAdminMaxFailures, s.BatchAdminBlockDuration, throttleCapacity),
 	}
 	for _, o := range opts {
 		o(m)

@@ -21,7 +21,11 @@ const (
 // only as a keyed hash.
 type codeData struct {
 	V     int               `json:"v"`
-	Extra map[string]string `json:"extra,omitempty"` // normalized name -> keyed hash of the value
+	Extra map[string]string `json:"extra,omitempty"` // name -> keyed hash of the value
+	// ExactNames says the names of Extra are as given and compared
+	// exactly (a code made through PortalGuardHandler); otherwise they
+	// are normalized (normalizeExtraName) and compared so.
+	ExactNames bool `json:"exactNames,omitempty"`
 }
 
 // passwordData is what a password-set token's Data holds: the code token
@@ -39,14 +43,23 @@ func normalizeExtraName(s string) string { return strings.ToLower(strings.TrimSp
 // otherwise.
 func normalizeExtraValue(s string) string { return strings.TrimSpace(s) }
 
-// hashExtra validates extra and returns its names mapped to keyed hashes.
-func (m *Manager) hashExtra(userID string, extra map[string]string) (map[string]string, error) {
+// extraName is the name a field is stored and compared under.
+func extraName(name string, exact bool) string {
+	if exact {
+		return name
+	}
+	return normalizeExtraName(name)
+}
+
+// hashExtra validates extra and returns its names (normalized, or as
+// given when exact) mapped to keyed hashes.
+func (m *Manager) hashExtra(userID string, extra map[string]string, exact bool) (map[string]string, error) {
 	if len(extra) > maxExtraFields {
 		return nil, fmt.Errorf("%w: %d extra fields, at most %d", ErrInvalidInput, len(extra), maxExtraFields)
 	}
 	out := make(map[string]string, len(extra))
 	for name, value := range extra {
-		n := normalizeExtraName(name)
+		n := extraName(name, exact)
 		v := normalizeExtraValue(value)
 		switch {
 		case n == "":
@@ -65,15 +78,16 @@ func (m *Manager) hashExtra(userID string, extra map[string]string) (map[string]
 }
 
 // extraMatches reports whether given carries every stored extra field with
-// the stored value. Fields given but not stored are ignored. All stored
-// fields are compared, in constant time each, whatever the outcome.
-func (m *Manager) extraMatches(userID string, stored map[string]string, given map[string]string) bool {
+// the stored value, names compared as the code was made (d.ExactNames).
+// Fields given but not stored are ignored. All stored fields are
+// compared, in constant time each, whatever the outcome.
+func (m *Manager) extraMatches(userID string, d codeData, given map[string]string) bool {
 	norm := make(map[string]string, len(given))
 	for k, v := range given {
-		norm[normalizeExtraName(k)] = normalizeExtraValue(v)
+		norm[extraName(k, d.ExactNames)] = normalizeExtraValue(v)
 	}
 	ok := true
-	for name, want := range stored {
+	for name, want := range d.Extra {
 		v, present := norm[name]
 		got := keyedHash(m.key, "extra:"+name, userID, v)
 		if !equalHash(got, want) || !present {

@@ -43,9 +43,25 @@ type Settings struct {
 	// completes. By default completing activation enables the account.
 	KeepDisabled bool `json:"keepDisabled,omitempty"`
 	// BatchAdmins are the usernames allowed to create and delete codes
-	// through the batch handlers; their password is checked like any
-	// login.
+	// through the batch handlers. Their passwords are checked through the
+	// Authenticator, which must not count wrong ones towards the
+	// account's lock-out: batch admins are service accounts, and a lock
+	// would stop the import pipeline. Wrong attempts are throttled per
+	// client address instead (BatchAdminMaxFailures).
 	BatchAdmins []string `json:"batchAdmins,omitempty"`
+	// BatchAdminMaxFailures is how many wrong batch-admin logins from one
+	// client address, each within BatchAdminBlockDuration of the one
+	// before, block that address. Default 5. A right one starts the
+	// count again. The account itself is never locked. The count lives
+	// in the Manager's memory, for at most 10,000 addresses (about 2 MB;
+	// when more come, the least recently seen are forgotten); an IPv6
+	// address counts by its /64.
+	BatchAdminMaxFailures int `json:"batchAdminMaxFailures,omitempty"`
+	// BatchAdminBlockDuration is how long a blocked address's batch
+	// requests are refused, without their password being checked (more
+	// attempts during the block do not extend it), and how long a wrong
+	// attempt is remembered. Default 15 minutes.
+	BatchAdminBlockDuration time.Duration `json:"batchAdminBlockDuration,omitempty"`
 }
 
 // withDefaults fills zero fields and checks the rest, reporting every
@@ -65,6 +81,12 @@ func (s Settings) withDefaults() (Settings, error) {
 	}
 	if s.LockoutDuration == 0 {
 		s.LockoutDuration = 15 * time.Minute
+	}
+	if s.BatchAdminMaxFailures == 0 {
+		s.BatchAdminMaxFailures = 5
+	}
+	if s.BatchAdminBlockDuration == 0 {
+		s.BatchAdminBlockDuration = 15 * time.Minute
 	}
 	var errs []error
 	bad := func(field, reason string, v any) {
@@ -87,6 +109,12 @@ func (s Settings) withDefaults() (Settings, error) {
 	}
 	if s.LockoutDuration < 0 {
 		bad("LockoutDuration", "must not be negative", s.LockoutDuration)
+	}
+	if s.BatchAdminMaxFailures < 0 {
+		bad("BatchAdminMaxFailures", "must not be negative", s.BatchAdminMaxFailures)
+	}
+	if s.BatchAdminBlockDuration < 0 {
+		bad("BatchAdminBlockDuration", "must not be negative", s.BatchAdminBlockDuration)
 	}
 	return s, errors.Join(errs...)
 }

@@ -18,13 +18,17 @@ func TestSettingsDefaults(t *testing.T) {
 	assert.Equal(t, 5, s.MaxStrikes)
 	assert.Equal(t, 15*time.Minute, s.LockoutDuration)
 	assert.Equal(t, 0, s.HyphenEvery)
+	assert.Equal(t, 5, s.BatchAdminMaxFailures)
+	assert.Equal(t, 15*time.Minute, s.BatchAdminBlockDuration)
 }
 
 func TestSettingsInvalidReportsEveryField(t *testing.T) {
 	t.Parallel()
-	_, err := Settings{CodeLength: 3, ExpiryDays: -1, HyphenEvery: -2, PasswordSetMinutes: -1, MaxStrikes: -1, LockoutDuration: -time.Second}.withDefaults()
+	_, err := Settings{CodeLength: 3, ExpiryDays: -1, HyphenEvery: -2, PasswordSetMinutes: -1, MaxStrikes: -1, LockoutDuration: -time.Second,
+		BatchAdminMaxFailures: -1, BatchAdminBlockDuration: -time.Second}.withDefaults()
 	require.Error(t, err)
-	for _, field := range []string{"CodeLength", "ExpiryDays", "HyphenEvery", "PasswordSetMinutes", "MaxStrikes", "LockoutDuration"} {
+	for _, field := range []string{"CodeLength", "ExpiryDays", "HyphenEvery", "PasswordSetMinutes", "MaxStrikes", "LockoutDuration",
+		"BatchAdminMaxFailures", "BatchAdminBlockDuration"} {
 		assert.Contains(t, err.Error(), field)
 	}
 }

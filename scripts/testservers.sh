@@ -17,6 +17,7 @@ install_missing() {
 	command -v ldapsearch >/dev/null 2>&1 || pkgs+=(ldap-utils)
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || pkgs+=(postgresql)
 	/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || pkgs+=(python3-aiosmtpd)
+	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 	[ ${#pkgs[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 		log "missing ${pkgs[*]}; install them (Debian: apt-get install ${pkgs[*]}); tests that need them will skip"
