@@ -5,7 +5,7 @@
 # ports in a temporary folder, exports their addresses (USHER_TEST_*), runs
 # CMD, stops both servers whatever happens, and exits with CMD's status.
 # As root on Debian it first installs what is missing (slapd, ldap-utils,
-# PostgreSQL, python3-aiosmtpd). The system's own instances are never used.
+# PostgreSQL, python3-aiosmtpd, curl). The system's own instances are never used.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
