@@ -186,6 +186,9 @@ type argon2Hasher struct {
 
 func (h *argon2Hasher) Name() string { return h.v.name }
 
+// MemoryHard reports true: each call takes the hash's memory parameter.
+func (h *argon2Hasher) MemoryHard() bool { return true }
+
 // Recognize reports whether encoded starts with "$argon2id$" (usher-v1) or
 // "$argon2i$" (argon2i).
 func (h *argon2Hasher) Recognize(encoded string) bool {
@@ -237,4 +240,4 @@ func (h *argon2Hasher) Verify(ctx context.Context, password, encoded string) (ma
 	return true, weaker, nil
 }
 
-var _ Hasher = (*argon2Hasher)(nil)
+var _ MemoryHardHasher = (*argon2Hasher)(nil)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 )
 
 // ASP.NET Core Identity's password hashes (PasswordHasher<TUser>) are
@@ -98,14 +99,15 @@ func (p AspNetCoreParams) validate(lim Limits) error {
 	return errors.Join(errs...)
 }
 
-// aspNetDecode decodes encoded, refusing it before decoding when the
-// payload would be longer than a V3 header, salt and subkey within lim.
+// aspNetDecode decodes encoded, strictly, refusing it before decoding when
+// the payload would be longer than a V3 header, salt and subkey within lim.
 func aspNetDecode(format, encoded string, lim Limits) ([]byte, error) {
 	maxLen := aspNetV3HeaderLen + lim.MaxSaltBytes + lim.MaxKeyBytes
 	if n := base64.StdEncoding.DecodedLen(len(encoded)); n > maxLen+2 { // +2: padding
 		return nil, fmt.Errorf("%w: %s: payload of about %d bytes is above the limit %d (header, salt and key)", ErrLimitExceeded, format, n, maxLen)
 	}
-	b, err := base64.StdEncoding.Strict().DecodeString(encoded)
+	// legacyB64Decode refuses the line breaks encoding/base64 would skip.
+	b, err := legacyB64Decode(base64.StdEncoding, encoded)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: not valid padded base64: %v", ErrMalformedHash, format, err)
 	}
@@ -182,11 +184,14 @@ type aspNetV3Hasher struct {
 
 func (h *aspNetV3Hasher) Name() string { return "aspnetcore-v3" }
 
-// Recognize reports whether encoded is base64 of a payload that starts
-// with the V3 marker and a PRF below 2^24, and is long enough for a
-// header. It decodes only the first eight characters.
+// Recognize reports whether encoded starts with eight characters of base64
+// that decode to the V3 marker and a PRF below 2^24 (four bytes no other
+// format starts with). It decodes only those eight characters: a V3 hash
+// cut short, such as "AQAAAAIAAYag" (cut after the iteration count), or
+// whose base64 is broken further on, is recognised, so that Verify
+// refuses it with ErrMalformedHash rather than as an unknown format.
 func (h *aspNetV3Hasher) Recognize(encoded string) bool {
-	if len(encoded) < 20 || len(encoded)%4 != 0 { // 20 characters encode the 13-byte header
+	if len(encoded) < 8 {
 		return false
 	}
 	var b [6]byte
@@ -250,15 +255,60 @@ func (h *aspNetV2Hasher) Name() string { return "aspnetcore-v2" }
 func (h *aspNetV2Hasher) VerifyOnly() bool { return !h.hashing }
 
 // Recognize reports whether encoded is padded base64 of exactly 49 bytes
-// starting with the V2 marker. Payloads of other lengths are not
-// recognised, so that V2 does not claim other base64 strings.
+// starting with the V2 marker, or such a string cut short: 8 to 67
+// characters of the base64 alphabet, without padding, that decode to the
+// marker first and are not all hexadecimal digits. Verify refuses one cut
+// short with ErrMalformedHash.
+//
+// The marker is a single zero byte, so V2 claims no more than that: a
+// padded payload of another length (ASP.NET's own "V2 format, too short"
+// test vector is 32 bytes) is not recognised, for it cannot be told from
+// the base64 of an unsalted digest (16, 20 or 32 bytes, always padded),
+// which starts with a zero byte once in 256, and hexadecimal digests are
+// base64 too. Those stay ErrUnknownFormat, so that a migration hook still
+// gets them.
 func (h *aspNetV2Hasher) Recognize(encoded string) bool {
-	if len(encoded) != base64.StdEncoding.EncodedLen(aspNetV2Len) {
+	full := base64.StdEncoding.EncodedLen(aspNetV2Len)
+	switch {
+	case len(encoded) == full:
+		var b [aspNetV2Len + 2]byte
+		n, err := base64.StdEncoding.Strict().Decode(b[:], []byte(encoded))
+		return err == nil && n == aspNetV2Len && b[0] == aspNetV2Marker
+	case len(encoded) < 8 || len(encoded) > full:
 		return false
 	}
-	var b [aspNetV2Len + 2]byte
-	n, err := base64.StdEncoding.Strict().Decode(b[:], []byte(encoded))
-	return err == nil && n == aspNetV2Len && b[0] == aspNetV2Marker
+	body := encoded
+	if len(body) == full-1 { // cut between the two padding characters
+		body = strings.TrimSuffix(body, "=")
+	}
+	var b [6]byte
+	n, err := base64.StdEncoding.Decode(b[:], []byte(encoded[:8]))
+	return err == nil && n == 6 && b[0] == aspNetV2Marker && isBase64Alphabet(body) && !isHexString(body)
+}
+
+// isBase64Alphabet reports whether s has only characters of standard
+// base64's alphabet, padding excluded.
+func isBase64Alphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isHexString reports whether s has only hexadecimal digits.
+func isHexString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Hash returns ErrVerifyOnly, or a V2 hash of password when
@@ -286,7 +336,7 @@ func (h *aspNetV2Hasher) Hash(ctx context.Context, password string) (string, err
 func (h *aspNetV2Hasher) Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error) {
 	const format = "aspnetcore-v2"
 	if len(encoded) != base64.StdEncoding.EncodedLen(aspNetV2Len) {
-		return false, false, fmt.Errorf("%w: %s: hash is %d characters, want %d", ErrMalformedHash, format, len(encoded), base64.StdEncoding.EncodedLen(aspNetV2Len))
+		return false, false, fmt.Errorf("%w: %s: hash is %d characters, want %d (cut short?)", ErrMalformedHash, format, len(encoded), base64.StdEncoding.EncodedLen(aspNetV2Len))
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(encoded)
 	if err != nil {

@@ -60,7 +60,8 @@ func (p LegacyParams) validate() error {
 // legacyHashers returns the built-in hashers of formats kept for migration:
 //
 //	md5-crypt, sha256-crypt, sha512-crypt,
-//	ldap-sha, ldap-ssha, ldap-ssha256, ldap-ssha512, ldap-crypt,
+//	kratos-md5-crypt, kratos-sha256-crypt, kratos-sha512-crypt,
+//	ldap-md5, ldap-smd5, ldap-sha, ldap-ssha, ldap-ssha256, ldap-ssha512, ldap-crypt,
 //	django-pbkdf2-sha256, django-pbkdf2-sha1, django-argon2,
 //	django-bcrypt-sha256,
 //	firebase-scrypt (only when Config.Firebase is set).
@@ -71,6 +72,11 @@ func legacyHashers(p builtinParams, rand io.Reader) []Hasher {
 		md5CryptHasher{},
 		&shaCryptHasher{v: sha256CryptVariant, rounds: lp.SHACryptRounds, limits: lim, rand: rand},
 		sha512Crypt,
+	}
+	hs = append(hs, kratosCryptHashers(lim)...)
+	hs = append(hs,
+		&ldapDigestHasher{s: ldapMD5, limits: lim, rand: rand},
+		&ldapDigestHasher{s: ldapSMD5, limits: lim, rand: rand},
 		&ldapDigestHasher{s: ldapSHA, limits: lim, rand: rand},
 		&ldapDigestHasher{s: ldapSSHA, limits: lim, rand: rand},
 		&ldapDigestHasher{s: ldapSSHA256, limits: lim, rand: rand},
@@ -80,7 +86,7 @@ func legacyHashers(p builtinParams, rand io.Reader) []Hasher {
 		&djangoPBKDF2Hasher{v: djangoPBKDF2SHA1, limits: lim},
 		&djangoArgon2Hasher{limits: lim},
 		&djangoBcryptSHA256Hasher{limits: lim},
-	}
+	)
 	if p.firebase != nil {
 		hs = append(hs, &firebaseScryptHasher{cfg: *p.firebase, limits: lim})
 	}

@@ -3,6 +3,7 @@ package hasher
 import (
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // Config sets the parameters of the built-in hashers and the Limits that
@@ -68,6 +69,24 @@ type Config struct {
 	// wrapping ErrLimitExceeded, so that it never makes a hash that Verify
 	// would refuse.
 	Limits Limits
+
+	// MaxConcurrentHashes bounds how many memory-hard hashes (those of
+	// hashers implementing MemoryHardHasher: usher-v1 and argon2i,
+	// scrypt, django-argon2, firebase-scrypt, and a caller's hasher that
+	// says so) the Registry's Hash, Verify and Dummy compute at once, so
+	// that memory stays near MaxConcurrentHashes times the memory of one
+	// hash (19 MiB for usher-v1's default) however many logins arrive
+	// together. Further calls wait their turn in the order they came; one
+	// whose ctx is done while it waits leaves the queue and returns
+	// ctx.Err(). Default 0: runtime.GOMAXPROCS(0), read by NewRegistry,
+	// as many hashes as can run at once anyway, so the bound costs no
+	// throughput. A negative value removes the bound.
+	//
+	// Other formats (bcrypt, PBKDF2, SHA-crypt, the LDAP digests) need a
+	// few KiB per call and are not bounded. Neither is a Hasher that
+	// Lookup, Default or Identify returned when the caller calls it
+	// directly: the bound is the Registry's.
+	MaxConcurrentHashes int
 }
 
 // builtinParams is a Config with its defaults applied and its Firebase
@@ -88,6 +107,9 @@ func (c Config) withDefaults() Config {
 	c.Scrypt = c.Scrypt.withDefaults()
 	c.Legacy = c.Legacy.withDefaults()
 	c.Limits = c.Limits.withDefaults()
+	if c.MaxConcurrentHashes == 0 {
+		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
 	return c
 }
 

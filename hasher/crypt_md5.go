@@ -23,17 +23,27 @@ const (
 	md5CryptRounds  = 1000
 )
 
+// md5CryptFormat is a stored form of MD5-crypt: the registry name and the
+// prefix before the salt. Whatever the prefix, the algorithm hashes the
+// magic "$1$".
+type md5CryptFormat struct {
+	name, prefix string
+}
+
+// md5CryptStd is the crypt(3) form, "$1$".
+var md5CryptStd = md5CryptFormat{name: "md5-crypt", prefix: md5CryptPrefix}
+
 // md5CryptHash is a parsed MD5-crypt string.
 type md5CryptHash struct {
 	salt, checksum string
 }
 
-// parseMD5Crypt splits encoded into salt and checksum and checks them.
-func parseMD5Crypt(encoded string) (md5CryptHash, error) {
-	const name = "md5-crypt"
-	rest, ok := strings.CutPrefix(encoded, md5CryptPrefix)
+// parse splits encoded into salt and checksum and checks them.
+func (f md5CryptFormat) parse(encoded string) (md5CryptHash, error) {
+	name := f.name
+	rest, ok := strings.CutPrefix(encoded, f.prefix)
 	if !ok {
-		return md5CryptHash{}, fmt.Errorf("%w: %s: missing %q prefix", ErrMalformedHash, name, md5CryptPrefix)
+		return md5CryptHash{}, fmt.Errorf("%w: %s: missing %q prefix", ErrMalformedHash, name, f.prefix)
 	}
 	salt, sum, found := strings.Cut(rest, "$")
 	if !found {
@@ -95,14 +105,13 @@ func md5CryptSum(password []byte, salt string) string {
 	return string(out)
 }
 
-// verifyMD5Crypt parses encoded and compares password with it in constant
-// time.
-func verifyMD5Crypt(ctx context.Context, password, encoded string) (bool, error) {
-	p, err := parseMD5Crypt(encoded)
+// verify parses encoded and compares password with it in constant time.
+func (f md5CryptFormat) verify(ctx context.Context, password, encoded string) (bool, error) {
+	p, err := f.parse(encoded)
 	if err != nil {
 		return false, err
 	}
-	if err := checkCryptPassword("md5-crypt", password); err != nil {
+	if err := checkCryptPassword(f.name, password); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -135,7 +144,7 @@ func (md5CryptHasher) Hash(context.Context, string) (string, error) {
 // false: the format has no parameters, and a registry never has a
 // verify-only default, so a match is always rehashed.
 func (md5CryptHasher) Verify(ctx context.Context, password, encoded string) (match, weaker bool, err error) {
-	match, err = verifyMD5Crypt(ctx, password, encoded)
+	match, err = md5CryptStd.verify(ctx, password, encoded)
 	return match, false, err
 }
 

@@ -250,6 +250,9 @@ func (h *djangoArgon2Hasher) Name() string { return "django-argon2" }
 // VerifyOnly reports true.
 func (h *djangoArgon2Hasher) VerifyOnly() bool { return true }
 
+// MemoryHard reports true: each call takes the hash's memory parameter.
+func (h *djangoArgon2Hasher) MemoryHard() bool { return true }
+
 // Recognize reports whether encoded starts with "argon2$".
 func (h *djangoArgon2Hasher) Recognize(encoded string) bool {
 	return strings.HasPrefix(encoded, djangoArgon2Prefix)
@@ -318,5 +321,6 @@ func (h *djangoBcryptSHA256Hasher) Verify(ctx context.Context, password, encoded
 var (
 	_ VerifyOnlyHasher = (*djangoPBKDF2Hasher)(nil)
 	_ VerifyOnlyHasher = (*djangoArgon2Hasher)(nil)
+	_ MemoryHardHasher = (*djangoArgon2Hasher)(nil)
 	_ VerifyOnlyHasher = (*djangoBcryptSHA256Hasher)(nil)
 )

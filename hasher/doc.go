@@ -40,13 +40,31 @@
 // "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512" (passlib's $pbkdf2...$
 // form and the PHC form with i= and l=), and the legacy formats listed at
 // LegacyParams. Verified only: "aspnetcore-v2" (unless
-// Config.InsecureAspNetCoreV2Hashing), MD5-crypt, {SHA}, {SSHA}, Django's
-// pbkdf2_sha1, argon2 and bcrypt_sha256, and Firebase's scrypt (with
-// Config.Firebase).
+// Config.InsecureAspNetCoreV2Hashing), MD5-crypt ($1$), LDAP's {MD5},
+// {SMD5}, {SHA} and {SSHA}, Ory Kratos's import prefixes "$md5-crypt$",
+// "$sha256-crypt$" and "$sha512-crypt$" (MD5-crypt and SHA-crypt as
+// $1$, $5$ and $6$), Django's pbkdf2_sha1, argon2 and bcrypt_sha256, and
+// Firebase's scrypt (with Config.Firebase). A match of a verify-only
+// format is always rehashed.
 //
 // bcrypt uses only the first 72 bytes of a password. Usher does not
 // truncate silently: the bcrypt hasher's Hash and Verify return an error
 // wrapping [ErrPasswordTooLong] for longer passwords.
+//
+// # Memory under load
+//
+// An argon2 or scrypt hash takes its memory parameter for as long as it
+// runs (19 MiB for usher-v1's default), so a flood of logins would take
+// that much per login in flight. A Registry computes at most
+// Config.MaxConcurrentHashes of these (the hashes of a
+// [MemoryHardHasher], a caller's own included when it implements it) at
+// once, by default one per CPU (runtime.GOMAXPROCS), and queues the rest
+// in arrival order; a caller whose ctx ends while it waits gets
+// ctx.Err(). Memory then stays near that bound times one hash's memory
+// whatever the number of callers, and throughput does not drop: the CPUs
+// were the limit anyway, and fresh memory need not be faulted in for
+// every login. The program internal/cmd/floodbench measures both, and
+// BENCHMARKS.md records its figures.
 //
 // # Speed
 //

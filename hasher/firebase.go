@@ -119,6 +119,9 @@ func (h *firebaseScryptHasher) Name() string { return "firebase-scrypt" }
 // VerifyOnly reports true.
 func (h *firebaseScryptHasher) VerifyOnly() bool { return true }
 
+// MemoryHard reports true: each call takes 128·Rounds·2^MemCost bytes.
+func (h *firebaseScryptHasher) MemoryHard() bool { return true }
+
 // Recognize reports whether encoded starts with "$firebase-scrypt$".
 func (h *firebaseScryptHasher) Recognize(encoded string) bool {
 	return strings.HasPrefix(encoded, firebaseScryptPrefix)
@@ -185,4 +188,7 @@ func firebaseScryptSum(c firebaseScryptConfig, password, salt []byte) ([]byte, e
 	return out, nil
 }
 
-var _ VerifyOnlyHasher = (*firebaseScryptHasher)(nil)
+var (
+	_ VerifyOnlyHasher = (*firebaseScryptHasher)(nil)
+	_ MemoryHardHasher = (*firebaseScryptHasher)(nil)
+)

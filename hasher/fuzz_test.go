@@ -105,6 +105,7 @@ func FuzzAspNetCore(f *testing.F) {
 	for _, s := range []string{
 		aspNetV2SHA1_1000, aspNetV3SHA1_250_128_128, aspNetV3SHA512_50_128_128, aspNetV3TooShort,
 		aspNetV3ExtraData, aspNetV2TooShort, "AQAAAAL/////AAAAEOMwvh3+FZxqkdMBz2ekgGhwQ4B6pZWND6zgESBuWiHw",
+		"AQAAAAIAAYag", aspNetV2SHA1_1000[:40], aspNetV2SHA1_1000[:67],
 	} {
 		f.Add(s)
 	}
@@ -124,19 +125,26 @@ func FuzzBcrypt(f *testing.F) {
 }
 
 func FuzzCrypt(f *testing.F) {
-	addSeeds(f, md5CryptVectors, sha256CryptVectors, sha512CryptVectors)
+	addSeeds(f, md5CryptVectors, sha256CryptVectors, sha512CryptVectors,
+		kratosMD5CryptVectors, kratosSHA256CryptVectors, kratosSHA512CryptVectors)
+	f.Add("$sha256-crypt$rounds=1000$roundstoolow$yfvwcWrQ8l/K0DAWyuPMDNHpIVlTQebY9l/gL972bIC")
+	f.Add("$md5-crypt$$")
 	reg := fuzzRegistry(f)
 	f.Fuzz(func(t *testing.T, encoded string) {
-		fuzzVerify(t, reg, []string{"md5-crypt", "sha256-crypt", "sha512-crypt"}, encoded)
+		fuzzVerify(t, reg, []string{
+			"md5-crypt", "sha256-crypt", "sha512-crypt",
+			"kratos-md5-crypt", "kratos-sha256-crypt", "kratos-sha512-crypt",
+		}, encoded)
 	})
 }
 
 func FuzzLDAP(f *testing.F) {
-	addSeeds(f, ldapSHAVectors, ldapSSHAVectors, ldapSSHA256Vectors, ldapSSHA512Vectors, ldapCryptVectors)
+	addSeeds(f, ldapMD5Vectors, ldapSMD5Vectors, ldapSHAVectors, ldapSSHAVectors, ldapSSHA256Vectors, ldapSSHA512Vectors, ldapCryptVectors)
 	f.Add("{CRYPT}$2b$04$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW")
+	f.Add("{smd5}LnuZPJhiaY95/4lmVFpg548xBsD4P4cw")
 	reg := fuzzRegistry(f)
 	f.Fuzz(func(t *testing.T, encoded string) {
-		fuzzVerify(t, reg, []string{"ldap-sha", "ldap-ssha", "ldap-ssha256", "ldap-ssha512", "ldap-crypt"}, encoded)
+		fuzzVerify(t, reg, []string{"ldap-md5", "ldap-smd5", "ldap-sha", "ldap-ssha", "ldap-ssha256", "ldap-ssha512", "ldap-crypt"}, encoded)
 	})
 }
 

@@ -43,3 +43,20 @@ type VerifyOnlyHasher interface {
 	// ErrVerifyOnly. The answer must not change over the hasher's life.
 	VerifyOnly() bool
 }
+
+// MemoryHardHasher is a Hasher whose work needs much memory per call, such
+// as argon2 or scrypt. A Registry bounds how many of these run at once
+// (see Config.MaxConcurrentHashes); a Hasher that does not implement it is
+// taken not to be memory-hard and is not bounded.
+//
+// The built-in argon2 (usher-v1, argon2i, django-argon2) and scrypt
+// (scrypt, firebase-scrypt) hashers implement it. Implement it in a
+// caller's hasher (see WithHasher) of a memory-hard algorithm so that its
+// calls wait their turn with the built-in ones.
+type MemoryHardHasher interface {
+	Hasher
+
+	// MemoryHard reports whether the Registry bounds the hasher's Hash and
+	// Verify. The answer must not change over the hasher's life.
+	MemoryHard() bool
+}

@@ -2,6 +2,7 @@ package hasher
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -18,6 +19,8 @@ import (
 
 // LDAP userPassword schemes (RFC 2307 and OpenLDAP's pw-sha2 module):
 //
+//	{MD5}<base64(MD5(password))>
+//	{SMD5}<base64(MD5(password salt) salt)>
 //	{SHA}<base64(SHA1(password))>
 //	{SSHA}<base64(SHA1(password salt) salt)>
 //	{SSHA256}<base64(SHA256(password salt) salt)>
@@ -46,6 +49,8 @@ type ldapScheme struct {
 const ldapSaltLen = 16 // salt length of new {SSHA256} and {SSHA512} hashes
 
 var (
+	ldapMD5     = &ldapScheme{name: "ldap-md5", label: "{MD5}", newHash: md5.New, size: md5.Size}
+	ldapSMD5    = &ldapScheme{name: "ldap-smd5", label: "{SMD5}", newHash: md5.New, size: md5.Size, salted: true}
 	ldapSHA     = &ldapScheme{name: "ldap-sha", label: "{SHA}", newHash: sha1.New, size: sha1.Size}
 	ldapSSHA    = &ldapScheme{name: "ldap-ssha", label: "{SSHA}", newHash: sha1.New, size: sha1.Size, salted: true}
 	ldapSSHA256 = &ldapScheme{name: "ldap-ssha256", label: "{SSHA256}", newHash: sha256.New, size: sha256.Size, salted: true, produce: true}
@@ -70,8 +75,9 @@ func legacyB64Decode(enc *base64.Encoding, s string) ([]byte, error) {
 	return b, nil
 }
 
-// ldapDigestHasher hashes and verifies one of {SHA}, {SSHA}, {SSHA256} and
-// {SSHA512}. It is immutable and safe for concurrent use.
+// ldapDigestHasher hashes and verifies one of {SSHA256} and {SSHA512}, or
+// verifies one of {MD5}, {SMD5}, {SHA} and {SSHA}. It is immutable and
+// safe for concurrent use.
 type ldapDigestHasher struct {
 	s      *ldapScheme
 	limits Limits
@@ -80,15 +86,16 @@ type ldapDigestHasher struct {
 
 func (h *ldapDigestHasher) Name() string { return h.s.name }
 
-// VerifyOnly reports true for {SHA} and {SSHA} (SHA-1).
+// VerifyOnly reports true for {MD5}, {SMD5}, {SHA} and {SSHA} (MD5 and
+// SHA-1).
 func (h *ldapDigestHasher) VerifyOnly() bool { return !h.s.produce }
 
 // Recognize reports whether encoded starts with the scheme's label.
 func (h *ldapDigestHasher) Recognize(encoded string) bool { return ldapHasLabel(encoded, h.s.label) }
 
 // Hash returns the scheme label followed by the base64 of the digest of
-// password and a 16-byte random salt. {SHA} and {SSHA} return
-// ErrVerifyOnly.
+// password and a 16-byte random salt. {MD5}, {SMD5}, {SHA} and {SSHA}
+// return ErrVerifyOnly.
 //
 // These are single, fast digests: produce them only for a directory that
 // accepts nothing better.
@@ -180,7 +187,7 @@ func (h *ldapCryptHasher) Verify(ctx context.Context, password, encoded string) 
 	inner := encoded[len(ldapCryptPrefix):]
 	switch {
 	case strings.HasPrefix(inner, md5CryptPrefix):
-		match, err = verifyMD5Crypt(ctx, password, inner)
+		match, err = md5CryptStd.verify(ctx, password, inner)
 		return match, match, err
 	case strings.HasPrefix(inner, sha256CryptVariant.prefix):
 		match, _, err = verifySHACrypt(ctx, sha256CryptVariant, h.limits, password, inner)

@@ -108,7 +108,8 @@ func checkLegacyRoundTrip(t *testing.T, h Hasher, prefix string) {
 // always registered.
 var legacyNames = []string{
 	"md5-crypt", "sha256-crypt", "sha512-crypt",
-	"ldap-sha", "ldap-ssha", "ldap-ssha256", "ldap-ssha512", "ldap-crypt",
+	"kratos-md5-crypt", "kratos-sha256-crypt", "kratos-sha512-crypt",
+	"ldap-md5", "ldap-smd5", "ldap-sha", "ldap-ssha", "ldap-ssha256", "ldap-ssha512", "ldap-crypt",
 	"django-pbkdf2-sha256", "django-pbkdf2-sha1", "django-argon2", "django-bcrypt-sha256",
 }
 
@@ -123,6 +124,11 @@ var legacySamples = map[string]string{
 	"md5-crypt":            "$1$dXc3I7Rw$ctlgjDdWJLMT.qwHsWhXR1",
 	"sha256-crypt":         "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5",
 	"sha512-crypt":         "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1",
+	"kratos-md5-crypt":     "$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/",
+	"kratos-sha256-crypt":  "$sha256-crypt$rounds=535000$05R.9KB6UC2kLI3w$Q/zslzx./JjkAVPTwp6th7nW5l7JU91Gte/UmIh.U78",
+	"kratos-sha512-crypt":  "$sha512-crypt$rounds=656000$3LVbIAVxR//cRajw$uuNasMW.RYxlGzIRFU1Was70BPSa933AjxhZIGJdJBOlqJAHlgqa0yuiuq5JHF/ryNGryJkj87G9i3G2HPSXg1",
+	"ldap-md5":             "{MD5}/F4DjTilcDIIVEHn/nAQsA==",
+	"ldap-smd5":            "{SMD5}UjFY34os/pnZQ3oQOzjqGu4yeXE=",
 	"ldap-sha":             "{SHA}at+xg6SiyUovktq1redipHiJpaE=",
 	"ldap-ssha":            "{SSHA}0c0blFTXXNuAMHECS4uxrj3ZieMoWImr",
 	"ldap-ssha256":         "{SSHA256}Yuz0lZnd9xxLQhxgOSuV8b4GlTzeOWKriq9ay51aoLxmb29iYXI=",
@@ -147,7 +153,7 @@ var legacyForeignSamples = []string{
 	"AQAAAAEAACcQAAAAEKRI9eTlZy0Y/SBeyhCY+4i8wPoVtuQXUKDvHf2mX/UXZI5aGw7KtSXOpyqKlGJQ0A==",
 	"AJm9V4l8k7rHeDgpUVSbjg/F5jSXCGMEd7J99nTmOUPzMzVvTTnL6Al4f1zAngH7Mw==",
 	"",
-	"{MD5}/F4DjTilcDIIVEHn/nAQsA==",
+	"AQAAAAIAAYag", // a truncated aspnetcore-v3 hash
 	"sha1$123abcdef$e4a1877b0e35c47329e7ed7e58014276168a37ba",
 	"bcrypt$$2a$06$DCq7YPn5Rq63x1Lad4cll.TV4S6ytwfsfvkgY8jIucDrjc8deX1s.",
 }
@@ -232,6 +238,9 @@ func TestLegacyRegistry(t *testing.T) {
 		{"sha256-crypt", "Hello world!", "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5", true},
 		{"ldap-ssha", "secret", "{SSHA}0H+zTv8o4MR4H43n03eCsvw1luG8LdB7", true},
 		{"ldap-crypt", "test", "{CRYPT}$1$ec6XvcoW$ghEtNK2U1MC5l.Dwgi3020", true},
+		{"kratos-md5-crypt", "ory", "$md5-crypt$xWMlm2eL$GGTOpgZu4p2k6ORprAu3b.", true},
+		{"ldap-md5", "helloworld", "{MD5}/F4DjTilcDIIVEHn/nAQsA==", true},
+		{"ldap-smd5", "testing1234", "{SMD5}UjFY34os/pnZQ3oQOzjqGu4yeXE=", true},
 		{"django", "not a password", "pbkdf2_sha256$10000$kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs=", true},
 		{"firebase", "user1password", legacySamples["firebase-scrypt"], true},
 	}

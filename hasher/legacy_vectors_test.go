@@ -1,8 +1,12 @@
 package hasher
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Vectors of the legacy formats, from the systems that wrote them.
@@ -44,6 +48,43 @@ var md5CryptVectors = []legacyVector{
 	{"4lpHa N|_|M3r1K W/ Cur5Es: #$%(*)(*%#", "$1$jQS7o98J$V6iTcr71CGgwW2laf17pi1"},
 	{"test", "$1$SuMrG47N$ymvzYjr7QcEQjaK5m1PGx1"},
 }
+
+// Ory Kratos's import prefixes: github.com/ory/kratos hash/hasher_test.go
+// (TestCompare, subtests "md5-crypt", "sha256-crypt" and "sha512-crypt";
+// read at commit 029d8a359233d762a897837e3aaf2c4d3a825399). Kratos's
+// hashes that it expects to fail are in TestLegacyKratosFailures.
+var (
+	kratosMD5CryptVectors = []legacyVector{
+		{"test", "$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/"},
+		{"test", "$md5-crypt$$whuMjZj.HMFoaTaZRRtkO0"}, // empty salt
+		{"ory", "$md5-crypt$xWMlm2eL$GGTOpgZu4p2k6ORprAu3b."},
+	}
+	kratosSHA256CryptVectors = []legacyVector{
+		{"test", "$sha256-crypt$rounds=535000$05R.9KB6UC2kLI3w$Q/zslzx./JjkAVPTwp6th7nW5l7JU91Gte/UmIh.U78"},
+		{"ory", "$sha256-crypt$rounds=535000$awpcR7lDlnK/S7WE$vHU7KkQwyjfGz6u4MUi7.lH9htK/l63HloTsX1ZMz.3"},
+	}
+	kratosSHA512CryptVectors = []legacyVector{
+		{"test", "$sha512-crypt$rounds=656000$3LVbIAVxR//cRajw$uuNasMW.RYxlGzIRFU1Was70BPSa933AjxhZIGJdJBOlqJAHlgqa0yuiuq5JHF/ryNGryJkj87G9i3G2HPSXg1"},
+		{"ory", "$sha512-crypt$rounds=656000$0baQbxBrfpKqvizk$Q9cYk1MeNAlECPgpG3jjfNI2DumLqd0yHbxzLdxiX6nsSD5i9n0awcbiCf8R5DzpIYxeBPznPcb1wtzlgUKtH0"},
+	}
+)
+
+// LDAP {MD5} and {SMD5}: passlib's passlib/tests/test_handlers.py, classes
+// ldap_md5_test and ldap_salted_md5_test (known_correct_hashes; the three
+// "test" hashes have salts of 8, 15 and 16 bytes).
+var (
+	ldapMD5Vectors = []legacyVector{
+		{"helloworld", "{MD5}/F4DjTilcDIIVEHn/nAQsA=="},
+		{upassTable, "{MD5}BUc/ihn2aBXnN7MyZKDQsA=="},
+	}
+	ldapSMD5Vectors = []legacyVector{
+		{"testing1234", "{SMD5}UjFY34os/pnZQ3oQOzjqGu4yeXE="},
+		{upassTable, "{SMD5}Z0ioJ58LlzUeRxm3K6JPGAvBGIM="},
+		{"test", "{SMD5}LnuZPJhiaY95/4lmVFpg548xBsD4P4cw"},
+		{"test", "{SMD5}XRlncfRzvGi0FDzgR98tUgBg7B3jXOs9p9S615qTkg=="},
+		{"test", "{SMD5}FbAkzOMOxRbMp6Nn4hnZuel9j9Gas7a2lvI+x5hT6j0="},
+	}
+)
 
 // LDAP schemes. {SHA} and {SSHA}: passlib's passlib/tests/test_handlers.py
 // (classes ldap_sha1_test, ldap_salted_sha1_test). {SSHA512}: the same
@@ -138,6 +179,11 @@ func TestLegacyVectors(t *testing.T) {
 		{"md5-crypt", md5CryptVectors},
 		{"sha256-crypt", sha256CryptVectors},
 		{"sha512-crypt", sha512CryptVectors},
+		{"kratos-md5-crypt", kratosMD5CryptVectors},
+		{"kratos-sha256-crypt", kratosSHA256CryptVectors},
+		{"kratos-sha512-crypt", kratosSHA512CryptVectors},
+		{"ldap-md5", ldapMD5Vectors},
+		{"ldap-smd5", ldapSMD5Vectors},
 		{"ldap-sha", ldapSHAVectors},
 		{"ldap-ssha", ldapSSHAVectors},
 		{"ldap-ssha256", ldapSSHA256Vectors},
@@ -171,6 +217,23 @@ func TestLegacyMalformed(t *testing.T) {
 			"{SSHA}P90+qijSp8MJ1tN25j5o1PflUvlqjXHOGeOckw=",
 			"{SSHA}P90+qijSp8MJ1tN25j5o1Pf=UvlqjXHOGeOckw==",
 			"{SSHA}P90+qijSp8MJ1tN25j5o1PflUvlqjXHOGeOck===",
+		}},
+		{"ldap-md5", ErrMalformedHash, []string{
+			"{MD5}/F4DjTilcDIIVEHn/nAQsA=",           // padding cut
+			"{MD5}/F4DjTilcDIIVEHn/nAQsAAAA",         // 18 bytes, not 16
+			"{MD5}at+xg6SiyUovktq1redipHiJpaE=",      // a {SHA} digest
+			"{MD5}/F4DjTilcDIIVEHn/nAQsA==\n",        // trailing newline
+			"{MD5}/F4DjTilcDIIVEHn/nAQsA==/F4DjTilc", // trailing data
+		}},
+		// passlib's known_malformed_hashes of ldap_salted_md5_test, but for
+		// '{SMD5}IGVhwK+anvspmfDt2t0vgGjt/Q==' (a 3-byte salt, which passlib
+		// refuses and Usher accepts, as for {SSHA}), and a salt-less digest.
+		{"ldap-smd5", ErrMalformedHash, []string{
+			"{SMD5}LnuZPJhiaY95/4lmVFpg548xBsD4P4c",
+			"{SMD5}LnuZPJhiaY95/4lmVFpg548xBsD4P4cw{SMD5}LnuZPJhiaY95/4lmVFpg548xBsD4P4cw=",
+			"{SMD5}LnuZPJhiaY95/4lmV=pg548xBsD4P4cw",
+			"{SMD5}LnuZPJhiaY95/4lmVFpg548xBsD4P===",
+			"{SMD5}/F4DjTilcDIIVEHn/nAQsA==",
 		}},
 		{"ldap-ssha512", ErrMalformedHash, []string{
 			"{SSHA512}Tgx/uhHnlM9/GgQvI31dN7cheDXg7WypZwaaIkyRsgV/BKIzBG3G/wUd9o1dpi06p3SYzMedg0lvTc3b6CtdO0Xo/f9/L+U",
@@ -212,4 +275,80 @@ func TestLegacyRoundTrip(t *testing.T) {
 			checkLegacyRoundTrip(t, legacyTestHasher(t, tt.name, Config{}), tt.prefix)
 		})
 	}
+}
+
+// TestLegacyKratosFailures runs the hashes that Kratos's TestCompare
+// expects to fail (see kratosMD5CryptVectors): a hash of another password
+// does not match, and the strings Kratos refuses are malformed. It also
+// checks that each prefix is the crypt(3) algorithm it names: the same
+// string under "$1$", "$5$" or "$6$" verifies with the crypt(3) hasher.
+func TestLegacyKratosFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg, err := NewRegistry("usher", Config{})
+	require.NoError(t, err)
+
+	t.Run("other passwords", func(t *testing.T) {
+		t.Parallel()
+		for _, v := range []legacyVector{
+			{"test", "$md5-crypt$xWMlm2eL$GGTOpgZu4p2k6ORprAu3b."},
+			{"ory", "$md5-crypt$E7zjruqF$RTglYR1CzBHwwiTk9nVzx1"},
+			{"test", "$sha256-crypt$rounds=535000$awpcR7lDlnK/S7WE$vHU7KkQwyjfGz6u4MUi7.lH9htK/l63HloTsX1ZMz.3"},
+			{"ory", "$sha512-crypt$rounds=656000$hNcDLFO63bkYVDZf$Mt9dhH0xqfxWZ6Pu8zXw.Ku5f15IRTweuaDcUc.ObXWGn7B1h8YIWLmArZd8psd2mrUVswCXLAVptmISr.8iI/"},
+		} {
+			t.Run(v.encoded, func(t *testing.T) {
+				t.Parallel()
+				match, rehash, err := reg.Verify(ctx, v.password, v.encoded)
+				require.NoError(t, err)
+				assert.False(t, match)
+				assert.False(t, rehash)
+			})
+		}
+	})
+
+	t.Run("malformed", func(t *testing.T) {
+		t.Parallel()
+		for _, enc := range []string{
+			"$md5-crypt$$", "$md5-crypt$$$",
+			"$md5-crypt$whuMjZj.HMFoaTaZRRtkO0", // no salt field: crypt(5) requires it
+			"$sha256-crypt$$", "$sha256-crypt$$$",
+			"$sha512-crypt$$", "$sha512-crypt$$$",
+		} {
+			h, err := reg.Identify(enc)
+			require.NoError(t, err, enc)
+			assert.True(t, strings.HasPrefix(h.Name(), "kratos-"), enc)
+			_, _, err = reg.Verify(ctx, "ory", enc)
+			assert.ErrorIs(t, err, ErrMalformedHash, enc)
+			assert.ErrorContains(t, err, h.Name(), "the error names the format")
+		}
+	})
+
+	t.Run("limits", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := reg.Verify(ctx, "ory", "$sha512-crypt$rounds=999999999$0baQbxBrfpKqvizk$Q9cYk1MeNAlECPgpG3jjfNI2DumLqd0yHbxzLdxiX6nsSD5i9n0awcbiCf8R5DzpIYxeBPznPcb1wtzlgUKtH0")
+		assert.ErrorIs(t, err, ErrLimitExceeded)
+	})
+
+	t.Run("same algorithm as crypt(3)", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			v              legacyVector
+			from, to, name string
+		}{
+			{kratosMD5CryptVectors[2], "$md5-crypt$", "$1$", "md5-crypt"},
+			{kratosSHA256CryptVectors[1], "$sha256-crypt$", "$5$", "sha256-crypt"},
+			{kratosSHA512CryptVectors[1], "$sha512-crypt$", "$6$", "sha512-crypt"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				enc := tt.to + strings.TrimPrefix(tt.v.encoded, tt.from)
+				h, err := reg.Identify(enc)
+				require.NoError(t, err)
+				assert.Equal(t, tt.name, h.Name())
+				match, _, err := h.Verify(ctx, tt.v.password, enc)
+				require.NoError(t, err)
+				assert.True(t, match)
+			})
+		}
+	})
 }

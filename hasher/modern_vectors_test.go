@@ -104,6 +104,71 @@ func TestAspNetCoreVectors(t *testing.T) {
 	}
 }
 
+func TestAspNetCoreTruncated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg, err := NewRegistry("aspnetcore", Config{})
+	require.NoError(t, err)
+
+	// Every cut of a V2 hash (at least 8 characters, enough for the
+	// marker) is a V2 hash, and malformed.
+	for n := 8; n < len(aspNetV2SHA1_1000); n++ {
+		enc := aspNetV2SHA1_1000[:n]
+		h, err := reg.Identify(enc)
+		require.NoError(t, err, enc)
+		require.Equal(t, "aspnetcore-v2", h.Name(), enc)
+		_, _, err = reg.Verify(ctx, aspNetPassword, enc)
+		require.ErrorIs(t, err, ErrMalformedHash, enc)
+	}
+
+	// Every cut of a V3 hash is a V3 hash. It is malformed unless it still
+	// decodes to a header, the salt and a subkey of at least 16 bytes:
+	// then it is a V3 hash with a shorter subkey, which ASP.NET's
+	// PasswordHasher accepts too. PBKDF2's output is a prefix of its longer
+	// outputs, so the password still matches, and the shorter subkey is
+	// weaker: rehash.
+	full := aspNetV3SHA512_100000_128_256
+	minValid := base64.StdEncoding.EncodedLen(aspNetV3HeaderLen + 16 + aspNetMinLen)
+	for n := 8; n < len(full); n++ {
+		enc := full[:n]
+		h, err := reg.Identify(enc)
+		require.NoError(t, err, enc)
+		require.Equal(t, "aspnetcore-v3", h.Name(), enc)
+		match, rehash, err := reg.Verify(ctx, aspNetPassword, enc)
+		if n%4 == 0 && n >= minValid {
+			require.NoError(t, err, enc)
+			assert.True(t, match, enc)
+			assert.True(t, rehash, enc)
+			continue
+		}
+		require.ErrorIs(t, err, ErrMalformedHash, enc)
+	}
+
+	tests := []struct {
+		name, encoded string
+		want          error
+	}{
+		{"V3 cut after the iteration count", "AQAAAAIAAYag", ErrMalformedHash},
+		{"V3 payload cut inside the subkey (PasswordHasherTest.cs)", aspNetV3TooShort, ErrMalformedHash},
+		{"V3 with a trailing newline", aspNetV3SHA512_100000_128_256 + "\n", ErrMalformedHash},
+		{"V2 cut inside the padding", aspNetV2SHA1_1000[:67], ErrMalformedHash},
+		// Not claimed: they cannot be told from other formats' hashes.
+		{"V2 payload cut and padded again (PasswordHasherTest.cs)", aspNetV2TooShort, ErrUnknownFormat},
+		{"padded base64 of a 20-byte digest starting with 0x00", "AAECAwQFBgcICQoLDA0ODxAREhM=", ErrUnknownFormat},
+		{"upper-case hex MD5 starting with AA", "AAB5F1A2C3D4E5F60718293A4B5C6D7E", ErrUnknownFormat},
+		{"too short for a marker", "AQAAAA", ErrUnknownFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			match, rehash, err := reg.Verify(ctx, aspNetPassword, tt.encoded)
+			require.ErrorIs(t, err, tt.want)
+			assert.False(t, match)
+			assert.False(t, rehash)
+		})
+	}
+}
+
 func TestAspNetCoreHashIsByteExact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

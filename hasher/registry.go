@@ -7,21 +7,23 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"sync/atomic"
 )
 
 // Registry holds hashers by name, hashes with a default one and verifies
 // stored hashes of any registered format. It is immutable after NewRegistry
-// (but for the cached Dummy hash) and safe for concurrent use.
+// (but for the cached Dummy hash and the queue of callers waiting for
+// their turn) and safe for concurrent use. Its Hash, Verify and Dummy
+// compute at most Config.MaxConcurrentHashes memory-hard hashes at once.
 type Registry struct {
 	def     Hasher
 	byName  map[string]Hasher
 	aliases map[string]string
 	order   []Hasher // recognition order: caller's hashers first, then built-ins
+	limit   *limiter // of memory-hard work; nil: unbounded
 
-	dummy   atomic.Pointer[string] // set once Dummy has made it
-	dummyMu sync.Mutex             // held while making it
+	dummy     atomic.Pointer[string] // set once Dummy has made it
+	dummyLock chan struct{}          // of capacity 1, full while Dummy makes it
 }
 
 // genericNames maps generic names to the explicit name they stand for:
@@ -97,7 +99,7 @@ func NewRegistry(defaultName string, cfg Config, opts ...Option) (*Registry, err
 		return nil, err
 	}
 
-	r := &Registry{byName: map[string]Hasher{}, aliases: map[string]string{}}
+	r := &Registry{byName: map[string]Hasher{}, aliases: map[string]string{}, limit: newLimiter(p.MaxConcurrentHashes), dummyLock: make(chan struct{}, 1)}
 	for k, v := range genericNames {
 		r.aliases[k] = v
 	}
@@ -139,6 +141,8 @@ func NewRegistry(defaultName string, cfg Config, opts ...Option) (*Registry, err
 }
 
 // Lookup returns the hasher registered under an explicit or generic name.
+// Calling its methods directly bypasses Config.MaxConcurrentHashes, which
+// bounds the Registry's Hash, Verify and Dummy.
 func (r *Registry) Lookup(name string) (Hasher, bool) {
 	if explicit, ok := r.aliases[name]; ok {
 		name = explicit
@@ -172,12 +176,15 @@ func (r *Registry) Identify(encoded string) (Hasher, error) {
 }
 
 // Hash hashes password with the default hasher and a fresh salt. It
-// returns ctx.Err() when ctx is done before hashing starts; the built-in
-// hashers also check ctx before their expensive work.
+// returns ctx.Err() when ctx is done before hashing starts, waiting for
+// its turn under Config.MaxConcurrentHashes included; the built-in hashers
+// also check ctx before their expensive work.
 func (r *Registry) Hash(ctx context.Context, password string) (string, error) {
-	if err := ctx.Err(); err != nil {
+	release, err := r.admit(ctx, r.def)
+	if err != nil {
 		return "", err
 	}
+	defer release()
 	return r.def.Hash(ctx, password)
 }
 
@@ -188,7 +195,7 @@ func (r *Registry) Hash(ctx context.Context, password string) (string, error) {
 // A wrong password is match == false with a nil error; err is for a hash
 // that cannot be verified (matching ErrUnknownFormat, ErrMalformedHash or
 // ErrLimitExceeded) and for ctx.Err() when ctx is done before verifying
-// starts.
+// starts, waiting for its turn under Config.MaxConcurrentHashes included.
 func (r *Registry) Verify(ctx context.Context, password, encoded string) (match, rehash bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, false, err
@@ -197,6 +204,11 @@ func (r *Registry) Verify(ctx context.Context, password, encoded string) (match,
 	if err != nil {
 		return false, false, err
 	}
+	release, err := r.admit(ctx, h)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
 	match, weaker, err := h.Verify(ctx, password, encoded)
 	if err != nil || !match {
 		return false, false, err
@@ -208,15 +220,21 @@ func (r *Registry) Verify(ctx context.Context, password, encoded string) (match,
 // Verifying against it when a user does not exist makes an unknown user
 // take as long as a wrong password.
 //
-// The first successful call makes the hash, with ctx; later calls return
-// it at once, whatever their ctx. A failed call, ctx.Err() included, is
-// not cached: the next call tries again. Safe for concurrent use.
+// The first successful call makes the hash with ctx, waiting its turn
+// like Hash; later calls return it at once, whatever their ctx. Calls
+// made while the first is making it wait for it, or return ctx.Err() when
+// their ctx is done first. A failed call, ctx.Err() included, is not
+// cached: the next call tries again. Safe for concurrent use.
 func (r *Registry) Dummy(ctx context.Context) (string, error) {
 	if d := r.dummy.Load(); d != nil {
 		return *d, nil
 	}
-	r.dummyMu.Lock()
-	defer r.dummyMu.Unlock()
+	select {
+	case r.dummyLock <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-r.dummyLock }()
 	if d := r.dummy.Load(); d != nil {
 		return *d, nil
 	}

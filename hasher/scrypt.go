@@ -170,6 +170,9 @@ type scryptHasher struct {
 
 func (h *scryptHasher) Name() string { return "scrypt" }
 
+// MemoryHard reports true: each call takes 128·r·N bytes.
+func (h *scryptHasher) MemoryHard() bool { return true }
+
 // Recognize reports whether encoded starts with "$scrypt$".
 func (h *scryptHasher) Recognize(encoded string) bool {
 	return strings.HasPrefix(encoded, scryptPrefix)
@@ -220,4 +223,4 @@ func (h *scryptHasher) Verify(ctx context.Context, password, encoded string) (ma
 	return true, weaker, nil
 }
 
-var _ Hasher = (*scryptHasher)(nil)
+var _ MemoryHardHasher = (*scryptHasher)(nil)
