@@ -80,4 +80,5 @@ func Example() {
 	// myapp 1
 	// userstore 1
 	// userstore 2
+	// userstore 3
 }

@@ -8,7 +8,7 @@ type ChangeKind string
 // Change kinds.
 const (
 	UserCreated   ChangeKind = "user.created"
-	UserUpdated   ChangeKind = "user.updated" // includes password and login-state writes
+	UserUpdated   ChangeKind = "user.updated" // includes password changes, locks and unlocks (see LoginStateStore)
 	UserDeleted   ChangeKind = "user.deleted"
 	GroupCreated  ChangeKind = "group.created"
 	GroupUpdated  ChangeKind = "group.updated"
@@ -19,7 +19,8 @@ const (
 
 // Change is one event of the change feed.
 type Change struct {
-	// Seq orders events; it is strictly increasing within a realm.
+	// Seq is the event's position in the feed: strictly increasing
+	// within a realm, but not necessarily consecutive (see ChangeFeed).
 	Seq    int64
 	Kind   ChangeKind
 	UserID string // for user and member events

@@ -247,7 +247,9 @@ func (s *Service) verify(ctx context.Context, u User, password string, now time.
 
 // recordFailure counts a wrong password in the store and, when this one
 // locks the account, records and notifies the lock. It returns audit
-// detail.
+// detail. When another attempt locked the account after u was read, the
+// store counts nothing (a failure during a lock never extends it) and the
+// detail says so instead of giving a count.
 func (s *Service) recordFailure(ctx context.Context, u User, login, remote string, now time.Time) map[string]string {
 	if s.cfg.ReadOnly {
 		return nil
@@ -259,10 +261,17 @@ func (s *Service) recordFailure(ctx context.Context, u User, login, remote strin
 			slog.String("user_id", u.ID), slog.Any("error", err))
 		return nil
 	}
+	if st.AlreadyLocked {
+		detail := map[string]string{"alreadyLocked": "true"}
+		if !st.LockedUntil.IsZero() {
+			detail["lockedUntil"] = st.LockedUntil.UTC().Format(time.RFC3339)
+		}
+		return detail
+	}
 	detail := map[string]string{"failedLogins": strconv.Itoa(st.FailedLogins)}
-	// Exactly one of any number of concurrent failures sees the count
-	// reach the limit: that one reports the lock.
-	if max > 0 && st.FailedLogins == max {
+	// Exactly one of any number of concurrent failures locks the account:
+	// that one reports the lock.
+	if st.LockedUntil.After(now) {
 		detail["locked"] = "true"
 		lockedUntil := st.LockedUntil.UTC().Format(time.RFC3339)
 		s.audit(ctx, AuditEvent{Kind: AuditLocked, UserID: u.ID, Login: login, Remote: remote,

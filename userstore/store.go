@@ -46,16 +46,40 @@ type UserWriter interface {
 
 // LoginStateStore changes the state that logins write. Each method is a
 // single atomic update in the store, so that every process sharing it sees
-// exact counts: N concurrent failures raise the count by exactly N.
+// exact counts: N concurrent failures of an unlocked account raise the
+// count by exactly N, until one of them locks it.
+//
+// Which login-state changes are news: RecordFailedLogin and
+// ResetFailedLogins record a user.updated change exactly when they set or
+// clear a lock (LockedUntil): the failure that locks the account, and a
+// reset that clears a LockedUntil, whether the lock was still in force or
+// had run out. Counting is not news: a failure that does not lock,
+// including the first after a lock ran out (which drops the old
+// LockedUntil), and a reset of a count without a lock record no change, so
+// that wrong passwords cannot flood the feed. Both raise the user's
+// Version whenever they change anything, and change nothing at all (not
+// even Version) when there is nothing to change.
 type LoginStateStore interface {
-	// RecordFailedLogin adds one to the user's failed-login count and,
-	// when the count reaches maxFailures (> 0), sets LockedUntil to
-	// now+lockFor. A lock that has run out at now ends its count: the
-	// failure after it counts as the first of a new series (so an
+	// RecordFailedLogin records one wrong password for the user at now.
+	//
+	// During a lock (LockedUntil after now) it changes nothing: not the
+	// count, not the lock time, not Version, no change event, so that
+	// wrong passwords cannot extend a lock or keep an account locked for
+	// ever. It returns the stored state with AlreadyLocked set.
+	//
+	// Otherwise it adds one to the count and, when the count reaches
+	// maxFailures (> 0), sets LockedUntil to now+lockFor. A lock that has
+	// run out at now ends its series: this failure is the first of a new
+	// one (the count restarts at 1 and LockedUntil is cleared, so an
 	// account is locked again only after maxFailures new failures). It
-	// returns the state after the update.
+	// returns the state after the update, AlreadyLocked false.
+	//
+	// So the failure that locked the account is the one whose result has
+	// AlreadyLocked false and LockedUntil after now: of any number of
+	// concurrent failures, exactly one. Errors: ErrNotFound.
 	RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (LoginState, error)
 	// ResetFailedLogins sets the count to zero and clears LockedUntil.
+	// Errors: ErrNotFound.
 	ResetFailedLogins(ctx context.Context, id string) error
 	// SetPassword replaces the user's password hash with newHash, and
 	// sets MustChangePassword to mustChange, if the stored hash is still
@@ -113,10 +137,26 @@ type TokenStore interface {
 }
 
 // ChangeFeed reads the store's ordered, durable change events.
+//
+// The feed is gap-free for its followers: a follower that saves the Seq of
+// the last event it handled and passes it to the next Changes never misses
+// an event and never sees one twice, however many writers, in however
+// many processes, write meanwhile. A store ensures this by making an event
+// visible only once no event with a smaller Seq can still appear (every
+// write that could record one has committed or failed). Gap-free does not
+// mean dense: Seqs increase along the feed but may skip numbers (sqlstore
+// on PostgreSQL derives them from transaction IDs), so a follower must
+// never wait for Seq+1.
+//
+// An event names what changed, not how; a follower reads the record again.
+// The events of one write are consecutive, and a write that began after
+// another had returned comes after it in the feed; writes that ran at the
+// same time may come in either order (a follower that reads again sees the
+// same result either way).
 type ChangeFeed interface {
-	// Changes streams events with Seq > after in ascending Seq order. A
-	// consumer saves the last Seq it handled and passes it next time. An
-	// event is visible only once every event with a smaller Seq is.
+	// Changes streams events with Seq > after in ascending Seq order; 0
+	// reads the feed from its start. A follower saves the last Seq it
+	// handled and passes it next time, also across upgrades of the store.
 	Changes(ctx context.Context, after int64) iter.Seq2[Change, error]
 }
 

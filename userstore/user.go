@@ -62,4 +62,9 @@ type Group struct {
 type LoginState struct {
 	FailedLogins int
 	LockedUntil  time.Time
+	// AlreadyLocked is true when the account was locked at the time of
+	// the failure: it was not counted and nothing changed. The failure
+	// that locked the account is the one with AlreadyLocked false and
+	// LockedUntil after its time.
+	AlreadyLocked bool
 }

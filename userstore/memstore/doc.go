@@ -3,8 +3,9 @@
 //
 // It behaves like the SQL stores in everything callers can observe: it
 // validates input, keeps usernames unique without regard to case, refuses
-// stale versions, records every write in the change feed atomically with the
-// write, counts failed logins exactly under concurrency and returns
+// stale versions, records change-feed events atomically with their writes
+// (and of the login state only locks and unlocks), counts failed logins
+// exactly under concurrency, changes nothing during a lock, and returns
 // ErrClosed once closed. It passes the conformance suite
 // userstore/storetest. It keeps nothing on disk; a Store is empty when made.
 //
@@ -18,10 +19,14 @@
 //     ListUsers order is creation order. A caller-supplied ID is kept.
 //   - Times are stored in UTC, without a monotonic clock reading.
 //   - ListGroups and User.Groups sort names by bytes.
-//   - Every write to a user (UpdateUser, SetPassword, RecordFailedLogin,
-//     ResetFailedLogins) raises its Version and UpdatedAt and records a
-//     user.updated change. Membership changes do not change the user's
-//     Version; they record member.added or member.removed.
+//   - Every write to a user (UpdateUser, SetPassword, a counted
+//     RecordFailedLogin, a ResetFailedLogins that clears something) raises
+//     its Version and UpdatedAt. UpdateUser and SetPassword record a
+//     user.updated change; the login-state writes record one only when
+//     they set or clear LockedUntil, as the contract says. Membership
+//     changes do not change the user's Version; they record member.added
+//     or member.removed.
+//   - Change-feed Seqs are 1, 2, 3... in the order of the writes.
 //   - DeleteUser and DeleteGroup record only user.deleted or group.deleted;
 //     the memberships they remove go with them.
 //   - Tokens belong to an existing user (PutToken returns ErrNotFound

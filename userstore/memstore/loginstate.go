@@ -8,10 +8,13 @@ import (
 	"github.com/usher-sdk/usher/userstore"
 )
 
-// RecordFailedLogin adds one to the user's failed-login count and, when the
-// count is maxFailures (> 0) or more, sets LockedUntil to now+lockFor. A
-// lock that has run out at now starts a new count. It raises the user's
-// Version and records a user.updated change.
+// RecordFailedLogin counts a wrong password as userstore.LoginStateStore
+// says. During a lock (LockedUntil after now) it changes nothing and
+// returns the stored state with AlreadyLocked set. Otherwise it adds one
+// to the count (a lock that has run out at now starts a new count at 1
+// and is cleared) and, when the count is maxFailures (> 0) or more, sets
+// LockedUntil to now+lockFor. A counted failure raises the user's Version;
+// only the one that sets a lock records a user.updated change.
 func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures int, lockFor time.Duration, now time.Time) (userstore.LoginState, error) {
 	if err := s.lock(ctx, "record failed login"); err != nil {
 		return userstore.LoginState{}, err
@@ -21,19 +24,23 @@ func (s *Store) RecordFailedLogin(ctx context.Context, id string, maxFailures in
 	if !ok {
 		return userstore.LoginState{}, fmt.Errorf("memstore: record failed login: %w", userstore.ErrNotFound)
 	}
-	if !r.u.LockedUntil.IsZero() && !now.Before(r.u.LockedUntil) {
+	if r.u.Locked(now) {
+		return userstore.LoginState{FailedLogins: r.u.FailedLogins, LockedUntil: r.u.LockedUntil, AlreadyLocked: true}, nil
+	}
+	if !r.u.LockedUntil.IsZero() { // a lock that has run out
 		r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
 	}
 	r.u.FailedLogins++
 	if maxFailures > 0 && r.u.FailedLogins >= maxFailures {
 		r.u.LockedUntil = now.Add(lockFor).UTC()
 	}
-	s.touch(r)
+	s.bump(r, !r.u.LockedUntil.IsZero())
 	return userstore.LoginState{FailedLogins: r.u.FailedLogins, LockedUntil: r.u.LockedUntil}, nil
 }
 
-// ResetFailedLogins sets the count to zero and clears LockedUntil. It
-// raises the user's Version and records a user.updated change.
+// ResetFailedLogins sets the count to zero and clears LockedUntil. When
+// there is something to clear it raises the user's Version, and when it
+// clears a lock (in force or run out) it records a user.updated change.
 func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
 	if err := s.lock(ctx, "reset failed logins"); err != nil {
 		return err
@@ -43,8 +50,12 @@ func (s *Store) ResetFailedLogins(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("memstore: reset failed logins: %w", userstore.ErrNotFound)
 	}
+	if r.u.FailedLogins == 0 && r.u.LockedUntil.IsZero() {
+		return nil
+	}
+	locked := !r.u.LockedUntil.IsZero()
 	r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
-	s.touch(r)
+	s.bump(r, locked)
 	return nil
 }
 
@@ -67,17 +78,19 @@ func (s *Store) SetPassword(ctx context.Context, id, expectedHash, newHash strin
 	}
 	r.u.PasswordHash, r.u.MustChangePassword = newHash, mustChange
 	r.u.FailedLogins, r.u.LockedUntil = 0, time.Time{}
-	s.touch(r)
+	s.bump(r, true)
 	return nil
 }
 
-// touch raises a user's Version and UpdatedAt after a write and records the
-// change. The caller holds the write lock.
-func (s *Store) touch(r *userRec) {
+// bump raises a user's Version and UpdatedAt after a write and, with
+// news, records the change. The caller holds the write lock.
+func (s *Store) bump(r *userRec, news bool) {
 	now := s.now()
 	r.u.Version++
 	r.u.UpdatedAt = now
-	s.emit(userstore.UserUpdated, r.u.ID, "", now)
+	if news {
+		s.emit(userstore.UserUpdated, r.u.ID, "", now)
+	}
 }
 
 func utc(t time.Time) time.Time {

@@ -8,13 +8,20 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
+// auditInsert appends one audit event.
+const auditInsert = `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
 // AppendAudit records an event, setting ID (random) and Time (the clock)
-// when they are empty. It is one INSERT and no change-feed event. Text
-// that is not valid UTF-8 or holds NUL bytes (a login typed by an
-// attacker, say) is recorded with U+FFFD in their place, not refused.
+// when they are empty. It is an INSERT and no change-feed event; on
+// PostgreSQL concurrent calls share INSERTs (see auditbatch.go), and each
+// returns once its event is committed. Text that is not valid UTF-8 or
+// holds NUL bytes (a login typed by an attacker, say) is recorded with
+// U+FFFD in their place, not refused.
 func (s *Store) AppendAudit(ctx context.Context, e userstore.AuditEvent) error {
 	const op = "append audit"
 	if err := s.writable(ctx, op); err != nil {
@@ -33,11 +40,13 @@ func (s *Store) AppendAudit(ctx context.Context, e userstore.AuditEvent) error {
 			detail[cleanText(k)] = cleanText(v)
 		}
 	}
+	args := []any{s.realm, cleanText(e.ID), toNS(e.Time), cleanText(string(e.Kind)), cleanText(e.UserID), cleanText(e.Login),
+		cleanText(e.Remote), cleanText(e.Reason), marshalMap(detail)}
+	if s.dialect == database.Postgres {
+		return s.fail(op, s.appendAuditBatched(ctx, args))
+	}
 	defer s.lockWriter()()
-	_, err := cached{s}.ExecContext(ctx, `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		s.realm, cleanText(e.ID), toNS(e.Time), cleanText(string(e.Kind)), cleanText(e.UserID), cleanText(e.Login),
-		cleanText(e.Remote), cleanText(e.Reason), marshalMap(detail))
+	_, err := cached{s}.ExecContext(ctx, auditInsert, args...)
 	return s.fail(op, err)
 }
 

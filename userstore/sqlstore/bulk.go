@@ -36,7 +36,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		return nil, nil
 	}
 	var out []userstore.User
-	err = s.write(ctx, op, true, func(t *tx) error {
+	err = s.write(ctx, op, func(t *tx) error {
 		var err error
 		out, err = t.upsertSynced(ctx, users, wants)
 		return err
@@ -66,8 +66,21 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	s := t.s
 	now := s.now()
 
-	// Read what the batch touches: the users with its external IDs, the
-	// owners of its usernames and its groups.
+	// Batches of a realm run one at a time, as they decide on what they
+	// read: on PostgreSQL each takes the realm's row in usher_user_feed
+	// (SQLite's transactions hold the database already). No other writer
+	// takes it.
+	if s.q.forUpdate != "" {
+		var one int
+		if err := t.QueryRowContext(ctx, `SELECT 1 FROM usher_user_feed WHERE realm = $1`+s.q.forUpdate, s.realm).Scan(&one); err != nil {
+			return nil, fmt.Errorf("realm %q: %w", s.realm, err)
+		}
+	}
+
+	// Read what the batch touches: the users with its external IDs (locked
+	// until the commit, so that a failed login or an edit meanwhile cannot
+	// change their Version under the batch), the owners of its usernames
+	// and its groups.
 	bySource := map[string][]any{}
 	norms := make([]any, len(users))
 	groupKeys := map[string]bool{}
@@ -82,7 +95,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	for _, src := range slices.Sorted(maps.Keys(bySource)) {
 		err := s.inChunks(bySource[src], 3, func(in string, args []any) error {
 			found, err := queryAll(ctx, t, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
-				s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> '' AND u.external_id IN (`+in+`)`, append([]any{s.realm, src}, args...)...)
+				s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> '' AND u.external_id IN (`+in+`)`+s.q.forUpdateOf, append([]any{s.realm, src}, args...)...)
 			for _, u := range found {
 				stored[extKey{u.Source, u.ExternalID}] = u
 			}
@@ -240,9 +253,17 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	err = insertRows(ctx, t, `usher_changes (realm, seq, kind, user_id, group_name, at)`, 6, events, func(e bulkEvent) []any {
-		t.seq++
-		return []any{s.realm, t.seq, string(e.kind), e.userID, e.group, nowNS}
+	if len(events) == 0 {
+		return out, nil
+	}
+	pos, err := t.positions(ctx, len(events))
+	if err != nil {
+		return nil, err
+	}
+	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, at)`, 6, events, func(e bulkEvent) []any {
+		p := pos
+		pos++
+		return []any{s.realm, p, string(e.kind), e.userID, e.group, nowNS}
 	})
 	if err != nil {
 		return nil, err
@@ -251,8 +272,8 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 }
 
 // bulkUpdate sets the fields a sync owns on users, each at its read
-// Version. The transaction holds the realm's change counter, so no other
-// writer of the realm can have moved them.
+// Version. The transaction read them locked (or, on SQLite, holds the
+// database), so no other writer can have moved them.
 func (t *tx) bulkUpdate(ctx context.Context, users []userstore.User) error {
 	if len(users) == 0 {
 		return nil

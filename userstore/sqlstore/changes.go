@@ -10,12 +10,23 @@ import (
 )
 
 // Changes streams change events with Seq > after in ascending Seq order, a
-// page per query. Seq starts at 1 in a new realm and has no gaps: every
-// writer of a realm takes the realm's counter row in its transaction, so
-// Seqs are given out in commit order and an event is visible only once
-// every smaller Seq is.
+// page per query. No event is ever skipped by a follower that passes the
+// last Seq it handled: on SQLite, Seqs are 1, 2, 3... in commit order; on
+// PostgreSQL, where writers do not queue for the feed, each query returns
+// only the events below its snapshot's horizon, every one of which is
+// settled, so that an event that becomes visible later has a greater Seq
+// than any returned before. Seqs there are not consecutive, and Changes
+// first waits (up to a second) for the transactions of the database that
+// were running when it was called, so that it yields every event committed
+// before the call. See the package documentation.
 func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Change, error] {
+	start := after
 	return stream(ctx, s, "changes", 0, after, func(ctx context.Context, after int64, n int) ([]userstore.Change, int64, error) {
+		if after == start { // the first page
+			if err := s.settle(ctx); err != nil {
+				return nil, after, err
+			}
+		}
 		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Change, error) {
 			var (
 				c    userstore.Change
@@ -25,7 +36,7 @@ func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Ch
 			err := r.Scan(&c.Seq, &kind, &c.UserID, &c.Group, &at)
 			c.Kind, c.At = userstore.ChangeKind(kind), fromNS(at)
 			return c, err
-		}, `SELECT seq, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND seq > $2 ORDER BY seq LIMIT `+fmt.Sprint(n), s.realm, after)
+		}, s.q.changes+fmt.Sprint(n), s.realm, after)
 		if len(page) > 0 {
 			after = page[len(page)-1].Seq
 		}

@@ -15,13 +15,79 @@
 // database: every row carries its realm, the realms are recorded in the
 // core schema, and each realm has its own change feed.
 //
-// Every write is one transaction together with its change-feed event.
-// Writers of a realm take the realm's counter row first, so change-feed
-// Seqs are given out in commit order without gaps, and an event is visible
-// only once every event before it is. On SQLite, write transactions begin
-// IMMEDIATE and wait up to 10 s for another process's writer. Failed-login
-// counts move in one UPDATE ... RETURNING, so that concurrent wrong
-// passwords from any number of processes are counted exactly.
+// Every write is atomic together with its change-feed events, and no
+// write takes a lock for the feed: writers of a realm queue only where
+// they touch the same rows. (UpsertSynced batches of a realm run one at a
+// time, as each decides on what it has read.) On SQLite, write
+// transactions begin IMMEDIATE, hold the database's write lock and wait up
+// to 10 s for another process's writer. Failed-login counts move in one
+// UPDATE ... RETURNING, so that concurrent wrong passwords from any number
+// of processes are counted exactly; on PostgreSQL RecordFailedLogin and
+// ResetFailedLogins are one auto-committed statement each, their change
+// event included.
+//
+// # The change feed
+//
+// A follower passes the Seq of the last event it handled and must never
+// miss one. With writers that run side by side, that takes care: numbers
+// drawn from a sequence as transactions write are not in commit order, so
+// a reader that has returned Seq 11 may later see Seq 10 commit. Hiding
+// the events of transactions at or above the reader's snapshot xmin
+// (pg_snapshot_xmin, the oldest transaction still running) does not mend
+// it while the cursor is the sequence number, for the filter goes by
+// transaction ID and the cursor by number, and the two orders disagree.
+// If the transaction with the older ID draws 11 and commits while a
+// younger one that drew 10 still runs, 11 is below the horizon and
+// returned, the cursor moves to 11, and 10 is skipped when it commits.
+// (The other way round, the younger drawing the higher number, the filter
+// holds the younger back and nothing goes wrong, which is why the flaw
+// hides from tests.)
+//
+// So on PostgreSQL the position is made from the transaction ID itself.
+// Each event's position is
+//
+//	seq_base + (pg_current_xact_id() - xid_base) * 2^20 + n
+//
+// where n counts the transaction's events from 0 (at most 2^20 of them)
+// and usher_user_feed_base holds the two bases; the position is the
+// public Change.Seq. A reader returns only the events below the first
+// position of its snapshot's horizon: the oldest transaction the snapshot
+// still sees running, not counting those of other databases
+// (pg_stat_activity), which cannot write these tables. Every transaction
+// below the horizon has ended, so every event below it is visible in that
+// snapshot or never will be; and every transaction that can still append
+// has an ID at or above the horizon, so its events sort after everything
+// returned. The feed is thus in transaction-ID order: the events of one
+// transaction are consecutive, a write that began after another had
+// committed comes after it, and writes that overlapped may come in either
+// order, which a follower that reads the records again cannot tell apart.
+// Seqs are not consecutive; they grow by 2^20 per transaction ID, which
+// leaves some 8.8e12 transaction IDs after the base.
+//
+// A transaction that stays open holds the horizon back: its younger
+// events wait, none is lost. So that a follower sees what was committed
+// before it asked, Changes first waits up to a second for the transactions
+// of the database that were running when it was called.
+//
+// Events of the release before this scheme keep their Seqs 1 to N:
+// seq_base lies above them and they count as settled, so a cursor saved
+// before the upgrade goes on working. The upgrade renames the feed's
+// columns so that a process of the previous release still running fails
+// rather than write or read the feed out of order. Transaction IDs only
+// grow within a cluster; a database restored into another cluster may
+// meet lower ones, and a Store that finds the next ID below what the base
+// allows moves the base above the stored events when it opens (the
+// processes of the old cluster have stopped by then).
+//
+// SQLite has one writer at a time: a transaction's first event reads the
+// realm's counter (usher_user_feed) and it saves it before committing, so
+// Seqs there are 1, 2, 3... in commit order, and every committed event is
+// visible at once.
+//
+// Of the login state, only locks and unlocks are news (see
+// userstore.LoginStateStore): a wrong password that does not lock the
+// account records no event, so credential stuffing neither waits on nor
+// floods the feed.
 //
 // Database errors are mapped to userstore's: a taken unique value to
 // [userstore.ErrConflict], a missing record to [userstore.ErrNotFound], a

@@ -55,7 +55,7 @@ func (s *Store) CreateGroup(ctx context.Context, g userstore.Group) (userstore.G
 		return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
 	var out userstore.Group
-	err := s.write(ctx, op, true, func(t *tx) error {
+	err := s.write(ctx, op, func(t *tx) error {
 		var err error
 		out, err = t.addGroup(ctx, userstore.NormalizeUsername(g.Name), g)
 		return err
@@ -76,6 +76,23 @@ VALUES ($1, $2, $3, $4, $5, $6, $6, 1)`, t.s.realm, key, g.Name, g.Description, 
 	return g, t.emit(ctx, userstore.GroupCreated, "", g.Name, now)
 }
 
+// ensureGroup creates the group name under key unless another writer
+// has just created it, and returns the group as stored.
+func (t *tx) ensureGroup(ctx context.Context, key, name string) (userstore.Group, error) {
+	now := t.s.now()
+	res, err := t.ExecContext(ctx, `INSERT INTO usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)
+VALUES ($1, $2, $3, '', 'null', $4, $4, 1) ON CONFLICT DO NOTHING`, t.s.realm, key, name, toNS(now))
+	if err != nil {
+		return userstore.Group{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return userstore.Group{}, err
+	} else if n == 0 { // created meanwhile (PostgreSQL waited for it)
+		return t.s.getGroup(ctx, t, key)
+	}
+	return userstore.Group{Name: name, CreatedAt: now, UpdatedAt: now, Version: 1}, t.emit(ctx, userstore.GroupCreated, "", name, now)
+}
+
 // GetGroup finds a group by name without regard to case.
 func (s *Store) GetGroup(ctx context.Context, name string) (userstore.Group, error) {
 	const op = "get group"
@@ -93,7 +110,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g userstore.Group) (userstore.G
 		return userstore.Group{}, fmt.Errorf("sqlstore: update group: %w", err)
 	}
 	var out userstore.Group
-	err := s.write(ctx, "update group", true, func(t *tx) error {
+	err := s.write(ctx, "update group", func(t *tx) error {
 		key := userstore.NormalizeUsername(g.Name)
 		now := s.now()
 		res, err := t.ExecContext(ctx, `UPDATE usher_groups SET description = $4, metadata = $5, updated_at = $6, version = version + 1
@@ -120,7 +137,7 @@ WHERE realm = $1 AND name_norm = $2 AND version = $3`, s.realm, key, g.Version, 
 
 // DeleteGroup removes a group and its memberships.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	return s.write(ctx, "delete group", true, func(t *tx) error {
+	return s.write(ctx, "delete group", func(t *tx) error {
 		key := userstore.NormalizeUsername(name)
 		if _, err := t.ExecContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2`, s.realm, key); err != nil {
 			return err
@@ -151,7 +168,7 @@ func (s *Store) ListGroups(ctx context.Context) iter.Seq2[userstore.Group, error
 // AddMember adds a user to a group; adding a member twice is not an error
 // and records no change.
 func (s *Store) AddMember(ctx context.Context, group, userID string) error {
-	return s.write(ctx, "add member", true, func(t *tx) error {
+	return s.write(ctx, "add member", func(t *tx) error {
 		key := userstore.NormalizeUsername(group)
 		g, err := s.getGroup(ctx, t, key)
 		if err != nil {
@@ -171,6 +188,20 @@ func (t *tx) userExists(ctx context.Context, userID string) error {
 	}
 	var one int
 	err := t.QueryRowContext(ctx, `SELECT 1 FROM usher_users WHERE realm = $1 AND id = $2`, t.s.realm, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("user: %w", userstore.ErrNotFound)
+	}
+	return err
+}
+
+// lockUser locks the user's row until the transaction ends (SQLite's
+// transaction holds the database already), or returns ErrNotFound.
+func (t *tx) lockUser(ctx context.Context, userID string) error {
+	if t.s.cannotStore(userID) {
+		return fmt.Errorf("user: %w", userstore.ErrNotFound)
+	}
+	var one int
+	err := t.QueryRowContext(ctx, `SELECT 1 FROM usher_users WHERE realm = $1 AND id = $2`+t.s.q.forUpdate, t.s.realm, userID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("user: %w", userstore.ErrNotFound)
 	}
@@ -204,7 +235,7 @@ func (t *tx) removeMember(ctx context.Context, key, name, userID string) error {
 // RemoveMember removes a user from a group; removing a non-member, or from
 // a group that does not exist, is not an error and records no change.
 func (s *Store) RemoveMember(ctx context.Context, group, userID string) error {
-	return s.write(ctx, "remove member", true, func(t *tx) error {
+	return s.write(ctx, "remove member", func(t *tx) error {
 		key := userstore.NormalizeUsername(group)
 		g, err := s.getGroup(ctx, t, key)
 		if errors.Is(err, userstore.ErrNotFound) {
@@ -233,8 +264,10 @@ func (s *Store) SetUserGroups(ctx context.Context, userID string, groups []strin
 			want[key] = name
 		}
 	}
-	return s.write(ctx, op, true, func(t *tx) error {
-		if err := t.userExists(ctx, userID); err != nil {
+	return s.write(ctx, op, func(t *tx) error {
+		// The user's row is locked first, so that calls for one user run
+		// one after the other (each reads the groups it replaces).
+		if err := t.lockUser(ctx, userID); err != nil {
 			return err
 		}
 		type member struct{ key, name string }
@@ -256,7 +289,7 @@ WHERE m.realm = $1 AND m.user_id = $2 ORDER BY m.group_norm`, s.realm, userID)
 		for _, key := range slices.Sorted(maps.Keys(want)) {
 			g, err := s.getGroup(ctx, t, key)
 			if errors.Is(err, userstore.ErrNotFound) {
-				g, err = t.addGroup(ctx, key, userstore.Group{Name: want[key]})
+				g, err = t.ensureGroup(ctx, key, want[key])
 			}
 			if err != nil {
 				return err

@@ -107,22 +107,28 @@ func TestAnotherProcessWrites(t *testing.T) {
 				assert.NoError(t, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed, UserID: shared.ID, Reason: "parent"}))
 			}
 		})
-		wg.Go(func() { // a reader following the feed meanwhile
-			var last int64
-			deadline := time.Now().Add(30 * time.Second)
-			for last < 1+4*n && time.Now().Before(deadline) {
-				for c, err := range s.Changes(ctx, last) {
-					if !assert.NoError(t, err) || !assert.Equal(t, last+1, c.Seq, "gap in the feed") {
-						return
-					}
-					last = c.Seq
+		var seen []int64
+		var last int64
+		read := func() {
+			for c, err := range s.Changes(ctx, last) {
+				if !assert.NoError(t, err) || !assert.Greater(t, c.Seq, last) {
+					return
 				}
+				last = c.Seq
+				seen = append(seen, c.Seq)
+			}
+		}
+		wg.Go(func() { // a reader following the feed meanwhile
+			deadline := time.Now().Add(30 * time.Second)
+			for len(seen) < 1+2*n && time.Now().Before(deadline) {
+				read()
 				_, err := s.GetUser(ctx, shared.ID)
 				assert.NoError(t, err)
 			}
 		})
 		wg.Wait()
 		require.NoError(t, <-out, "the other process: %s", output)
+		read()
 
 		got, err := s.GetUser(ctx, shared.ID)
 		require.NoError(t, err)
@@ -132,9 +138,14 @@ func TestAnotherProcessWrites(t *testing.T) {
 		events := collect(t, s.Audit(ctx, userstore.AuditFilter{UserID: shared.ID}))
 		assert.Len(t, events, 2*n)
 		changes := collect(t, s.Changes(ctx, 0))
-		require.Len(t, changes, 1+4*n) // creates and failed logins of both
+		require.Len(t, changes, 1+2*n, "the creates of both; failures that lock nothing are not news")
+		var all []int64
 		for i, c := range changes {
-			assert.EqualValues(t, i+1, c.Seq)
+			all = append(all, c.Seq)
+			if b.dialect == database.SQLite {
+				assert.EqualValues(t, i+1, c.Seq)
+			}
 		}
+		assert.Equal(t, all, seen, "the follower saw every event once")
 	})
 }

@@ -5,7 +5,6 @@ import "github.com/usher-sdk/usher/database"
 // queries holds the SQL that differs between dialects; the rest is written
 // once with $N parameters, which both drivers accept.
 type queries struct {
-	lockRealm   string // SELECT seq ... locking the realm's counter row
 	selectUser  string // SELECT <user columns> FROM usher_users u
 	startsWith  string // predicate: column $0 begins with parameter $1
 	groupConcat string
@@ -15,19 +14,33 @@ type queries struct {
 	// planner took the primary key (realm, group, user) with realm only,
 	// a scan of every membership per user read (quadratic listings).
 	members string
+
+	// changes reads a page of the feed after $2: up to the horizon on
+	// PostgreSQL (pgHorizon); LIMIT follows.
+	changes string
+	// forUpdate locks the rows a SELECT reads until the transaction ends
+	// (PostgreSQL); SQLite's write transactions hold the whole database.
+	forUpdate string
+	// forUpdateOf is forUpdate for selectUser: it locks the users only.
+	forUpdateOf string
+	// recordFailure and resetFailures are RecordFailedLogin and
+	// ResetFailedLogins in one statement each, change event included
+	// (PostgreSQL only; see loginstate.go).
+	recordFailure, resetFailures string
 }
 
 func newQueries(d database.Dialect) queries {
 	var q queries
 	switch d {
 	case database.Postgres:
-		q.lockRealm = `SELECT seq FROM usher_user_feed WHERE realm = $1 FOR UPDATE`
+		q.changes = `SELECT pos, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND pos > $2 AND pos < ` + pgHorizon + ` ORDER BY pos LIMIT `
+		q.forUpdate, q.forUpdateOf = ` FOR UPDATE`, ` FOR UPDATE OF u`
+		q.recordFailure, q.resetFailures = pgRecordFailure, pgResetFailures
 		q.groupConcat = `string_agg(g.name, chr(31))`
 		q.startsWith = `starts_with(u.username_norm, $%d)`
 		q.members = `usher_members m JOIN`
 	default:
-		// BEGIN IMMEDIATE already holds the database's write lock.
-		q.lockRealm = `SELECT seq FROM usher_user_feed WHERE realm = $1`
+		q.changes = `SELECT pos, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND pos > $2 ORDER BY pos LIMIT `
 		q.groupConcat = `group_concat(g.name, char(31))`
 		q.startsWith = `substr(u.username_norm, 1, length($%[1]d)) = $%[1]d`
 		q.members = `usher_members m INDEXED BY usher_members_user CROSS JOIN`

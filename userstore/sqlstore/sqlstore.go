@@ -42,6 +42,8 @@ type Store struct {
 
 	stmts sync.Map // query -> *sql.Stmt; see prepared
 
+	audits auditQueue // PostgreSQL's AppendAudit group commit
+
 	q queries
 }
 
@@ -186,17 +188,21 @@ func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// ensureRealm registers the realm in the core schema and creates its
-// change counter when missing.
+// ensureRealm registers the realm in the core schema and gives it its
+// row in usher_user_feed (SQLite's change counter, the lock that orders a
+// realm's syncs on both), and on PostgreSQL checks the feed's base.
 func (s *Store) ensureRealm(ctx context.Context) error {
 	if err := s.base.AddRealm(ctx, s.realm); err != nil {
 		return s.fail("register realm", err)
 	}
 	err := s.base.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO usher_user_feed (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, s.realm)
+		_, err := tx.ExecContext(ctx, `INSERT INTO usher_user_feed (realm) VALUES ($1) ON CONFLICT DO NOTHING`, s.realm)
 		return err
 	})
-	return s.fail("register realm", err)
+	if err != nil {
+		return s.fail("register realm", err)
+	}
+	return s.fail("check change feed", s.checkFeedBase(ctx))
 }
 
 // Realm returns the name of the user pool the Store serves.
@@ -255,62 +261,30 @@ func (s *Store) lockWriter() func() { return s.base.LockWriter() }
 // tx is a write transaction that can append change-feed events.
 type tx struct {
 	*sql.Tx
-	s        *Store
-	seq      int64 // last Seq allocated
-	startSeq int64
+	s *Store
+	// n counts the events appended so far; the first has position first.
+	n     int64
+	first int64
+	based bool
 }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
-// With feed, it first locks the realm's change counter, so that the events
-// fn emits get Seqs in commit order and every writer of the realm waits
-// its turn; the counter is saved before the commit.
-func (s *Store) write(ctx context.Context, op string, feed bool, fn func(*tx) error) error {
+// No lock is taken for the change feed: events get their positions from
+// the transaction itself (see emit), so writers of a realm run side by
+// side on PostgreSQL. On SQLite, whose transactions hold the database's
+// write lock, the realm's counter is saved before the commit.
+func (s *Store) write(ctx context.Context, op string, fn func(*tx) error) error {
 	if err := s.writable(ctx, op); err != nil {
 		return err
 	}
 	err := s.base.Tx(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{Tx: sqlTx, s: s}
-		if feed {
-			if err := t.lockFeed(ctx); err != nil {
-				return err
-			}
-		}
 		if err := fn(t); err != nil {
 			return err
 		}
-		if t.seq != t.startSeq {
-			if _, err := t.ExecContext(ctx, `UPDATE usher_user_feed SET seq = $2 WHERE realm = $1`, s.realm, t.seq); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.saveCounter(ctx)
 	})
 	return s.fail(op, err)
-}
-
-// lockFeed reads and locks the realm's change counter, creating it when
-// missing.
-func (t *tx) lockFeed(ctx context.Context) error {
-	for range 2 {
-		err := t.QueryRowContext(ctx, t.s.q.lockRealm, t.s.realm).Scan(&t.seq)
-		if !errors.Is(err, sql.ErrNoRows) {
-			t.startSeq = t.seq
-			return err
-		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO usher_user_feed (realm, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, t.s.realm); err != nil {
-			return err
-		}
-	}
-	return errors.New("realm row vanished")
-}
-
-// emit appends a change-feed event; the transaction must have been begun
-// with feed.
-func (t *tx) emit(ctx context.Context, kind userstore.ChangeKind, userID, group string, at time.Time) error {
-	t.seq++
-	_, err := t.ExecContext(ctx, `INSERT INTO usher_changes (realm, seq, kind, user_id, group_name, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.s.realm, t.seq, string(kind), userID, group, toNS(at))
-	return err
 }
 
 // toNS and fromNS convert times to and from Unix nanoseconds, with 0 for

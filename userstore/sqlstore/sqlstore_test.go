@@ -49,15 +49,15 @@ func TestRealmsAreIndependent(t *testing.T) {
 		assert.Len(t, collect(t, red.ListUsers(ctx, userstore.ListOptions{})), 1)
 		assert.Len(t, collect(t, blue.ListUsers(ctx, userstore.ListOptions{})), 2)
 
-		seqs := func(s *sqlstore.Store) []int64 {
-			var out []int64
+		users := func(s *sqlstore.Store) []string {
+			var out []string
 			for _, c := range collect(t, s.Changes(ctx, 0)) {
-				out = append(out, c.Seq)
+				out = append(out, c.UserID)
 			}
 			return out
 		}
-		assert.Equal(t, []int64{1}, seqs(red), "each realm has its own feed")
-		assert.Equal(t, []int64{1, 2}, seqs(blue))
+		assert.Equal(t, []string{r.ID}, users(red), "each realm has its own feed")
+		assert.Equal(t, []string{bl.ID, r.ID}, users(blue))
 	})
 }
 
@@ -80,7 +80,7 @@ func TestOpenTwiceAtOnceMigratesOnce(t *testing.T) {
 		}
 		var versions int
 		require.NoError(t, stores[0].DB().SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM usher_migrations WHERE component = 'userstore'`).Scan(&versions))
-		assert.Equal(t, 2, versions)
+		assert.Equal(t, 3, versions)
 		require.NoError(t, stores[0].DB().CheckSchema(t.Context(), sqlstore.Component()))
 		_, err := stores[1].CreateUser(t.Context(), userstore.User{Username: "u"})
 		require.NoError(t, err)
@@ -187,7 +187,8 @@ func TestReadOnly(t *testing.T) {
 }
 
 // TestFailedLoginsExactAcrossStores counts 100 concurrent wrong passwords
-// through two Stores (two connection pools) on one database.
+// through two Stores (two connection pools) on one database: the first
+// 40 are counted, one of them locks, and the other 60 change nothing.
 func TestFailedLoginsExactAcrossStores(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
@@ -209,25 +210,62 @@ func TestFailedLoginsExactAcrossStores(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		counts := make([]int, 0, n)
+		var counts []int
+		locks := 0
 		for _, st := range states {
+			if st.AlreadyLocked {
+				assert.Equal(t, maxFailures, st.FailedLogins)
+				assert.Equal(t, now.Add(time.Hour), st.LockedUntil)
+				continue
+			}
 			counts = append(counts, st.FailedLogins)
 			assert.Equal(t, st.FailedLogins >= maxFailures, !st.LockedUntil.IsZero(), "count %d", st.FailedLogins)
+			if st.LockedUntil.After(now) {
+				locks++
+			}
 		}
 		slices.Sort(counts)
+		require.Len(t, counts, maxFailures)
 		for i, c := range counts {
-			require.Equal(t, i+1, c, "every count from 1 to %d once", n)
+			require.Equal(t, i+1, c, "every count from 1 to %d once", maxFailures)
 		}
+		assert.Equal(t, 1, locks, "one failure locks")
 		got, err := s2.GetUser(ctx, u.ID)
 		require.NoError(t, err)
-		assert.Equal(t, n, got.FailedLogins)
+		assert.Equal(t, maxFailures, got.FailedLogins)
 		assert.Equal(t, now.Add(time.Hour), got.LockedUntil)
-		assert.EqualValues(t, 1+n, got.Version)
+		assert.EqualValues(t, 1+maxFailures, got.Version)
+		changes := collect(t, s1.Changes(ctx, 0))
+		require.Len(t, changes, 2, "user.created and the lock")
+		assert.Equal(t, userstore.UserUpdated, changes[1].Kind)
 	})
 }
 
+// follow reads the feed of s after *last until it holds no more, checking
+// that Seqs increase, and appends what it read to seen.
+func follow(t *testing.T, s *sqlstore.Store, last *int64, seen *[]int64) {
+	t.Helper()
+	for c, err := range s.Changes(t.Context(), *last) {
+		require.NoError(t, err)
+		require.Greater(t, c.Seq, *last)
+		*last = c.Seq
+		*seen = append(*seen, c.Seq)
+	}
+}
+
+// seqs returns the Seqs of the whole feed of s.
+func seqs(t *testing.T, s *sqlstore.Store) []int64 {
+	var out []int64
+	for _, c := range collect(t, s.Changes(t.Context(), 0)) {
+		out = append(out, c.Seq)
+	}
+	return out
+}
+
 // TestFeedHasNoGaps writes through two Stores at once while a follower
-// reads the feed over and over: every read must be a gap-free run.
+// reads the feed over and over, passing the last Seq it saw: at the end it
+// must have seen every event of the feed, once, in order. On SQLite the
+// Seqs are also dense.
 func TestFeedHasNoGaps(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
@@ -240,31 +278,124 @@ func TestFeedHasNoGaps(t *testing.T) {
 			s := []*sqlstore.Store{s1, s2}[w%2]
 			wg.Go(func() {
 				for i := range each {
-					_, err := s.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("w%d-%d", w, i)})
+					u, err := s.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("w%d-%d", w, i)})
+					if !assert.NoError(t, err) {
+						return
+					}
+					// A lock and an unlock: one-statement writes on PostgreSQL.
+					_, err = s.RecordFailedLogin(ctx, u.ID, 1, time.Hour, time.Now())
 					assert.NoError(t, err)
+					assert.NoError(t, s.ResetFailedLogins(ctx, u.ID))
 				}
 			})
 		}
 		go func() { wg.Wait(); close(done) }()
-		var last int64
-		check := func() {
-			for c, err := range s2.Changes(ctx, last) {
-				require.NoError(t, err)
-				require.Equal(t, last+1, c.Seq, "the follower saw a gap")
-				last = c.Seq
-			}
-		}
+		var (
+			last int64
+			seen []int64
+		)
 		for running := true; running; {
 			select {
 			case <-done:
 				running = false
 			default:
 			}
-			check()
+			follow(t, s2, &last, &seen)
 		}
-		check()
-		assert.EqualValues(t, writers*each, last)
+		follow(t, s2, &last, &seen)
+		all := seqs(t, s1)
+		assert.Len(t, all, 3*writers*each)
+		assert.Equal(t, all, seen, "the follower missed or repeated events")
+		if b.dialect == database.SQLite {
+			for i, seq := range all {
+				require.EqualValues(t, i+1, seq)
+			}
+		}
 	})
+}
+
+// TestFeedWaitsForOlderTransactions is the PostgreSQL horizon in both
+// orders: an event whose transaction began writing later but committed
+// first stays invisible while the older transaction runs, and the older
+// one's event, committed last, still comes first.
+func TestFeedWaitsForOlderTransactions(t *testing.T) {
+	t.Parallel()
+	b := backends[1]
+	ctx := t.Context()
+	where := b.newDB(t)
+	s := b.openStore(t, where)
+	db := b.openDB(t, where)
+	first, err := s.CreateUser(ctx, userstore.User{Username: "first"})
+	require.NoError(t, err)
+	var last int64
+	var seen []int64
+	follow(t, s, &last, &seen)
+	require.Len(t, seen, 1)
+
+	// An older transaction: it takes its ID now and writes its event
+	// after a younger one has committed.
+	older, err := db.SQL().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer older.Rollback()
+	var xid int64
+	require.NoError(t, older.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&xid))
+
+	younger, err := s.CreateUser(ctx, userstore.User{Username: "younger"})
+	require.NoError(t, err)
+	follow(t, s, &last, &seen)
+	assert.Len(t, seen, 1, "the younger event is hidden while an older transaction runs")
+
+	_, err = older.ExecContext(ctx, `INSERT INTO usher_changes (realm, pos, kind, user_id, group_name, at) VALUES ($1, `+sqlstore.PGPosition+`, 'user.updated', $2, '', 1)`,
+		s.Realm(), first.ID)
+	require.NoError(t, err)
+	require.NoError(t, older.Commit())
+	follow(t, s, &last, &seen)
+	require.Len(t, seen, 3)
+	all := collect(t, s.Changes(ctx, 0))
+	require.Len(t, all, 3)
+	assert.Equal(t, []string{first.ID, first.ID, younger.ID}, []string{all[0].UserID, all[1].UserID, all[2].UserID},
+		"the older transaction's event sorts first")
+	assert.Equal(t, seqs(t, s), seen)
+
+	// A transaction that writes nothing to the feed holds it back too,
+	// until it ends.
+	idle, err := db.SQL().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	require.NoError(t, idle.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&xid))
+	_, err = s.CreateUser(ctx, userstore.User{Username: "later"})
+	require.NoError(t, err)
+	follow(t, s, &last, &seen)
+	assert.Len(t, seen, 3)
+	require.NoError(t, idle.Rollback())
+	follow(t, s, &last, &seen)
+	assert.Len(t, seen, 4)
+}
+
+// TestFeedBaseMovesAfterRestore: when the transaction IDs of the server
+// are below the feed's base (a database restored into another cluster),
+// opening a Store moves the base above the stored events, so that new
+// events still come after them.
+func TestFeedBaseMovesAfterRestore(t *testing.T) {
+	t.Parallel()
+	b := backends[1]
+	ctx := t.Context()
+	where := b.newDB(t)
+	s := b.openStore(t, where)
+	_, err := s.CreateUser(ctx, userstore.User{Username: "before"})
+	require.NoError(t, err)
+	before := seqs(t, s)
+	require.Len(t, before, 1)
+	// As if restored where the IDs are lower: the base lies far ahead.
+	_, err = s.DB().SQL().ExecContext(ctx, `UPDATE usher_user_feed_base SET xid_base = xid_base + 1000000000`)
+	require.NoError(t, err)
+
+	s2 := b.openStore(t, where)
+	u, err := s2.CreateUser(ctx, userstore.User{Username: "after"})
+	require.NoError(t, err)
+	after := collect(t, s2.Changes(ctx, before[0]))
+	require.Len(t, after, 1, "the new event follows the old one")
+	assert.Equal(t, u.ID, after[0].UserID)
+	assert.Len(t, seqs(t, s2), 2)
 }
 
 func TestListStreamsPages(t *testing.T) {
@@ -345,4 +476,36 @@ func TestOpenErrors(t *testing.T) {
 	defer s.Close()
 	_, err = s.CreateUser(ctx, userstore.User{Username: "mem"})
 	assert.NoError(t, err)
+}
+
+// TestConcurrentAuditsEachCommitted appends audit events from many
+// goroutines at once (on PostgreSQL they share INSERTs): each call returns
+// only once its own event can be read, and every event is recorded once.
+func TestConcurrentAuditsEachCommitted(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		const writers, each = 50, 8
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					who := fmt.Sprintf("w%02d-%d", w, i)
+					if !assert.NoError(t, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed, UserID: who, Login: who})) {
+						return
+					}
+					got := collect(t, s.Audit(ctx, userstore.AuditFilter{UserID: who}))
+					assert.Len(t, got, 1, "the event of a returned call is committed")
+				}
+			})
+		}
+		wg.Wait()
+		all := collect(t, s.Audit(ctx, userstore.AuditFilter{}))
+		assert.Len(t, all, writers*each)
+		seen := map[string]bool{}
+		for _, e := range all {
+			assert.False(t, seen[e.ID], "event %s recorded twice", e.ID)
+			seen[e.ID] = true
+		}
+	})
 }

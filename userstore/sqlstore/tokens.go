@@ -24,7 +24,7 @@ func (s *Store) PutToken(ctx context.Context, t userstore.Token, replace bool) e
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	return s.write(ctx, op, false, func(tx *tx) error {
+	return s.write(ctx, op, func(tx *tx) error {
 		if err := tx.userExists(ctx, t.UserID); err != nil {
 			return err
 		}

@@ -176,7 +176,7 @@ func (s *Store) CreateUser(ctx context.Context, u userstore.User) (userstore.Use
 	u.Attributes = maps.Clone(u.Attributes)
 	u.LockedUntil = fromNS(toNS(u.LockedUntil))
 	u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
-	err := s.write(ctx, op, true, func(t *tx) error {
+	err := s.write(ctx, op, func(t *tx) error {
 		_, err := t.ExecContext(ctx, `INSERT INTO usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
 	attributes, source, external_id, created_at, updated_at, version)
@@ -203,7 +203,7 @@ func (s *Store) UpdateUser(ctx context.Context, u userstore.User) (userstore.Use
 		return userstore.User{}, fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
 	var out userstore.User
-	err := s.write(ctx, op, true, func(t *tx) error {
+	err := s.write(ctx, op, func(t *tx) error {
 		now := s.now()
 		res, err := t.ExecContext(ctx, `UPDATE usher_users SET username = $4, username_norm = $5, email = $6, email_norm = $7,
 	email_verified = $8, phone = $9, display_name = $10, given_name = $11, family_name = $12, enabled = $13,
@@ -241,7 +241,12 @@ WHERE realm = $1 AND id = $2 AND version = $3`,
 
 // DeleteUser removes a user, its memberships and tokens.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.write(ctx, "delete user", true, func(t *tx) error {
+	return s.write(ctx, "delete user", func(t *tx) error {
+		// The user's row first, as SetUserGroups locks it: in the other
+		// order the two could deadlock over a membership.
+		if err := t.lockUser(ctx, id); err != nil {
+			return err
+		}
 		// Memberships and tokens go by ON DELETE CASCADE too; deleting
 		// them first keeps a database opened without foreign keys clean.
 		for _, q := range []string{

@@ -66,11 +66,21 @@ func testChangeKinds(t *testing.T, s userstore.Store) {
 			func() []event { return []event{{userstore.MemberRemoved, a.ID, "g1"}} }, nil},
 		{"SetPassword", func() { must(s.SetPassword(ctx, a.ID, a.PasswordHash, "$h$", true)) },
 			func() []event { return []event{{userstore.UserUpdated, a.ID, ""}} }, nil},
-		{"RecordFailedLogin", func() {
+		{"RecordFailedLogin that counts", func() {
 			_, err := s.RecordFailedLogin(ctx, a.ID, 5, time.Minute, time.Now())
 			must(err)
+		}, func() []event { return nil }, nil},
+		{"ResetFailedLogins of a count", func() { must(s.ResetFailedLogins(ctx, a.ID)) },
+			func() []event { return nil }, nil},
+		{"RecordFailedLogin that locks", func() {
+			_, err := s.RecordFailedLogin(ctx, a.ID, 1, time.Minute, time.Now())
+			must(err)
 		}, func() []event { return []event{{userstore.UserUpdated, a.ID, ""}} }, nil},
-		{"ResetFailedLogins", func() { must(s.ResetFailedLogins(ctx, a.ID)) },
+		{"RecordFailedLogin during the lock", func() {
+			_, err := s.RecordFailedLogin(ctx, a.ID, 1, time.Minute, time.Now())
+			must(err)
+		}, func() []event { return nil }, nil},
+		{"ResetFailedLogins of a lock", func() { must(s.ResetFailedLogins(ctx, a.ID)) },
 			func() []event { return []event{{userstore.UserUpdated, a.ID, ""}} }, nil},
 		{"SetUserGroups creating a group", func() { must(s.SetUserGroups(ctx, a.ID, []string{"g2"})) },
 			func() []event {

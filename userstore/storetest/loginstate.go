@@ -13,9 +13,11 @@ import (
 
 var loginStateTests = []test{
 	{"LockAtMax", testLockAtMax},
+	{"FailuresDuringLockChangeNothing", testFailuresDuringLock},
 	{"ExpiredLockStartsNewCount", testExpiredLockStartsNewCount},
 	{"NoLockWithoutMax", testNoLockWithoutMax},
 	{"ParallelFailuresExact", testParallelFailures},
+	{"OnlyLocksAndUnlocksAreNews", testLoginStateNews},
 	{"Reset", testResetFailedLogins},
 	{"SetPassword", testSetPassword},
 	{"SetPasswordCompareAndSet", testSetPasswordCompareAndSet},
@@ -30,13 +32,13 @@ func testLockAtMax(t *testing.T, s userstore.Store) {
 	const maxFailures, lockFor = 3, 15 * time.Minute
 	now := time.Now().Truncate(time.Second)
 	version := u.Version
-	for i := 1; i <= maxFailures+1; i++ {
+	for i := 1; i <= maxFailures; i++ {
 		st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now)
 		if err != nil {
 			t.Fatalf("RecordFailedLogin %d: %v", i, err)
 		}
-		if st.FailedLogins != i {
-			t.Errorf("after failure %d: FailedLogins = %d", i, st.FailedLogins)
+		if st.FailedLogins != i || st.AlreadyLocked {
+			t.Errorf("after failure %d: FailedLogins = %d, AlreadyLocked = %v", i, st.FailedLogins, st.AlreadyLocked)
 		}
 		got := mustGet(t, s, u.ID)
 		if got.FailedLogins != i || !sameTime(got.LockedUntil, st.LockedUntil) {
@@ -49,11 +51,46 @@ func testLockAtMax(t *testing.T, s userstore.Store) {
 		switch {
 		case i < maxFailures && !st.LockedUntil.IsZero():
 			t.Errorf("locked after %d failures of %d: %v", i, maxFailures, st.LockedUntil)
-		case i >= maxFailures && !sameTime(st.LockedUntil, now.Add(lockFor)):
+		case i == maxFailures && !sameTime(st.LockedUntil, now.Add(lockFor)):
 			t.Errorf("after %d failures of %d: LockedUntil = %v, want %v", i, maxFailures, st.LockedUntil, now.Add(lockFor))
-		case i >= maxFailures && !got.Locked(now):
+		case i == maxFailures && !got.Locked(now):
 			t.Errorf("after %d failures of %d the user is not locked", i, maxFailures)
 		}
+	}
+}
+
+// testFailuresDuringLock: while a lock is in force, a failure changes
+// nothing — not the count, the lock time, the Version nor the change feed
+// — and says AlreadyLocked, with the stored state; so that wrong
+// passwords cannot keep an account locked for ever.
+func testFailuresDuringLock(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("dora"))
+	const maxFailures, lockFor = 2, time.Hour
+	now := time.Now().Truncate(time.Second)
+	for range maxFailures {
+		if _, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	locked := mustGet(t, s, u.ID)
+	seq := lastSeq(t, s)
+	for _, at := range []time.Duration{0, time.Second, lockFor / 2, lockFor - time.Nanosecond} {
+		st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now.Add(at))
+		if err != nil {
+			t.Fatalf("RecordFailedLogin %v into the lock: %v", at, err)
+		}
+		if !st.AlreadyLocked || st.FailedLogins != maxFailures || !sameTime(st.LockedUntil, now.Add(lockFor)) {
+			t.Errorf("failure %v into the lock = %+v; want AlreadyLocked, %d failures, locked until %v", at, st, maxFailures, now.Add(lockFor))
+		}
+	}
+	// With another limit, too: a lower one does not lock anew.
+	if st, err := s.RecordFailedLogin(ctx, u.ID, 1, 5*lockFor, now.Add(time.Minute)); err != nil || !st.AlreadyLocked {
+		t.Errorf("failure during the lock with maxFailures 1 = %+v, %v; want AlreadyLocked", st, err)
+	}
+	checkUser(t, "after failures during the lock", mustGet(t, s, u.ID), locked)
+	if got := events(t, s, seq); len(got) != 0 {
+		t.Errorf("failures during the lock recorded changes %v", got)
 	}
 }
 
@@ -67,32 +104,44 @@ func testNoLockWithoutMax(t *testing.T, s userstore.Store) {
 	}
 }
 
-// testParallelFailures is the lock-out rule under load: 100 concurrent
-// failures move the count by exactly 100, each caller sees a different
-// count, and the lock starts exactly at the max.
+// testParallelFailures is the lock-out rule under load: of 100 concurrent
+// failures, the first maxFailures are counted, each caller seeing a
+// different count, exactly one of them locks the account, and the rest
+// find it locked and change nothing.
 func testParallelFailures(t *testing.T, s userstore.Store) {
 	ctx := t.Context()
 	u := mustCreate(t, s, newUser("vera"))
 	const n, maxFailures, lockFor = 100, 37, time.Hour
 	now := time.Now().Truncate(time.Second)
+	seq := lastSeq(t, s)
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts []int
-		errs   []error
+		wg               sync.WaitGroup
+		mu               sync.Mutex
+		counts           []int
+		lockers, refused int
+		errs             []error
 	)
 	for range n {
 		wg.Go(func() {
 			st, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, now)
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
+			switch {
+			case err != nil:
 				errs = append(errs, err)
-				return
-			}
-			counts = append(counts, st.FailedLogins)
-			if locked := !st.LockedUntil.IsZero(); locked != (st.FailedLogins >= maxFailures) {
-				errs = append(errs, fmt.Errorf("count %d of max %d returned LockedUntil %v", st.FailedLogins, maxFailures, st.LockedUntil))
+			case st.AlreadyLocked:
+				refused++
+				if st.FailedLogins != maxFailures || !sameTime(st.LockedUntil, now.Add(lockFor)) {
+					errs = append(errs, fmt.Errorf("a failure refused during the lock returned %+v, want %d failures locked until %v", st, maxFailures, now.Add(lockFor)))
+				}
+			default:
+				counts = append(counts, st.FailedLogins)
+				if st.LockedUntil.After(now) {
+					lockers++
+				}
+				if locked := !st.LockedUntil.IsZero(); locked != (st.FailedLogins >= maxFailures) {
+					errs = append(errs, fmt.Errorf("count %d of max %d returned LockedUntil %v", st.FailedLogins, maxFailures, st.LockedUntil))
+				}
 			}
 		})
 	}
@@ -101,14 +150,26 @@ func testParallelFailures(t *testing.T, s userstore.Store) {
 		t.Error(err)
 	}
 	slices.Sort(counts)
+	if len(counts) != maxFailures || refused != n-maxFailures {
+		t.Fatalf("%d concurrent failures with max %d: %d counted (%v), %d refused as locked; want %d and %d", n, maxFailures, len(counts), counts, refused, maxFailures, n-maxFailures)
+	}
 	for i, c := range counts {
 		if c != i+1 {
-			t.Fatalf("the %d concurrent calls returned counts %v, want 1 to %d each once", n, counts, n)
+			t.Fatalf("the counted calls returned counts %v, want 1 to %d each once", counts, maxFailures)
 		}
 	}
+	if lockers != 1 {
+		t.Errorf("%d calls locked the account, want exactly 1", lockers)
+	}
 	got := mustGet(t, s, u.ID)
-	if got.FailedLogins != n || !sameTime(got.LockedUntil, now.Add(lockFor)) {
-		t.Errorf("after %d concurrent failures: FailedLogins %d, LockedUntil %v; want %d, %v", n, got.FailedLogins, got.LockedUntil, n, now.Add(lockFor))
+	if got.FailedLogins != maxFailures || !sameTime(got.LockedUntil, now.Add(lockFor)) {
+		t.Errorf("after %d concurrent failures: FailedLogins %d, LockedUntil %v; want %d, %v", n, got.FailedLogins, got.LockedUntil, maxFailures, now.Add(lockFor))
+	}
+	if got.Version != u.Version+maxFailures {
+		t.Errorf("after %d concurrent failures: Version %d, want %d (one per counted failure)", n, got.Version, u.Version+maxFailures)
+	}
+	if evs := events(t, s, seq); len(evs) != 1 || evs[0] != (event{userstore.UserUpdated, u.ID, ""}) {
+		t.Errorf("%d concurrent failures recorded %v, want the one lock", n, evs)
 	}
 }
 
@@ -337,12 +398,85 @@ func testExpiredLockStartsNewCount(t *testing.T, s userstore.Store) {
 	if st.FailedLogins != maxFailures || !sameTime(st.LockedUntil, later.Add(lockFor)) {
 		t.Errorf("second failure after the lock ran out = %+v; want %d failures, locked until %v", st, maxFailures, later.Add(lockFor))
 	}
-	// While a lock runs, failures go on counting and extend it.
+	// While the new lock runs, failures change nothing: it is not extended.
 	st, err = s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, later.Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.FailedLogins != maxFailures+1 || !sameTime(st.LockedUntil, later.Add(time.Second+lockFor)) {
-		t.Errorf("failure during the lock = %+v; want %d failures, locked until %v", st, maxFailures+1, later.Add(time.Second+lockFor))
+	if !st.AlreadyLocked || st.FailedLogins != maxFailures || !sameTime(st.LockedUntil, later.Add(lockFor)) {
+		t.Errorf("failure during the lock = %+v; want AlreadyLocked, %d failures, locked until %v", st, maxFailures, later.Add(lockFor))
+	}
+	// Once it has run out, a new count starts again.
+	st, err = s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, later.Add(lockFor+time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AlreadyLocked || st.FailedLogins != 1 || !st.LockedUntil.IsZero() {
+		t.Errorf("first failure after the second lock ran out = %+v; want 1 failure and no lock", st)
+	}
+}
+
+// testLoginStateNews: the login-state writes record a change exactly when
+// they set or clear LockedUntil; counting alone is not news, and a write
+// that changes nothing does not raise Version either.
+func testLoginStateNews(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, newUser("nora"))
+	const maxFailures, lockFor = 3, time.Minute
+	now := time.Now().Truncate(time.Second)
+	past := now.Add(-24 * time.Hour)
+	lock := event{userstore.UserUpdated, u.ID, ""}
+	fail := func(at time.Time) func() error {
+		return func() error {
+			_, err := s.RecordFailedLogin(ctx, u.ID, maxFailures, lockFor, at)
+			return err
+		}
+	}
+	reset := func() error { return s.ResetFailedLogins(ctx, u.ID) }
+	steps := []struct {
+		name    string
+		do      func() error
+		want    []event
+		version bool // whether Version must rise; otherwise it must stay
+	}{
+		{"reset of a clean account", reset, nil, false},
+		{"first failure", fail(now), nil, true},
+		{"second failure", fail(now), nil, true},
+		{"reset of a count", reset, nil, true},
+		{"failure 1 of 3", fail(now), nil, true},
+		{"failure 2 of 3", fail(now), nil, true},
+		{"failure 3 of 3 locks", fail(now), []event{lock}, true},
+		{"failure during the lock", fail(now.Add(time.Second)), nil, false},
+		{"reset of the lock", reset, []event{lock}, true},
+		{"failure 1 of 3 again", fail(now), nil, true},
+		{"failure 2 of 3 again", fail(now), nil, true},
+		{"failure 3 of 3 locks again", fail(now), []event{lock}, true},
+		{"first failure after the lock ran out", fail(now.Add(lockFor)), nil, true},
+		{"failure 2 of 3 of the new series", fail(now.Add(lockFor)), nil, true},
+		{"failure 3 of 3 of the new series", fail(now.Add(lockFor)), []event{lock}, true},
+		{"reset of the new lock", reset, []event{lock}, true},
+		// A lock set in the past, which has run out by the store's clock.
+		{"failure 1 of 3, long ago", fail(past), nil, true},
+		{"failure 2 of 3, long ago", fail(past), nil, true},
+		{"failure 3 of 3, long ago", fail(past), []event{lock}, true},
+		{"reset of a lock that has run out", reset, []event{lock}, true},
+	}
+	seq, version := lastSeq(t, s), u.Version
+	for _, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		got := events(t, s, seq)
+		if !slices.Equal(got, step.want) {
+			t.Errorf("%s recorded %v, want %v", step.name, got, step.want)
+		}
+		if c := changes(t, s, seq); len(c) > 0 {
+			seq = c[len(c)-1].Seq
+		}
+		v := mustGet(t, s, u.ID).Version
+		if (step.version && v <= version) || (!step.version && v != version) {
+			t.Errorf("%s: Version %d after %d, want it to %s", step.name, v, version, map[bool]string{true: "rise", false: "stay"}[step.version])
+		}
+		version = v
 	}
 }

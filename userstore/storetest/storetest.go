@@ -18,13 +18,18 @@
 // leaves a choice open it asks only what every sensible store does:
 //
 //   - IDs are compared as strings; the suite does not assume IDs follow
-//     creation order, nor that change-feed Seq starts at 1 or has no gaps.
+//     creation order, nor that change-feed Seq starts at 1 or is dense
+//     (1, 2, 3...): it checks that Seq increases and that a follower
+//     passing the last Seq it saw misses nothing.
 //   - Times may be stored with microsecond precision.
 //   - Group names the suite sorts (ListGroups, User.Groups) order the same
 //     by bytes and by case-folded form, so either order passes.
-//   - Every write to a user, including SetPassword, RecordFailedLogin and
-//     ResetFailedLogins, raises its Version and records a user.updated
-//     change; membership changes record member.added and member.removed.
+//   - Every write to a user raises its Version. UpdateUser and SetPassword
+//     record a user.updated change; RecordFailedLogin and
+//     ResetFailedLogins record one exactly when they set or clear
+//     LockedUntil, and change nothing at all (Version included) during a
+//     lock or when there is nothing to reset. Membership changes record
+//     member.added and member.removed.
 //     DeleteUser and DeleteGroup record user.deleted and group.deleted and
 //     may or may not record member.removed for the memberships they remove.
 //   - ListUsers with a Group that does not exist lists no one; ListMembers
