@@ -78,20 +78,32 @@ func throughput(ctx context.Context, t *target, o options, w io.Writer) error {
 // concurrently runs clients goroutines doing logins until d has passed and
 // returns how many succeeded; the first error stops the run.
 func concurrently(ctx context.Context, t *target, login func(context.Context, string) error, clients int, d time.Duration) (int64, error) {
+	return runClients(ctx, t.users, login, 0, clients, clients, time.Now(), d)
+}
+
+// runClients runs clients first to first+n-1 of stride from start until
+// start+d, each a goroutine doing logins of every stride-th user from its
+// own, and returns how many succeeded; the first error stops the run.
+func runClients(ctx context.Context, users []string, login func(context.Context, string) error, first, n, stride int, start time.Time, d time.Duration) (int64, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(time.Until(start)):
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		done  atomic.Int64
-		first error
+		errOf error
 		once  sync.Once
 		wg    sync.WaitGroup
 	)
-	deadline := time.Now().Add(d)
-	for c := range clients {
+	deadline := start.Add(d)
+	for c := first; c < first+n; c++ {
 		wg.Go(func() {
-			for i := c; time.Now().Before(deadline) && ctx.Err() == nil; i += clients {
-				if err := login(ctx, t.users[i%len(t.users)]); err != nil {
-					once.Do(func() { first = err; cancel() })
+			for i := c; time.Now().Before(deadline) && ctx.Err() == nil; i += stride {
+				if err := login(ctx, users[i%len(users)]); err != nil {
+					once.Do(func() { errOf = err; cancel() })
 					return
 				}
 				done.Add(1)
@@ -99,5 +111,5 @@ func concurrently(ctx context.Context, t *target, login func(context.Context, st
 		})
 	}
 	wg.Wait()
-	return done.Load(), first
+	return done.Load(), errOf
 }

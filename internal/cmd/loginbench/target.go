@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,48 +21,65 @@ import (
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
-// password is every benchmark user's password.
-const password = "correct horse"
+// password is every benchmark user's password; wrongPassword is what the
+// failed-login run types.
+const (
+	password      = "correct horse"
+	wrongPassword = "battery staple"
+)
 
-// target is one database under test: the Store and Service of the Usher
-// path, and the same database handle for the bare path.
+// target is one database under test: the Store and the Services of the
+// Usher path, and the same database handle for the bare path.
 type target struct {
 	name    string
+	dsn     string // PostgreSQL's, for the failed-login run's workers
 	store   *sqlstore.Store
-	svc     *userstore.Service
+	svc     *userstore.Service // successful logins audited
+	failSvc *userstore.Service // the failed-login run's: see failedConfig
 	cleanup []func()
 	users   []string // usernames
 
 	// The bare path's statements, prepared once like the Store's own.
-	read, insert *sql.Stmt
+	read, insert, failUpdate, failInsert *sql.Stmt
 }
 
 func (t *target) close() {
-	if t.read != nil {
-		_ = t.read.Close()
-		_ = t.insert.Close()
+	for _, st := range []*sql.Stmt{t.read, t.insert, t.failUpdate, t.failInsert} {
+		if st != nil {
+			_ = st.Close()
+		}
 	}
-	_ = t.svc.Close()
+	for _, svc := range []*userstore.Service{t.svc, t.failSvc} {
+		if svc != nil {
+			_ = svc.Close()
+		}
+	}
 	_ = t.store.Close()
 	for i := len(t.cleanup) - 1; i >= 0; i-- {
 		t.cleanup[i]()
 	}
 }
 
-// newTarget wraps an open store with a Service on the cheap hasher.
-func newTarget(name string, s *sqlstore.Store, cleanup []func()) (*target, error) {
+// newTarget wraps an open store with Services on the cheap hasher; the
+// failed-login run's locks accounts after maxFailed wrong passwords
+// (never when negative).
+func newTarget(name string, s *sqlstore.Store, maxFailed int, cleanup []func()) (*target, error) {
+	t := &target{name: name, store: s, cleanup: cleanup}
 	reg, err := hasher.NewRegistry(cheapHasher{}.Name(), hasher.Config{}, hasher.WithHasher(cheapHasher{}))
-	if err != nil {
-		return nil, err
+	if err == nil {
+		t.svc, err = userstore.NewService(s, reg, userstore.Config{AuditSuccessfulLogins: true})
 	}
-	svc, err := userstore.NewService(s, reg, userstore.Config{AuditSuccessfulLogins: true})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		t.failSvc, err = userstore.NewService(s, reg, userstore.Config{MaxFailedLogins: maxFailed})
 	}
-	t := &target{name: name, store: s, svc: svc, cleanup: cleanup}
 	ctx := context.Background()
-	if t.read, err = s.DB().SQL().PrepareContext(ctx, bareRead); err == nil {
-		t.insert, err = s.DB().SQL().PrepareContext(ctx, bareInsert)
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{{&t.read, bareRead}, {&t.insert, bareInsert}, {&t.failUpdate, bareFailUpdate}, {&t.failInsert, bareFailInsert}} {
+		if err == nil {
+			*p.st, err = s.DB().SQL().PrepareContext(ctx, p.sql)
+		}
 	}
 	if err != nil {
 		t.close()
@@ -70,10 +88,15 @@ func newTarget(name string, s *sqlstore.Store, cleanup []func()) (*target, error
 	return t, nil
 }
 
-// The bare path's SQL.
+// The bare path's SQL: a successful login reads the user and appends an
+// audit event; a failed one counts the failure with one UPDATE ...
+// RETURNING, which returns the hash to check, and appends an audit event.
 const (
-	bareRead   = `SELECT id, password_hash, enabled, failed_logins, locked_until FROM usher_users WHERE realm = $1 AND username_norm = $2`
-	bareInsert = `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, '', 'null')`
+	bareRead       = `SELECT id, password_hash, enabled, failed_logins, locked_until FROM usher_users WHERE realm = $1 AND username_norm = $2`
+	bareInsert     = `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, '', 'null')`
+	bareFailUpdate = `UPDATE usher_users SET failed_logins = failed_logins + 1, version = version + 1, updated_at = $3
+WHERE realm = $1 AND username_norm = $2 RETURNING id, password_hash, enabled, failed_logins, locked_until`
+	bareFailInsert = `INSERT INTO usher_audit (realm, id, at, kind, user_id, login, remote, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 )
 
 func openSQLite(ctx context.Context, o options) (*target, error) {
@@ -94,7 +117,7 @@ func openSQLite(ctx context.Context, o options) (*target, error) {
 		}
 		return nil, err
 	}
-	return newTarget("sqlite", s, cleanup)
+	return newTarget("sqlite", s, o.maxFailed, cleanup)
 }
 
 // openPostgres creates a scratch database next to the DSN's and opens a
@@ -116,7 +139,12 @@ func openPostgres(ctx context.Context, o options) (*target, error) {
 		}
 		return nil, err
 	}
-	return newTarget("postgres", s, cleanup)
+	t, err := newTarget("postgres", s, o.maxFailed, cleanup)
+	if err != nil {
+		return nil, err
+	}
+	t.dsn = dsn
+	return t, nil
 }
 
 // scratchDatabase creates an empty database on the server of dsn (a URL)
@@ -151,14 +179,22 @@ func (t *target) seed(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	for i := range n {
-		name := fmt.Sprintf("user%05d", i)
+	t.users = usernames(n)
+	for _, name := range t.users {
 		if _, err := t.store.CreateUser(ctx, userstore.User{Username: name, Email: name + "@example.com", Enabled: true, PasswordHash: h}); err != nil {
 			return err
 		}
-		t.users = append(t.users, name)
 	}
 	return nil
+}
+
+// usernames returns the names of the n benchmark users.
+func usernames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("user%05d", i)
+	}
+	return out
 }
 
 // usherLogin is one login through the Service.
@@ -184,6 +220,40 @@ func (t *target) bareLogin(ctx context.Context, login string) error {
 		return fmt.Errorf("bare login of %s refused", login)
 	}
 	_, err = t.insert.ExecContext(ctx, t.store.Realm(), randomHex(16), time.Now().UnixNano(), string(userstore.AuditLoginSucceeded), id, login, "192.0.2.1")
+	return err
+}
+
+// usherFailedLogin is one wrong password through the Service.
+func (t *target) usherFailedLogin(ctx context.Context, login string) error {
+	_, err := t.failSvc.Login(ctx, userstore.LoginRequest{Login: login, Password: wrongPassword, Remote: "192.0.2.1"})
+	switch {
+	case errors.Is(err, userstore.ErrInvalidCredentials):
+		return nil
+	case err == nil:
+		return fmt.Errorf("a wrong password for %s was accepted", login)
+	}
+	return err
+}
+
+// bareFailedLogin is the least a wrong password must do against the same
+// tables: count the failure and read the hash in one UPDATE ... RETURNING,
+// check the hash, append an audit event with the count.
+func (t *target) bareFailedLogin(ctx context.Context, login string) error {
+	var (
+		id, hash       string
+		enabled        bool
+		failed, locked int64
+	)
+	now := time.Now().UnixNano()
+	err := t.failUpdate.QueryRowContext(ctx, t.store.Realm(), strings.ToLower(login), now).Scan(&id, &hash, &enabled, &failed, &locked)
+	if err != nil {
+		return err
+	}
+	if ok, _, err := (cheapHasher{}).Verify(ctx, wrongPassword, hash); err != nil || ok {
+		return fmt.Errorf("bare failed login of %s: the wrong password matched (%v)", login, err)
+	}
+	_, err = t.failInsert.ExecContext(ctx, t.store.Realm(), randomHex(16), now, string(userstore.AuditLoginFailed), id, login, "192.0.2.1",
+		userstore.ReasonWrongPassword, `{"failedLogins":"`+strconv.FormatInt(failed, 10)+`"}`)
 	return err
 }
 
