@@ -126,6 +126,13 @@ func (s *Service) authenticate(ctx context.Context, login, password, remote stri
 		return refuse(u, v.reason, nil), nil
 	}
 	if !v.match {
+		if u.Locked(now) {
+			// Refused and audited, but not counted: a wrong password
+			// during a lock must not extend it, or anyone could keep the
+			// account locked for ever (Active Directory does the same).
+			return refuse(u, ReasonLocked, map[string]string{
+				"lockedUntil": u.LockedUntil.UTC().Format(time.RFC3339), "password": "wrong"}), nil
+		}
 		return refuse(u, ReasonWrongPassword, s.recordFailure(ctx, u, login, remote, now)), nil
 	}
 	switch {
@@ -228,7 +235,7 @@ func (s *Service) verify(ctx context.Context, u User, password string, now time.
 				return verdict{err: ctx.Err()}
 			}
 			s.log.LogAttrs(ctx, slog.LevelError, "userstore: password migration hook failed",
-				slog.String("user_id", u.ID), slog.Any("error", err))
+				slog.String("user_id", u.ID), slog.Any("err", err))
 			return verdict{reason: ReasonMigrationFailed}
 		}
 		return verdict{match: ok, migrated: ok}
@@ -239,7 +246,7 @@ func (s *Service) verify(ctx context.Context, u User, password string, now time.
 			return verdict{err: ctx.Err()}
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "userstore: stored password hash cannot be verified",
-			slog.String("user_id", u.ID), slog.Any("error", err))
+			slog.String("user_id", u.ID), slog.Any("err", err))
 		return verdict{reason: ReasonBadHash}
 	}
 	return verdict{match: match, rehash: rehash}
@@ -258,7 +265,7 @@ func (s *Service) recordFailure(ctx context.Context, u User, login, remote strin
 	st, err := s.store.RecordFailedLogin(ctx, u.ID, max, s.cfg.LockoutDuration, now)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "userstore: failed login not counted",
-			slog.String("user_id", u.ID), slog.Any("error", err))
+			slog.String("user_id", u.ID), slog.Any("err", err))
 		return nil
 	}
 	if st.AlreadyLocked {
@@ -317,13 +324,13 @@ func (s *Service) afterMatch(ctx context.Context, u User, password string, v ver
 			return u.PasswordHash
 		default:
 			s.log.LogAttrs(ctx, slog.LevelError, "userstore: new password hash not stored",
-				slog.String("user_id", u.ID), slog.String("kind", string(kind)), slog.Any("error", err))
+				slog.String("user_id", u.ID), slog.String("kind", string(kind)), slog.Any("err", err))
 		}
 	}
 	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
 		if err := s.store.ResetFailedLogins(ctx, u.ID); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "userstore: failed-login count not reset",
-				slog.String("user_id", u.ID), slog.Any("error", err))
+				slog.String("user_id", u.ID), slog.Any("err", err))
 		}
 	}
 	return u.PasswordHash

@@ -162,11 +162,27 @@ func testLockout(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 	assert.Equal(t, userstore.ReasonLocked, e.lastAudit(userstore.AuditLoginFailed).Reason)
 	assert.True(t, e.user(u.ID).Locked(e.clock.Now()))
 
+	// Wrong passwords during the lock are refused and audited but neither
+	// counted nor extend the lock: an attacker cannot keep it closed.
+	until := e.user(u.ID).LockedUntil
+	for range 5 {
+		e.clock.Advance(time.Minute)
+		_, err = e.login("alice", "still-wrong")
+		require.ErrorIs(t, err, userstore.ErrInvalidCredentials)
+		refused := e.lastAudit(userstore.AuditLoginFailed)
+		assert.Equal(t, userstore.ReasonLocked, refused.Reason)
+		assert.Equal(t, "wrong", refused.Detail["password"])
+	}
+	got := e.user(u.ID)
+	assert.Equal(t, 3, got.FailedLogins, "not counted during the lock")
+	assert.True(t, until.Equal(got.LockedUntil), "the lock ends when it ended before the attempts")
+	assert.Len(t, e.audit(userstore.AuditFilter{Kind: userstore.AuditLocked}), 1, "locked once")
+
 	// After the lock-out the right password works and clears the state.
-	e.clock.Advance(10*time.Minute + time.Second)
+	e.clock.Advance(5*time.Minute + time.Second)
 	_, err = e.login("alice", "alice-secret")
 	require.NoError(t, err)
-	got := e.user(u.ID)
+	got = e.user(u.ID)
 	assert.Equal(t, 0, got.FailedLogins)
 	assert.True(t, got.LockedUntil.IsZero())
 
@@ -200,8 +216,9 @@ func testLockout(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 	})
 }
 
-// testLockoutConcurrent: 100 parallel wrong passwords move the count by
-// exactly 100 and lock exactly once, at the limit.
+// testLockoutConcurrent: 100 parallel wrong passwords lock exactly once, at
+// the limit: the count stops there, since attempts during the lock are
+// refused without being counted, and every attempt is audited.
 func testLockoutConcurrent(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
 	const n, limit = 100, 10
 	e := mk(t, userstore.Config{MaxFailedLogins: limit, LockNotification: userstore.LockNotification{
@@ -223,7 +240,7 @@ func testLockoutConcurrent(t *testing.T, mk func(*testing.T, userstore.Config) *
 	}
 	e.flush()
 	got := e.user(u.ID)
-	assert.Equal(t, n, got.FailedLogins)
+	assert.Equal(t, limit, got.FailedLogins)
 	assert.True(t, got.Locked(e.clock.Now()))
 	assert.Len(t, e.audit(userstore.AuditFilter{Kind: userstore.AuditLoginFailed}), n)
 	locks := e.audit(userstore.AuditFilter{Kind: userstore.AuditLocked})
@@ -233,9 +250,10 @@ func testLockoutConcurrent(t *testing.T, mk func(*testing.T, userstore.Config) *
 	for _, ev := range e.audit(userstore.AuditFilter{Kind: userstore.AuditLoginFailed}) {
 		counts[ev.Detail["failedLogins"]]++
 	}
-	for i := 1; i <= n; i++ {
+	for i := 1; i <= limit; i++ {
 		assert.Equal(t, 1, counts[strconv.Itoa(i)], "exactly one attempt saw count %d", i)
 	}
+	assert.Len(t, counts, limit+1, "the others were refused as locked, without a count")
 }
 
 func testRehash(t *testing.T, mk func(*testing.T, userstore.Config) *env) {
