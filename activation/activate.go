@@ -240,6 +240,11 @@ func (m *Manager) strike(ctx context.Context, userID string, now time.Time) map[
 		m.log.ErrorContext(ctx, "activation: strike not recorded", "user_id", userID, "err", err)
 		return nil
 	}
+	if st.AlreadyLocked {
+		// Another attempt locked the account since it was read: this one
+		// was not counted, and the strike-out was handled by that one.
+		return map[string]string{"alreadyLocked": "true"}
+	}
 	detail := map[string]string{"failedLogins": strconv.Itoa(st.FailedLogins)}
 	if st.LockedUntil.IsZero() || !now.Before(st.LockedUntil) {
 		return detail

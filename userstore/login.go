@@ -55,8 +55,9 @@ type LoginRequest struct {
 // of them in a row lock the account for Config.LockoutDuration, and a
 // right password resets the count. The count lives in the store, so it is
 // exact under concurrency and shared by every process. A wrong password
-// during a lock-out still counts (whether it extends the lock is the
-// store's RecordFailedLogin; memstore's does).
+// during a lock-out is refused and audited but not counted, and never
+// extends the lock (Active Directory's rule), so that nobody can keep
+// someone else's account locked.
 //
 // With the right password, a user marked MustChangePassword gets the user
 // and ErrPasswordChangeRequired: the caller asks for a new password and

@@ -10,9 +10,10 @@ import "iter"
 // connection need be held while the consumer runs. The stream stops at the
 // first error, which it yields, at a short page, after limit records (when
 // limit > 0) or when the consumer breaks. pageSize must be positive.
-func Stream[T, C any](pageSize, limit int, c C, fetch func(c C, n int) ([]T, C, error)) iter.Seq2[T, error] {
+func Stream[T, C any](pageSize, limit int, start C, fetch func(c C, n int) ([]T, C, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
+		c := start // each range over the stream starts from the beginning
 		sent := 0
 		for {
 			n := pageSize

@@ -76,3 +76,17 @@ func TestStreamStopsAtTheFirstError(t *testing.T) {
 	assert.Equal(t, []error{boom}, errs)
 	assert.Equal(t, 2, calls)
 }
+
+func TestStreamRangedTwiceStartsOver(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	s := Stream(2, 0, 0, numbers(5, &calls))
+	for range 2 {
+		var got []int
+		for v, err := range s {
+			assert.NoError(t, err)
+			got = append(got, v)
+		}
+		assert.Equal(t, []int{1, 2, 3, 4, 5}, got)
+	}
+}
