@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/usher-sdk/usher/directory/graph"
@@ -103,17 +103,15 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	var c Config
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	c, err := decodeConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	c.resolve(filepath.Dir(path))
-	return &c, nil
+	return c, nil
 }
 
 // check reports every missing or bad setting at once, each by its JSON
@@ -229,4 +227,32 @@ func writeConfig(path string, c *Config) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// exposedSecrets returns a warning when the configuration file at path
+// holds a secret (the access token, a bind password, a client secret, a
+// mail configuration) and others than its owner may read it; "" otherwise.
+func exposedSecrets(path string, c *Config) string {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	var held []string
+	if c.Token != "" {
+		held = append(held, "token")
+	}
+	if l := c.Source.LDAP; l != nil && l.BindPassword != "" {
+		held = append(held, "source.ldap.bindPassword")
+	}
+	if g := c.Source.Graph; g != nil && g.ClientSecret != "" {
+		held = append(held, "source.graph.clientSecret")
+	}
+	if len(c.Mail) > 0 && string(c.Mail) != "null" {
+		held = append(held, "mail")
+	}
+	if len(held) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("config %s holds secrets (%s) and is readable by others (mode %04o); run: chmod 600 %s",
+		path, strings.Join(held, ", "), fi.Mode().Perm(), path)
 }

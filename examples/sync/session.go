@@ -31,13 +31,29 @@ const (
 	needStore  need = 1 << iota
 	needSource      // implies the configuration only
 	needSigner      // the private key, and a target over the store
+	// needVerifier is a target over the store that only verifies: the
+	// public key file when there is one, so that a verb that signs
+	// nothing does not need the private key.
+	needVerifier
 )
 
 // open loads the configuration at path and opens what n asks for.
 func (a *app) open(ctx context.Context, path string, n need, level slog.Level) (*session, error) {
+	var verifierKey crypto.PublicKey
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, err
+	}
+	if w := exposedSecrets(path, cfg); w != "" {
+		fmt.Fprintln(a.stderr, "warning:", w)
+	}
+	if n&needVerifier != 0 {
+		if pub, err := readPublicKey(cfg); err == nil && pub != nil {
+			n |= needStore
+			verifierKey = pub
+		} else {
+			n |= needSigner // derive it from the private key
+		}
 	}
 	s := &session{cfg: cfg, log: a.logger(level), close: func() {}}
 	var closers []func()
@@ -51,6 +67,11 @@ func (a *app) open(ctx context.Context, path string, n need, level slog.Level) (
 		return nil, err
 	}
 	var verifier *directory.RecordVerifier
+	if verifierKey != nil {
+		if verifier, err = directory.NewRecordVerifier(verifierKey); err != nil {
+			return nil, fmt.Errorf("setting \"publicKey\": %w", err)
+		}
+	}
 	if n&needSigner != 0 {
 		key, err := directory.LoadPrivateKey(cfg.PrivateKey)
 		if err != nil {
@@ -98,12 +119,25 @@ func (a *app) open(ctx context.Context, path string, n need, level slog.Level) (
 // since every record would then be refused.
 func publicKey(cfg *Config, priv crypto.PrivateKey) (crypto.PublicKey, error) {
 	derived := priv.(crypto.Signer).Public()
+	pub, err := readPublicKey(cfg)
+	if err != nil || pub == nil {
+		return derived, err
+	}
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	if e, ok := pub.(equaler); !ok || !e.Equal(derived) {
+		return nil, fmt.Errorf("setting \"publicKey\": %s is not the public half of %s", cfg.PublicKey, cfg.PrivateKey)
+	}
+	return pub, nil
+}
+
+// readPublicKey reads the public key file; nil, nil when there is none.
+func readPublicKey(cfg *Config) (crypto.PublicKey, error) {
 	if cfg.PublicKey == "" {
-		return derived, nil
+		return nil, nil
 	}
 	data, err := os.ReadFile(cfg.PublicKey)
 	if errors.Is(err, os.ErrNotExist) {
-		return derived, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("setting \"publicKey\": %w", err)
@@ -111,10 +145,6 @@ func publicKey(cfg *Config, priv crypto.PrivateKey) (crypto.PublicKey, error) {
 	pub, err := directory.ParsePublicKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("setting \"publicKey\" (%s): %w", cfg.PublicKey, err)
-	}
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	if e, ok := pub.(equaler); !ok || !e.Equal(derived) {
-		return nil, fmt.Errorf("setting \"publicKey\": %s is not the public half of %s", cfg.PublicKey, cfg.PrivateKey)
 	}
 	return pub, nil
 }
