@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -291,6 +292,7 @@ func TestSyncGuard(t *testing.T) {
 	assert.ErrorContains(t, err, "returned no users")
 
 	e.src.mu.Lock()
+	gone := maps.Clone(e.src.users)
 	for i := range 3 {
 		delete(e.src.users, "user"+strconv.Itoa(i))
 	}
@@ -301,6 +303,19 @@ func TestSyncGuard(t *testing.T) {
 	_, err = directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{MaxDeactivateShare: 0.3})
 	require.NoError(t, err)
 	_, err = directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{Force: true})
+	require.NoError(t, err)
+
+	// A negative share lets no deactivation pass unless forced.
+	// One of ten gone: within the default share, but not within none.
+	e.src.mu.Lock()
+	e.src.users["user1"], e.src.users["user2"] = gone["user1"], gone["user2"]
+	e.src.mu.Unlock()
+	_, err = directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{})
+	require.NoError(t, err)
+	_, err = directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{MaxDeactivateShare: -1})
+	require.ErrorIs(t, err, directory.ErrSyncGuard)
+	assert.ErrorContains(t, err, "no deactivation is allowed without forcing it")
+	_, err = directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{MaxDeactivateShare: -1, Force: true})
 	require.NoError(t, err)
 }
 

@@ -63,7 +63,8 @@ var ErrSyncGuard = errors.New("directory: sync guard")
 // PlanOptions tune Plan.
 type PlanOptions struct {
 	// MaxDeactivateShare is the largest share (0..1] of the target's active
-	// users of the source that one sync may deactivate. Default 0.2.
+	// users of the source that one sync may deactivate. Default (0) 0.2; a
+	// negative value lets no deactivation pass without Force.
 	MaxDeactivateShare float64
 	// Force overrides the guard.
 	Force bool
@@ -234,14 +235,18 @@ func guard(p *Plan, have map[string]Record, opts PlanOptions) error {
 		return nil
 	}
 	if p.SourceUsers == 0 {
-		return fmt.Errorf("%w: source %q returned no users; deactivating all %d would follow (use Force if that is meant)", ErrSyncGuard, p.Source, deact)
+		return fmt.Errorf("%w: source %q returned no users; deactivating all %d would follow", ErrSyncGuard, p.Source, deact)
 	}
 	share := opts.MaxDeactivateShare
-	if share <= 0 || share > 1 {
+	switch {
+	case share < 0:
+		return fmt.Errorf("%w: %d users of source %q would be deactivated, and no deactivation is allowed without forcing it",
+			ErrSyncGuard, deact, p.Source)
+	case share == 0 || share > 1:
 		share = 0.2
 	}
 	if float64(deact) > share*float64(active) {
-		return fmt.Errorf("%w: %d of %d active users of source %q would be deactivated, more than %.0f%% (use Force if that is meant)",
+		return fmt.Errorf("%w: %d of %d active users of source %q would be deactivated, more than %.0f%%",
 			ErrSyncGuard, deact, active, p.Source, share*100)
 	}
 	return nil

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/usher-sdk/usher/directory"
 )
@@ -75,7 +78,7 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 	p := a.progress(name)
 	p.growing = true
 	plan, res, err := directory.Sync(ctx, s.source, s.target, s.signer,
-		directory.PlanOptions{MaxDeactivateShare: s.cfg.Sync.MaxDeactivateShare, Force: *force || email != ""},
+		directory.PlanOptions{MaxDeactivateShare: s.cfg.Sync.planShare(), Force: *force || email != ""},
 		directory.ApplyOptions{OrgID: s.cfg.OrgID, Kinds: kinds, Only: only, Progress: p.update, Logger: s.log, BatchSize: *batchSize})
 	p.finish()
 	deactivating := plan != nil && slices.ContainsFunc(selectChanges(plan.Changes, kinds, only), isDeactivation)
@@ -97,8 +100,10 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 			held += "; the other changes were carried out"
 		}
 		return fmt.Errorf("%w\n%s: check the source's settings and reachability, or run again with --force", err, held)
-	case err != nil:
+	case err != nil && transient(err):
 		return fmt.Errorf("stopped: %w (run again to finish; every change is idempotent)", err)
+	case err != nil:
+		return fmt.Errorf("stopped: %w", err)
 	case len(res.Failed) > 0:
 		return fmt.Errorf("%d change(s) failed (users named above by identifier; usher-sync lookup <identifier> names them)", len(res.Failed))
 	case len(res.Applied) > 0:
@@ -151,7 +156,7 @@ func (a *app) dryRun(ctx context.Context, s *session, name string, kinds []direc
 // the guard's error, so that callers can show it.
 func (s *session) plan(ctx context.Context, force bool) (*directory.Plan, error, error) {
 	plan, err := directory.PlanSync(ctx, s.source, s.target, directory.PlanOptions{
-		MaxDeactivateShare: s.cfg.Sync.MaxDeactivateShare, Force: force,
+		MaxDeactivateShare: s.cfg.Sync.planShare(), Force: force,
 	})
 	if errors.Is(err, directory.ErrSyncGuard) && plan != nil {
 		return plan, err, nil
@@ -221,4 +226,19 @@ func printPlan(w io.Writer, changes []directory.SyncChange, orgID string, showEm
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// transient reports whether running the verb again, unchanged, may get
+// past err: the source or the store could not be reached, or timed out, or
+// the run was interrupted. A refused service bind, a malformed file or a
+// bad setting needs a fix first, and is not told to run again.
+func transient(err error) bool {
+	switch {
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials):
+		return false
+	case errors.Is(err, directory.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
 }

@@ -41,7 +41,7 @@ func (a *app) cmdAutosync(ctx context.Context, args []string) error {
 		OrgID:     s.cfg.OrgID,
 		Interval:  pick(*interval, duration(s.cfg.Sync.Interval, time.Minute)),
 		FullEvery: pick(*fullEvery, duration(s.cfg.Sync.FullEvery, 24*time.Hour)),
-		Plan:      directory.PlanOptions{MaxDeactivateShare: s.cfg.Sync.MaxDeactivateShare, Force: *force},
+		Plan:      directory.PlanOptions{MaxDeactivateShare: s.cfg.Sync.planShare(), Force: *force},
 		Logger:    s.log,
 		Now:       a.now,
 	}

@@ -81,8 +81,9 @@ type WelcomeConfig struct {
 // SyncConfig tunes plans and autosync.
 type SyncConfig struct {
 	// MaxDeactivateShare is the guard's largest share of active users one
-	// sync may deactivate. Default 0.2.
-	MaxDeactivateShare float64 `json:"maxDeactivateShare,omitempty"`
+	// sync may deactivate, 0 to 1. Default (absent) 0.2; 0 means no
+	// deactivation without --force.
+	MaxDeactivateShare *float64 `json:"maxDeactivateShare,omitempty"`
 	// Interval between autosync's incremental steps, as a Go duration.
 	// Default "1m".
 	Interval string `json:"interval,omitempty"`
@@ -148,8 +149,8 @@ func (c *Config) check() error {
 	default:
 		errs = append(errs, fmt.Errorf("setting %q: unknown source type %q (want csv, ldap or graph)", "source.type", c.Source.Type))
 	}
-	if c.Sync.MaxDeactivateShare < 0 || c.Sync.MaxDeactivateShare > 1 {
-		errs = append(errs, fmt.Errorf("setting %q: %v is not between 0 and 1", "sync.maxDeactivateShare", c.Sync.MaxDeactivateShare))
+	if v := c.Sync.MaxDeactivateShare; v != nil && (*v < 0 || *v > 1) {
+		errs = append(errs, fmt.Errorf("setting %q: %v is not between 0 and 1", "sync.maxDeactivateShare", *v))
 	}
 	for name, v := range map[string]string{"sync.interval": c.Sync.Interval, "sync.fullEvery": c.Sync.FullEvery} {
 		if v == "" {
@@ -255,4 +256,18 @@ func exposedSecrets(path string, c *Config) string {
 	}
 	return fmt.Sprintf("config %s holds secrets (%s) and is readable by others (mode %04o); run: chmod 600 %s",
 		path, strings.Join(held, ", "), fi.Mode().Perm(), path)
+}
+
+// planShare is the guard's share as directory.PlanOptions takes it: 0
+// (its default) when the setting is absent, negative for a setting of 0
+// (no deactivation without --force).
+func (c SyncConfig) planShare() float64 {
+	switch v := c.MaxDeactivateShare; {
+	case v == nil:
+		return 0
+	case *v == 0:
+		return -1
+	default:
+		return *v
+	}
 }

@@ -25,7 +25,7 @@
 //
 // Deactivations wait until the whole source was read. A sync that would
 // deactivate more than a share of the active users (sync.maxDeactivateShare,
-// default 0.2), or all of them because the source returned none, deactivates
+// default 0.2; 0 allows none), or all of them because the source returned none, deactivates
 // no one and fails with the guard's message unless --force is given: that
 // is what a broken filter or an outage looks like. The sync verb still
 // carries out its other changes; a dry run prints the plan and fails too.

@@ -53,7 +53,7 @@ func (f *initFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.source, "source", "", "source type: csv, ldap or graph")
 	fs.StringVar(&f.store, "store", "", "user store: sqlite:PATH or a PostgreSQL DSN (postgres://...)")
 	fs.StringVar(&f.mailFile, "mail", "", "file with the mail configuration JSON (SMTP or M365) for email resend")
-	fs.Float64Var(&f.maxDeactivate, "max-deactivate-share", 0.2, "largest share of active users one sync may deactivate")
+	fs.Float64Var(&f.maxDeactivate, "max-deactivate-share", 0.2, "largest share of active users one sync may deactivate (0: none without --force)")
 
 	fs.StringVar(&f.csvPath, "csv-path", "", "CSV source: the file")
 	fs.StringVar(&f.csvFormat, "csv-format", "auto", "CSV source: auto, puresync or notakey")
@@ -157,7 +157,7 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	cfg.Sync.MaxDeactivateShare = f.maxDeactivate
+	cfg.Sync.MaxDeactivateShare = &f.maxDeactivate
 	if err := cfg.check(); err != nil {
 		return err
 	}

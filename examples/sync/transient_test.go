@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/usher-sdk/usher/directory"
+)
+
+func TestTransient(t *testing.T) {
+	t.Parallel()
+	refusedBind := fmt.Errorf("ldap: service bind as %q: %w: %w", "cn=sync", directory.ErrUnavailable,
+		goldap.NewError(goldap.LDAPResultInvalidCredentials, errors.New("invalid credentials")))
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"source unreachable", fmt.Errorf("ldap: search: %w: %w", directory.ErrUnavailable, &net.OpError{Op: "dial", Err: errors.New("refused")}), true},
+		{"network error", &net.OpError{Op: "read", Err: errors.New("reset")}, true},
+		{"timeout", fmt.Errorf("store: %w", context.DeadlineExceeded), true},
+		{"interrupted", context.Canceled, true},
+		{"wrong bind password", refusedBind, false},
+		{"malformed file", errors.New("csv: line 3: 2 fields, want 6"), false},
+		{"bad setting", errors.New(`setting "store": unknown scheme`), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, transient(tt.err), tt.name)
+	}
+}
+
+// A malformed CSV file is not a fault that running again gets past: the
+// agent names the line and does not say "run again".
+func TestMalformedFileIsNotToldToRunAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, staff(3))
+	h.ok("sync")
+	f, err := os.OpenFile(h.csv, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("\"unterminated,quote\n")
+	_ = f.Close()
+	r := h.run("sync")
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "line 5")
+	assert.NotContains(t, r.stderr, "run again")
+}
+
+// maxDeactivateShare 0 means no deactivation without --force (before, it
+// was taken as unset and meant 20%).
+func TestZeroDeactivateShareDeactivatesNobodyUnforced(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, staff(6))
+	h.ok("init", "--yes", "--overwrite", "--org-id", testOrg, "--source", "csv", "--csv-path", h.csv, "--store", "sqlite:"+h.db, "--max-deactivate-share", "0")
+	h.ok("sync")
+	writeCSV(t, h.csv, staff(5)) // one of six gone: within the default 20%
+	r := h.run("deactivate")
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "no deactivation is allowed without forcing it")
+	assert.Contains(t, r.stderr, "--force")
+	assert.NotContains(t, r.stderr, "Force ")
+	h.ok("deactivate", "--force")
+	assert.Len(t, enabledUsers(h), 5)
+}
+
+func enabledUsers(h *harness) []string {
+	var out []string
+	for _, u := range h.users() {
+		if u.Enabled {
+			out = append(out, u.Username)
+		}
+	}
+	return out
+}
