@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +132,9 @@ func (a *app) cmdInit(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Server = strings.TrimSpace(f.server)
+	if err := checkServerURL(cfg.Server); err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
 	if err := p.text("token", "Access token (empty: none)", f.token, false, &f.token); err != nil {
 		return err
 	}
@@ -483,4 +488,34 @@ func absStore(spec string) string {
 		return "sqlite:" + absPath(p)
 	}
 	return spec
+}
+
+// checkServerURL checks the Usher server's base URL before anything is
+// written: an absolute https URL with a host (http only to a loopback
+// address, for tests), no query or fragment. Empty means no server.
+func checkServerURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	switch {
+	case u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return fmt.Errorf("%q is not an absolute http(s) URL such as https://usher.example.com", s)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%q: give the base URL only, without user, query or fragment", s)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("%q: the access token would travel in clear text; use https (http only to a loopback address)", s)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -80,3 +80,23 @@ func enabledUsers(h *harness) []string {
 	}
 	return out
 }
+
+// A bad server URL is refused before any key or file is written.
+func TestInitChecksTheServerURLFirst(t *testing.T) {
+	t.Parallel()
+	for _, server := range []string{"usher.example.com", "ftp://usher.example.com", "http://usher.example.com", "https://usher.example.com/?x=1", "https://user:pw@usher.example.com"} {
+		dir := t.TempDir()
+		h := &harness{t: t, dir: dir, config: dir + "/usher-sync.json", csv: dir + "/users.csv", db: dir + "/users.db"}
+		writeCSV(t, h.csv, staff(2))
+		r := h.run("init", "--yes", "--config", h.config, "--org-id", testOrg, "--server", server, "--token", "tok", "--source", "csv", "--csv-path", h.csv, "--store", "sqlite:"+h.db)
+		assert.NotEqual(t, exitOK, r.code, server)
+		assert.Contains(t, r.stderr, "--server", server)
+		entries, err := os.ReadDir(dir)
+		assert.NoError(t, err)
+		for _, e := range entries {
+			assert.Equal(t, "users.csv", e.Name(), "%s: nothing but the CSV file may exist", server)
+		}
+	}
+	assert.NoError(t, checkServerURL("http://127.0.0.1:8080"), "http to loopback, for tests")
+	assert.NoError(t, checkServerURL("https://usher.example.com/base"))
+}
