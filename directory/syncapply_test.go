@@ -124,7 +124,7 @@ func TestStoreTargetBatches(t *testing.T) {
 			f := res.Failed[0]
 			assert.Equal(t, "guid-7", f.Change.Record.ExternalID)
 			require.ErrorIs(t, f, userstore.ErrConflict)
-			assert.ErrorContains(t, f, "not synced from \"ad\"")
+			assert.ErrorContains(t, f, "not synced from source \"ad\"")
 			assert.Equal(t, directory.Identifier("org-1", "user7@example.test"), f.Identifier)
 			assert.Equal(t, [2]int{25, 25}, progress[len(progress)-1])
 

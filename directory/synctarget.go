@@ -249,7 +249,7 @@ func (t *StoreTarget) upsert(ctx context.Context, w userstore.SyncWriter, at []i
 // syncWriteErr words a store's refusal of a synced user.
 func syncWriteErr(u userstore.User, err error) error {
 	if errors.Is(err, userstore.ErrConflict) {
-		return fmt.Errorf("directory: the username is taken by a user not synced from %q: %w", u.Source, userstore.ErrConflict)
+		return fmt.Errorf("directory: the username is taken by a user not synced from source %q (a local user, one of another source, or one synced under another source name: the source's name must stay the same): %w", u.Source, userstore.ErrConflict)
 	}
 	return err
 }
@@ -282,7 +282,7 @@ func (t *StoreTarget) write(ctx context.Context, r Record, sig string) error {
 			if _, gerr := t.store.GetUserByExternalID(ctx, r.Source, r.ExternalID); gerr == nil {
 				return userstore.ErrVersionConflict
 			}
-			return fmt.Errorf("directory: the username is taken by a user not synced from %q: %w", r.Source, err)
+			return fmt.Errorf("directory: the username is taken by a user not synced from source %q (a local user, one of another source, or one synced under another source name: the source's name must stay the same): %w", r.Source, err)
 		}
 		if err != nil {
 			return err

@@ -227,7 +227,7 @@ func TestApplyFailuresNameTheUser(t *testing.T) {
 	r := h.run("add")
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stdout, "done: add 5")
-	assert.Contains(t, r.stderr, "add of user "+id("carol@example.test")+": directory: the username is taken by a user not synced from \"csv\"")
+	assert.Contains(t, r.stderr, "add of user "+id("carol@example.test")+": directory: the username is taken by a user not synced from source \"csv\"")
 	assert.Contains(t, r.stderr, "1 change(s) failed")
 	assert.NotContains(t, r.stderr, "carol@example.test", "users are named by identifier")
 	assert.Len(t, h.users(), 6, "five synced and the local user")

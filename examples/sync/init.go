@@ -366,6 +366,13 @@ func (a *app) initSource(p *prompter, f *initFlags, cfg *Config) error {
 		if err != nil {
 			return fmt.Errorf("LDAP settings: %w", err)
 		}
+		// The source's name keys every synced user (with its external ID):
+		// written out, it stays the same when the URL changes to another
+		// name of the same server (localhost for 127.0.0.1, a failover DC).
+		if lc.Name == "" {
+			lc.Name = src.Name()
+			fmt.Fprintf(a.stdout, "source name %q (setting source.ldap.name): keep it when the URL changes, or synced users are not recognised\n", lc.Name)
+		}
 		_ = src.Close()
 		cfg.Source.LDAP = lc
 		return nil

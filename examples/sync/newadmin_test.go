@@ -10,6 +10,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/directory"
 )
@@ -99,4 +100,19 @@ func TestInitChecksTheServerURLFirst(t *testing.T) {
 	}
 	assert.NoError(t, checkServerURL("http://127.0.0.1:8080"), "http to loopback, for tests")
 	assert.NoError(t, checkServerURL("https://usher.example.com/base"))
+}
+
+// init writes the LDAP source's name, which keys every synced user, into
+// the configuration, so that changing the URL to another name of the same
+// server does not orphan them.
+func TestInitWritesTheLDAPSourceName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, config: dir + "/usher-sync.json", csv: dir + "/users.csv", db: dir + "/users.db"}
+	r := h.ok("init", "--yes", "--config", h.config, "--org-id", testOrg, "--source", "ldap",
+		"--ldap-url", "ldap://127.0.0.1:1", "--ldap-base-dn", "dc=example,dc=test", "--store", "sqlite:"+h.db)
+	assert.Contains(t, r.stdout, `source name "127.0.0.1" (setting source.ldap.name)`)
+	cfg, err := loadConfig(h.config)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1", cfg.Source.LDAP.Name)
 }
