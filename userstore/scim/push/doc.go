@@ -1,0 +1,39 @@
+// Package push follows a user store's change feed and pushes every change of
+// users and groups to a downstream SCIM 2.0 service provider (RFC 7643,
+// RFC 7644), so that the downstream keeps a read-only copy of Usher's users,
+// their profiles and groups with their members: ProAuth's "implicit SCIM
+// synchronization".
+//
+// A Follower reads the feed (userstore.ChangeFeed) from its cursor, reads each
+// user or group a change names again, and makes the downstream resource equal
+// to it. Usher's user ID is the downstream user's externalId, and a group's
+// normalized name the downstream group's; a resource is looked up with the
+// filter externalId eq "…" (RFC 7644, section 3.4.2.2), replaced with PUT
+// when it exists (section 3.5.1) and created with POST otherwise (section
+// 3.3). A deleted user is deactivated with a PATCH of active (section
+// 3.5.2.3) or deleted (section 3.6), as Config.DeleteMode says; a deleted
+// group is deleted. A membership change replaces the group's members with the
+// store's current list (a PUT of the group), which is idempotent; members are
+// given by their downstream id (RFC 7643, section 4.2). The mapping of
+// attributes is internal/scimmap's, the one Usher's inbound SCIM endpoint
+// uses.
+//
+// # Delivery
+//
+// The cursor, kept in a CursorStore (MemoryCursors, or SQLCursors in the
+// application's database), is saved only after the downstream acknowledged
+// every change up to it. A crash, a downstream that fails or hangs, loses
+// nothing: the next pass pushes again what was not acknowledged. Delivery is
+// thus at least once, and idempotent by externalId: a create whose answer was
+// lost is found by its externalId and replaced, never made twice. Run retries
+// a failed pass with exponential backoff and logs each failure at Warn;
+// every request is bounded by Config.RequestTimeout and every answer read up
+// to 4 MiB. Reconcile makes the downstream equal to the store on request.
+//
+// # Authentication
+//
+// WithBearerToken sends a static token, WithClientCredentials gets tokens by
+// OAuth 2.0 client credentials (golang.org/x/oauth2/clientcredentials), and
+// WithHTTPClient lets the caller bring any other. Tokens are never logged;
+// redirects are not followed unless the caller's client does so.
+package push

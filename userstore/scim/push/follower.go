@@ -1,0 +1,421 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/usher-sdk/usher/internal/scimmap"
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// Source is what a Follower reads of a user store: its change feed and the
+// records the changes name. Every userstore.Store has it.
+type Source interface {
+	userstore.ChangeFeed
+	GetUser(ctx context.Context, id string) (userstore.User, error)
+	ListUsers(ctx context.Context, opts userstore.ListOptions) iter.Seq2[userstore.User, error]
+	GetGroup(ctx context.Context, name string) (userstore.Group, error)
+	ListGroups(ctx context.Context) iter.Seq2[userstore.Group, error]
+	ListMembers(ctx context.Context, group string) iter.Seq2[userstore.User, error]
+}
+
+// The downstream's endpoints (RFC 7644, section 3.2).
+const (
+	usersEndpoint  = "Users"
+	groupsEndpoint = "Groups"
+)
+
+// maxCachedIDs bounds the cache of downstream IDs; past it the cache starts
+// over (lookups by externalId refill it).
+const maxCachedIDs = 100_000
+
+// Follower pushes a user store's changes to a downstream SCIM 2.0 service
+// provider. Make one with New. It is safe for concurrent use: Step, Run and
+// Reconcile take turns.
+type Follower struct {
+	cfg     Config
+	src     Source
+	cursors CursorStore
+	c       *client
+	log     *slog.Logger
+
+	mu  sync.Mutex        // one pass at a time
+	ids map[string]string // endpoint + "\x00" + externalId -> downstream id
+}
+
+// New returns a Follower that pushes the changes of src to the downstream
+// that cfg names, saving its position in cursors under cfg.Name. It checks
+// cfg (defaults applied) and the options and reports every problem at once.
+func New(cfg Config, src Source, cursors CursorStore, opts ...Option) (*Follower, error) {
+	cfg, base, err := cfg.withDefaults()
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if src == nil {
+		errs = append(errs, errors.New("push: nil source"))
+	}
+	if cursors == nil {
+		errs = append(errs, errors.New("push: nil cursor store"))
+	}
+	o := options{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	hc, err := o.httpClient(cfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Follower{
+		cfg:     cfg,
+		src:     src,
+		cursors: cursors,
+		c:       &client{base: base, http: hc, timeout: cfg.RequestTimeout},
+		log:     o.log,
+		ids:     make(map[string]string),
+	}, nil
+}
+
+// Config returns the configuration in effect, defaults applied.
+func (f *Follower) Config() Config { return f.cfg }
+
+// Run follows the feed until ctx ends, and then returns ctx's error. It calls
+// Step again at once while the feed has more, after Config.PollInterval once
+// it has pushed everything, and, after a failed Step (an unreachable or
+// failing downstream, a store that does not answer), after a backoff that
+// starts at Config.RetryMin and doubles up to Config.RetryMax, logging each
+// failure at Warn. The cursor stays where the downstream last acknowledged, so
+// nothing is lost however long the downstream is away.
+func (f *Follower) Run(ctx context.Context) error {
+	backoff := f.cfg.RetryMin
+	for {
+		n, err := f.Step(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := f.cfg.PollInterval
+		switch {
+		case err != nil:
+			wait = backoff
+			backoff = min(2*backoff, f.cfg.RetryMax)
+			f.log.Warn("push: pass failed, retrying", "follower", f.cfg.Name,
+				"pushed", n, "retry_in", wait.String(), "err", err)
+		case n >= f.cfg.BatchSize:
+			backoff = f.cfg.RetryMin
+			continue
+		default:
+			backoff = f.cfg.RetryMin
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// target is one record a batch of changes names: a user by ID or a group by
+// name; first is the index of the batch's first change that names it.
+type target struct {
+	group bool
+	key   string
+	first int
+}
+
+// Step makes one pass: it reads up to Config.BatchSize changes after the
+// saved cursor, pushes the current state of every user and group they name
+// (each once, in the order of its first change) and saves the cursor at the
+// last change whose record, and every record before it, the downstream
+// acknowledged. It returns how many changes that covers. On an error the
+// cursor covers only what was acknowledged before it, so the next Step
+// pushes the rest again; pushes are idempotent by externalId.
+//
+// A change the downstream refuses for good (400 or 413: the content itself
+// is wrong) is logged at Error and passed over so that it cannot block the
+// feed; Reconcile pushes it again later.
+func (f *Follower) Step(ctx context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	after, err := f.cursors.Load(ctx, f.cfg.Name)
+	if err != nil {
+		return 0, err
+	}
+	var batch []userstore.Change
+	for ch, err := range f.src.Changes(ctx, after) {
+		if err != nil {
+			return 0, fmt.Errorf("push: read change feed: %w", err)
+		}
+		batch = append(batch, ch)
+		if len(batch) >= f.cfg.BatchSize {
+			break
+		}
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	var targets []target
+	seen := make(map[target]bool)
+	for i, ch := range batch {
+		t := target{key: ch.UserID}
+		switch ch.Kind {
+		case userstore.UserCreated, userstore.UserUpdated, userstore.UserDeleted:
+		default: // group and member events
+			t = target{group: true, key: ch.Group}
+		}
+		if t.key == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		t.first = i
+		targets = append(targets, t)
+	}
+	acked, pushErr := len(batch), error(nil)
+	for _, t := range targets {
+		var err error
+		if t.group {
+			err = f.syncGroup(ctx, t.key)
+		} else {
+			err = f.syncUser(ctx, t.key)
+		}
+		if err == nil {
+			continue
+		}
+		var he *HTTPError
+		if errors.As(err, &he) && he.permanent() && ctx.Err() == nil {
+			f.log.Error("push: downstream refused a change, passed over", "follower", f.cfg.Name,
+				"group_change", t.group, "user_id", userIDAttr(t), "err", err)
+			continue
+		}
+		acked, pushErr = t.first, err
+		break
+	}
+	if acked > 0 {
+		if err := f.cursors.Save(ctx, f.cfg.Name, batch[acked-1].Seq); err != nil {
+			return 0, errors.Join(pushErr, err)
+		}
+	}
+	return acked, pushErr
+}
+
+func userIDAttr(t target) string {
+	if t.group {
+		return ""
+	}
+	return t.key
+}
+
+// syncUser pushes the user's current state, or its removal when the store
+// no longer has it.
+func (f *Follower) syncUser(ctx context.Context, id string) error {
+	u, err := f.src.GetUser(ctx, id)
+	if errors.Is(err, userstore.ErrNotFound) {
+		return f.removeUser(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("push: read user: %w", err)
+	}
+	_, err = f.upsertUser(ctx, u)
+	return err
+}
+
+// syncGroup pushes the group's current state, members included, or deletes
+// it downstream when the store no longer has it.
+func (f *Follower) syncGroup(ctx context.Context, name string) error {
+	g, err := f.src.GetGroup(ctx, name)
+	if errors.Is(err, userstore.ErrNotFound) {
+		return f.removeGroup(ctx, name)
+	}
+	if err != nil {
+		return fmt.Errorf("push: read group: %w", err)
+	}
+	return f.upsertGroup(ctx, g)
+}
+
+// userResource is the SCIM User Usher sends for u: scimmap's mapping without
+// the attributes the service provider assigns (id, meta: RFC 7643, section
+// 3.1), with Usher's user ID as externalId.
+func userResource(u userstore.User) map[string]any {
+	r := scimmap.UserToSCIM(u)
+	delete(r, "id")
+	delete(r, "meta")
+	r["externalId"] = u.ID
+	return r
+}
+
+// groupExternalID is the externalId of a group downstream: its name in the
+// form in which Usher compares group names, so that it stays the same
+// whatever case a change event carries.
+func groupExternalID(name string) string { return userstore.NormalizeUsername(name) }
+
+func (f *Follower) upsertUser(ctx context.Context, u userstore.User) (string, error) {
+	id, err := f.upsert(ctx, usersEndpoint, u.ID, userResource(u))
+	if err == nil {
+		f.log.Debug("push: user pushed", "follower", f.cfg.Name, "user_id", u.ID)
+	}
+	return id, err
+}
+
+func (f *Follower) upsertGroup(ctx context.Context, g userstore.Group) error {
+	var members []string
+	for m, err := range f.src.ListMembers(ctx, g.Name) {
+		if err != nil {
+			return fmt.Errorf("push: list members: %w", err)
+		}
+		id, ok, err := f.downstreamID(ctx, usersEndpoint, m.ID)
+		if err != nil {
+			return err
+		}
+		if !ok { // not pushed yet (a change still ahead in the feed)
+			if id, err = f.upsertUser(ctx, m); err != nil {
+				return err
+			}
+		}
+		members = append(members, id)
+	}
+	r := scimmap.GroupToSCIM(g, members)
+	delete(r, "id")
+	delete(r, "meta")
+	r["externalId"] = groupExternalID(g.Name)
+	_, err := f.upsert(ctx, groupsEndpoint, groupExternalID(g.Name), r)
+	return err
+}
+
+// upsert makes the downstream resource with externalId extID equal to body:
+// a PUT (RFC 7644, section 3.5.1) when the downstream has one, else a POST
+// (section 3.3). It returns the downstream's id.
+func (f *Follower) upsert(ctx context.Context, endpoint, extID string, body map[string]any) (string, error) {
+	id, ok, err := f.downstreamID(ctx, endpoint, extID)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		err := f.c.do(ctx, http.MethodPut, endpoint+"/"+id, nil, body, nil)
+		if !isStatus(err, http.StatusNotFound) {
+			return id, err
+		}
+		// Deleted downstream behind our back: create it again.
+		f.forget(endpoint, extID)
+	}
+	var created resource
+	err = f.c.do(ctx, http.MethodPost, endpoint, nil, body, &created)
+	if isStatus(err, http.StatusConflict) {
+		// Someone (an earlier attempt whose answer was lost) created it
+		// meanwhile: replace it.
+		id, ok, lerr := f.downstreamID(ctx, endpoint, extID)
+		if lerr != nil || !ok {
+			return "", err
+		}
+		return id, f.c.do(ctx, http.MethodPut, endpoint+"/"+id, nil, body, nil)
+	}
+	if err != nil {
+		return "", err
+	}
+	if created.ID == "" {
+		return "", fmt.Errorf("push: POST %s: answer without id", endpoint)
+	}
+	f.remember(endpoint, extID, created.ID)
+	return created.ID, nil
+}
+
+// removeUser deactivates or deletes, as configured, the downstream user of
+// the deleted Usher user id.
+func (f *Follower) removeUser(ctx context.Context, userID string) error {
+	id, ok, err := f.downstreamID(ctx, usersEndpoint, userID)
+	if err != nil || !ok {
+		return err
+	}
+	// The store dropped the user's memberships with it, without member
+	// events: push the groups that still list the user downstream.
+	groups, err := f.c.query(ctx, groupsEndpoint, "members[value eq %s]", id, f.cfg.PageSize)
+	var he *HTTPError
+	if errors.As(err, &he) && (he.StatusCode == http.StatusBadRequest || he.StatusCode == http.StatusNotImplemented) {
+		// The downstream cannot filter groups by member: the user is
+		// removed all the same, and Reconcile mends the groups.
+		f.log.Warn("push: downstream cannot find a deleted user's groups", "follower", f.cfg.Name,
+			"user_id", userID, "err", err)
+		groups, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if g.ExternalID == "" {
+			continue
+		}
+		if err := f.syncGroup(ctx, g.ExternalID); err != nil {
+			return err
+		}
+	}
+	if err := f.removeUserByID(ctx, id); err != nil {
+		return err
+	}
+	if f.cfg.DeleteMode == Delete {
+		f.forget(usersEndpoint, userID)
+	}
+	f.log.Debug("push: user removed", "follower", f.cfg.Name, "user_id", userID, "mode", string(f.cfg.DeleteMode))
+	return nil
+}
+
+func (f *Follower) removeUserByID(ctx context.Context, id string) error {
+	var err error
+	if f.cfg.DeleteMode == Delete {
+		err = f.c.do(ctx, http.MethodDelete, usersEndpoint+"/"+id, nil, nil, nil)
+	} else {
+		err = f.c.patch(ctx, usersEndpoint+"/"+id, patchOp{Op: "replace", Path: "active", Value: false})
+	}
+	if isStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (f *Follower) removeGroup(ctx context.Context, name string) error {
+	extID := groupExternalID(name)
+	id, ok, err := f.downstreamID(ctx, groupsEndpoint, extID)
+	if err != nil || !ok {
+		return err
+	}
+	err = f.c.do(ctx, http.MethodDelete, groupsEndpoint+"/"+id, nil, nil, nil)
+	if err != nil && !isStatus(err, http.StatusNotFound) {
+		return err
+	}
+	f.forget(groupsEndpoint, extID)
+	return nil
+}
+
+// downstreamID returns the downstream's id of the resource with externalId
+// extID, from the cache or by a lookup.
+func (f *Follower) downstreamID(ctx context.Context, endpoint, extID string) (string, bool, error) {
+	if id, ok := f.ids[endpoint+"\x00"+extID]; ok {
+		return id, true, nil
+	}
+	r, ok, err := f.c.findByExternalID(ctx, endpoint, extID)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	f.remember(endpoint, extID, r.ID)
+	return r.ID, true, nil
+}
+
+func (f *Follower) remember(endpoint, extID, id string) {
+	if len(f.ids) >= maxCachedIDs {
+		clear(f.ids)
+	}
+	f.ids[endpoint+"\x00"+extID] = id
+}
+
+func (f *Follower) forget(endpoint, extID string) { delete(f.ids, endpoint+"\x00"+extID) }
