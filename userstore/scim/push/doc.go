@@ -11,8 +11,9 @@
 // filter externalId eq "…" (RFC 7644, section 3.4.2.2), replaced with PUT
 // when it exists (section 3.5.1) and created with POST otherwise (section
 // 3.3). A deleted user is deactivated with a PATCH of active (section
-// 3.5.2.3) or deleted (section 3.6), as Config.DeleteMode says; a deleted
-// group is deleted. A membership change replaces the group's members with the
+// 3.5.2.3) or deleted (section 3.6), as Config.DeleteMode says, after the
+// downstream groups that still list it (filter members[value eq "…"]) are
+// pushed again without it; a deleted group is deleted. A membership change replaces the group's members with the
 // store's current list (a PUT of the group), which is idempotent; members are
 // given by their downstream id (RFC 7643, section 4.2). The mapping of
 // attributes is internal/scimmap's, the one Usher's inbound SCIM endpoint
