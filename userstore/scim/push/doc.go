@@ -31,6 +31,11 @@
 // every request is bounded by Config.RequestTimeout and every answer read up
 // to 4 MiB. Reconcile makes the downstream equal to the store on request.
 //
+// Run one follower per Config.Name and downstream at a time (one process, or
+// one elected among several): two followers sharing a cursor push the same
+// changes twice, and two that create the same user at once may make two
+// downstream resources when the downstream does not keep userName unique.
+//
 // # Authentication
 //
 // WithBearerToken sends a static token, WithClientCredentials gets tokens by

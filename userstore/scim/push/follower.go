@@ -280,7 +280,16 @@ func (f *Follower) upsertGroup(ctx context.Context, g userstore.Group) error {
 			return err
 		}
 		if !ok { // not pushed yet (a change still ahead in the feed)
-			if id, err = f.upsertUser(ctx, m); err != nil {
+			id, err = f.upsertUser(ctx, m)
+			var he *HTTPError
+			if errors.As(err, &he) && he.permanent() && ctx.Err() == nil {
+				// The downstream refuses the user for good: the
+				// group goes without it rather than not at all.
+				f.log.Error("push: downstream refused a group member, left out", "follower", f.cfg.Name,
+					"user_id", m.ID, "err", err)
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -1,9 +1,12 @@
 package push_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,9 +214,12 @@ func TestFollower_FailingDownstream(t *testing.T) {
 	s := memstore.New()
 	p := newProvider(t, testToken)
 	cursors := &push.MemoryCursors{}
-	f := newFollower(t, p, s, cursors, push.Config{
+	var logs syncBuffer
+	f, err := push.New(push.Config{
+		BaseURL:  p.BaseURL(),
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond,
-	})
+	}, s, cursors, push.WithBearerToken(testToken), push.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
 	createUser(t, s, "erin")
 	p.failing.Store(true)
 
@@ -246,6 +252,26 @@ func TestFollower_FailingDownstream(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
 	assertMirrors(t, p, s, push.Deactivate)
+	assert.Contains(t, logs.String(), `level=WARN msg="push: pass failed, retrying"`)
+	assert.NotContains(t, logs.String(), testToken)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func TestFollower_HangingDownstream(t *testing.T) {
@@ -254,7 +280,10 @@ func TestFollower_HangingDownstream(t *testing.T) {
 	s := memstore.New()
 	p := newProvider(t, testToken)
 	cursors := &push.MemoryCursors{}
-	f := newFollower(t, p, s, cursors, push.Config{RequestTimeout: 100 * time.Millisecond})
+	f := newFollower(t, p, s, cursors, push.Config{
+		RequestTimeout: 100 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+		PollInterval: 5 * time.Millisecond,
+	})
 	createUser(t, s, "heidi")
 	p.hanging.Store(true)
 
@@ -266,8 +295,22 @@ func TestFollower_HangingDownstream(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, seq)
 
+	// Run retries the hanging downstream, and catches up once it answers.
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.Run(runCtx) }()
+	createUser(t, s, "ivy")
+	time.Sleep(250 * time.Millisecond)
+	seq, err = cursors.Load(ctx, "default")
+	require.NoError(t, err)
+	assert.Zero(t, seq)
 	p.hanging.Store(false)
-	drain(t, f)
+	require.Eventually(t, func() bool {
+		seq, err := cursors.Load(ctx, "default")
+		return err == nil && seq == 2
+	}, 10*time.Second, 5*time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
 	assertMirrors(t, p, s, push.Deactivate)
 }
 
