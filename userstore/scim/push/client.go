@@ -33,6 +33,9 @@ type HTTPError struct {
 	StatusCode int
 	ScimType   string
 	Detail     string // the start of the detail or body, for diagnosis
+	// RetryAfter is the wait a 429 or 503 answer asked for in its
+	// Retry-After header (RFC 9110, section 10.2.3), 0 when none.
+	RetryAfter time.Duration
 }
 
 // Error describes the failed request.
@@ -60,6 +63,7 @@ type client struct {
 	base    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	now     func() time.Time
 }
 
 // resource is what the follower needs of a downstream resource.
@@ -108,7 +112,11 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("push: %s %s: answer larger than %d bytes", method, path, maxResponseBytes)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(method, path, resp.StatusCode, data)
+		e := httpError(method, path, resp.StatusCode, data)
+		if e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable {
+			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
+		}
+		return e
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
@@ -134,6 +142,20 @@ func httpError(method, path string, status int, body []byte) *HTTPError {
 		e.Detail = strings.ToValidUTF8(e.Detail[:200], "") + "…"
 	}
 	return e
+}
+
+// retryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 func isStatus(err error, code int) bool {

@@ -65,7 +65,7 @@ func New(cfg Config, src Source, cursors CursorStore, opts ...Option) (*Follower
 	if cursors == nil {
 		errs = append(errs, errors.New("push: nil cursor store"))
 	}
-	o := options{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := options{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			errs = append(errs, err)
@@ -82,7 +82,7 @@ func New(cfg Config, src Source, cursors CursorStore, opts ...Option) (*Follower
 		cfg:     cfg,
 		src:     src,
 		cursors: cursors,
-		c:       &client{base: base, http: hc, timeout: cfg.RequestTimeout},
+		c:       &client{base: base, http: hc, timeout: cfg.RequestTimeout, now: o.now},
 		log:     o.log,
 		ids:     make(map[string]string),
 	}, nil
@@ -95,8 +95,9 @@ func (f *Follower) Config() Config { return f.cfg }
 // Step again at once while the feed has more, after Config.PollInterval once
 // it has pushed everything, and, after a failed Step (an unreachable or
 // failing downstream, a store that does not answer), after a backoff that
-// starts at Config.RetryMin and doubles up to Config.RetryMax, logging each
-// failure at Warn. The cursor stays where the downstream last acknowledged, so
+// starts at Config.RetryMin and doubles up to Config.RetryMax, or the longer
+// wait a 429 or 503 answer's Retry-After asks for (up to Config.RetryMax),
+// logging each failure at Warn. The cursor stays where the downstream last acknowledged, so
 // nothing is lost however long the downstream is away.
 func (f *Follower) Run(ctx context.Context) error {
 	backoff := f.cfg.RetryMin
@@ -110,6 +111,10 @@ func (f *Follower) Run(ctx context.Context) error {
 		case err != nil:
 			wait = backoff
 			backoff = min(2*backoff, f.cfg.RetryMax)
+			var he *HTTPError
+			if errors.As(err, &he) && he.RetryAfter > wait {
+				wait = min(he.RetryAfter, f.cfg.RetryMax)
+			}
 			f.log.Warn("push: pass failed, retrying", "follower", f.cfg.Name,
 				"pushed", n, "retry_in", wait.String(), "err", err)
 		case n >= f.cfg.BatchSize:

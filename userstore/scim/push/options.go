@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -20,6 +21,7 @@ type options struct {
 	bearer string
 	cc     *clientcredentials.Config
 	log    *slog.Logger
+	now    func() time.Time
 }
 
 // WithHTTPClient sets the client that sends requests to the downstream (and,
@@ -73,6 +75,18 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("push: nil logger")
 		}
 		o.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock against which a Retry-After date is read.
+// Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
+		if now == nil {
+			return errors.New("push: nil clock")
+		}
+		o.now = now
 		return nil
 	}
 }
