@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -197,6 +198,18 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 		}
 		latest[r.ExternalID] = r
 	}
+	// Entries the store cannot take are left out (the last entry of a
+	// user decides), as a full sync leaves them out.
+	order = slices.DeleteFunc(order, func(id string) bool {
+		r := latest[id]
+		reason := skipReason(r)
+		if reason == "" || id == "" {
+			return false
+		}
+		log.InfoContext(ctx, "directory: autosync skipped an entry", "source", a.Source.Name(),
+			"external_id", skippedOf(r, reason).ExternalID, "reason", reason)
+		return true
+	})
 	// Compare with what the target holds, reading it in parallel.
 	changes := make([]SyncChange, len(order))
 	lookErrs := make([]error, len(order))

@@ -1,7 +1,8 @@
 package directory
 
 // Mapping names the source attribute that fills each Entry field. An empty
-// field keeps the source's default (see LDAPMapping and GraphMapping).
+// field keeps the source's default (see LDAPMapping, ADMapping and
+// GraphMapping).
 type Mapping struct {
 	FullName       string `json:"fullName,omitempty"`
 	Username       string `json:"username,omitempty"`
@@ -12,11 +13,27 @@ type Mapping struct {
 	Roles          string `json:"roles,omitempty"`
 }
 
-// LDAPMapping is the default mapping of LDAP and Active Directory sources.
+// LDAPMapping is the default mapping of plain LDAP sources (OpenLDAP and
+// other directories of inetOrgPerson entries): the sign-in name from uid,
+// the corporate e-mail from mail, the name from cn, and no personal e-mail.
 func LDAPMapping() Mapping {
 	return Mapping{
-		FullName:       "displayName",
+		FullName:       "cn",
 		Username:       "uid",
+		CorporateEmail: "mail",
+		PhoneNumber:    "telephoneNumber",
+		Groups:         "memberOf",
+		Roles:          "employeeType",
+	}
+}
+
+// ADMapping is the default mapping of Active Directory sources, PureSync's:
+// the sign-in name and the corporate e-mail from userPrincipalName, the
+// personal e-mail from mail.
+func ADMapping() Mapping {
+	return Mapping{
+		FullName:       "displayName",
+		Username:       "userPrincipalName",
 		CorporateEmail: "userPrincipalName",
 		PersonalEmail:  "mail",
 		PhoneNumber:    "telephoneNumber",

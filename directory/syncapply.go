@@ -382,10 +382,14 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 			break
 		}
 		if _, dup := seen[r.ExternalID]; dup {
-			stop = fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), r.ExternalID)
+			stop = fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), skippedOf(r, "").ExternalID)
 			break
 		}
 		seen[r.ExternalID] = struct{}{}
+		if reason := skipReason(r); reason != "" {
+			p.Skipped = append(p.Skipped, skippedOf(r, reason))
+			continue
+		}
 		c := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
 		if old, ok := have[r.ExternalID]; ok {
 			c = changeOf(old, r)

@@ -74,6 +74,10 @@ type PlanOptions struct {
 type Plan struct {
 	Source  string
 	Changes []SyncChange
+	// Skipped are the source's entries the sync left out (no corporate
+	// e-mail, no username, a field over its limit), in source order; their
+	// users in the target are kept as they are.
+	Skipped []Skipped
 	// SourceUsers and TargetUsers count what each side had.
 	SourceUsers, TargetUsers int
 }
@@ -107,6 +111,8 @@ func (p *Plan) Pending() []SyncChange {
 func PlanSync(ctx context.Context, src Source, target SyncTarget, opts PlanOptions) (*Plan, error) {
 	want := map[string]Record{}
 	var order []string
+	var skipped []Skipped
+	kept := map[string]bool{} // skipped entries' IDs: their users are kept
 	for e, err := range src.Users(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("directory: reading source %q: %w", src.Name(), err)
@@ -115,8 +121,12 @@ func PlanSync(ctx context.Context, src Source, target SyncTarget, opts PlanOptio
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := want[r.ExternalID]; dup {
-			return nil, fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), r.ExternalID)
+		if _, dup := want[r.ExternalID]; dup || kept[r.ExternalID] {
+			return nil, fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), skippedOf(r, "").ExternalID)
+		}
+		if reason := skipReason(r); reason != "" {
+			skipped, kept[r.ExternalID] = append(skipped, skippedOf(r, reason)), true
+			continue
 		}
 		want[r.ExternalID] = r
 		order = append(order, r.ExternalID)
@@ -128,11 +138,11 @@ func PlanSync(ctx context.Context, src Source, target SyncTarget, opts PlanOptio
 		}
 		have[sr.Record.ExternalID] = sr.Record
 	}
-	return planFrom(src.Name(), want, order, have, opts)
+	return planFrom(src.Name(), want, order, have, skipped, kept, opts)
 }
 
-func planFrom(source string, want map[string]Record, order []string, have map[string]Record, opts PlanOptions) (*Plan, error) {
-	p := &Plan{Source: source, SourceUsers: len(want), TargetUsers: len(have)}
+func planFrom(source string, want map[string]Record, order []string, have map[string]Record, skipped []Skipped, kept map[string]bool, opts PlanOptions) (*Plan, error) {
+	p := &Plan{Source: source, SourceUsers: len(want) + len(skipped), TargetUsers: len(have), Skipped: skipped}
 	for _, id := range order {
 		r := want[id]
 		old, ok := have[id]
@@ -142,7 +152,7 @@ func planFrom(source string, want map[string]Record, order []string, have map[st
 		}
 		p.Changes = append(p.Changes, changeOf(old, r))
 	}
-	p.Changes = append(p.Changes, goneChanges(have, func(id string) bool { _, ok := want[id]; return ok })...)
+	p.Changes = append(p.Changes, goneChanges(have, func(id string) bool { _, ok := want[id]; return ok || kept[id] })...)
 	return p, guard(p, have, opts)
 }
 

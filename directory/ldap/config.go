@@ -147,7 +147,7 @@ func (cfg Config) withDefaults() Config {
 	c := cfg
 	def := directory.LDAPMapping()
 	if c.ActiveDirectory {
-		def.Username = "userPrincipalName"
+		def = directory.ADMapping()
 		if c.Domain == "" {
 			c.Domain = c.Name
 		}

@@ -83,7 +83,7 @@ func TestLookupMapsEveryField(t *testing.T) {
 	assert.Equal(t, "alice", e.Username)
 	assert.Equal(t, "Alice Andersson", e.FullName)
 	assert.Equal(t, "alice@usher.test", e.CorporateEmail)
-	assert.Equal(t, "alice@usher.test", e.PersonalEmail)
+	assert.Empty(t, e.PersonalEmail, "plain LDAP maps no personal e-mail by default")
 	assert.Equal(t, "+1 555 0100", e.Phone)
 	assert.Equal(t, []string{"staff"}, e.Groups)
 	assert.Equal(t, []string{"admin", "auditor", "staff"}, e.Roles, "employeeType values split at commas")

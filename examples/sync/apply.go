@@ -88,6 +88,9 @@ func (a *app) applyVerb(ctx context.Context, name string, args []string, kinds [
 	if res != nil && (len(res.Applied) > 0 || len(res.Failed) > 0) {
 		fmt.Fprintf(a.stdout, "done: %s\n", summary(res.Applied))
 	}
+	if plan != nil {
+		a.printSkipped(plan.Skipped)
+	}
 	if res != nil {
 		for _, f := range res.Failed {
 			fmt.Fprintf(a.stderr, "  %s of user %s: %v\n", f.Change.Kind, f.Identifier, f.Err)
@@ -145,6 +148,7 @@ func (a *app) dryRun(ctx context.Context, s *session, name string, kinds []direc
 		return a.nothingFor(plan, s.cfg.OrgID, name, email, only)
 	}
 	printPlan(a.stdout, todo, s.cfg.OrgID, showEmails)
+	a.printSkipped(plan.Skipped)
 	if guardErr != nil && email == "" && slices.ContainsFunc(todo, isDeactivation) {
 		return fmt.Errorf("%w\na real run would deactivate no one: check the source's settings and reachability, or run again with --force", guardErr)
 	}
@@ -241,4 +245,21 @@ func transient(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne)
+}
+
+// printSkipped says which source entries a sync left out, and why: the
+// first ten by external ID, then how many more.
+func (a *app) printSkipped(skipped []directory.Skipped) {
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(a.stderr, "skipped %d source entr%s the store cannot take (their users, if any, are kept as they are):\n",
+		len(skipped), map[bool]string{true: "y", false: "ies"}[len(skipped) == 1])
+	for i, s := range skipped {
+		if i == 10 {
+			fmt.Fprintf(a.stderr, "  ... and %d more\n", len(skipped)-10)
+			break
+		}
+		fmt.Fprintf(a.stderr, "  entry %q: %s\n", s.ExternalID, s.Reason)
+	}
 }

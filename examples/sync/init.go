@@ -357,7 +357,11 @@ func (a *app) initSource(p *prompter, f *initFlags, cfg *Config) error {
 		lc.Name, lc.URL, lc.StartTLS, lc.RootCAFile = f.ldapName, f.ldapURL, f.ldapStartTLS, absPath(f.ldapCAFile)
 		lc.BindDN, lc.BindPassword, lc.BaseDN, lc.GroupDN = f.ldapBindDN, f.ldapBindPassword, f.ldapBaseDN, f.ldapGroupDN
 		lc.ActiveDirectory, lc.Domain, lc.DisabledAttribute = f.ldapAD, f.ldapDomain, f.ldapDisabledAttr
-		m, err := a.askMapping(p, f, directory.LDAPMapping())
+		defMapping := directory.LDAPMapping()
+		if f.ldapAD {
+			defMapping = directory.ADMapping()
+		}
+		m, err := a.askMapping(p, f, defMapping)
 		if err != nil {
 			return err
 		}

@@ -271,7 +271,7 @@ func TestInitInteractiveLDAP(t *testing.T) {
 	}, "\n") + "\n"
 	r := h.runIn(script, "init", "--config", cfgPath)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "Attribute of the full name [displayName]: ")
+	assert.Contains(t, r.stdout, "Attribute of the full name [cn]: ")
 	c := readConfig(t, cfgPath)
 	require.NotNil(t, c.Source.LDAP)
 	l := c.Source.LDAP
@@ -281,7 +281,7 @@ func TestInitInteractiveLDAP(t *testing.T) {
 	assert.Equal(t, "ou=people,dc=example,dc=test", l.BaseDN)
 	assert.True(t, l.StartTLS)
 	assert.Equal(t, "cn", l.Mapping.FullName)
-	assert.Equal(t, "userPrincipalName", l.Mapping.CorporateEmail)
+	assert.Equal(t, "mail", l.Mapping.CorporateEmail, "plain LDAP: the corporate e-mail is mail")
 	assert.Equal(t, "postgres://usher@db.example/usher", c.Store)
 	assert.Equal(t, os.FileMode(0o600), mode(t, cfgPath), "the bind password is in it")
 }

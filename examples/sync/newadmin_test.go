@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -115,4 +116,21 @@ func TestInitWritesTheLDAPSourceName(t *testing.T) {
 	cfg, err := loadConfig(h.config)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1", cfg.Source.LDAP.Name)
+}
+
+// A 10 MB field is not synced and not echoed: the entry is skipped and
+// named with the field's size.
+func TestHugeFieldIsSkippedAndNotEchoed(t *testing.T) {
+	t.Parallel()
+	users := staff(3)
+	users[2].name = strings.Repeat("x", 10<<20)
+	h := newHarness(t, users)
+	r := h.ok("sync")
+	assert.Contains(t, r.stdout, "done: add 2")
+	assert.Contains(t, r.stderr, "skipped 1 source entry the store cannot take")
+	assert.Contains(t, r.stderr, "full name of 10485760 bytes, over the limit of 256")
+	assert.Less(t, len(r.stderr)+len(r.stdout), 4096, "no value is echoed whole")
+	assert.Len(t, h.users(), 2)
+	st := h.ok("status")
+	assert.Contains(t, st.stdout, "skip       1")
 }

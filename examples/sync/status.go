@@ -32,6 +32,9 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	for _, k := range kindOrder {
 		fmt.Fprintf(a.stdout, "  %-10s %d\n", k, plan.Count(k))
 	}
+	if n := len(plan.Skipped); n > 0 {
+		fmt.Fprintf(a.stdout, "  %-10s %d (no corporate e-mail, no sign-in name, or a field over its limit)\n", "skip", n)
+	}
 	if guardErr != nil {
 		fmt.Fprintf(a.stdout, "warning: %v\n", guardErr)
 	}
