@@ -38,12 +38,20 @@ func TestBadInput(t *testing.T) {
 		{name: "filter does not parse", method: "GET", path: "/Users?filter=userName%20eq", status: 400, scimType: "invalidFilter"},
 		{name: "filter with unbalanced quote", method: "GET", path: "/Users?filter=userName%20eq%20%22x", status: 400, scimType: "invalidFilter"},
 		{name: "filter on unknown attribute", method: "GET", path: "/Users?filter=shoeSize%20eq%20%2242%22", status: 400, scimType: "invalidFilter"},
+		// The SCIM library panics evaluating this filter (found by FuzzFilter).
+		{name: "filter comparing a complex attribute", method: "GET", path: "/Users?filter=metA%20gt%20%22%22", status: 400, scimType: "invalidFilter"},
+		{name: "group filter comparing a complex attribute", method: "GET", path: "/Groups?filter=meta%20gt%20%22%22", status: 400, scimType: "invalidFilter"},
 		{name: "group filter on unknown attribute", method: "GET", path: "/Groups?filter=colour%20eq%20%22red%22", status: 400, scimType: "invalidFilter"},
 		{name: "patch path of unknown attribute", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"replace","path":"shoeSize","value":"42"}`), status: 400, scimType: "invalidPath"},
 		{name: "patch unknown op", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"move","path":"userName","value":"x"}`), status: 400},
 		{name: "patch without schemas", method: "PATCH", path: "/Users/{id}", body: `{"Operations":[{"op":"replace","path":"active","value":false}]}`, status: 400},
 		{name: "patch with a value of the wrong type", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"replace","path":"active","value":"sometimes"}`), status: 400},
 		{name: "patch remove without path", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"remove"}`), status: 400},
+		{name: "create with an unknown attribute", method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"carol","shoeSize":"42"}`, status: 400, scimType: "invalidValue"},
+		{name: "create with an unknown extension", method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"carol","urn:example:ext:1.0:User":{"a":"b"}}`, status: 400, scimType: "invalidValue"},
+		{name: "put with an unknown attribute", method: "PUT", path: "/Users/{id}", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice","shoeSize":"42"}`, status: 400, scimType: "invalidValue"},
+		{name: "group create with an unknown attribute", method: "POST", path: "/Groups", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","colour":"red"}`, status: 400, scimType: "invalidValue"},
+		{name: "patch value with an unknown attribute", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"replace","value":{"shoeSize":"42"}}`), status: 400},
 		{name: "create with a userName of the wrong type", method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":5}`, status: 400},
 		{name: "create without userName", method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"displayName":"x"}`, status: 400},
 		{name: "create with a taken userName", method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ALICE"}`, status: 409, scimType: "uniqueness"},
@@ -153,4 +161,36 @@ func TestStaticTokens(t *testing.T) {
 	}
 	ok, _ := scim.NewStaticTokens().VerifySCIMToken(context.Background(), "")
 	assert.False(t, ok)
+}
+
+// TestDiscovery checks the discovery endpoints the library serves, and that
+// ServiceProviderConfig says ETags are supported.
+func TestDiscovery(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, memstore.New(), scim.Config{MaxPageSize: 50})
+	r := s.do(http.MethodGet, "/ServiceProviderConfig", "")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, map[string]any{"supported": true}, r.body["etag"])
+	assert.Equal(t, map[string]any{"supported": true}, r.body["patch"])
+	assert.Equal(t, map[string]any{"supported": true, "maxResults": float64(50)}, r.body["filter"])
+
+	r = s.do(http.MethodGet, "/ResourceTypes", "")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.EqualValues(t, 2, r.body["totalResults"])
+
+	r = s.do(http.MethodGet, "/Schemas", "")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	var ids []any
+	list, _ := r.body["Resources"].([]any)
+	for _, e := range list {
+		ids = append(ids, e.(map[string]any)["id"])
+	}
+	assert.Subset(t, ids, []any{
+		"urn:ietf:params:scim:schemas:core:2.0:User",
+		"urn:ietf:params:scim:schemas:core:2.0:Group",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+	})
+
+	r = s.doToken("", http.MethodGet, "/ServiceProviderConfig", "")
+	assert.Equal(t, http.StatusUnauthorized, r.status)
 }

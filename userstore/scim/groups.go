@@ -164,8 +164,14 @@ func (g *groups) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, err
 		if err != nil {
 			return lib.Page{}, g.h.storeError(r, err, x.Name)
 		}
-		if p.FilterValidator != nil && p.FilterValidator.PassesFilter(scimmap.GroupToSCIM(x, ids)) != nil {
-			continue
+		if p.FilterValidator != nil {
+			ok, err := passes(*p.FilterValidator, scimmap.GroupToSCIM(x, ids))
+			if err != nil {
+				return lib.Page{}, scimerrors.ScimErrorInvalidFilter
+			}
+			if !ok {
+				continue
+			}
 		}
 		page.TotalResults++
 		if page.TotalResults >= start && len(page.Resources) < count {

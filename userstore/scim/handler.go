@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	lib "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -74,6 +75,8 @@ type handler struct {
 	tokens TokenVerifier
 	log    *slog.Logger
 	server http.Handler
+
+	userAttrs, groupAttrs knownAttributes
 }
 
 // NewHandler returns the SCIM endpoint over store; see the package doc for
@@ -151,6 +154,8 @@ func NewHandler(store Store, cfg Config, opts ...Option) (http.Handler, error) {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
 	h.server = srv
+	h.userAttrs = newKnownAttributes(userSchema, enterprise)
+	h.groupAttrs = newKnownAttributes(schema.CoreGroupSchema())
 	return h, nil
 }
 
@@ -187,7 +192,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.tooLarge(w)
 			return
 		}
+		if !h.checkAttributes(w, r, body) {
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if r.Method == http.MethodGet && strings.TrimPrefix(r.URL.Path, "/v2") == "/ServiceProviderConfig" {
+		h.serviceProviderConfig(w, r)
+		return
 	}
 	h.server.ServeHTTP(w, r)
 }
@@ -218,6 +230,8 @@ func (h *handler) storeError(r *http.Request, err error, id string) error {
 	switch {
 	case errors.As(err, &se):
 		return se
+	case errors.Is(err, errFilter):
+		return scimerrors.ScimErrorInvalidFilter
 	case errors.Is(err, userstore.ErrNotFound):
 		return scimerrors.ScimErrorResourceNotFound(id)
 	case errors.Is(err, userstore.ErrConflict):

@@ -92,7 +92,15 @@ func applyPatch(m map[string]any, op lib.PatchOperation, attr attributeFunc) err
 	matched := false
 	for _, e := range list {
 		em, ok := e.(map[string]any)
-		if !ok || v.PassesFilter(em) != nil {
+		if !ok {
+			out = append(out, e)
+			continue
+		}
+		pass, err := passes(v, em)
+		if err != nil {
+			return err
+		}
+		if !pass {
 			out = append(out, e)
 			continue
 		}
@@ -208,4 +216,20 @@ func key(m map[string]any, k string) string {
 		}
 	}
 	return k
+}
+
+// errFilter means the SCIM library could not evaluate a filter it had
+// accepted; it is answered with 400 invalidFilter.
+var errFilter = errors.New("scim: filter cannot be evaluated")
+
+// passes reports whether resource passes the filter. The library panics on
+// some filters its validator accepts (a comparison of a complex attribute,
+// such as `meta gt ""`, found by FuzzFilter); that is reported as errFilter.
+func passes(v scimfilter.Validator, resource map[string]any) (ok bool, err error) {
+	defer func() {
+		if recover() != nil {
+			ok, err = false, errFilter
+		}
+	}()
+	return v.PassesFilter(resource) == nil, nil
 }

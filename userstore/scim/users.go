@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	lib "github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
 	filter "github.com/scim2/filter-parser/v2"
@@ -130,8 +131,14 @@ func (u *users) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, erro
 		if err != nil {
 			return lib.Page{}, u.h.storeError(r, err, "")
 		}
-		if p.FilterValidator != nil && p.FilterValidator.PassesFilter(scimmap.UserToSCIM(x)) != nil {
-			continue
+		if p.FilterValidator != nil {
+			ok, err := passes(*p.FilterValidator, scimmap.UserToSCIM(x))
+			if err != nil {
+				return lib.Page{}, scimerrors.ScimErrorInvalidFilter
+			}
+			if !ok {
+				continue
+			}
 		}
 		page.TotalResults++
 		if page.TotalResults >= start && len(page.Resources) < count {
