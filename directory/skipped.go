@@ -20,6 +20,11 @@ const (
 // Skipped is a source entry a sync left out, with the reason. Its user,
 // if the target has one, is neither changed nor deactivated. Reasons name
 // the field and its size, never its value.
+//
+// A sync takes an entry only with a corporate e-mail (it identifies the
+// synced user) and a username, and within these limits: external ID and
+// username 256 bytes, each e-mail 254, full name 256, phone 64, at most
+// 1,000 groups and 1,000 roles of 256 bytes each.
 type Skipped struct {
 	// ExternalID is the entry's external ID (its username when it has
 	// none), cut to 64 bytes.

@@ -2,8 +2,8 @@
 //
 //	go run ./examples/server
 //
-// It listens on 127.0.0.1 (flag -addr, default 127.0.0.1:8080), keeps its
-// data under -data (default ./usher-data) and answers GET /healthz. It is
+// It listens on 127.0.0.1 (flag -addr, default 127.0.0.1:8080) and answers
+// GET /healthz; it keeps no data yet. It is
 // the place where Usher's packages are wired together: as they land, it
 // grows an HTTP API and an admin page for users, directory sync, device
 // onboarding, activation codes and push sign-in approvals.
