@@ -157,7 +157,7 @@ func (a *AutoSync) Full(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "directory: autosync full reconciliation", "source", a.Source.Name(), "applied", res.Applied, "failed", len(res.Failed))
+	log.InfoContext(ctx, "directory: autosync full reconciliation", "source", a.Source.Name(), "applied", appliedText(res.Applied), "failed", len(res.Failed))
 	if _, ok := a.Source.(ChangeSource); ok {
 		if _, err := a.Incremental(ctx); err != nil {
 			return err
@@ -266,4 +266,19 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 		return written, fmt.Errorf("directory: autosync: saving cursor: %w", err)
 	}
 	return written, nil
+}
+
+// appliedText writes counts of applied changes for a log line, in a fixed
+// order: "add 3, update 1", or "nothing".
+func appliedText(m map[SyncKind]int) string {
+	var parts []string
+	for _, k := range []SyncKind{SyncAdd, SyncUpdate, SyncGroups, SyncActivate, SyncDeactivate} {
+		if n := m[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
 }
