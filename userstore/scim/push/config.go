@@ -19,6 +19,20 @@ const (
 	Delete DeleteMode = "delete"
 )
 
+// MembersMode says how a group's membership is pushed to a downstream group
+// that exists.
+type MembersMode string
+
+const (
+	// ReplaceMembers sends the whole group, members included, with PUT
+	// (RFC 7644, section 3.5.1). The default.
+	ReplaceMembers MembersMode = "replace"
+	// PatchMembers reads the downstream group and sends only the members
+	// to add and to remove with PATCH (RFC 7644, section 3.5.2), for
+	// downstreams with large groups or that take no PUT of a group.
+	PatchMembers MembersMode = "patch"
+)
+
 // Config configures a Follower. Only BaseURL is required; every other zero
 // field takes the default in its comment. It is read once by New.
 type Config struct {
@@ -41,6 +55,11 @@ type Config struct {
 	// DeleteMode is what a deleted Usher user becomes downstream.
 	// Default Deactivate. Groups are always deleted.
 	DeleteMode DeleteMode `json:"deleteMode,omitempty"`
+
+	// Members is how membership reaches a downstream group that exists;
+	// one the downstream lacks is created with POST either way. Default
+	// ReplaceMembers.
+	Members MembersMode `json:"members,omitempty"`
 
 	// BatchSize is the most changes one Step reads and pushes before it
 	// saves the cursor. Default 100.
@@ -74,6 +93,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	if c.DeleteMode == "" {
 		c.DeleteMode = Deactivate
 	}
+	if c.Members == "" {
+		c.Members = ReplaceMembers
+	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 100
 	}
@@ -106,6 +128,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}
 	if c.DeleteMode != Deactivate && c.DeleteMode != Delete {
 		errs = append(errs, fmt.Errorf("push: deleteMode %q: want %q or %q", c.DeleteMode, Deactivate, Delete))
+	}
+	if c.Members != ReplaceMembers && c.Members != PatchMembers {
+		errs = append(errs, fmt.Errorf("push: members %q: want %q or %q", c.Members, ReplaceMembers, PatchMembers))
 	}
 	for _, f := range []struct {
 		name string

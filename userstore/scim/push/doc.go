@@ -13,11 +13,14 @@
 // 3.3). A deleted user is deactivated with a PATCH of active (section
 // 3.5.2.3) or deleted (section 3.6), as Config.DeleteMode says, after the
 // downstream groups that still list it (filter members[value eq "…"]) are
-// pushed again without it; a deleted group is deleted. A membership change replaces the group's members with the
-// store's current list (a PUT of the group), which is idempotent; members are
+// pushed again without it; a deleted group is deleted. A membership change
+// makes the downstream group's members the store's current list, by a PUT of
+// the whole group or, with Config.Members set to PatchMembers, a PATCH of
+// only the members to add and remove; either is idempotent. Members are
 // given by their downstream id (RFC 7643, section 4.2). The mapping of
 // attributes is internal/scimmap's, the one Usher's inbound SCIM endpoint
-// uses.
+// uses; what it does not map (free profile attributes outside its table,
+// a group's description and metadata) is not pushed.
 //
 // # Delivery
 //

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -201,8 +202,13 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 		}
 		var he *HTTPError
 		if errors.As(err, &he) && he.permanent() && ctx.Err() == nil {
-			f.log.Error("push: downstream refused a change, passed over", "follower", f.cfg.Name,
-				"group_change", t.group, "user_id", userIDAttr(t), "err", err)
+			if t.group {
+				f.log.Error("push: downstream refused a change, passed over", "follower", f.cfg.Name,
+					"group", t.key, "err", err)
+			} else {
+				f.log.Error("push: downstream refused a change, passed over", "follower", f.cfg.Name,
+					"user_id", t.key, "err", err)
+			}
 			continue
 		}
 		acked, pushErr = t.first, err
@@ -214,13 +220,6 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 		}
 	}
 	return acked, pushErr
-}
-
-func userIDAttr(t target) string {
-	if t.group {
-		return ""
-	}
-	return t.key
 }
 
 // syncUser pushes the user's current state, or its removal when the store
@@ -300,12 +299,75 @@ func (f *Follower) upsertGroup(ctx context.Context, g userstore.Group) error {
 		}
 		members = append(members, id)
 	}
+	extID := groupExternalID(g.Name)
+	if f.cfg.Members == PatchMembers {
+		done, err := f.patchMembers(ctx, extID, members)
+		if done || err != nil {
+			return err
+		}
+	}
 	r := scimmap.GroupToSCIM(g, members)
 	delete(r, "id")
 	delete(r, "meta")
-	r["externalId"] = groupExternalID(g.Name)
-	_, err := f.upsert(ctx, groupsEndpoint, groupExternalID(g.Name), r)
+	r["externalId"] = extID
+	_, err := f.upsert(ctx, groupsEndpoint, extID, r)
 	return err
+}
+
+// patchMembers makes the members of the downstream group with externalId
+// extID the downstream users members, sending only the difference with PATCH.
+// done is false when the downstream has no such group.
+func (f *Follower) patchMembers(ctx context.Context, extID string, members []string) (done bool, err error) {
+	id, ok, err := f.downstreamID(ctx, groupsEndpoint, extID)
+	if err != nil || !ok {
+		return false, err
+	}
+	var cur struct {
+		Members []struct {
+			Value string `json:"value"`
+		} `json:"members"`
+	}
+	err = f.c.do(ctx, http.MethodGet, groupsEndpoint+"/"+id, nil, nil, &cur)
+	if isStatus(err, http.StatusNotFound) {
+		f.forget(groupsEndpoint, extID)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	want := make(map[string]bool, len(members))
+	for _, m := range members {
+		want[m] = true
+	}
+	var ops []patchOp
+	var add []map[string]string
+	for _, m := range cur.Members {
+		if !want[m.Value] {
+			lit, err := json.Marshal(m.Value)
+			if err != nil {
+				return false, fmt.Errorf("push: encode member: %w", err)
+			}
+			ops = append(ops, patchOp{Op: "remove", Path: "members[value eq " + string(lit) + "]"})
+		}
+		delete(want, m.Value)
+	}
+	for _, m := range members {
+		if want[m] {
+			add = append(add, map[string]string{"value": m})
+		}
+	}
+	if len(add) > 0 {
+		ops = append(ops, patchOp{Op: "add", Path: "members", Value: add})
+	}
+	if len(ops) == 0 {
+		return true, nil
+	}
+	err = f.c.patch(ctx, groupsEndpoint+"/"+id, ops...)
+	if isStatus(err, http.StatusNotFound) {
+		f.forget(groupsEndpoint, extID)
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // upsert makes the downstream resource with externalId extID equal to body:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/filter"
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
 )
@@ -33,6 +34,8 @@ type provider struct {
 	hanging  atomic.Bool   // never answer (until the client gives up)
 	delay    atomic.Int64  // nanoseconds to wait before each request
 	requests atomic.Int64  // requests that reached the SCIM server
+	groupPut atomic.Int64  // of them, PUTs of a group
+	groupPat atomic.Int64  // of them, PATCHes of a group
 	refuse   atomic.Value  // string: answer 400 to a request body that holds it
 	release  chan struct{} // closed on Close, ends hanging requests
 }
@@ -106,6 +109,14 @@ func startProvider(token string) (*provider, error) {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		p.requests.Add(1)
+		if strings.Contains(r.URL.Path, "/Groups/") {
+			switch r.Method {
+			case http.MethodPut:
+				p.groupPut.Add(1)
+			case http.MethodPatch:
+				p.groupPat.Add(1)
+			}
+		}
 		http.StripPrefix("/scim/v2", srv).ServeHTTP(w, r)
 	}))
 	return p, nil
@@ -236,6 +247,8 @@ func (m *memResources) Patch(_ *http.Request, id string, ops []scim.PatchOperati
 				return scim.Resource{}, scimerrors.ScimErrorBadRequest("value must be an object")
 			}
 			maps.Copy(a, v)
+		case op.Path.AttributePath.AttributeName == "members":
+			a["members"] = patchMembers(a["members"], op)
 		case op.Op == scim.PatchOperationRemove:
 			delete(a, op.Path.AttributePath.AttributeName)
 		default:
@@ -273,3 +286,38 @@ func (m *memResources) byExternalID(t testing.TB) map[string]scim.ResourceAttrib
 }
 
 func (m *memResources) String() string { return fmt.Sprint(m.snapshot()) }
+
+// patchMembers applies an add of members (new values appended once) or a
+// remove of members[<filter>] to a group's members.
+func patchMembers(cur any, op scim.PatchOperation) []any {
+	ms, _ := cur.([]any)
+	switch op.Op {
+	case scim.PatchOperationRemove:
+		if op.Path.ValueExpression == nil {
+			return nil
+		}
+		membersAttr, _ := schema.CoreGroupSchema().Attributes.ContainsAttribute("members")
+		v := filter.NewFilterValidator(op.Path.ValueExpression, schema.Schema{Attributes: membersAttr.SubAttributes()})
+		var keep []any
+		for _, m := range ms {
+			if mm, ok := m.(map[string]any); ok && v.PassesFilter(mm) == nil {
+				continue
+			}
+			keep = append(keep, m)
+		}
+		return keep
+	default:
+		have := map[any]bool{}
+		for _, m := range ms {
+			have[m.(map[string]any)["value"]] = true
+		}
+		add, _ := op.Value.([]any)
+		for _, m := range add {
+			if mm, ok := m.(map[string]any); ok && !have[mm["value"]] {
+				have[mm["value"]] = true
+				ms = append(ms, mm)
+			}
+		}
+		return ms
+	}
+}

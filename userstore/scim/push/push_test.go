@@ -165,14 +165,18 @@ func assertMirrors(t testing.TB, p *provider, s userstore.Store, mode push.Delet
 
 func TestFollower_Mirrors(t *testing.T) {
 	for _, b := range backends {
-		for _, mode := range []push.DeleteMode{push.Deactivate, push.Delete} {
-			t.Run(b.name+"/"+string(mode), func(t *testing.T) {
+		for _, c := range []struct {
+			mode    push.DeleteMode
+			members push.MembersMode
+		}{{push.Deactivate, push.ReplaceMembers}, {push.Delete, push.PatchMembers}} {
+			mode := c.mode
+			t.Run(b.name+"/"+string(mode)+"/"+string(c.members), func(t *testing.T) {
 				t.Parallel()
 				s := b.open(t)
 				defer s.Close()
 				p := newProvider(t, testToken)
 				cursors := &push.MemoryCursors{}
-				f := newFollower(t, p, s, cursors, push.Config{DeleteMode: mode, BatchSize: 4})
+				f := newFollower(t, p, s, cursors, push.Config{DeleteMode: mode, Members: c.members, BatchSize: 4})
 				writeScenario(t, s)
 				drain(t, f)
 				assertMirrors(t, p, s, mode)
@@ -203,6 +207,13 @@ func TestFollower_Mirrors(t *testing.T) {
 				assertMirrors(t, p, s, mode)
 				_, there := p.users.byExternalID(t)[alice.ID]
 				assert.Equal(t, mode == push.Deactivate, there)
+				if c.members == push.PatchMembers {
+					assert.Zero(t, p.groupPut.Load(), "a group was replaced")
+					assert.NotZero(t, p.groupPat.Load(), "no group was patched")
+				} else {
+					assert.Zero(t, p.groupPat.Load(), "a group was patched")
+					assert.NotZero(t, p.groupPut.Load(), "no group was replaced")
+				}
 			})
 		}
 	}
