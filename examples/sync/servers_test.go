@@ -49,6 +49,17 @@ func TestLDAPSource(t *testing.T) {
 
 	r = h.ok("lookup", "--config", cfg, id("alice@usher.test"))
 	assert.Contains(t, r.stdout, "full name:        Alice Andersson")
+	// Plain LDAP: every user's corporate e-mail is its mail attribute, so
+	// each has an identifier of its own (bob has no userPrincipalName).
+	emails := map[string]bool{}
+	for u, err := range s.ListUsers(context.Background(), userstore.ListOptions{}) {
+		require.NoError(t, err)
+		assert.NotEmpty(t, u.Email, u.Username)
+		emails[u.Email] = true
+	}
+	assert.Len(t, emails, 7)
+	r = h.ok("lookup", "--config", cfg, id("bob@usher.test"))
+	assert.Contains(t, r.stdout, "full name:        Bob Brown")
 	r = h.ok("sync", "--config", cfg)
 	assert.Equal(t, "nothing to sync\n", r.stdout)
 
