@@ -46,7 +46,14 @@
 // members[value eq "id"]) and members with a list of values, as Microsoft
 // Learn's "Tutorial: Develop and plan provisioning for a SCIM endpoint in
 // Microsoft Entra ID" and Okta's "SCIM 2.0 protocol" reference document
-// them. A group cannot be renamed (userstore names groups by Name): a
+// them, and as Entra ID sends them without its aadOptscim062020 flag
+// (Microsoft Learn, "Known issues and resolutions with SCIM 2.0 protocol
+// compliance of the Microsoft Entra user provisioning service"): active as
+// the string "False" is read as the boolean, "name.givenName" and
+// "urn:…:User:employeeNumber" as keys of a value object are the attributes
+// they name, and members with a list of values removes those members. A
+// POST or PUT naming an attribute the schema does not define is refused with
+// 400 invalidValue (the library would drop it silently). A group cannot be renamed (userstore names groups by Name): a
 // displayName replace with another name is refused with 400 mutability.
 //
 // The handler is safe for concurrent use.

@@ -195,7 +195,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !h.checkAttributes(w, r, body) {
 			return
 		}
+		body = entraBooleans(r, body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 	}
 	if r.Method == http.MethodGet && strings.TrimPrefix(r.URL.Path, "/v2") == "/ServiceProviderConfig" {
 		h.serviceProviderConfig(w, r)

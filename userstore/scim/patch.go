@@ -40,6 +40,14 @@ func applyPatch(m map[string]any, op lib.PatchOperation, attr attributeFunc) err
 				}
 				continue
 			}
+			if strings.HasPrefix(strings.ToLower(k), "urn:") {
+				// "urn:...:enterprise:2.0:User:employeeNumber" as a key,
+				// which Entra ID sends: the attribute of an extension.
+				if i := strings.LastIndex(k, ":"); i > 0 {
+					set(subMap(m, k[:i]), k[i+1:], v, op.Op)
+				}
+				continue
+			}
 			if name, sub, ok := strings.Cut(k, "."); ok {
 				// "name.givenName" as a key, which Entra ID sends.
 				target, k = subMap(m, name), sub

@@ -65,8 +65,9 @@ type Config struct {
 	// saves the cursor. Default 100.
 	BatchSize int `json:"batchSize,omitempty"`
 
-	// PageSize is how many resources Reconcile asks the downstream for in
-	// one list request. Default 100.
+	// PageSize is how many resources one list request asks the downstream
+	// for: Reconcile's, and the search for a deleted user's groups.
+	// Default 100.
 	PageSize int `json:"pageSize,omitempty"`
 
 	// RetryMin and RetryMax bound Run's wait after a failed Step: it

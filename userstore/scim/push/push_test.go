@@ -391,7 +391,7 @@ func TestFollower_Reconcile(t *testing.T) {
 			users := p.users.byExternalID(t)
 			assert.Contains(t, users, "", "a resource without externalId was touched")
 			assert.Equal(t, true, users[""]["active"])
-			delete(p.users.data, users[""]["id"].(string))
+			require.NoError(t, p.users.Delete(nil, users[""]["id"].(string)))
 			assertMirrors(t, p, s, mode)
 			seq, err := cursors.Load(ctx, "default")
 			require.NoError(t, err)
