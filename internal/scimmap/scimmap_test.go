@@ -31,15 +31,16 @@ func TestUserFromSCIM(t *testing.T) {
 		wantErr bool
 	}{{
 		// The create-user body of Microsoft Learn, "Tutorial: Develop and
-		// plan provisioning for a SCIM endpoint in Microsoft Entra ID".
+		// plan provisioning for a SCIM endpoint in Microsoft Entra ID"
+		// (User Operations, Create User), as in userstore/scim/testdata.
 		name: "entra create",
 		in: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
-			"externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
-			"active":true,"emails":[{"primary":true,"type":"work","value":"Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}],
+			"externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee",
+			"active":true,"emails":[{"primary":true,"type":"work","value":"Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com"}],
 			"meta":{"resourceType":"User"},"name":{"formatted":"givenName familyName","familyName":"familyName","givenName":"givenName"},"roles":[]}`,
 		want: userstore.User{
-			Username: "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1", ExternalID: "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
-			Enabled: true, Email: "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com",
+			Username: "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee", ExternalID: "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+			Enabled: true, Email: "Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com",
 			GivenName: "givenName", FamilyName: "familyName",
 			Attributes: map[string]string{"name.formatted": "givenName familyName"},
 		},

@@ -51,10 +51,20 @@
 // compliance of the Microsoft Entra user provisioning service"): active as
 // the string "False" is read as the boolean, "name.givenName" and
 // "urn:…:User:employeeNumber" as keys of a value object are the attributes
-// they name, and members with a list of values removes those members. A
-// POST or PUT naming an attribute the schema does not define is refused with
-// 400 invalidValue (the library would drop it silently). A group cannot be renamed (userstore names groups by Name): a
-// displayName replace with another name is refused with 400 mutability.
+// they name, and members with a list of values removes those members.
+//
+// A POST or PUT naming a top-level attribute the schema does not define is
+// refused with 400 invalidValue (the library would drop it silently). A
+// group cannot be renamed (userstore names groups by Name): a displayName
+// replace with another name is refused with 400 mutability.
+//
+// Limits of the store underneath: a user PATCH or PUT is one
+// compare-and-set write, but a group PATCH is several (the externalId, then
+// one AddMember or RemoveMember per member changed); every member is
+// checked to exist first, so a bad one changes nothing, but a store failure
+// half-way leaves the changes before it. A group's version does not move
+// with its members. DELETE checks If-Match, then deletes: userstore has no
+// compare-and-delete.
 //
 // The handler is safe for concurrent use.
 package scim
