@@ -92,6 +92,7 @@ func (g *groups) setMembers(r *http.Request, name string, have, want []string) e
 			if err := g.h.store.RemoveMember(r.Context(), name, id); err != nil {
 				return g.h.storeError(r, err, name)
 			}
+			g.h.log.InfoContext(r.Context(), "scim: member removed", "group", name, "user_id", id, "remote", r.RemoteAddr)
 		}
 	}
 	for _, id := range want {
@@ -99,6 +100,7 @@ func (g *groups) setMembers(r *http.Request, name string, have, want []string) e
 			if err := g.h.store.AddMember(r.Context(), name, id); err != nil {
 				return g.h.storeError(r, err, name)
 			}
+			g.h.log.InfoContext(r.Context(), "scim: member added", "group", name, "user_id", id, "remote", r.RemoteAddr)
 		}
 	}
 	return nil
@@ -117,6 +119,7 @@ func (g *groups) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Reso
 	if err != nil {
 		return lib.Resource{}, g.h.storeError(r, err, "")
 	}
+	g.h.log.InfoContext(r.Context(), "scim: group created", "group", created.Name, "remote", r.RemoteAddr)
 	if err := g.setMembers(r, created.Name, nil, ids); err != nil {
 		return lib.Resource{}, err
 	}
@@ -282,6 +285,7 @@ func (g *groups) Delete(r *http.Request, id string) error {
 	if err := g.h.store.DeleteGroup(r.Context(), cur.Name); err != nil {
 		return g.h.storeError(r, err, id)
 	}
+	g.h.log.InfoContext(r.Context(), "scim: group deleted", "group", cur.Name, "remote", r.RemoteAddr)
 	return nil
 }
 

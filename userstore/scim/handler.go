@@ -59,8 +59,10 @@ func WithTokenVerifier(v TokenVerifier) Option {
 	return func(h *handler) { h.tokens = v }
 }
 
-// WithLogger sets the logger. Default: discard. Refused tokens are logged at
-// Info (without the token), store failures at Error.
+// WithLogger sets the logger. Default: discard. Refused tokens (never the
+// token itself) and every change made through SCIM (user created, updated,
+// deleted; group created, deleted; member added, removed — by ID, never
+// by username) are logged at Info, store failures at Error.
 func WithLogger(l *slog.Logger) Option {
 	return func(h *handler) {
 		if l != nil {

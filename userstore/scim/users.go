@@ -84,6 +84,7 @@ func (u *users) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Resou
 	if err != nil {
 		return lib.Resource{}, u.h.storeError(r, err, "")
 	}
+	u.h.log.InfoContext(r.Context(), "scim: user created", "user_id", created.ID, "source", created.Source, "remote", r.RemoteAddr)
 	return u.resource(created), nil
 }
 
@@ -200,6 +201,7 @@ func (u *users) update(r *http.Request, cur, next userstore.User) (lib.Resource,
 	if err != nil {
 		return lib.Resource{}, u.h.storeError(r, err, cur.ID)
 	}
+	u.h.log.InfoContext(r.Context(), "scim: user updated", "user_id", updated.ID, "enabled", updated.Enabled, "remote", r.RemoteAddr)
 	return u.resource(updated), nil
 }
 
@@ -215,6 +217,7 @@ func (u *users) Delete(r *http.Request, id string) error {
 	if err := u.h.store.DeleteUser(r.Context(), id); err != nil {
 		return u.h.storeError(r, err, id)
 	}
+	u.h.log.InfoContext(r.Context(), "scim: user deleted", "user_id", id, "remote", r.RemoteAddr)
 	return nil
 }
 
