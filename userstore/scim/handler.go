@@ -83,7 +83,8 @@ type handler struct {
 
 // NewHandler returns the SCIM endpoint over store; see the package doc for
 // its routes. It fails when store or the token verifier is missing or the
-// configuration is invalid, naming every problem.
+// configuration is invalid, naming every problem. The handler is safe for
+// concurrent use; it keeps no state of its own between requests.
 func NewHandler(store Store, cfg Config, opts ...Option) (http.Handler, error) {
 	h := &handler{cfg: cfg, store: store, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
