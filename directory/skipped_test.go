@@ -49,7 +49,9 @@ func TestSyncSkipsEntriesItCannotTake(t *testing.T) {
 			e.src.add("newbie", "pw", bad)
 
 			for name, plan := range map[string]func() (*directory.Plan, error){
-				"PlanSync": func() (*directory.Plan, error) { return directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{}) },
+				"PlanSync": func() (*directory.Plan, error) {
+					return directory.PlanSync(ctx, e.src, e.target, directory.PlanOptions{})
+				},
 				"Sync": func() (*directory.Plan, error) {
 					p, _, err := directory.Sync(ctx, e.src, e.target, e.signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "org-1"})
 					return p, err
