@@ -18,5 +18,11 @@
 // batch of directory users in one transaction (directory sync uses it when
 // present; memstore and sqlstore have it).
 //
+// Users that a directory sync or SCIM provisioning brings in are managed
+// by their source; [ProtectManaged] gives the view of a Store that local
+// edits (an admin page, a profile form) go through, in which those users
+// are read-only ([ErrManaged]), while the sync and the SCIM endpoint keep
+// writing to the Store itself.
+//
 // The login rules live in [Service], which works on any Store.
 package userstore
