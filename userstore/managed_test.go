@@ -47,7 +47,10 @@ func TestProtectManaged(t *testing.T) {
 			adopted := mine
 			adopted.Source, adopted.ExternalID = "example.test", "x"
 			for op, err := range map[string]error{
-				"create":        func() error { _, err := local.CreateUser(ctx, userstore.User{Username: "zed", Source: "example.test", ExternalID: "z"}); return err }(),
+				"create": func() error {
+					_, err := local.CreateUser(ctx, userstore.User{Username: "zed", Source: "example.test", ExternalID: "z"})
+					return err
+				}(),
 				"update":        func() error { _, err := local.UpdateUser(ctx, renamed); return err }(),
 				"adopt":         func() error { _, err := local.UpdateUser(ctx, adopted); return err }(),
 				"delete":        local.DeleteUser(ctx, synced.ID),
