@@ -269,7 +269,7 @@ func TestBatchAdminThrottleHoldsUnderConcurrency(t *testing.T) {
 
 func openMem(t *testing.T) userstore.Store {
 	t.Helper()
-	return storeCases()[0].open(t)
+	return storeCases()[0].Open(t)
 }
 
 func pgPostFrom(t *testing.T, e *env, form url.Values, remote string) (int, string) {

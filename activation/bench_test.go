@@ -15,8 +15,8 @@ import (
 // is not timed.
 func BenchmarkActivate(b *testing.B) {
 	for _, sc := range storeCases() {
-		b.Run(sc.name, func(b *testing.B) {
-			store := sc.open(b)
+		b.Run(sc.Name, func(b *testing.B) {
+			store := sc.Open(b)
 			ctx := context.Background()
 			u, err := store.CreateUser(ctx, userstore.User{Username: "jdoe"})
 			require.NoError(b, err)

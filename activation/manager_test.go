@@ -470,7 +470,7 @@ func TestActivateRace(t *testing.T) {
 }
 
 func TestNewRefusesBadConfiguration(t *testing.T) {
-	store := storeCases()[0].open(t)
+	store := storeCases()[0].Open(t)
 	setter := policySetter(store)
 	cases := []struct {
 		name   string

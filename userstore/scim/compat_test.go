@@ -20,9 +20,9 @@ func TestEntraIDCompatibility(t *testing.T) {
 	doc := sections(t, "entra-compat.txt")
 	for _, flag := range []string{"without-flag", "with-flag"} {
 		for _, st := range stores[:2] {
-			t.Run(flag+"/"+st.name, func(t *testing.T) {
+			t.Run(flag+"/"+st.Name, func(t *testing.T) {
 				t.Parallel()
-				s := newServer(t, st.open(t), scim.Config{})
+				s := newServer(t, st.Open(t), scim.Config{})
 				ctx := context.Background()
 				u, err := s.store.CreateUser(ctx, userstore.User{Username: "pvlo", Email: "old@test.microsoft.com", Enabled: true, Source: "scim", ExternalID: "x"})
 				require.NoError(t, err)

@@ -16,32 +16,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/usher-sdk/usher/internal/testenv"
+	"github.com/usher-sdk/usher/internal/teststores"
 	"github.com/usher-sdk/usher/userstore"
-	"github.com/usher-sdk/usher/userstore/memstore"
 	"github.com/usher-sdk/usher/userstore/scim"
-	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
 const testToken = "scim-test-token"
 
-// stores are the backends every sequence runs on.
-var stores = []struct {
-	name string
-	open func(t *testing.T) userstore.Store
-}{
-	{"memstore", func(t *testing.T) userstore.Store { return memstore.New() }},
-	{"sqlite", func(t *testing.T) userstore.Store {
-		s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
-		require.NoError(t, err)
-		return s
-	}},
-	{"postgres", func(t *testing.T) userstore.Store {
-		s, err := sqlstore.OpenPostgres(context.Background(), testenv.PostgresDB(t))
-		require.NoError(t, err)
-		return s
-	}},
-}
+// stores are the backends every sequence runs on: memstore, SQLite,
+// PostgreSQL.
+var stores = teststores.All()
 
 // server is the endpoint mounted at /scim/v2 on a real loopback server.
 type server struct {

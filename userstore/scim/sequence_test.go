@@ -24,9 +24,9 @@ func TestEntraIDSequence(t *testing.T) {
 	t.Parallel()
 	doc := sections(t, "entra.txt")
 	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
+		t.Run(st.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, st.open(t), scim.Config{})
+			s := newServer(t, st.Open(t), scim.Config{})
 			ctx := context.Background()
 
 			// Create User: 201 with the documented body.
@@ -135,9 +135,9 @@ func TestOktaSequence(t *testing.T) {
 	t.Parallel()
 	doc := sections(t, "okta.txt")
 	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
+		t.Run(st.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, st.open(t), scim.Config{})
+			s := newServer(t, st.Open(t), scim.Config{})
 			ctx := context.Background()
 
 			// Okta first looks the user up: none.

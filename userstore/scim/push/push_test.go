@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -14,33 +13,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/usher-sdk/usher/internal/testenv"
+	"github.com/usher-sdk/usher/internal/teststores"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
 	"github.com/usher-sdk/usher/userstore/scim/push"
-	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
 const testToken = "test-token-not-a-secret"
 
 // backends are the stores a follower is checked against; PostgreSQL is
 // skipped without the private server (./scripts/testservers.sh).
-var backends = []struct {
-	name string
-	open func(t *testing.T) userstore.Store
-}{
-	{"memstore", func(t *testing.T) userstore.Store { return memstore.New() }},
-	{"sqlite", func(t *testing.T) userstore.Store {
-		s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "usher.db"))
-		require.NoError(t, err)
-		return s
-	}},
-	{"postgres", func(t *testing.T) userstore.Store {
-		s, err := sqlstore.OpenPostgres(context.Background(), testenv.PostgresDB(t))
-		require.NoError(t, err)
-		return s
-	}},
-}
+var backends = teststores.All()
 
 func newFollower(t testing.TB, p *provider, src push.Source, cursors push.CursorStore, cfg push.Config) *push.Follower {
 	t.Helper()
@@ -170,9 +153,9 @@ func TestFollower_Mirrors(t *testing.T) {
 			members push.MembersMode
 		}{{push.Deactivate, push.ReplaceMembers}, {push.Delete, push.PatchMembers}} {
 			mode := c.mode
-			t.Run(b.name+"/"+string(mode)+"/"+string(c.members), func(t *testing.T) {
+			t.Run(b.Name+"/"+string(mode)+"/"+string(c.members), func(t *testing.T) {
 				t.Parallel()
-				s := b.open(t)
+				s := b.Open(t)
 				defer s.Close()
 				p := newProvider(t, testToken)
 				cursors := &push.MemoryCursors{}
