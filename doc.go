@@ -11,7 +11,8 @@
 //     that verifies any of them and tells when a hash should be migrated.
 //   - userstore: users, groups, logins, lock-out, passwords, audit trail and
 //     a change feed, on SQLite, PostgreSQL or an in-memory fake; it hashes
-//     with hasher.
+//     with hasher. userstore/scim is its SCIM 2.0 endpoint and
+//     userstore/scim/push pushes its changes to a downstream SCIM service.
 //   - directory: user sources (LDAP and Active Directory, CSV, Azure AD via
 //     Microsoft Graph), attribute mapping, lookup chains and one-way sync
 //     into a userstore.
