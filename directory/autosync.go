@@ -180,19 +180,25 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("directory: autosync: loading cursor: %w", err)
 	}
-	seq, next := cs.Changes(ctx, cursor)
 	lookup, _ := a.Target.(SyncRecordLookup)
 	// A user may come more than once (changed, and a member of a changed
 	// group): the last entry wins, in the place of the first.
 	var order []string
 	latest := map[string]Record{}
-	for e, err := range seq {
+	// next is the cursor of the last element read: the one that covers
+	// every entry read, which are all applied before it is saved.
+	next := cursor
+	for c, err := range cs.Changes(ctx, cursor) {
 		if err != nil {
 			return 0, fmt.Errorf("directory: autosync: reading changes of %q: %w", a.Source.Name(), err)
 		}
+		next = c.Cursor
+		if c.Entry == nil {
+			continue
+		}
 		// An entry without an ID is refused by ApplySync below, as one
 		// change among the others.
-		r, _ := sourceRecord(a.Source.Name(), e)
+		r, _ := sourceRecord(a.Source.Name(), *c.Entry)
 		if _, ok := latest[r.ExternalID]; !ok {
 			order = append(order, r.ExternalID)
 		}
@@ -255,14 +261,10 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 	for i, f := range res.Failed {
 		failed[i] = f
 	}
-	nc, err := next()
-	if err != nil {
-		return written, fmt.Errorf("directory: autosync: %w", err)
-	}
 	if err := errors.Join(failed...); err != nil {
 		return written, err // keep the old cursor: the failed users are tried again
 	}
-	if err := a.Cursors.SaveCursor(ctx, a.Source.Name(), nc); err != nil {
+	if err := a.Cursors.SaveCursor(ctx, a.Source.Name(), next); err != nil {
 		return written, fmt.Errorf("directory: autosync: saving cursor: %w", err)
 	}
 	return written, nil

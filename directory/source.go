@@ -52,10 +52,43 @@ type PasswordSource interface {
 // ChangeSource is a Source that can list what changed since a cursor.
 type ChangeSource interface {
 	// Changes streams the users added or modified since cursor (empty for
-	// "from the beginning") and returns, once the stream is drained, the
-	// cursor to pass next time. Deletions are not reported; a full
-	// reconciliation finds them.
-	Changes(ctx context.Context, cursor string) (iter.Seq2[Entry, error], func() (next string, err error))
+	// "from the beginning"). Every element carries a cursor that is safe
+	// to resume from once every element up to it has been applied; the
+	// last element, yielded only when the stream ran to its end, has no
+	// Entry and carries the cursor that covers the whole stream. A
+	// consumer that stops early (break, or an error) has seen only cursors
+	// that give the unread changes again. The stream stops at the first
+	// error, which it yields, and honours break. Deletions are not
+	// reported; a full reconciliation finds them.
+	Changes(ctx context.Context, cursor string) iter.Seq2[Change, error]
+}
+
+// Change is one element of a [ChangeSource]'s stream.
+//
+// Delivery is at least once: resuming from a cursor may give again users
+// already seen (a source whose cursor is a timestamp gives the users
+// changed in the cursor's second again), never skip one. A consumer
+// applies each Entry and then may save the element's Cursor:
+//
+//	cursor := saved
+//	for c, err := range src.Changes(ctx, saved) {
+//		if err != nil {
+//			return err
+//		}
+//		if c.Entry != nil {
+//			apply(*c.Entry)
+//		}
+//		cursor = c.Cursor // everything up to c is applied
+//	}
+//	save(cursor)
+type Change struct {
+	// Entry is the user added or modified; nil on the last element of a
+	// stream, which carries only the final Cursor.
+	Entry *Entry
+	// Cursor is where to resume once this element and every one before it
+	// have been applied. Until the last element it may be the cursor the
+	// stream was started from.
+	Cursor string
 }
 
 // GroupSource is a Source that can list its groups.

@@ -378,11 +378,15 @@ func TestSyncApplyOptions(t *testing.T) {
 }
 
 // changeSource is a fakeSource with a change log: the cursor is the number
-// of changes seen.
+// of changes seen. Each entry carries the cursor just past it, as a source
+// whose changes come in order can.
 type changeSource struct {
 	*fakeSource
 	mu  sync.Mutex
 	log []directory.Entry
+	// failAfter, when positive, makes the stream fail after that many
+	// entries.
+	failAfter int
 }
 
 func (c *changeSource) change(login string, e directory.Entry) {
@@ -393,30 +397,37 @@ func (c *changeSource) change(login string, e directory.Entry) {
 	c.log = append(c.log, e)
 }
 
-func (c *changeSource) Changes(_ context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
+func (c *changeSource) setFailAfter(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failAfter = n
+}
+
+func (c *changeSource) Changes(_ context.Context, cursor string) iter.Seq2[directory.Change, error] {
 	c.fakeSource.mu.Lock()
 	down := c.fakeSource.down
 	c.fakeSource.mu.Unlock()
 	c.mu.Lock()
 	log := append([]directory.Entry(nil), c.log...)
+	failAfter := c.failAfter
 	c.mu.Unlock()
 	from, _ := strconv.Atoi(cursor)
-	seq := func(yield func(directory.Entry, error) bool) {
+	from = min(from, len(log))
+	return func(yield func(directory.Change, error) bool) {
 		if down {
-			yield(directory.Entry{}, directory.ErrUnavailable)
+			yield(directory.Change{}, directory.ErrUnavailable)
 			return
 		}
-		for _, e := range log[min(from, len(log)):] {
-			if !yield(e, nil) {
+		for i, e := range log[from:] {
+			if failAfter > 0 && i == failAfter {
+				yield(directory.Change{}, directory.ErrUnavailable)
+				return
+			}
+			if !yield(directory.Change{Entry: &e, Cursor: strconv.Itoa(from + i + 1)}, nil) {
 				return
 			}
 		}
-	}
-	return seq, func() (string, error) {
-		if down {
-			return "", directory.ErrUnavailable
-		}
-		return strconv.Itoa(len(log)), nil
+		yield(directory.Change{Cursor: strconv.Itoa(len(log))}, nil)
 	}
 }
 
@@ -462,6 +473,43 @@ func TestAutoSync(t *testing.T) {
 	written, err = a.Incremental(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, written)
+}
+
+// TestAutoSyncStreamFailsPartWay: a change stream that fails after some
+// entries, with cursors past them, leaves the saved cursor where it was:
+// AutoSync saves only a cursor whose every change it applied.
+func TestAutoSyncStreamFailsPartWay(t *testing.T) {
+	ctx := context.Background()
+	e := newSyncEnv(t, 3)
+	cs := &changeSource{fakeSource: e.src}
+	cursors := directory.FileCursors{Dir: t.TempDir()}
+	a := &directory.AutoSync{Source: cs, Target: e.target, Signer: e.signer, OrgID: "org-1", Cursors: cursors}
+	require.NoError(t, a.Full(ctx))
+	before, err := cursors.LoadCursor(ctx, "ad")
+	require.NoError(t, err)
+
+	for i := 7; i <= 9; i++ {
+		name := "user" + strconv.Itoa(i)
+		cs.change(name, directory.Entry{ExternalID: "guid-" + strconv.Itoa(i), Username: name, CorporateEmail: name + "@example.test", Enabled: true})
+	}
+	cs.setFailAfter(2)
+	_, err = a.Incremental(ctx)
+	require.ErrorIs(t, err, directory.ErrUnavailable)
+	after, err := cursors.LoadCursor(ctx, "ad")
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the cursors of the entries read are not saved")
+
+	cs.setFailAfter(0)
+	written, err := a.Incremental(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, written, "every change comes again")
+	for i := 7; i <= 9; i++ {
+		_, err := e.store.GetUserByExternalID(ctx, "ad", "guid-"+strconv.Itoa(i))
+		require.NoError(t, err)
+	}
+	saved, err := cursors.LoadCursor(ctx, "ad")
+	require.NoError(t, err)
+	assert.Equal(t, "3", saved, "the final cursor, once every change is applied")
 }
 
 func TestAutoSyncRunSurvivesOutage(t *testing.T) {

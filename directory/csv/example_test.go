@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/usher-sdk/usher/directory/csv"
@@ -53,4 +54,46 @@ func ExampleWriteTemplate() {
 	_ = csv.WriteTemplate(os.Stdout)
 	// Output:
 	// Full Name,Personal Email,Corporate Email,Phone Number,groups,roles
+}
+
+func ExampleSource_Changes() {
+	dir, err := os.MkdirTemp("", "usher-csv")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(path, []byte("Username,Full name\nada,Ada Lovelace\nbob,Bob\n"), 0o600); err != nil {
+		panic(err)
+	}
+	src, err := csv.Open(csv.Config{Path: path})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+
+	// Apply each entry, then keep the cursor of the element: the last one
+	// has no entry and carries the cursor for next time. A loop that stops
+	// early keeps a cursor that gives the unread entries again.
+	step := func(saved string) string {
+		cursor := saved
+		for c, err := range src.Changes(ctx, saved) {
+			if err != nil {
+				panic(err)
+			}
+			if c.Entry != nil {
+				fmt.Println("apply", c.Entry.Username)
+			}
+			cursor = c.Cursor
+		}
+		return cursor
+	}
+	cursor := step("")
+	fmt.Println(strings.HasPrefix(cursor, "sha256:"))
+	fmt.Println(step(cursor) == cursor, "(nothing changed)")
+	// Output:
+	// apply ada
+	// apply bob
+	// true
+	// true (nothing changed)
 }

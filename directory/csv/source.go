@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -187,38 +186,30 @@ func (s *Source) Users(ctx context.Context) iter.Seq2[directory.Entry, error] {
 	}
 }
 
-// errNotDrained is returned by Changes' next function when the stream was
-// not run to its end.
-var errNotDrained = errors.New("csv: Changes: stream not drained")
-
 // Changes yields every entry of the file when its content differs from the
 // one cursor was taken from (always, for an empty cursor), and nothing
-// otherwise. The cursor is "sha256:" and the hex SHA-256 of the content.
-func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
-	var (
-		next    string
-		nextErr = errNotDrained
-	)
-	seq := func(yield func(directory.Entry, error) bool) {
+// otherwise (see [directory.ChangeSource]). The cursor is "sha256:" and the
+// hex SHA-256 of the content. The entries carry the cursor they were asked
+// for; the last element carries the content's.
+func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory.Change, error] {
+	return func(yield func(directory.Change, error) bool) {
 		res, digest, err := s.load(ctx)
 		if err != nil {
-			nextErr = err
-			yield(directory.Entry{}, err)
+			yield(directory.Change{}, err)
 			return
 		}
 		if digest != cursor {
 			for _, e := range res.Entries {
 				if err := ctx.Err(); err != nil {
-					nextErr = err
-					yield(directory.Entry{}, err)
+					yield(directory.Change{}, err)
 					return
 				}
-				if !yield(cloneEntry(e), nil) {
-					return // not drained: nextErr stays errNotDrained
+				c := cloneEntry(e)
+				if !yield(directory.Change{Entry: &c, Cursor: cursor}, nil) {
+					return
 				}
 			}
 		}
-		next, nextErr = digest, nil
+		yield(directory.Change{Cursor: digest}, nil)
 	}
-	return seq, func() (string, error) { return next, nextErr }
 }

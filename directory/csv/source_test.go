@@ -2,7 +2,6 @@ package csv_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -119,15 +118,20 @@ func TestSourceUsersAndChanges(t *testing.T) {
 	}
 
 	drain := func(cursor string) ([]string, string) {
-		seq, next := src.Changes(ctx, cursor)
 		var got []string
-		for e, err := range seq {
+		var last *directory.Change
+		for c, err := range src.Changes(ctx, cursor) {
 			require.NoError(t, err)
-			got = append(got, e.Username)
+			require.Nil(t, last, "the element without an entry is the last")
+			if c.Entry == nil {
+				last = &c
+				continue
+			}
+			assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
+			got = append(got, c.Entry.Username)
 		}
-		c, err := next()
-		require.NoError(t, err)
-		return got, c
+		require.NotNil(t, last, "a stream run to its end yields the final cursor")
+		return got, last.Cursor
 	}
 	got, c1 := drain("")
 	assert.Len(t, got, 3)
@@ -151,13 +155,45 @@ func TestSourceUsersAndChanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Ada King", e.FullName)
 
-	// A stream that is not drained gives no cursor.
-	seq, next := src.Changes(ctx, "")
-	for range seq {
-		break
+}
+
+// TestChangesBreakEarly: a consumer that stops after some entries has seen
+// no cursor that would skip the entries it did not read.
+func TestChangesBreakEarly(t *testing.T) {
+	t.Parallel()
+	src, _ := newNotakeySource(t)
+	ctx := context.Background()
+	var final string
+	for c, err := range src.Changes(ctx, "") {
+		require.NoError(t, err)
+		final = c.Cursor
 	}
-	_, err = next()
-	require.Error(t, err)
+	require.NotEmpty(t, final)
+
+	for _, stop := range []int{1, 2, 3} {
+		var seen []string
+		for c, err := range src.Changes(ctx, "") {
+			require.NoError(t, err)
+			require.NotNil(t, c.Entry, "the final cursor comes only after every entry")
+			seen = append(seen, c.Cursor)
+			if len(seen) == stop {
+				break
+			}
+		}
+		for _, c := range seen {
+			assert.Empty(t, c, "stopped after %d of 3 entries: only the cursor asked for", stop)
+		}
+	}
+
+	// Resuming from the old cursor gives the unread entries again.
+	var again []string
+	for c, err := range src.Changes(ctx, "") {
+		require.NoError(t, err)
+		if c.Entry != nil {
+			again = append(again, c.Entry.Username)
+		}
+	}
+	assert.Equal(t, []string{"ada", "off", "nopw"}, again)
 }
 
 func TestSourceErrors(t *testing.T) {
@@ -175,12 +211,13 @@ func TestSourceErrors(t *testing.T) {
 	for _, err := range src.Users(context.Background()) {
 		require.ErrorAs(t, err, &ie)
 	}
-	seq, next := src.Changes(context.Background(), "")
-	for _, err := range seq {
-		require.Error(t, err)
+	n := 0
+	for c, err := range src.Changes(context.Background(), "") {
+		n++
+		require.ErrorAs(t, err, &ie)
+		assert.Empty(t, c.Cursor, "no cursor with the error")
 	}
-	_, err = next()
-	require.True(t, errors.As(err, &ie))
+	assert.Equal(t, 1, n, "the stream stops at its error")
 }
 
 func TestSourceConcurrent(t *testing.T) {

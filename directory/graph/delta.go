@@ -13,10 +13,6 @@ import (
 	"github.com/usher-sdk/usher/directory"
 )
 
-// errNotDrained is returned by Changes' next function when the stream
-// stopped before its end.
-var errNotDrained = errors.New("graph: Changes: stream not drained")
-
 // Changes runs one round of the users delta query. An empty cursor starts
 // a new round, which lists every user; otherwise cursor is the deltaLink a
 // previous round returned, and only users changed since come back. Users
@@ -27,12 +23,14 @@ var errNotDrained = errors.New("graph: Changes: stream not drained")
 // With Config.GroupID, users outside the group are left out (removed ones
 // are always yielded, since they are no longer members of anything); a
 // user who only left the group is found by a full reconciliation.
-func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
-	next, nextErr := "", errNotDrained
-	seq := func(yield func(directory.Entry, error) bool) {
+//
+// The entries carry the cursor they were asked for; the last element,
+// yielded once every page was read, carries the round's deltaLink (see
+// [directory.ChangeSource]).
+func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory.Change, error] {
+	return func(yield func(directory.Change, error) bool) {
 		fail := func(err error) {
-			nextErr = err
-			yield(directory.Entry{}, err)
+			yield(directory.Change{}, err)
 		}
 		first := cursor
 		if first == "" {
@@ -60,7 +58,7 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 					fail(err)
 					return
 				}
-				if keep && !yield(e, nil) {
+				if keep && !yield(directory.Change{Entry: &e, Cursor: cursor}, nil) {
 					return
 				}
 			}
@@ -73,11 +71,11 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 					fail(err)
 					return
 				}
-				next, nextErr = p.DeltaLink, nil
+				yield(directory.Change{Cursor: p.DeltaLink}, nil)
+				return
 			}
 		}
 	}
-	return seq, func() (string, error) { return next, nextErr }
 }
 
 // change maps one delta item; keep is false for users outside the scope.

@@ -16,7 +16,8 @@
 // directory.ErrNotFound (404) with errors.Is.
 //
 // Changes uses the users delta query: the cursor is the @odata.deltaLink of
-// the previous round, and users deleted in Azure AD ("@removed") come back
+// the previous round, which the last element of its stream carries, and
+// users deleted in Azure AD ("@removed") come back
 // as disabled entries with only ExternalID set and Raw["@removed"] holding
 // the reason.
 //

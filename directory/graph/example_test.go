@@ -39,15 +39,23 @@ func Example() {
 		fmt.Println(e.Username, e.FullName, e.Groups, e.Enabled)
 	}
 
-	// Changes: the first round lists everyone and returns a deltaLink.
-	seq, next := src.Changes(ctx, "")
-	for range seq {
+	// Changes: the first round lists everyone, and its last element
+	// carries a deltaLink to resume from once every entry is applied.
+	var cursor string
+	for c, err := range src.Changes(ctx, "") {
+		if err != nil {
+			panic(err)
+		}
+		cursor = c.Cursor
 	}
-	cursor, _ := next()
 	srv.DeleteUser("22222222-2222-2222-2222-222222222222")
-	seq, _ = src.Changes(ctx, cursor)
-	for e := range seq {
-		fmt.Println("removed:", e.ExternalID, e.Raw["@removed"], e.Enabled)
+	for c, err := range src.Changes(ctx, cursor) {
+		if err != nil {
+			panic(err)
+		}
+		if c.Entry != nil {
+			fmt.Println("removed:", c.Entry.ExternalID, c.Entry.Raw["@removed"], c.Entry.Enabled)
+		}
 	}
 
 	// Graph cannot check passwords: the source lacks the capability.

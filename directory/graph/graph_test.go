@@ -7,6 +7,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,6 +93,27 @@ func collect(t *testing.T, seq func(func(directory.Entry, error) bool)) []direct
 		out = append(out, e)
 	}
 	return out
+}
+
+// drain reads a Changes stream to its end: its entries, each of which
+// must carry the cursor asked for, and the final cursor, which must come
+// last and alone.
+func drain(t *testing.T, seq iter.Seq2[directory.Change, error], cursor string) ([]directory.Entry, string) {
+	t.Helper()
+	var out []directory.Entry
+	var last *directory.Change
+	for c, err := range seq {
+		require.NoError(t, err)
+		require.Nil(t, last, "the element without an entry is the last")
+		if c.Entry == nil {
+			last = &c
+			continue
+		}
+		assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
+		out = append(out, *c.Entry)
+	}
+	require.NotNil(t, last, "a stream run to its end yields the final cursor")
+	return out, last.Cursor
 }
 
 func TestNewValidation(t *testing.T) {
@@ -309,10 +331,7 @@ func TestChanges(t *testing.T) {
 	ctx := context.Background()
 	round := func(cursor string) ([]directory.Entry, string) {
 		t.Helper()
-		seq, next := e.src.Changes(ctx, cursor)
-		got := collect(t, seq)
-		c, err := next()
-		require.NoError(t, err)
+		got, c := drain(t, e.src.Changes(ctx, cursor), cursor)
 		require.NotEmpty(t, c)
 		return got, c
 	}
@@ -351,18 +370,14 @@ func TestChangesGroupScope(t *testing.T) {
 	e := newEnv(t, 6, func(c *graph.Config) { c.GroupID = "g" })
 	e.srv.SetGroup("g", id(1), id(2))
 	ctx := context.Background()
-	seq, next := e.src.Changes(ctx, "")
-	got := collect(t, seq)
+	got, c := drain(t, e.src.Changes(ctx, ""), "")
 	assert.Len(t, got, 2)
-	c, err := next()
-	require.NoError(t, err)
 
 	u1, u4 := user(1), user(4)
 	u1.MobilePhone, u4.MobilePhone = "+1 555 0101", "+1 555 0104"
 	e.srv.PutUser(u1)
 	e.srv.PutUser(u4) // outside the group
-	seq, _ = e.src.Changes(ctx, c)
-	got = collect(t, seq)
+	got, _ = drain(t, e.src.Changes(ctx, c), c)
 	require.Len(t, got, 1)
 	assert.Equal(t, "+1 555 0101", got[0].Phone)
 }
@@ -371,21 +386,54 @@ func TestChangesBadCursor(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 1, nil)
 	for _, cursor := range []string{"http://evil.test/v1.0/users/delta?$deltatoken=x", e.srv.BaseURL() + "/users?x", "::"} {
-		seq, next := e.src.Changes(context.Background(), cursor)
-		for _, err := range seq {
+		n := 0
+		for c, err := range e.src.Changes(context.Background(), cursor) {
+			n++
 			require.ErrorIs(t, err, graph.ErrBadLink)
+			assert.Empty(t, c.Cursor)
 		}
-		_, err := next()
-		require.ErrorIs(t, err, graph.ErrBadLink)
+		assert.Equal(t, 1, n, "the stream stops at its error")
 	}
 	assert.Empty(t, e.srv.Requests(), "the token never leaves for another host")
+}
 
-	seq, next := e.src.Changes(context.Background(), "")
-	for range seq {
-		break
+// TestChangesBreakEarly: a consumer that stops part way, even on a later
+// page, has seen no cursor that would skip the users it did not read; the
+// deltaLink comes only after the last of them.
+func TestChangesBreakEarly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 12, nil)
+	ctx := context.Background()
+	_, c1 := drain(t, e.src.Changes(ctx, ""), "")
+	u := user(3)
+	u.DisplayName = "Renamed"
+	e.srv.PutUser(u)
+	e.srv.PutUser(user(13))
+
+	for _, from := range []string{"", c1} {
+		var all []directory.Entry
+		for c, err := range e.src.Changes(ctx, from) {
+			require.NoError(t, err)
+			if c.Entry != nil {
+				all = append(all, *c.Entry)
+			}
+		}
+		require.NotEmpty(t, all)
+		for stop := 1; stop <= len(all); stop++ {
+			var seen []string
+			for c, err := range e.src.Changes(ctx, from) {
+				require.NoError(t, err)
+				require.NotNil(t, c.Entry, "the final cursor comes only after every entry")
+				seen = append(seen, c.Cursor)
+				if len(seen) == stop {
+					break
+				}
+			}
+			for _, c := range seen {
+				assert.Equal(t, from, c, "stopped after %d of %d entries: only the cursor asked for", stop, len(all))
+			}
+		}
 	}
-	_, err := next()
-	require.Error(t, err, "a stream that was not drained has no cursor")
 }
 
 // TestNextLinkElsewhere checks a nextLink to another host is refused.

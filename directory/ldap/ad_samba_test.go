@@ -450,11 +450,20 @@ func TestSambaChanges(t *testing.T) {
 
 	drain := func(cursor string) ([]directory.Entry, string) {
 		t.Helper()
-		seq, next := src.Changes(ctx, cursor)
-		es := sambaCollect(t, seq)
-		n, err := next()
-		require.NoError(t, err)
-		return es, n
+		var es []directory.Entry
+		var last *directory.Change
+		for c, err := range src.Changes(ctx, cursor) {
+			require.NoError(t, err)
+			require.Nil(t, last, "the element without an entry is the last")
+			if c.Entry == nil {
+				last = &c
+				continue
+			}
+			assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
+			es = append(es, *c.Entry)
+		}
+		require.NotNil(t, last, "a stream run to its end yields the final cursor")
+		return es, last.Cursor
 	}
 	usn := func(t *testing.T, s string) uint64 {
 		t.Helper()
@@ -508,12 +517,13 @@ func TestSambaChanges(t *testing.T) {
 	outside, _ := drain(c4)
 	assert.Empty(t, sambaUsernames(outside))
 
-	seq, next := src.Changes(ctx, "not-a-number")
-	for _, err := range seq {
+	n := 0
+	for c, err := range src.Changes(ctx, "not-a-number") {
+		n++
 		require.Error(t, err)
+		assert.Empty(t, c.Cursor)
 	}
-	_, err := next()
-	assert.Error(t, err)
+	assert.Equal(t, 1, n, "the stream stops at its error")
 }
 
 // TestSambaChain is the example of the lookup chain: an AD source

@@ -2,7 +2,6 @@ package ldap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -14,16 +13,15 @@ import (
 	"github.com/usher-sdk/usher/directory"
 )
 
-// errNotDrained is returned by the next function of Changes before the
-// stream has been read to its end.
-var errNotDrained = errors.New("ldap: Changes: stream not drained")
-
 // generalizedTime is the layout of OpenLDAP's modifyTimestamp and of the
 // cursor of Changes outside Active Directory mode.
 const generalizedTime = "20060102150405Z"
 
-// Changes streams the users in scope added or modified since cursor, and
-// gives the cursor for next time once the stream has been drained.
+// Changes streams the users in scope added or modified since cursor (see
+// [directory.ChangeSource]). The entries carry the cursor they were asked
+// for, since the server returns them in no particular order; the last
+// element, yielded only once every entry was, carries the cursor for next
+// time.
 //
 // Outside Active Directory mode the cursor is a modifyTimestamp in
 // generalized time (20261123101337Z), and the entries modified at or after
@@ -44,18 +42,17 @@ const generalizedTime = "20060102150405Z"
 // reconciliation of a sync catches both.
 //
 // An empty cursor returns every user.
-func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[directory.Entry, error], func() (string, error)) {
-	next, nextErr := cursor, errNotDrained
-	seq := func(yield func(directory.Entry, error) bool) {
-		next, nextErr = cursor, errNotDrained
+func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory.Change, error] {
+	return func(yield func(directory.Change, error) bool) {
 		var extra string
 		var track func(directory.Entry)
+		var next func() string
 		if s.cfg.ActiveDirectory {
 			var since uint64
 			if cursor != "" {
 				n, err := strconv.ParseUint(cursor, 10, 64)
 				if err != nil {
-					yield(directory.Entry{}, fmt.Errorf("ldap: Changes: cursor %q is not a uSNChanged number", cursor))
+					yield(directory.Change{}, fmt.Errorf("ldap: Changes: cursor %q is not a uSNChanged number", cursor))
 					return
 				}
 				since = n
@@ -72,17 +69,13 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 					high = max(high, v)
 				}
 			}
-			defer func() {
-				if nextErr == nil {
-					next = strconv.FormatUint(high, 10)
-				}
-			}()
+			next = func() string { return strconv.FormatUint(high, 10) }
 		} else {
 			var latest time.Time
 			if cursor != "" {
 				t, err := time.Parse(generalizedTime, cursor)
 				if err != nil {
-					yield(directory.Entry{}, fmt.Errorf("ldap: Changes: cursor %q is not a generalized time like 20261123101337Z", cursor))
+					yield(directory.Change{}, fmt.Errorf("ldap: Changes: cursor %q is not a generalized time like 20261123101337Z", cursor))
 					return
 				}
 				latest = t
@@ -93,11 +86,12 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 					latest = t
 				}
 			}
-			defer func() {
-				if nextErr == nil && !latest.IsZero() {
-					next = latest.UTC().Format(generalizedTime)
+			next = func() string {
+				if latest.IsZero() {
+					return cursor
 				}
-			}()
+				return latest.UTC().Format(generalizedTime)
+			}
 		}
 		if extra != "" {
 			// Group membership lives on the groups: the memberof overlay
@@ -112,7 +106,7 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 				return true
 			})
 			if err != nil {
-				yield(directory.Entry{}, err)
+				yield(directory.Change{}, err)
 				return
 			}
 			if len(changed) > 0 {
@@ -121,17 +115,16 @@ func (s *Source) Changes(ctx context.Context, cursor string) (iter.Seq2[director
 		}
 		for e, err := range s.users(ctx, "Changes", extra) {
 			if err != nil {
-				yield(directory.Entry{}, err)
+				yield(directory.Change{}, err)
 				return
 			}
 			track(e)
-			if !yield(e, nil) {
+			if !yield(directory.Change{Entry: &e, Cursor: cursor}, nil) {
 				return
 			}
 		}
-		nextErr = nil
+		yield(directory.Change{Cursor: next()}, nil)
 	}
-	return seq, func() (string, error) { return next, nextErr }
 }
 
 // first returns the first value of a raw attribute, by any case of name.

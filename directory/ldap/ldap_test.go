@@ -2,6 +2,7 @@ package ldap_test
 
 import (
 	"context"
+	"iter"
 	"os"
 	"slices"
 	"strconv"
@@ -59,6 +60,37 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// drain reads a Changes stream to its end: its entries, each of which
+// must carry the cursor asked for, and the final cursor, which must come
+// last and alone.
+func drain(t *testing.T, seq iter.Seq2[directory.Change, error], cursor string) ([]directory.Entry, string) {
+	t.Helper()
+	var out []directory.Entry
+	var last *directory.Change
+	for c, err := range seq {
+		require.NoError(t, err)
+		require.Nil(t, last, "the element without an entry is the last")
+		if c.Entry == nil {
+			last = &c
+			continue
+		}
+		assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
+		out = append(out, *c.Entry)
+	}
+	require.NotNil(t, last, "a stream run to its end yields the final cursor")
+	return out, last.Cursor
+}
+
+// entryNames are the sorted usernames of entries.
+func entryNames(es []directory.Entry) []string {
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Username)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func usernames(t *testing.T, seq func(func(directory.Entry, error) bool)) []string {
@@ -383,29 +415,18 @@ func TestChanges(t *testing.T) {
 	s := newSource(t, scratchConfig(ou))
 	ctx := ctxT(t)
 
-	seq, next := s.Changes(ctx, "")
-	_, err := next()
-	require.Error(t, err, "the cursor is known only once the stream is drained")
-	assert.Equal(t, []string{"first", "second"}, usernames(t, seq))
-	cursor, err := next()
-	require.NoError(t, err)
-	_, err = time.Parse("20060102150405Z", cursor)
+	all, cursor := drain(t, s.Changes(ctx, ""), "")
+	assert.Equal(t, []string{"first", "second"}, entryNames(all))
+	_, err := time.Parse("20060102150405Z", cursor)
 	require.NoError(t, err, "cursor %q", cursor)
 
 	mod := goldap.NewModifyRequest(second, nil)
 	mod.Replace("description", []string{"Second, changed"})
 	require.NoError(t, c.Modify(mod))
-	seq, next = s.Changes(ctx, cursor)
-	var changed []directory.Entry
-	for e, err := range seq {
-		require.NoError(t, err)
-		changed = append(changed, e)
-	}
+	changed, again := drain(t, s.Changes(ctx, cursor), cursor)
 	require.True(t, slices.ContainsFunc(changed, func(e directory.Entry) bool {
 		return e.Username == "second" && e.FullName == "Second, changed"
 	}), "the modified user is among the changes: %v", changed)
-	again, err := next()
-	require.NoError(t, err)
 	assert.GreaterOrEqual(t, again, cursor)
 
 	// Adding a user to a group changes the group, not the user: the
@@ -419,17 +440,65 @@ func TestChanges(t *testing.T) {
 	add.Attribute("objectClass", []string{"groupOfNames"})
 	add.Attribute("member", []string{first})
 	require.NoError(t, c.Add(add))
-	seq, _ = s.Changes(ctx, last.Add(time.Second).Format("20060102150405Z"))
-	assert.Equal(t, []string{"first"}, usernames(t, seq), "the new member, and no one else")
+	after := last.Add(time.Second).Format("20060102150405Z")
+	members, _ := drain(t, s.Changes(ctx, after), after)
+	assert.Equal(t, []string{"first"}, entryNames(members), "the new member, and no one else")
 
-	seq, next = s.Changes(ctx, "29990101000000Z")
-	assert.Empty(t, usernames(t, seq), "nothing changed in the future")
-	c2, err := next()
-	require.NoError(t, err)
+	none, c2 := drain(t, s.Changes(ctx, "29990101000000Z"), "29990101000000Z")
+	assert.Empty(t, none, "nothing changed in the future")
 	assert.Equal(t, "29990101000000Z", c2, "no change keeps the cursor")
 
-	seq, _ = s.Changes(ctx, "yesterday)(uid=*")
-	for _, err := range seq {
+	n := 0
+	for ch, err := range s.Changes(ctx, "yesterday)(uid=*") {
+		n++
 		require.Error(t, err, "a malformed cursor is refused, never put in a filter")
+		assert.Empty(t, ch.Cursor)
 	}
+	assert.Equal(t, 1, n, "the stream stops at its error")
+}
+
+// TestChangesBreakEarly: a consumer that stops after some entries has seen
+// no cursor that would skip the entries it did not read, and resuming from
+// what it saw gives them again.
+func TestChangesBreakEarly(t *testing.T) {
+	t.Parallel()
+	c := admin(t)
+	ou := scratchOU(t, c)
+	for _, name := range []string{"one", "two", "three"} {
+		addUser(t, c, ou, name)
+	}
+	s := newSource(t, scratchConfig(ou))
+	ctx := ctxT(t)
+	all, final := drain(t, s.Changes(ctx, ""), "")
+	require.Len(t, all, 3)
+	require.NotEmpty(t, final)
+
+	for stop := 1; stop <= len(all); stop++ {
+		var read []string
+		saved := ""
+		for ch, err := range s.Changes(ctx, "") {
+			require.NoError(t, err)
+			require.NotNil(t, ch.Entry, "the final cursor comes only after every entry")
+			read = append(read, ch.Entry.Username)
+			saved = ch.Cursor
+			if len(read) == stop {
+				break
+			}
+		}
+		assert.Empty(t, saved, "stopped after %d of 3 entries: only the cursor asked for", stop)
+		rest, _ := drain(t, s.Changes(ctx, saved), saved)
+		assert.Equal(t, entryNames(all), entryNames(rest), "resuming from the saved cursor gives every entry again")
+	}
+
+	// From a real cursor too: the entries of the cursor's second come
+	// again, each with that cursor, and the new one only after them.
+	broke := false
+	for ch, err := range s.Changes(ctx, final) {
+		require.NoError(t, err)
+		require.NotNil(t, ch.Entry, "the last user changed in the cursor's second comes again")
+		assert.Equal(t, final, ch.Cursor)
+		broke = true
+		break
+	}
+	assert.True(t, broke)
 }

@@ -213,13 +213,14 @@ func run(ctx context.Context) error {
 			return err
 		}
 		start := time.Now()
-		seq, _ := src.Changes(ctx, cursor)
 		seen := 0
-		for _, err := range seq {
+		for c, err := range src.Changes(ctx, cursor) {
 			if err != nil {
 				return err
 			}
-			seen++
+			if c.Entry != nil {
+				seen++
+			}
 		}
 		read := time.Since(start)
 		start = time.Now()
