@@ -46,6 +46,16 @@ type Config struct {
 	// RootCAFile is a PEM file of the CA certificates that may sign the
 	// server's certificate (ldaps:// and StartTLS). Default: the system's.
 	RootCAFile string `json:"rootCAFile,omitempty"`
+	// TLSServerName is the name the server's certificate must hold
+	// (ldaps:// and StartTLS). Default: the URL's host. Set it when the URL
+	// names the server otherwise than its certificate does — an IP address
+	// such as 127.0.0.1, or a load balancer in front of several DCs.
+	//
+	// A Samba DC's self-made certificate has a negative serial number,
+	// which Go refuses ("x509: negative serial number"): give the DC a
+	// certificate from your CA, or run the process with
+	// GODEBUG=x509negativeserial=1 (Go's setting for such certificates).
+	TLSServerName string `json:"tlsServerName,omitempty"`
 	// InsecureSkipVerify accepts any server certificate. WARNING: anyone on
 	// the network path can then read the bind and user passwords. For tests
 	// only.
@@ -275,7 +285,11 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // named InsecureSkipVerify, documented
+	name := u.Hostname()
+	if c.TLSServerName != "" {
+		name = c.TLSServerName
+	}
+	tc := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // named InsecureSkipVerify, documented
 	if c.RootCAFile != "" {
 		pem, err := os.ReadFile(c.RootCAFile)
 		if err != nil {

@@ -29,6 +29,13 @@ import (
 // It returns its address and the CA's PEM file.
 func tlsFront(t *testing.T) (string, string) {
 	t.Helper()
+	return tlsFrontFor(t, nil)
+}
+
+// tlsFrontFor is tlsFront with a certificate for dnsNames only (no IP
+// address) when dnsNames is not empty.
+func tlsFrontFor(t *testing.T, dnsNames []string) (string, string) {
+	t.Helper()
 	srv := testenv.LDAP(t)
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -41,8 +48,12 @@ func tlsFront(t *testing.T) (string, string) {
 	require.NoError(t, err)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
+	ips := []net.IP{net.IPv4(127, 0, 0, 1)}
+	if len(dnsNames) > 0 {
+		ips = nil
+	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject: pkix.Name{CommonName: "127.0.0.1"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		Subject: pkix.Name{CommonName: "127.0.0.1"}, IPAddresses: ips, DNSNames: dnsNames,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca, &key.PublicKey, caKey)
 	require.NoError(t, err)
@@ -96,4 +107,27 @@ func TestLDAPS(t *testing.T) {
 	insecure := newSource(t, ldap.Config{URL: "ldaps://" + addr, InsecureSkipVerify: true})
 	_, err = insecure.Lookup(ctx, "alice")
 	require.NoError(t, err)
+}
+
+// A server whose certificate names it otherwise than the URL does (a DC
+// reached as 127.0.0.1) is checked against Config.TLSServerName.
+func TestLDAPSServerName(t *testing.T) {
+	t.Parallel()
+	addr, caFile := tlsFrontFor(t, []string{"dc1.usher.test"})
+	ctx := ctxT(t)
+
+	byIP := newSource(t, ldap.Config{URL: "ldaps://" + addr, RootCAFile: caFile})
+	_, err := byIP.Lookup(ctx, "alice")
+	require.Error(t, err, "the certificate does not hold 127.0.0.1")
+	assert.Contains(t, err.Error(), "127.0.0.1")
+
+	named := newSource(t, ldap.Config{URL: "ldaps://" + addr, RootCAFile: caFile, TLSServerName: "dc1.usher.test"})
+	e, err := named.Lookup(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, "alice", e.Username)
+	assert.Len(t, usernames(t, named.Users(ctx)), 7, "the streaming connection uses the name too")
+
+	wrong := newSource(t, ldap.Config{URL: "ldaps://" + addr, RootCAFile: caFile, TLSServerName: "dc2.usher.test"})
+	_, err = wrong.Lookup(ctx, "alice")
+	require.Error(t, err)
 }

@@ -32,6 +32,7 @@ type initFlags struct {
 
 	ldapURL, ldapBindDN, ldapBindPassword, ldapBaseDN, ldapGroupDN string
 	ldapCAFile, ldapDomain, ldapName, ldapDisabledAttr             string
+	ldapTLSServerName                                              string
 	ldapStartTLS, ldapAD                                           bool
 
 	graphTenant, graphClientID, graphClientSecret, graphGroupID string
@@ -68,6 +69,7 @@ func (f *initFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.ldapGroupDN, "ldap-group-dn", "", "LDAP source: only members of this group (optional)")
 	fs.BoolVar(&f.ldapStartTLS, "ldap-start-tls", false, "LDAP source: StartTLS on ldap://")
 	fs.StringVar(&f.ldapCAFile, "ldap-ca-file", "", "LDAP source: PEM file of the CA for ldaps:// and StartTLS")
+	fs.StringVar(&f.ldapTLSServerName, "ldap-tls-server-name", "", "LDAP source: the name the server's certificate holds, when the URL names it otherwise (e.g. an IP address)")
 	fs.BoolVar(&f.ldapAD, "ldap-ad", false, "LDAP source: Active Directory mode")
 	fs.StringVar(&f.ldapDomain, "ldap-domain", "", "LDAP source: AD domain (UPN suffix)")
 	fs.StringVar(&f.ldapDisabledAttr, "ldap-disabled-attribute", "", "LDAP source: a boolean attribute whose TRUE marks a disabled account (AD's userAccountControl is always read)")
@@ -355,6 +357,7 @@ func (a *app) initSource(p *prompter, f *initFlags, cfg *Config) error {
 			}
 		}
 		lc.Name, lc.URL, lc.StartTLS, lc.RootCAFile = f.ldapName, f.ldapURL, f.ldapStartTLS, absPath(f.ldapCAFile)
+		lc.TLSServerName = f.ldapTLSServerName
 		lc.BindDN, lc.BindPassword, lc.BaseDN, lc.GroupDN = f.ldapBindDN, f.ldapBindPassword, f.ldapBaseDN, f.ldapGroupDN
 		lc.ActiveDirectory, lc.Domain, lc.DisabledAttribute = f.ldapAD, f.ldapDomain, f.ldapDisabledAttr
 		defMapping := directory.LDAPMapping()
