@@ -13,6 +13,7 @@ import (
 
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/csv"
+	"github.com/usher-sdk/usher/internal/sourcetest"
 )
 
 func writeFile(t *testing.T, path, content string, mtime time.Time) {
@@ -118,20 +119,12 @@ func TestSourceUsersAndChanges(t *testing.T) {
 	}
 
 	drain := func(cursor string) ([]string, string) {
+		entries, next := sourcetest.DrainChanges(t, src.Changes(ctx, cursor), cursor)
 		var got []string
-		var last *directory.Change
-		for c, err := range src.Changes(ctx, cursor) {
-			require.NoError(t, err)
-			require.Nil(t, last, "the element without an entry is the last")
-			if c.Entry == nil {
-				last = &c
-				continue
-			}
-			assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
-			got = append(got, c.Entry.Username)
+		for _, e := range entries {
+			got = append(got, e.Username)
 		}
-		require.NotNil(t, last, "a stream run to its end yields the final cursor")
-		return got, last.Cursor
+		return got, next
 	}
 	got, c1 := drain("")
 	assert.Len(t, got, 3)

@@ -7,7 +7,6 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/graph"
 	"github.com/usher-sdk/usher/directory/graph/graphtest"
+	"github.com/usher-sdk/usher/internal/sourcetest"
 )
 
 func id(n int) string { return fmt.Sprintf("00000000-0000-0000-0000-%012d", n) }
@@ -93,27 +93,6 @@ func collect(t *testing.T, seq func(func(directory.Entry, error) bool)) []direct
 		out = append(out, e)
 	}
 	return out
-}
-
-// drain reads a Changes stream to its end: its entries, each of which
-// must carry the cursor asked for, and the final cursor, which must come
-// last and alone.
-func drain(t *testing.T, seq iter.Seq2[directory.Change, error], cursor string) ([]directory.Entry, string) {
-	t.Helper()
-	var out []directory.Entry
-	var last *directory.Change
-	for c, err := range seq {
-		require.NoError(t, err)
-		require.Nil(t, last, "the element without an entry is the last")
-		if c.Entry == nil {
-			last = &c
-			continue
-		}
-		assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
-		out = append(out, *c.Entry)
-	}
-	require.NotNil(t, last, "a stream run to its end yields the final cursor")
-	return out, last.Cursor
 }
 
 func TestNewValidation(t *testing.T) {
@@ -331,7 +310,7 @@ func TestChanges(t *testing.T) {
 	ctx := context.Background()
 	round := func(cursor string) ([]directory.Entry, string) {
 		t.Helper()
-		got, c := drain(t, e.src.Changes(ctx, cursor), cursor)
+		got, c := sourcetest.DrainChanges(t, e.src.Changes(ctx, cursor), cursor)
 		require.NotEmpty(t, c)
 		return got, c
 	}
@@ -370,14 +349,14 @@ func TestChangesGroupScope(t *testing.T) {
 	e := newEnv(t, 6, func(c *graph.Config) { c.GroupID = "g" })
 	e.srv.SetGroup("g", id(1), id(2))
 	ctx := context.Background()
-	got, c := drain(t, e.src.Changes(ctx, ""), "")
+	got, c := sourcetest.DrainChanges(t, e.src.Changes(ctx, ""), "")
 	assert.Len(t, got, 2)
 
 	u1, u4 := user(1), user(4)
 	u1.MobilePhone, u4.MobilePhone = "+1 555 0101", "+1 555 0104"
 	e.srv.PutUser(u1)
 	e.srv.PutUser(u4) // outside the group
-	got, _ = drain(t, e.src.Changes(ctx, c), c)
+	got, _ = sourcetest.DrainChanges(t, e.src.Changes(ctx, c), c)
 	require.Len(t, got, 1)
 	assert.Equal(t, "+1 555 0101", got[0].Phone)
 }
@@ -404,7 +383,7 @@ func TestChangesBreakEarly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 12, nil)
 	ctx := context.Background()
-	_, c1 := drain(t, e.src.Changes(ctx, ""), "")
+	_, c1 := sourcetest.DrainChanges(t, e.src.Changes(ctx, ""), "")
 	u := user(3)
 	u.DisplayName = "Renamed"
 	e.srv.PutUser(u)

@@ -40,6 +40,7 @@ import (
 
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/ldap"
+	"github.com/usher-sdk/usher/internal/sourcetest"
 	"github.com/usher-sdk/usher/internal/testenv"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
@@ -450,20 +451,7 @@ func TestSambaChanges(t *testing.T) {
 
 	drain := func(cursor string) ([]directory.Entry, string) {
 		t.Helper()
-		var es []directory.Entry
-		var last *directory.Change
-		for c, err := range src.Changes(ctx, cursor) {
-			require.NoError(t, err)
-			require.Nil(t, last, "the element without an entry is the last")
-			if c.Entry == nil {
-				last = &c
-				continue
-			}
-			assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
-			es = append(es, *c.Entry)
-		}
-		require.NotNil(t, last, "a stream run to its end yields the final cursor")
-		return es, last.Cursor
+		return sourcetest.DrainChanges(t, src.Changes(ctx, cursor), cursor)
 	}
 	usn := func(t *testing.T, s string) uint64 {
 		t.Helper()

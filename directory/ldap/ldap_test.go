@@ -2,7 +2,6 @@ package ldap_test
 
 import (
 	"context"
-	"iter"
 	"os"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/ldap"
+	"github.com/usher-sdk/usher/internal/sourcetest"
 	"github.com/usher-sdk/usher/internal/testenv"
 )
 
@@ -60,27 +60,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// drain reads a Changes stream to its end: its entries, each of which
-// must carry the cursor asked for, and the final cursor, which must come
-// last and alone.
-func drain(t *testing.T, seq iter.Seq2[directory.Change, error], cursor string) ([]directory.Entry, string) {
-	t.Helper()
-	var out []directory.Entry
-	var last *directory.Change
-	for c, err := range seq {
-		require.NoError(t, err)
-		require.Nil(t, last, "the element without an entry is the last")
-		if c.Entry == nil {
-			last = &c
-			continue
-		}
-		assert.Equal(t, cursor, c.Cursor, "an entry carries the cursor it was asked for")
-		out = append(out, *c.Entry)
-	}
-	require.NotNil(t, last, "a stream run to its end yields the final cursor")
-	return out, last.Cursor
 }
 
 // entryNames are the sorted usernames of entries.
@@ -415,7 +394,7 @@ func TestChanges(t *testing.T) {
 	s := newSource(t, scratchConfig(ou))
 	ctx := ctxT(t)
 
-	all, cursor := drain(t, s.Changes(ctx, ""), "")
+	all, cursor := sourcetest.DrainChanges(t, s.Changes(ctx, ""), "")
 	assert.Equal(t, []string{"first", "second"}, entryNames(all))
 	_, err := time.Parse("20060102150405Z", cursor)
 	require.NoError(t, err, "cursor %q", cursor)
@@ -423,7 +402,7 @@ func TestChanges(t *testing.T) {
 	mod := goldap.NewModifyRequest(second, nil)
 	mod.Replace("description", []string{"Second, changed"})
 	require.NoError(t, c.Modify(mod))
-	changed, again := drain(t, s.Changes(ctx, cursor), cursor)
+	changed, again := sourcetest.DrainChanges(t, s.Changes(ctx, cursor), cursor)
 	require.True(t, slices.ContainsFunc(changed, func(e directory.Entry) bool {
 		return e.Username == "second" && e.FullName == "Second, changed"
 	}), "the modified user is among the changes: %v", changed)
@@ -441,10 +420,10 @@ func TestChanges(t *testing.T) {
 	add.Attribute("member", []string{first})
 	require.NoError(t, c.Add(add))
 	after := last.Add(time.Second).Format("20060102150405Z")
-	members, _ := drain(t, s.Changes(ctx, after), after)
+	members, _ := sourcetest.DrainChanges(t, s.Changes(ctx, after), after)
 	assert.Equal(t, []string{"first"}, entryNames(members), "the new member, and no one else")
 
-	none, c2 := drain(t, s.Changes(ctx, "29990101000000Z"), "29990101000000Z")
+	none, c2 := sourcetest.DrainChanges(t, s.Changes(ctx, "29990101000000Z"), "29990101000000Z")
 	assert.Empty(t, none, "nothing changed in the future")
 	assert.Equal(t, "29990101000000Z", c2, "no change keeps the cursor")
 
@@ -469,7 +448,7 @@ func TestChangesBreakEarly(t *testing.T) {
 	}
 	s := newSource(t, scratchConfig(ou))
 	ctx := ctxT(t)
-	all, final := drain(t, s.Changes(ctx, ""), "")
+	all, final := sourcetest.DrainChanges(t, s.Changes(ctx, ""), "")
 	require.Len(t, all, 3)
 	require.NotEmpty(t, final)
 
@@ -486,7 +465,7 @@ func TestChangesBreakEarly(t *testing.T) {
 			}
 		}
 		assert.Empty(t, saved, "stopped after %d of 3 entries: only the cursor asked for", stop)
-		rest, _ := drain(t, s.Changes(ctx, saved), saved)
+		rest, _ := sourcetest.DrainChanges(t, s.Changes(ctx, saved), saved)
 		assert.Equal(t, entryNames(all), entryNames(rest), "resuming from the saved cursor gives every entry again")
 	}
 
