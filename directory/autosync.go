@@ -180,7 +180,6 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("directory: autosync: loading cursor: %w", err)
 	}
-	lookup, _ := a.Target.(SyncRecordLookup)
 	// A user may come more than once (changed, and a member of a changed
 	// group): the last entry wins, in the place of the first.
 	var order []string
@@ -216,30 +215,8 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 			"external_id", skippedOf(r, reason).ExternalID, "reason", reason)
 		return true
 	})
-	// Compare with what the target holds, reading it in parallel.
-	changes := make([]SyncChange, len(order))
-	lookErrs := make([]error, len(order))
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_, wait := parallelChunks(lctx, len(order), max(len(order), 1), func(i int) {
-		r := latest[order[i]]
-		changes[i] = SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
-		if lookup == nil {
-			return
-		}
-		old, found, err := lookup.SyncedRecord(lctx, r.Source, r.ExternalID)
-		if err != nil {
-			lookErrs[i] = err
-			cancel()
-		} else if found {
-			changes[i] = changeOf(old.Record, r)
-		}
-	})
-	wait()
-	if err := errors.Join(lookErrs...); err != nil {
-		return 0, err
-	}
-	if err := ctx.Err(); err != nil {
+	changes, err := a.compare(ctx, order, latest)
+	if err != nil {
 		return 0, err
 	}
 	var todo []SyncChange
@@ -268,6 +245,57 @@ func (a *AutoSync) Incremental(ctx context.Context) (int, error) {
 		return written, fmt.Errorf("directory: autosync: saving cursor: %w", err)
 	}
 	return written, nil
+}
+
+// compare returns the change of each record of latest, in order, against
+// what the target holds: read a batch at a time when the target is a
+// SyncBatchLookup, one user at a time in parallel when it is a
+// SyncRecordLookup; without either every record is an addition.
+func (a *AutoSync) compare(ctx context.Context, order []string, latest map[string]Record) ([]SyncChange, error) {
+	changes := make([]SyncChange, len(order))
+	for i, id := range order {
+		r := latest[id]
+		changes[i] = SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
+	}
+	if bl, ok := a.Target.(SyncBatchLookup); ok {
+		for lo := 0; lo < len(order); lo += defaultBatchSize {
+			hi := min(lo+defaultBatchSize, len(order))
+			ids := slices.DeleteFunc(slices.Clone(order[lo:hi]), func(id string) bool { return id == "" })
+			have, err := bl.SyncedRecords(ctx, a.Source.Name(), ids)
+			if err != nil {
+				return nil, err
+			}
+			for i := lo; i < hi; i++ {
+				if old, found := have[order[i]]; found && order[i] != "" {
+					changes[i] = changeOf(old.Record, latest[order[i]])
+				}
+			}
+		}
+		return changes, ctx.Err()
+	}
+	lookup, _ := a.Target.(SyncRecordLookup)
+	if lookup == nil {
+		return changes, ctx.Err()
+	}
+	// Read the target in parallel.
+	lookErrs := make([]error, len(order))
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, wait := parallelChunks(lctx, len(order), max(len(order), 1), func(i int) {
+		r := latest[order[i]]
+		old, found, err := lookup.SyncedRecord(lctx, r.Source, r.ExternalID)
+		if err != nil {
+			lookErrs[i] = err
+			cancel()
+		} else if found {
+			changes[i] = changeOf(old.Record, r)
+		}
+	})
+	wait()
+	if err := errors.Join(lookErrs...); err != nil {
+		return nil, err
+	}
+	return changes, ctx.Err()
 }
 
 // appliedText writes counts of applied changes for a log line, in a fixed

@@ -27,6 +27,7 @@ var ErrBadSignature = errors.New("directory: bad record signature")
 type RecordSigner struct {
 	signer jose.Signer
 	ed     ed25519.PrivateKey // set for Ed25519 keys: the direct path
+	pub    crypto.PublicKey
 }
 
 // NewRecordSigner returns a signer for an ed25519.PrivateKey or a P-256
@@ -40,12 +41,16 @@ func NewRecordSigner(key crypto.PrivateKey) (*RecordSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: record signer: %w", err)
 	}
-	rs := &RecordSigner{signer: s}
+	rs := &RecordSigner{signer: s, pub: key.(crypto.Signer).Public()}
 	if k, ok := key.(ed25519.PrivateKey); ok {
 		rs.ed = k
 	}
 	return rs, nil
 }
+
+// Public returns the public half of the signer's key, which verifies its
+// signatures (NewRecordVerifier).
+func (s *RecordSigner) Public() crypto.PublicKey { return s.pub }
 
 // Sign returns the JWS of r's canonical form.
 func (s *RecordSigner) Sign(r Record) (string, error) {

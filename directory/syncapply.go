@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -240,7 +242,12 @@ func (a *applier) apply(ctx context.Context, sc signedChunk) error {
 		}
 		batch = append(batch, c)
 	}
-	errs := a.batcher.ApplySyncBatch(ctx, batch)
+	var errs []error
+	if st, ok := a.target.(*StoreTarget); ok && st.signedBy(a.signer) {
+		errs = st.applyBatch(ctx, batch, false) // signed by a.signer just now
+	} else {
+		errs = a.batcher.ApplySyncBatch(ctx, batch)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -315,28 +322,32 @@ func parallelChunks(ctx context.Context, n, size int, work func(i int)) ([]chan 
 }
 
 // Sync plans and applies a sync of src into target in one pass, for
-// large first syncs: it reads what the target holds, then streams the
-// source and hands each change to the target as soon as a batch of them
-// is planned, while the source is still being read. The plan and the
-// result are the ones PlanSync and ApplySync would give, with one
-// difference: deactivations (users disabled in, or gone from, the source)
-// are held back until the whole source was read, and applied only when
-// the guard (PlanOptions) allows them; when it does not, Sync returns an
-// error wrapping ErrSyncGuard, and the other changes have been carried
-// out. A source that fails part way, or two entries with the same
-// external ID, stop the sync with an error after the changes planned so
-// far; a sync run again finishes the work. Progress reports the changes
-// planned so far as the total. aopts.Kinds and aopts.Only select changes
-// as for ApplySync.
+// large first syncs: it streams the source and hands each change to the
+// target as soon as a batch of them is planned, while the source is
+// still being read. When the target is a SyncBatchLookup (StoreTarget
+// is), Sync compares the source with it a batch of users at a time and
+// then streams the target once more for the users the source no longer
+// has; otherwise it reads the whole target first. Either way memory holds
+// the changes that write something, not the users that are unchanged.
+//
+// The plan and the result are the ones PlanSync and ApplySync would give,
+// with these differences: the plan's Changes hold only the changes that
+// write something (and, when aopts.Only is set, the unchanged users it
+// selects), while Count still counts every kind; and deactivations (users
+// disabled in, or gone from, the source) are held back until the whole
+// source was read, and applied only when the guard (PlanOptions) allows
+// them; when it does not, Sync returns an error wrapping ErrSyncGuard,
+// and the other changes have been carried out. A source that fails part
+// way, or two entries with the same external ID, stop the sync with an
+// error after the changes planned so far; a sync run again finishes the
+// work. Progress reports the changes planned so far as the total.
+// aopts.Kinds and aopts.Only select changes as for ApplySync.
 func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSigner, popts PlanOptions, aopts ApplyOptions) (*Plan, *SyncResult, error) {
-	have := map[string]Record{}
-	for sr, err := range target.Synced(ctx, src.Name()) {
-		if err != nil {
-			return nil, nil, fmt.Errorf("directory: reading the target: %w", err)
-		}
-		have[sr.Record.ExternalID] = sr.Record
+	view, err := viewOf(ctx, src.Name(), target)
+	if err != nil {
+		return nil, nil, err
 	}
-	p := &Plan{Source: src.Name(), TargetUsers: len(have), Changes: make([]SyncChange, 0, len(have))}
+	p := &Plan{Source: src.Name()}
 	a := newApplier(target, signer, aopts)
 	var total atomic.Int64
 	a.totalFn = func() int { return int(total.Load()) }
@@ -365,12 +376,56 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 		return c.Kind != SyncUnchanged && (len(aopts.Kinds) == 0 || slices.Contains(aopts.Kinds, c.Kind)) &&
 			(aopts.Only == nil || aopts.Only(c.Record))
 	}
+	// keep records a change in the plan: the changes that write, and the
+	// unchanged users Only selects (so that a caller can tell an unchanged
+	// user from one neither side has); the other unchanged ones are counted.
+	keep := func(c SyncChange) {
+		if c.Kind == SyncUnchanged && (aopts.Only == nil || !aopts.Only(c.Record)) {
+			p.unchanged++
+			return
+		}
+		p.Changes = append(p.Changes, c)
+	}
 
 	var (
-		stop error
-		held []SyncChange // deactivations, until the guard has spoken
-		seen = make(map[string]struct{}, len(have))
+		stop   error
+		held   []SyncChange // deactivations, until the guard has spoken
+		seen   = map[string]struct{}{}
+		active int // the target's active users before the sync
+		batch  = make([]Record, 0, a.size)
 	)
+	// plan compares a batch of source records with the target and queues
+	// the changes.
+	plan := func() error {
+		ids := make([]string, len(batch))
+		for i, r := range batch {
+			ids[i] = r.ExternalID
+		}
+		have, err := view.lookup(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("directory: reading the target: %w", err)
+		}
+		for _, r := range batch {
+			c := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
+			if old, ok := have[r.ExternalID]; ok {
+				c = changeOf(old, r)
+				p.TargetUsers++
+				if old.Enabled {
+					active++
+				}
+			}
+			keep(c)
+			switch {
+			case !selected(c):
+			case c.Kind == SyncDeactivate:
+				held = append(held, c)
+			case !queue(c):
+				return actx.Err()
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for e, err := range src.Users(ctx) {
 		if err != nil {
 			stop = fmt.Errorf("directory: reading source %q: %w", src.Name(), err)
@@ -390,31 +445,47 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 			p.Skipped = append(p.Skipped, skippedOf(r, reason))
 			continue
 		}
-		c := SyncChange{Kind: SyncAdd, Record: r, Fields: diffFields(Record{}, r)}
-		if old, ok := have[r.ExternalID]; ok {
-			c = changeOf(old, r)
+		if batch = append(batch, r); len(batch) == cap(batch) {
+			if stop = plan(); stop != nil {
+				break
+			}
 		}
-		p.Changes = append(p.Changes, c)
-		switch {
-		case !selected(c):
-		case c.Kind == SyncDeactivate:
-			held = append(held, c)
-		case !queue(c):
-			stop = actx.Err()
-		}
-		if stop != nil {
-			break
+	}
+	if len(batch) > 0 && actx.Err() == nil {
+		// What was read before a source's error is carried out too.
+		if err := plan(); stop == nil {
+			stop = err
 		}
 	}
 	p.SourceUsers = len(seen)
 	if stop == nil {
-		for _, c := range goneChanges(have, func(id string) bool { _, ok := seen[id]; return ok }) {
-			p.Changes = append(p.Changes, c)
+		// The users of the target the source does not have: inactive ones
+		// are left alone, active ones are deactivated.
+		var gone []SyncChange
+		for old, err := range view.rest(ctx, func(id string) bool { _, ok := seen[id]; return ok }) {
+			if err != nil {
+				stop = fmt.Errorf("directory: reading the target: %w", err)
+				break
+			}
+			p.TargetUsers++
+			if old.Enabled {
+				active++
+				r := old
+				r.Enabled = false
+				gone = append(gone, SyncChange{Kind: SyncDeactivate, Record: r, Before: old, Fields: []string{"enabled"}, Gone: true})
+			}
+		}
+		slices.SortFunc(gone, func(a, b SyncChange) int { return strings.Compare(a.Record.ExternalID, b.Record.ExternalID) })
+		for _, c := range gone {
+			keep(c)
 			if selected(c) {
 				held = append(held, c)
 			}
 		}
-		if stop = guard(p, have, popts); stop == nil {
+		if stop == nil {
+			stop = guard(p, active, popts)
+		}
+		if stop == nil {
 			for _, c := range held {
 				if !queue(c) {
 					stop = actx.Err()
@@ -430,9 +501,76 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 		}
 	}
 	close(in)
-	err := <-applied
+	err = <-applied
 	if ctx.Err() != nil {
 		return p, a.res, ctx.Err()
 	}
 	return p, a.res, errors.Join(stop, err)
+}
+
+// targetView is how Sync reads a target: the records of a batch of
+// external IDs, and then the records of the users not in the source.
+type targetView struct {
+	lookup func(ctx context.Context, ids []string) (map[string]Record, error)
+	rest   func(ctx context.Context, inSource func(id string) bool) iter.Seq2[Record, error]
+}
+
+// viewOf reads target a batch at a time when it is a SyncBatchLookup,
+// and otherwise reads all of it into memory first.
+func viewOf(ctx context.Context, source string, target SyncTarget) (targetView, error) {
+	if bl, ok := target.(SyncBatchLookup); ok {
+		return targetView{
+			lookup: func(ctx context.Context, ids []string) (map[string]Record, error) {
+				found, err := bl.SyncedRecords(ctx, source, ids)
+				if err != nil {
+					return nil, err
+				}
+				out := make(map[string]Record, len(found))
+				for id, sr := range found {
+					out[id] = sr.Record
+				}
+				return out, nil
+			},
+			rest: func(ctx context.Context, inSource func(string) bool) iter.Seq2[Record, error] {
+				return func(yield func(Record, error) bool) {
+					for sr, err := range target.Synced(ctx, source) {
+						if err != nil {
+							yield(Record{}, err)
+							return
+						}
+						if !inSource(sr.Record.ExternalID) && !yield(sr.Record, nil) {
+							return
+						}
+					}
+				}
+			},
+		}, nil
+	}
+	have := map[string]Record{}
+	for sr, err := range target.Synced(ctx, source) {
+		if err != nil {
+			return targetView{}, fmt.Errorf("directory: reading the target: %w", err)
+		}
+		have[sr.Record.ExternalID] = sr.Record
+	}
+	return targetView{
+		lookup: func(_ context.Context, ids []string) (map[string]Record, error) {
+			out := make(map[string]Record, len(ids))
+			for _, id := range ids {
+				if r, ok := have[id]; ok {
+					out[id] = r
+				}
+			}
+			return out, nil
+		},
+		rest: func(_ context.Context, inSource func(string) bool) iter.Seq2[Record, error] {
+			return func(yield func(Record, error) bool) {
+				for id, r := range have {
+					if !inSource(id) && !yield(r, nil) {
+						return
+					}
+				}
+			}
+		},
+	}, nil
 }

@@ -457,3 +457,113 @@ func ExampleSync() {
 	// Output:
 	// source users: 2500 added: 2500 in batches: 3
 }
+
+// hiddenLookup hides a target's SyncBatchLookup capability, so that Sync
+// reads the whole target first.
+type hiddenLookup struct{ directory.SyncTarget }
+
+func TestSigningStoreTarget(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := st.open(t)
+			e := storeEnv(t, store, 40)
+			_, err := directory.NewSigningStoreTarget(store, nil)
+			require.Error(t, err)
+			target, err := directory.NewSigningStoreTarget(store, e.signer)
+			require.NoError(t, err)
+
+			// A trusted sync: signed once, written without verifying again.
+			_, res, err := directory.Sync(ctx, e.src, target, e.signer, directory.PlanOptions{}, directory.ApplyOptions{BatchSize: 7})
+			require.NoError(t, err)
+			require.NoError(t, res.Err())
+			assert.Equal(t, 40, res.Applied[directory.SyncAdd])
+			u := e.entry("user3")
+			u.FullName = "Renamed"
+			e.src.add("user3", "pw", u)
+			p, err := directory.PlanSync(ctx, e.src, target, directory.PlanOptions{})
+			require.NoError(t, err)
+			res, err = directory.ApplySync(ctx, p, target, e.signer, directory.ApplyOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, map[directory.SyncKind]int{directory.SyncUpdate: 1}, res.Applied)
+
+			// Every stored signature verifies with the public key.
+			got, n := snapshot(t, target)
+			require.Equal(t, 40, n)
+			for id, sr := range got {
+				assert.NoError(t, e.verifier.Verify(sr.Record, sr.Signature), id)
+			}
+			assert.Equal(t, "Renamed", got["guid-3"].Record.FullName)
+
+			// What crosses a boundary is verified: the target's own methods,
+			// and records of another signer.
+			ch := directory.SyncChange{Kind: directory.SyncUpdate, Record: got["guid-1"].Record}
+			ch.Record.Groups = append(ch.Record.Groups, "admins")
+			require.ErrorIs(t, target.ApplySync(ctx, ch, got["guid-1"].Signature), directory.ErrBadSignature)
+			errs := target.ApplySyncBatch(ctx, []directory.SignedChange{{Change: ch, Signature: got["guid-1"].Signature}})
+			require.Len(t, errs, 1)
+			require.ErrorIs(t, errs[0], directory.ErrBadSignature)
+			_, other, err := ed25519.GenerateKey(rand.Reader)
+			require.NoError(t, err)
+			otherSigner, err := directory.NewRecordSigner(other)
+			require.NoError(t, err)
+			u.FullName = "Forged"
+			e.src.add("user3", "pw", u)
+			_, res, err = directory.Sync(ctx, e.src, target, otherSigner, directory.PlanOptions{}, directory.ApplyOptions{})
+			require.NoError(t, err)
+			require.Len(t, res.Failed, 1)
+			require.ErrorIs(t, res.Failed[0], directory.ErrBadSignature)
+			res, err = directory.ApplySync(ctx, p, forgingBatchTarget{target}, e.signer, directory.ApplyOptions{})
+			require.NoError(t, err)
+			require.Len(t, res.Failed, 1, "a wrapper of a trusted target hands over what it was given, verified")
+			require.ErrorIs(t, res.Failed[0], directory.ErrBadSignature)
+			got, _ = snapshot(t, target)
+			assert.Equal(t, "Renamed", got["guid-3"].Record.FullName)
+			assert.Equal(t, []string{"staff", "team1"}, got["guid-1"].Record.Groups)
+		})
+	}
+}
+
+func TestSyncKeepsOnlyPendingChanges(t *testing.T) {
+	for _, hide := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hidden lookup %v", hide), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := storeEnv(t, stores[1].open(t), 30)
+			var target directory.SyncTarget = e.target
+			if hide {
+				target = hiddenLookup{e.target}
+			}
+			_, _, err := directory.Sync(ctx, e.src, target, e.signer, directory.PlanOptions{}, directory.ApplyOptions{BatchSize: 4})
+			require.NoError(t, err)
+
+			u := e.entry("user5")
+			u.FullName = "Changed"
+			e.src.add("user5", "pw", u)
+			e.src.mu.Lock()
+			delete(e.src.users, "user9")
+			e.src.mu.Unlock()
+			p, res, err := directory.Sync(ctx, e.src, target, e.signer, directory.PlanOptions{}, directory.ApplyOptions{BatchSize: 4})
+			require.NoError(t, err)
+			require.Len(t, p.Changes, 2, "unchanged users are counted, not kept")
+			assert.Equal(t, directory.SyncUpdate, p.Changes[0].Kind)
+			assert.Equal(t, directory.SyncDeactivate, p.Changes[1].Kind)
+			assert.True(t, p.Changes[1].Gone)
+			assert.Equal(t, 28, p.Count(directory.SyncUnchanged))
+			assert.Equal(t, 29, p.SourceUsers)
+			assert.Equal(t, 30, p.TargetUsers)
+			assert.Equal(t, map[directory.SyncKind]int{directory.SyncUpdate: 1, directory.SyncDeactivate: 1}, res.Applied)
+
+			// A selected user is kept even when unchanged, so that a caller
+			// can tell it from one that neither side has.
+			only := func(r directory.Record) bool { return r.ExternalID == "guid-7" }
+			p, res, err = directory.Sync(ctx, e.src, target, e.signer, directory.PlanOptions{}, directory.ApplyOptions{Only: only})
+			require.NoError(t, err)
+			require.Len(t, p.Changes, 1)
+			assert.Equal(t, directory.SyncUnchanged, p.Changes[0].Kind)
+			assert.Equal(t, 29, p.Count(directory.SyncUnchanged), "guid-9, deactivated and gone, is neither")
+			assert.Empty(t, res.Applied)
+		})
+	}
+}

@@ -54,6 +54,18 @@ type SyncTarget interface {
 	ApplySync(ctx context.Context, ch SyncChange, sig string) error
 }
 
+// SyncBatchLookup is an optional SyncTarget capability: read the records
+// the target holds for many of a source's users at once. Sync compares
+// the source with the target through it a batch at a time instead of
+// reading the whole target first, and AutoSync looks up a step's changes
+// through it. StoreTarget implements it.
+type SyncBatchLookup interface {
+	// SyncedRecords returns the records of those of source's users whose
+	// external IDs are given, keyed by external ID; IDs the target does
+	// not hold are left out.
+	SyncedRecords(ctx context.Context, source string, externalIDs []string) (map[string]SyncedRecord, error)
+}
+
 // ErrSyncGuard means a plan would deactivate too many users — the source
 // returned none, or more than PlanOptions.MaxDeactivateShare of them would
 // go — which is what a broken filter or an outage looks like. Set
@@ -80,11 +92,17 @@ type Plan struct {
 	Skipped []Skipped
 	// SourceUsers and TargetUsers count what each side had.
 	SourceUsers, TargetUsers int
+	// unchanged counts the unchanged users left out of Changes (Sync
+	// keeps only the changes that write).
+	unchanged int
 }
 
 // Count returns the number of changes of a kind.
 func (p *Plan) Count(k SyncKind) int {
 	n := 0
+	if k == SyncUnchanged {
+		n = p.unchanged
+	}
 	for _, c := range p.Changes {
 		if c.Kind == k {
 			n++
@@ -153,7 +171,13 @@ func planFrom(source string, want map[string]Record, order []string, have map[st
 		p.Changes = append(p.Changes, changeOf(old, r))
 	}
 	p.Changes = append(p.Changes, goneChanges(have, func(id string) bool { _, ok := want[id]; return ok || kept[id] })...)
-	return p, guard(p, have, opts)
+	active := 0
+	for _, r := range have {
+		if r.Enabled {
+			active++
+		}
+	}
+	return p, guard(p, active, opts)
 }
 
 // sourceRecord is the record of a source's entry, keyed by its external
@@ -229,16 +253,11 @@ func diffFields(a, b Record) []string {
 	return f
 }
 
-// guard refuses plans that deactivate too much.
-func guard(p *Plan, have map[string]Record, opts PlanOptions) error {
+// guard refuses plans that deactivate too much of the target's active
+// users.
+func guard(p *Plan, active int, opts PlanOptions) error {
 	if opts.Force {
 		return nil
-	}
-	active := 0
-	for _, r := range have {
-		if r.Enabled {
-			active++
-		}
 	}
 	deact := p.Count(SyncDeactivate)
 	if deact == 0 {

@@ -31,22 +31,58 @@ type SyncStore interface {
 }
 
 // StoreTarget is a SyncTarget that writes into a local user store. It
-// verifies every record against the organization's public key before
-// writing, and keeps the signature on the user (AttrSignature).
+// verifies every record it is handed against the organization's public
+// key before writing, and keeps the signature on the user
+// (AttrSignature). Verification guards a trust boundary; the one case in
+// which a StoreTarget relies on the signer instead is a target made by
+// NewSigningStoreTarget fed by Sync, ApplySync or AutoSync with that same
+// signer in this process, which hands over records it has just signed
+// itself. Its methods are safe for concurrent use.
 type StoreTarget struct {
 	store    SyncStore
 	verifier *RecordVerifier
+	// own, set by NewSigningStoreTarget, is the signer whose records the
+	// sync functions of this package write without verifying them again.
+	own *RecordSigner
 }
 
 var _ SyncTarget = (*StoreTarget)(nil)
 
 // NewStoreTarget returns a target over store that accepts records signed
-// with the key verifier checks.
+// with the key verifier checks, and verifies every one: the target for
+// records that cross a trust boundary (another process signed them).
 func NewStoreTarget(store SyncStore, verifier *RecordVerifier) (*StoreTarget, error) {
 	if store == nil || verifier == nil {
 		return nil, errors.New("directory: NewStoreTarget: store and verifier are required")
 	}
 	return &StoreTarget{store: store, verifier: verifier}, nil
+}
+
+// NewSigningStoreTarget returns a target over store for a sync agent that
+// signs its records in the same process: Sync, ApplySync and AutoSync,
+// given signer itself, sign each record once and the target writes it
+// without verifying the signature again (it relies on the signer, which
+// made it a moment before, and every stored signature still verifies
+// with the signer's public key). Records handed to the target's own
+// ApplySync and ApplySyncBatch methods, and records signed by any other
+// signer, are verified against signer's public key as NewStoreTarget's
+// target would: a caller cannot have unverified input written by passing
+// a signature.
+func NewSigningStoreTarget(store SyncStore, signer *RecordSigner) (*StoreTarget, error) {
+	if store == nil || signer == nil {
+		return nil, errors.New("directory: NewSigningStoreTarget: store and signer are required")
+	}
+	verifier, err := NewRecordVerifier(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	return &StoreTarget{store: store, verifier: verifier, own: signer}, nil
+}
+
+// signedBy reports whether t writes the records signer signs without
+// verifying them: only when t was made by NewSigningStoreTarget with it.
+func (t *StoreTarget) signedBy(signer *RecordSigner) bool {
+	return t.own != nil && t.own == signer
 }
 
 // Synced streams the records of the users synced from source, as they are
@@ -110,7 +146,7 @@ func userOfRecord(u userstore.User, r Record, sig string) userstore.User {
 // ID, and otherwise sets its fields, enabled state, signature and groups.
 // Other attributes and the password are kept. Users are never deleted.
 func (t *StoreTarget) ApplySync(ctx context.Context, ch SyncChange, sig string) error {
-	if err := t.check(ch.Record, sig); err != nil {
+	if err := t.check(ch.Record, sig, true); err != nil {
 		return err
 	}
 	if w, ok := t.store.(userstore.SyncWriter); ok {
@@ -130,10 +166,13 @@ func (t *StoreTarget) writeOne(ctx context.Context, r Record, sig string) error 
 	}
 }
 
-// check verifies a record's signature and that it names its user.
-func (t *StoreTarget) check(r Record, sig string) error {
-	if err := t.verifier.Verify(r, sig); err != nil {
-		return err
+// check verifies a record's signature, when verify is set, and that it
+// names its user.
+func (t *StoreTarget) check(r Record, sig string, verify bool) error {
+	if verify {
+		if err := t.verifier.Verify(r, sig); err != nil {
+			return err
+		}
 	}
 	if r.Source == "" || r.ExternalID == "" {
 		return fmt.Errorf("directory: sync record without source or external ID")
@@ -151,12 +190,19 @@ var _ BatchSyncTarget = (*StoreTarget)(nil)
 // fault is reported alone and the rest of the batch is written again
 // without it, so that one bad record does not hold back the others.
 func (t *StoreTarget) ApplySyncBatch(ctx context.Context, changes []SignedChange) []error {
+	return t.applyBatch(ctx, changes, true)
+}
+
+// applyBatch is ApplySyncBatch, verifying the signatures only when verify
+// is set: the applier clears it for the records it has just signed with
+// the target's own signer (signedBy).
+func (t *StoreTarget) applyBatch(ctx context.Context, changes []SignedChange, verify bool) []error {
 	errs := make([]error, len(changes))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const size = defaultBatchSize
 	verified, wait := parallelChunks(ctx, len(changes), size, func(i int) {
-		errs[i] = t.check(changes[i].Change.Record, changes[i].Signature)
+		errs[i] = t.check(changes[i].Change.Record, changes[i].Signature, verify)
 	})
 	defer wait()
 	w, batched := t.store.(userstore.SyncWriter)
@@ -313,4 +359,36 @@ func (t *StoreTarget) SyncedRecord(ctx context.Context, source, externalID strin
 		return SyncedRecord{}, false, err
 	}
 	return SyncedRecord{Record: recordOfUser(u), Signature: u.Attributes[AttrSignature]}, true, nil
+}
+
+var _ SyncBatchLookup = (*StoreTarget)(nil)
+
+// SyncedRecords returns the records the store holds for those of a
+// source's users whose external IDs are given, keyed by external ID: in
+// a few queries when the store is a userstore.SyncReader, with one
+// GetUserByExternalID per user otherwise.
+func (t *StoreTarget) SyncedRecords(ctx context.Context, source string, externalIDs []string) (map[string]SyncedRecord, error) {
+	out := make(map[string]SyncedRecord, len(externalIDs))
+	if r, ok := t.store.(userstore.SyncReader); ok {
+		users, err := r.UsersByExternalID(ctx, source, externalIDs)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.Source == source && u.ExternalID != "" {
+				out[u.ExternalID] = SyncedRecord{Record: recordOfUser(u), Signature: u.Attributes[AttrSignature]}
+			}
+		}
+		return out, nil
+	}
+	for _, id := range externalIDs {
+		sr, found, err := t.SyncedRecord(ctx, source, id)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out[id] = sr
+		}
+	}
+	return out, nil
 }

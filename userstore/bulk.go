@@ -43,6 +43,18 @@ type SyncWriter interface {
 	UpsertSynced(ctx context.Context, users []SyncedUser) ([]User, error)
 }
 
+// SyncReader is an optional Store capability for directory sync: read
+// many users of a source by external ID in a few queries instead of one
+// GetUserByExternalID each. Callers find it by type assertion and fall
+// back to GetUserByExternalID. sqlstore implements it.
+type SyncReader interface {
+	// UsersByExternalID returns the users of source whose external IDs
+	// are among externalIDs, groups included, in no particular order. IDs
+	// that no user of source has, and empty ones, are left out; the
+	// result says nothing about users of other sources.
+	UsersByExternalID(ctx context.Context, source string, externalIDs []string) ([]User, error)
+}
+
 // SyncedUser is one user of a SyncWriter batch: the user's fields as the
 // directory has them and the whole list of its groups. User.Groups is
 // ignored.

@@ -105,7 +105,14 @@ func (a *app) open(ctx context.Context, path string, n need, level slog.Level) (
 		s.store = st
 		closers = append(closers, func() { _ = st.Close() })
 	}
-	if verifier != nil {
+	switch {
+	case s.signer != nil:
+		// The agent signs and writes in this one process: the target
+		// relies on the signer for the records Sync and ApplySync hand it.
+		if s.target, err = directory.NewSigningStoreTarget(s.store, s.signer); err != nil {
+			return fail(err)
+		}
+	case verifier != nil:
 		if s.target, err = directory.NewStoreTarget(s.store, verifier); err != nil {
 			return fail(err)
 		}

@@ -47,6 +47,39 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	return out, nil
 }
 
+// UsersByExternalID returns the users of source with the given external
+// IDs, reading them with IN queries of up to 500 IDs. See
+// userstore.SyncReader.
+func (s *Store) UsersByExternalID(ctx context.Context, source string, externalIDs []string) ([]userstore.User, error) {
+	const op = "users by external ID"
+	if err := s.ready(ctx, op); err != nil {
+		return nil, err
+	}
+	if s.cannotStore(source) {
+		return nil, nil
+	}
+	vals := make([]any, 0, len(externalIDs))
+	for _, id := range externalIDs {
+		if id != "" && !s.cannotStore(id) {
+			vals = append(vals, id)
+		}
+	}
+	var out []userstore.User
+	err := s.inChunks(vals, 3, func(in string, args []any) error {
+		found, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
+			s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> '' AND u.external_id IN (`+in+`)`,
+			append([]any{s.realm, source}, args...)...)
+		out = append(out, found...)
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+var _ userstore.SyncReader = (*Store)(nil)
+
 type extKey struct{ source, externalID string }
 
 // inserted is a user to insert and its normalized username.

@@ -1,13 +1,16 @@
 package sqlstore_test
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/sqlstore"
 	"github.com/usher-sdk/usher/userstore/storetest"
 )
 
@@ -87,4 +90,36 @@ func BenchmarkUpsertSynced(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/user")
 		})
 	}
+}
+
+func TestUsersByExternalID(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		testUsersByExternalID(t, b.fresh(t))
+	})
+}
+
+func testUsersByExternalID(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	var batch []userstore.SyncedUser
+	var ids []string
+	for i := range 1200 {
+		k := strconv.Itoa(i)
+		batch = append(batch, userstore.SyncedUser{User: userstore.User{Source: "ad", ExternalID: "ext-" + k, Username: "user" + k, Enabled: true}, Groups: []string{"staff"}})
+		if i%2 == 0 {
+			ids = append(ids, "ext-"+k)
+		}
+	}
+	_, err := s.UpsertSynced(ctx, batch)
+	require.NoError(t, err)
+	ids = append(ids, "", "ext-none", "ext-1\x00")
+	got, err := s.UsersByExternalID(ctx, "ad", ids)
+	require.NoError(t, err)
+	require.Len(t, got, 600)
+	for _, u := range got {
+		assert.Equal(t, "ad", u.Source)
+		assert.Equal(t, []string{"staff"}, u.Groups)
+	}
+	got, err = s.UsersByExternalID(ctx, "other", ids)
+	require.NoError(t, err)
+	assert.Empty(t, got, "users of another source are not returned")
 }
