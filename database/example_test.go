@@ -81,4 +81,5 @@ func Example() {
 	// userstore 1
 	// userstore 2
 	// userstore 3
+	// userstore 4
 }

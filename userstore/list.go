@@ -13,6 +13,8 @@ type ListOptions struct {
 	Prefix string
 	// Group, when set, keeps members of that group.
 	Group string
+	// Role, when set, keeps users that hold that role (compared exactly).
+	Role string
 	// Source, when set, keeps users synced from that source.
 	Source string
 	// Enabled, when set, keeps users whose Enabled equals *Enabled.

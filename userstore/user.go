@@ -30,6 +30,13 @@ type User struct {
 	// Groups are the names of the groups the user belongs to, sorted. They
 	// are filled on read; membership is changed through GroupStore.
 	Groups []string
+	// Roles are the application roles the user holds (for authorization,
+	// e.g. from a claims mapping), compared exactly (case matters). Stores
+	// keep them sorted and without duplicates, nil for none; at most
+	// MaxRoles of at most MaxRoleLength characters each (see Validate).
+	// CreateUser and UpdateUser store them as given; SyncWriter leaves
+	// them alone (a directory's roles travel in Attributes).
+	Roles []string
 	// Attributes are free profile attributes.
 	Attributes map[string]string
 	// Source and ExternalID link a user to a directory entry (for sync);

@@ -12,6 +12,13 @@ import (
 // MaxUsernameLength is the longest username accepted, in characters.
 const MaxUsernameLength = 256
 
+// Bounds of User.Roles: at most MaxRoles roles of 1 to MaxRoleLength
+// characters each.
+const (
+	MaxRoles      = 100
+	MaxRoleLength = 256
+)
+
 var folder = cases.Fold()
 
 // NormalizeUsername returns the form in which usernames and e-mails are
@@ -38,6 +45,36 @@ func validateUsername(s string) error {
 	return nil
 }
 
+// validateRoles checks roles: at most MaxRoles, each 1 to MaxRoleLength
+// characters of valid UTF-8, no control characters, no surrounding space.
+// Duplicates count once.
+func validateRoles(roles []string) error {
+	if len(roles) > MaxRoles {
+		seen := make(map[string]struct{}, len(roles))
+		for _, r := range roles {
+			seen[r] = struct{}{}
+		}
+		if len(seen) > MaxRoles {
+			return &ValidationError{Field: "Roles", Reason: "has more than 100 roles"}
+		}
+	}
+	for _, r := range roles {
+		switch {
+		case r == "":
+			return &ValidationError{Field: "Roles", Reason: "must not contain an empty role"}
+		case !utf8.ValidString(r):
+			return &ValidationError{Field: "Roles", Reason: "must be valid UTF-8"}
+		case utf8.RuneCountInString(r) > MaxRoleLength:
+			return &ValidationError{Field: "Roles", Reason: "has a role longer than 256 characters"}
+		case strings.TrimSpace(r) != r:
+			return &ValidationError{Field: "Roles", Reason: "has a role that begins or ends with space"}
+		case strings.ContainsFunc(r, unicode.IsControl):
+			return &ValidationError{Field: "Roles", Reason: "has a role with control characters"}
+		}
+	}
+	return nil
+}
+
 // validateEmail checks an e-mail address; empty is allowed (no e-mail).
 // Only a bare address is accepted, not "Name <addr>".
 func validateEmail(s string) error {
@@ -51,12 +88,16 @@ func validateEmail(s string) error {
 	return nil
 }
 
-// Validate checks the fields a store checks on create and update.
+// Validate checks the fields a store checks on create and update: the
+// username, the e-mail and the roles (see MaxRoles).
 func (u User) Validate() error {
 	if err := validateUsername(u.Username); err != nil {
 		return err
 	}
-	return validateEmail(u.Email)
+	if err := validateEmail(u.Email); err != nil {
+		return err
+	}
+	return validateRoles(u.Roles)
 }
 
 // Validate checks a group's name: the same rules as a username.

@@ -69,7 +69,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		norm := userstore.NormalizeUsername(u.Username)
 		r, exists := s.users[id]
 		if !exists {
-			u.ID, u.Groups = id, nil
+			u.ID, u.Groups, u.Roles = id, nil, nil // a sync does not set roles
 			u.Attributes = synced.MergeAttributes(nil, u.Attributes)
 			u.LockedUntil = utc(u.LockedUntil)
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1

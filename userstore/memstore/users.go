@@ -96,6 +96,7 @@ func (s *Store) ListUsers(ctx context.Context, opts userstore.ListOptions) iter.
 		switch {
 		case prefix != "" && !strings.HasPrefix(r.norm, prefix),
 			opts.Source != "" && r.u.Source != opts.Source,
+			opts.Role != "" && !slices.Contains(r.u.Roles, opts.Role),
 			opts.Enabled != nil && r.u.Enabled != *opts.Enabled:
 			return false
 		case opts.Group != "":
@@ -153,6 +154,7 @@ func (s *Store) CreateUser(ctx context.Context, u userstore.User) (userstore.Use
 		return userstore.User{}, fmt.Errorf("memstore: create user: ID %q is taken: %w", u.ID, userstore.ErrConflict)
 	}
 	u.Groups = nil
+	u.Roles = sortedRoles(u.Roles)
 	u.Attributes = maps.Clone(u.Attributes)
 	u.LockedUntil = utc(u.LockedUntil)
 	u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
@@ -203,6 +205,7 @@ func (s *Store) UpdateUser(ctx context.Context, u userstore.User) (userstore.Use
 	}
 	now := s.now()
 	u.Groups = nil
+	u.Roles = sortedRoles(u.Roles)
 	u.Attributes = maps.Clone(u.Attributes)
 	u.CreatedAt, u.FailedLogins, u.LockedUntil = old.CreatedAt, old.FailedLogins, old.LockedUntil
 	u.UpdatedAt, u.Version = now, old.Version+1
@@ -243,6 +246,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 func (s *Store) userOut(r *userRec) userstore.User {
 	u := r.u
 	u.Attributes = maps.Clone(u.Attributes)
+	u.Roles = slices.Clone(u.Roles)
 	if keys := s.userGroups[u.ID]; len(keys) > 0 {
 		u.Groups = make([]string, 0, len(keys))
 		for k := range keys {
@@ -251,4 +255,13 @@ func (s *Store) userOut(r *userRec) userstore.User {
 		slices.SortFunc(u.Groups, cmp.Compare)
 	}
 	return u
+}
+
+// sortedRoles returns a sorted copy of roles without duplicates, nil for
+// none.
+func sortedRoles(roles []string) []string {
+	if len(roles) == 0 {
+		return nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
 }

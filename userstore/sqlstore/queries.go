@@ -8,6 +8,8 @@ type queries struct {
 	selectUser  string // SELECT <user columns> FROM usher_users u
 	startsWith  string // predicate: column $0 begins with parameter $1
 	groupConcat string
+	// hasRole is the predicate: u.roles holds parameter $1.
+	hasRole string
 	// members opens the groups subquery: the membership table and its join
 	// keyword. SQLite
 	// is told to use the by-user index: without table statistics its
@@ -39,15 +41,17 @@ func newQueries(d database.Dialect) queries {
 		q.groupConcat = `string_agg(g.name, chr(31))`
 		q.startsWith = `starts_with(u.username_norm, $%d)`
 		q.members = `usher_members m JOIN`
+		q.hasRole = `jsonb_exists(u.roles::jsonb, $%d)`
 	default:
 		q.changes = `SELECT pos, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND pos > $2 ORDER BY pos LIMIT `
 		q.groupConcat = `group_concat(g.name, char(31))`
 		q.startsWith = `substr(u.username_norm, 1, length($%[1]d)) = $%[1]d`
 		q.members = `usher_members m INDEXED BY usher_members_user CROSS JOIN`
+		q.hasRole = `EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = $%d)`
 	}
 	q.selectUser = `SELECT u.id, u.username, u.email, u.email_verified, u.phone, u.display_name, u.given_name, u.family_name,
 	u.enabled, u.must_change_password, u.password_hash, u.failed_logins, u.locked_until, u.attributes, u.source, u.external_id,
-	u.created_at, u.updated_at, u.version,
+	u.created_at, u.updated_at, u.version, u.roles,
 	(SELECT ` + q.groupConcat + ` FROM ` + q.members + ` usher_groups g ON g.realm = m.realm AND g.name_norm = m.group_norm
 	 WHERE m.realm = u.realm AND m.user_id = u.id) AS groups
 FROM usher_users u`

@@ -75,7 +75,7 @@ func checkUpgrade(t *testing.T, b backend, where string) {
 	}
 	require.NoError(t, rows.Err())
 	rows.Close()
-	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3"}, got)
+	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3", "userstore 4"}, got)
 	_, err = db.SQL().ExecContext(ctx, `SELECT 1 FROM usher_schema_migrations`)
 	assert.Error(t, err, "the legacy version table is gone")
 	var realms int
@@ -104,6 +104,7 @@ func checkLegacyRealm(t *testing.T, s *sqlstore.Store, realm string) {
 	assert.Equal(t, "guid-alice", alice.ExternalID)
 	assert.True(t, strings.HasPrefix(alice.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$"))
 	assert.ElementsMatch(t, []string{"Staff", "admins"}, alice.Groups)
+	assert.Empty(t, alice.Roles, "users of the previous release have no roles")
 	byExt, err := s.GetUserByExternalID(ctx, "example.test", "guid-alice")
 	require.NoError(t, err)
 	assert.Equal(t, alice.ID, byExt.ID)

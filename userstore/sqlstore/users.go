@@ -24,13 +24,13 @@ func scanUser(r scanner) (userstore.User, error) {
 	var (
 		u                         userstore.User
 		lockedUntil, created, upd int64
-		attrs                     string
+		attrs, roles              string
 		groups                    sql.NullString
 		failed                    int64
 	)
 	err := r.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.Phone, &u.DisplayName, &u.GivenName, &u.FamilyName,
 		&u.Enabled, &u.MustChangePassword, &u.PasswordHash, &failed, &lockedUntil, &attrs, &u.Source, &u.ExternalID,
-		&created, &upd, &u.Version, &groups)
+		&created, &upd, &u.Version, &roles, &groups)
 	if err != nil {
 		return userstore.User{}, err
 	}
@@ -38,6 +38,12 @@ func scanUser(r scanner) (userstore.User, error) {
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromNS(lockedUntil), fromNS(created), fromNS(upd)
 	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
 		return userstore.User{}, fmt.Errorf("user %s: attributes: %w", u.ID, err)
+	}
+	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+		return userstore.User{}, fmt.Errorf("user %s: roles: %w", u.ID, err)
+	}
+	if len(u.Roles) == 0 {
+		u.Roles = nil
 	}
 	if groups.Valid && groups.String != "" {
 		u.Groups = strings.Split(groups.String, "\x1f")
@@ -51,6 +57,25 @@ func scanUser(r scanner) (userstore.User, error) {
 func marshalMap(m map[string]string) string {
 	b, _ := json.Marshal(m) // a map[string]string always encodes
 	return string(b)
+}
+
+// marshalRoles encodes roles sorted and without duplicates as a JSON
+// array, null for none.
+func marshalRoles(roles []string) string {
+	if len(roles) == 0 {
+		return "null"
+	}
+	b, _ := json.Marshal(sortedRoles(roles)) // a []string always encodes
+	return string(b)
+}
+
+// sortedRoles returns a sorted copy of roles without duplicates, nil for
+// none.
+func sortedRoles(roles []string) []string {
+	if len(roles) == 0 {
+		return nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
 }
 
 // getUser reads one user matching where (a predicate on u with $2...,
@@ -143,6 +168,9 @@ func (s *Store) ListUsers(ctx context.Context, opts userstore.ListOptions) iter.
 	if opts.Group != "" {
 		add(`EXISTS (SELECT 1 FROM usher_members m WHERE m.realm = u.realm AND m.user_id = u.id AND m.group_norm = $%d)`, userstore.NormalizeUsername(opts.Group))
 	}
+	if opts.Role != "" {
+		add(s.q.hasRole, opts.Role)
+	}
 	if opts.Source != "" {
 		add(`u.source = $%d`, opts.Source)
 	}
@@ -173,17 +201,18 @@ func (s *Store) CreateUser(ctx context.Context, u userstore.User) (userstore.Use
 		u.ID = s.newID(now)
 	}
 	u.Groups = nil
+	u.Roles = sortedRoles(u.Roles)
 	u.Attributes = maps.Clone(u.Attributes)
 	u.LockedUntil = fromNS(toNS(u.LockedUntil))
 	u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
 	err := s.write(ctx, op, func(t *tx) error {
 		_, err := t.ExecContext(ctx, `INSERT INTO usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, 1)`,
+	attributes, source, external_id, created_at, updated_at, version, roles)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, 1, $21)`,
 			s.realm, u.ID, u.Username, userstore.NormalizeUsername(u.Username), u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
 			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
-			marshalMap(u.Attributes), u.Source, u.ExternalID, toNS(now))
+			marshalMap(u.Attributes), u.Source, u.ExternalID, toNS(now), marshalRoles(u.Roles))
 		if err != nil {
 			return err
 		}
@@ -208,11 +237,11 @@ func (s *Store) UpdateUser(ctx context.Context, u userstore.User) (userstore.Use
 		res, err := t.ExecContext(ctx, `UPDATE usher_users SET username = $4, username_norm = $5, email = $6, email_norm = $7,
 	email_verified = $8, phone = $9, display_name = $10, given_name = $11, family_name = $12, enabled = $13,
 	must_change_password = $14, password_hash = $15, attributes = $16, source = $17, external_id = $18,
-	updated_at = $19, version = version + 1
+	updated_at = $19, roles = $20, version = version + 1
 WHERE realm = $1 AND id = $2 AND version = $3`,
 			s.realm, u.ID, u.Version, u.Username, userstore.NormalizeUsername(u.Username), u.Email, userstore.NormalizeUsername(u.Email),
 			u.EmailVerified, u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled,
-			u.MustChangePassword, u.PasswordHash, marshalMap(u.Attributes), u.Source, u.ExternalID, toNS(now))
+			u.MustChangePassword, u.PasswordHash, marshalMap(u.Attributes), u.Source, u.ExternalID, toNS(now), marshalRoles(u.Roles))
 		if err != nil {
 			return err
 		}

@@ -32,6 +32,8 @@
 //     member.added and member.removed.
 //     DeleteUser and DeleteGroup record user.deleted and group.deleted and
 //     may or may not record member.removed for the memberships they remove.
+//   - Roles come back sorted by bytes, each once, case kept; nil and
+//     empty are alike. SetPassword, login-state and group writes keep them.
 //   - ListUsers with a Group that does not exist lists no one; ListMembers
 //     of a group that does not exist yields ErrNotFound.
 //   - The user CreateUser and UpdateUser return, groups included, is the
@@ -78,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) userstore.Store) {
 	}{
 		{"Users", userTests},
 		{"List", listTests},
+		{"Roles", roleTests},
 		{"Groups", groupTests},
 		{"Tokens", tokenTests},
 		{"Changes", changeTests},
@@ -208,6 +211,9 @@ func userDiff(got, want userstore.User) string {
 	}
 	if len(got.Groups) == 0 && len(want.Groups) == 0 {
 		got.Groups, want.Groups = nil, nil
+	}
+	if len(got.Roles) == 0 && len(want.Roles) == 0 {
+		got.Roles, want.Roles = nil, nil
 	}
 	if maps.Equal(got.Attributes, want.Attributes) {
 		got.Attributes = want.Attributes
