@@ -2,11 +2,24 @@
 //
 //	go run ./examples/server
 //
-// It listens on 127.0.0.1 (flag -addr, default 127.0.0.1:8080) and answers
-// GET /healthz; it keeps no data yet. It is
-// the place where Usher's packages are wired together: as they land, it
-// grows an HTTP API and an admin page for users, directory sync, device
-// onboarding, activation codes and push sign-in approvals.
+// It listens on 127.0.0.1:8080, keeps everything in the SQLite file
+// usher-data/usher.db (created with its folder on first start; -database
+// postgres://… for PostgreSQL), and prints the admin page's address and,
+// on first start, the password of the admin account "admin" — once; it is
+// never printed again. -help lists every setting with its environment
+// variable and default.
+//
+// What it serves:
+//
+//	/admin/                 the admin page: dashboard, users (search, create,
+//	                        enable/disable in bulk), audit trail, access tokens
+//	/api/v1/users…          the JSON API, with access tokens made on the admin
+//	                        page (Authorization: Bearer ush_…), scoped
+//	                        users:read / users:write
+//	/healthz, /readyz       liveness; readiness (database reachable, schema current)
+//
+// Sessions and access tokens live in the database, so several server
+// processes sharing one PostgreSQL serve any request.
 package main
 
 import (
@@ -14,6 +27,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,40 +38,77 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (keep it on loopback unless you put TLS in front)")
-	flag.Parse()
-
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := loadSettings(os.Args[1:], os.Getenv, os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(2)
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // checked by loadSettings
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, logger, os.Stdout); err != nil {
+	if err := run(ctx, cfg, logger, os.Stdout); err != nil {
 		logger.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, addr string, logger *slog.Logger, out *os.File) error {
-	ln, err := net.Listen("tcp", addr)
+// run opens everything, serves until ctx is done, then shuts down
+// gracefully (requests in flight get 10 seconds).
+func run(ctx context.Context, cfg settings, logger *slog.Logger, out io.Writer) error {
+	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
+	}
+	defer a.close()
+	password, err := a.bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newMux(),
+		Handler:           a.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(out, "Usher reference server on http://%s/\n", ln.Addr())
-	fmt.Fprintf(out, "  health: http://%s/healthz\n", ln.Addr())
+	scheme := "http"
+	if a.tls() {
+		scheme = "https"
+	}
+	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	fmt.Fprintf(out, "Usher reference server on %s/ (database %s)\n", base, redactDSN(cfg.Database))
+	fmt.Fprintf(out, "  admin page: %s/admin/\n", base)
+	if password != "" {
+		fmt.Fprintf(out, "  first sign-in: user %q, password %s\n", bootstrapAdmin, password)
+		fmt.Fprintln(out, "  (this password is shown only now; keep it, or start with -bootstrap-password next time on a fresh database)")
+	}
+	fmt.Fprintf(out, "  health: %s/healthz, readiness: %s/readyz\n", base, base)
 	fmt.Fprintln(out, "  press Ctrl+C to stop")
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if a.tls() {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	logger.Info("shutting down")
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/usher-sdk/usher/userstore"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// pages are the admin page's templates, parsed once.
+type pages struct{ t *template.Template }
+
+func parsePages() (*pages, error) {
+	t, err := template.ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &pages{t: t}, nil
+}
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	Admin  string // signed-in admin's username; empty on the sign-in page
+	Error  string
+	Notice string
+	Data   any
+}
+
+// render writes a page, or a plain 500 when the template fails (the
+// buffer keeps a half-written page from reaching the browser).
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if s, ok := sessionOf(r.Context()); ok {
+		p.Admin = s.Username
+	}
+	var buf bytes.Buffer
+	if err := a.pages.t.ExecuteTemplate(&buf, name, p); err != nil {
+		a.logger.ErrorContext(r.Context(), "render admin page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+type sessionKey struct{}
+
+// sessionOf returns the admin session of a request that requireAdmin let
+// through.
+func sessionOf(ctx context.Context) (session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(session)
+	return s, ok
+}
+
+// cookieName is the session cookie's name; under TLS the __Host- prefix
+// makes browsers refuse it from anything but this host over HTTPS.
+func (a *app) cookieName() string {
+	if a.tls() {
+		return "__Host-usher_session"
+	}
+	return "usher_session"
+}
+
+func (a *app) tls() bool { return a.cfg.TLSCert != "" }
+
+// requireAdmin lets a request through with a live session and sends
+// everyone else to the sign-in page.
+func (a *app) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(a.cookieName())
+		if err == nil {
+			s, err := a.server.session(r.Context(), c.Value)
+			if err == nil {
+				h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+				return
+			}
+			if !errors.Is(err, errNoRow) {
+				a.logger.ErrorContext(r.Context(), "read admin session", "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+		}
+		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+	}
+}
+
+// Bounds of the sign-in form.
+const (
+	maxFormBytes   = 64 << 10
+	maxLoginLen    = 256
+	maxPasswordLen = 1024
+)
+
+func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: struct{ Username string }{}})
+}
+
+// login checks an admin's password through the admin pool's Service
+// (lock-out, audit, equal refusals) and starts a session.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	refuse := func(msg string) {
+		if len(username) > maxLoginLen {
+			username = ""
+		}
+		a.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: struct{ Username string }{username}})
+	}
+	if username == "" || password == "" || len(username) > maxLoginLen || len(password) > maxPasswordLen {
+		refuse("Wrong username or password.")
+		return
+	}
+	u, err := a.adminSvc.Login(r.Context(), userstore.LoginRequest{Login: username, Password: password, Remote: r.RemoteAddr})
+	switch {
+	case errors.Is(err, userstore.ErrInvalidCredentials):
+		refuse("Wrong username or password.")
+		return
+	case errors.Is(err, userstore.ErrPasswordChangeRequired):
+		refuse("This account must change its password first; another admin can set a new one.")
+		return
+	case err != nil:
+		a.logger.ErrorContext(r.Context(), "admin sign-in", "err", err)
+		refuse("Sign-in is not possible right now; the server's log has the detail.")
+		return
+	}
+	secret, err := a.server.createSession(r.Context(), u.ID, u.Username, a.cfg.SessionTTL)
+	if err != nil {
+		a.logger.ErrorContext(r.Context(), "admin sign-in", "err", err)
+		refuse("Sign-in is not possible right now; the server's log has the detail.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: a.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: a.tls(),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(a.cfg.SessionTTL / time.Second),
+	})
+	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(a.cookieName()); err == nil {
+		if err := a.server.deleteSession(r.Context(), c.Value); err != nil {
+			a.logger.ErrorContext(r.Context(), "admin sign-out", "err", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: a.cookieName(), Value: "", Path: "/", HttpOnly: true, Secure: a.tls(), MaxAge: -1})
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}

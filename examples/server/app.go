@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/usher-sdk/usher/database"
+	"github.com/usher-sdk/usher/hasher"
+	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/sqlstore"
+)
+
+// adminRealm is the user pool of the server's administrators, apart from
+// the users they administer (database.DefaultRealm).
+const adminRealm = "usher-admin"
+
+// app is everything the server's handlers use, opened once.
+type app struct {
+	cfg    settings
+	logger *slog.Logger
+	now    func() time.Time
+
+	db         *database.DB
+	server     *serverDB
+	users      *sqlstore.Store
+	userSvc    *userstore.Service
+	admins     *sqlstore.Store
+	hashers    *hasher.Registry
+	pages      *pages
+	adminSvc   *userstore.Service
+	components []database.Component
+}
+
+// openApp opens the database (creating a SQLite file and its folder when
+// missing), migrates every component in one step and opens the stores.
+func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, err error) {
+	dsn := cfg.Database
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" && !strings.HasPrefix(path, ":memory:") {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("database folder: %w", err)
+		}
+		// The file holds password hashes: only its owner may read it
+		// (SQLite gives its -wal and -shm files the same mode).
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_ = f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("database file: %w", err)
+		}
+	}
+	db, err := database.Open(ctx, dsn, database.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, logger: logger, now: time.Now, db: db}
+	if a.pages, err = parsePages(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	a.components = []database.Component{sqlstore.Component(), component()}
+	if err := db.Migrate(ctx, a.components...); err != nil {
+		return nil, err
+	}
+	a.server = &serverDB{db: db, now: a.now}
+
+	hashers, err := hasher.NewRegistry("usher-v1", hasher.Config{})
+	if err != nil {
+		return nil, err
+	}
+	a.hashers = hashers
+	if a.users, err = sqlstore.New(ctx, db, sqlstore.WithLogger(logger)); err != nil {
+		return nil, err
+	}
+	if a.userSvc, err = userstore.NewService(a.users, hashers, userstore.Config{LoginByEmail: true}, userstore.WithLogger(logger)); err != nil {
+		return nil, err
+	}
+	if a.admins, err = sqlstore.New(ctx, db, sqlstore.WithRealm(adminRealm), sqlstore.WithLogger(logger)); err != nil {
+		return nil, err
+	}
+	a.adminSvc, err = userstore.NewService(a.admins, hashers, userstore.Config{AuditSuccessfulLogins: true}, userstore.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// close releases everything openApp opened.
+func (a *app) close() {
+	for _, s := range []*userstore.Service{a.userSvc, a.adminSvc} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+	for _, s := range []*sqlstore.Store{a.users, a.admins} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+	if a.db != nil {
+		_ = a.db.Close()
+	}
+}
+
+// bootstrapAdmin is the account created on first start.
+const bootstrapAdmin = "admin"
+
+// bootstrap creates the first admin account when the admin pool is
+// empty, with the configured password or a random one, and returns the
+// password to print once ("" when nothing was created). The account is
+// created with its hash in one write, so a crash cannot leave an account
+// without a password, and two processes starting at once create it once.
+func (a *app) bootstrap(ctx context.Context) (string, error) {
+	for _, err := range a.admins.ListUsers(ctx, userstore.ListOptions{Limit: 1}) {
+		if err != nil {
+			return "", fmt.Errorf("bootstrap: %w", err)
+		}
+		return "", nil // there is an admin already
+	}
+	password, generated := a.cfg.BootstrapPassword, false
+	if password == "" {
+		password, generated = randomPassword(), true
+	}
+	if err := a.adminSvc.CheckPassword(bootstrapAdmin, password); err != nil {
+		return "", fmt.Errorf("bootstrap-password: %w", err)
+	}
+	hash, err := a.hashers.Hash(ctx, password)
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
+	}
+	_, err = a.admins.CreateUser(ctx, userstore.User{Username: bootstrapAdmin, DisplayName: "Bootstrap administrator", Enabled: true, PasswordHash: hash})
+	if errors.Is(err, userstore.ErrConflict) {
+		return "", nil // another process made it first
+	}
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
+	}
+	a.logger.Info("bootstrap admin account created", "username", bootstrapAdmin, "generated_password", generated)
+	if !generated {
+		return "(the one you configured)", nil
+	}
+	return password, nil
+}
