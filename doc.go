@@ -18,8 +18,11 @@
 //     into a userstore.
 //   - activation: long-lived activation codes for accounts a back-end
 //     creates, and the password-set step after them, built on userstore.
-//   - onboarding, authrequest, claims (to come): device enrolment, push
-//     sign-in approvals and OpenID Connect claim mapping.
+//   - claims: the one OpenID Connect client (sign-in, claim and
+//     group-to-role mapping, Azure AD group overage, just-in-time
+//     provisioning into a userstore, claim rules).
+//   - onboarding, authrequest (to come): device enrolment and push
+//     sign-in approvals.
 //
 // The command examples/server wires them into an HTTP server with an admin
 // page. What the packages share lives in internal/ and is not for import.

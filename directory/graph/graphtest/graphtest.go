@@ -12,6 +12,10 @@
 //   - GET /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]: a flat
 //     list of all nested members, each with its @odata.type.
 //     https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers
+//   - GET /v1.0/users/{id | userPrincipalName}/transitiveMemberOf[/microsoft.graph.group]:
+//     the groups the user is in, directly or through nested groups, with
+//     $select (id, displayName) and $top, paged.
+//     https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
 //   - POST /v1.0/users/{id}/checkMemberGroups {"groupIds": [...]}: the
 //     groups of the list the user is a member of, transitively.
 //   - Paging: a page that is not the last carries @odata.nextLink, a URL with
@@ -116,6 +120,7 @@ type Server struct {
 	mu       sync.Mutex
 	users    map[string]*User // by id
 	groups   map[string][]string
+	names    map[string]string // group id -> displayName
 	version  int
 	changed  map[string]int // user id -> version of its last change
 	tokens   map[string]bool
@@ -152,6 +157,7 @@ func NewServer(cfg Config) *Server {
 		cfg:     cfg,
 		users:   map[string]*User{},
 		groups:  map[string][]string{},
+		names:   map[string]string{},
 		changed: map[string]int{},
 		tokens:  map[string]bool{},
 	}
@@ -212,6 +218,13 @@ func (s *Server) SetGroup(id string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[id] = slices.Clone(members)
+}
+
+// SetGroupName sets the displayName of a group.
+func (s *Server) SetGroupName(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names[id] = name
 }
 
 // Throttle makes the next n API requests (not token requests) fail with
@@ -350,6 +363,12 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.delta(w, r)
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "users":
 		s.getUser(w, r, parts[1])
+	case r.Method == http.MethodGet && (len(parts) == 3 || len(parts) == 4) && parts[0] == "users" && parts[2] == "transitiveMemberOf":
+		if len(parts) == 4 && parts[3] != "microsoft.graph.group" {
+			writeError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported OData cast "+parts[3]+".")
+			return
+		}
+		s.memberOf(w, r, parts[1])
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "users" && parts[2] == "checkMemberGroups":
 		s.checkMemberGroups(w, r, parts[1])
 	case r.Method == http.MethodGet && (len(parts) == 3 || len(parts) == 4) && parts[0] == "groups" && parts[2] == "transitiveMembers":
@@ -425,7 +444,7 @@ func project(u *User, sel []string, withType bool) map[string]any {
 
 // pageToken is the state behind $skiptoken and $deltatoken.
 type pageToken struct {
-	Kind   string `json:"k"`           // listUsers, listGroup, deltaRound
+	Kind   string `json:"k"`           // listUsers, listGroup, listOf, deltaRound
 	Group  string `json:"g,omitempty"` // listGroup
 	Select string `json:"s,omitempty"`
 	Top    int    `json:"t,omitempty"`
@@ -438,6 +457,7 @@ type pageToken struct {
 const (
 	listUsers  = "users"
 	listGroup  = "group"
+	listOf     = "memberOf"
 	deltaRound = "delta"
 )
 
@@ -588,6 +608,61 @@ func (s *Server) findUser(key string) *User {
 		}
 	}
 	return nil
+}
+
+// memberOf serves a user's transitiveMemberOf: the groups, sorted by id,
+// whose transitive members include the user.
+func (s *Server) memberOf(w http.ResponseWriter, r *http.Request, key string) {
+	q := r.URL.Query()
+	t := pageToken{Kind: listOf, Group: key, Select: q.Get("$select")}
+	if skip := q.Get("$skiptoken"); skip != "" {
+		var err error
+		if t, err = decodeToken(skip); err != nil || t.Kind != listOf || t.Group != key {
+			writeError(w, http.StatusBadRequest, "Request_BadRequest", "Invalid $skiptoken.")
+			return
+		}
+	} else {
+		n, err := s.pageSize(q.Get("$top"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Request_BadRequest", err.Error())
+			return
+		}
+		t.Top = n
+	}
+	for p := range strings.SplitSeq(t.Select, ",") {
+		if p = strings.TrimSpace(p); p != "" && p != "id" && p != "displayName" {
+			writeError(w, http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.group'.", p))
+			return
+		}
+	}
+	s.mu.Lock()
+	u := s.findUser(key)
+	var ids []string
+	if u != nil {
+		for g := range s.groups {
+			if slices.Contains(s.transitiveUsers(g), u.ID) {
+				ids = append(ids, g)
+			}
+		}
+		slices.Sort(ids)
+	}
+	end := min(t.Offset+t.Top, len(ids))
+	value := []map[string]any{}
+	for _, id := range ids[min(t.Offset, len(ids)):end] {
+		value = append(value, map[string]any{"@odata.type": "#microsoft.graph.group", "id": id, "displayName": nullable(s.names[id])})
+	}
+	s.mu.Unlock()
+	if u == nil {
+		writeError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", key))
+		return
+	}
+	body := map[string]any{"@odata.context": s.BaseURL() + "/$metadata#groups", "value": value}
+	if end < len(ids) {
+		next := t
+		next.Offset = end
+		body["@odata.nextLink"] = s.link(r.URL.Path, map[string]string{"$skiptoken": encodeToken(next)}, t)
+	}
+	writeJSON(w, body)
 }
 
 func (s *Server) checkMemberGroups(w http.ResponseWriter, r *http.Request, key string) {
