@@ -16,8 +16,12 @@
 #   OU=People: alice (userPrincipalName alice@other.test, mobile, in staff),
 #              bob (direct member of employees), carol (outside employees),
 #              dave (disabled, in employees), zoe (non-ASCII name, in staff),
-#              frank (for tests that modify an entry, in employees)
-#   OU=Groups: employees ⊃ staff (nested), outsiders ⊃ carol
+#              frank (for tests that modify an entry, in employees),
+#              hank (userPrincipalName henry@example.test, in employees),
+#              eve (accountExpires in 2020, in employees), larry (locked
+#              out, in employees), paula (primary group contractors, in no
+#              group's member)
+#   OU=Groups: employees ⊃ staff, contractors (nested), outsiders ⊃ carol
 #
 # Every seeded user has the password in USHER_TEST_SAMBA_USER_PASSWORD; the
 # partitions container lists other.test as an extra UPN suffix.
@@ -96,6 +100,8 @@ import base64, sys
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
+from samba.dcerpc import security
+from samba.ndr import ndr_unpack
 
 conf, pw = sys.argv[1], sys.argv[2]
 lp = LoadParm()
@@ -144,11 +150,26 @@ ldif = "".join([
     user("zoe", "Zoë Ünal", "zoe@example.test", displayName="Zoë Ünal", mail="zoe@mail.test"),
     user("frank", "Frank Changes", "frank@example.test", displayName="Frank Changes",
          mail="frank@mail.test", telephoneNumber="+1 555 0600"),
+    # An account name unlike the UPN's local part.
+    user("hank", "Henry Hank", "henry@example.test", displayName="Henry Hank", mail="henry@mail.test"),
+    # Expired on 2020-01-01 (accountExpires is a FILETIME).
+    user("eve", "Eve Expired", "eve@example.test", displayName="Eve Expired", accountExpires="132223104000000000"),
+    # Locked out: lockoutTime (2076) plus the domain's lockout duration is
+    # in the future for as long as the template lives.
+    user("larry", "Larry Locked", "larry@example.test", displayName="Larry Locked", lockoutTime="150000000000000000"),
+    # In employees only through its primary group, contractors.
+    user("paula", "Paula Primary", "paula@example.test", displayName="Paula Primary"),
     group("staff", dn("Alice Example"), dn("Zoë Ünal")),
-    group("employees", gdn("staff"), dn("Bob Example"), dn("Dave Disabled"), dn("Frank Changes")),
+    group("contractors", dn("Paula Primary")),
+    group("employees", gdn("staff"), gdn("contractors"), dn("Bob Example"), dn("Dave Disabled"), dn("Frank Changes"),
+          dn("Henry Hank"), dn("Eve Expired"), dn("Larry Locked")),
     group("outsiders", dn("Carol Outsider")),
 ])
 db.add_ldif(ldif)
+# paula's primary group becomes contractors; Samba then lists her in Domain
+# Users' member and no longer in contractors' (as Windows does).
+sid = ndr_unpack(security.dom_sid, db.search(gdn("contractors"), scope=0, attrs=["objectSid"])[0]["objectSid"][0])
+db.modify_ldif("dn: %s\nchangetype: modify\nreplace: primaryGroupID\nprimaryGroupID: %s\n" % (dn("Paula Primary"), str(sid).rsplit("-", 1)[1]))
 db.modify_ldif("""dn: CN=Partitions,%s
 changetype: modify
 add: uPNSuffixes

@@ -133,15 +133,28 @@ func TestSambaLoginUPN(t *testing.T) {
 		{"bob", "bob@example.test"}, // the domain is appended
 		{"bob@example.test", "bob@example.test"},
 		{"BOB", "bob@example.test"},
-		{"alice", ""},            // alice@example.test does not exist: her UPN is in other.test
-		{"bob@other.test", ""},   // no such UPN
-		{"alice@third.test", ""}, // a suffix the source does not accept
-		{`EXAMPLE\bob`, ""},      // down-level logins are not supported
-		{"bob@", ""},             // malformed
-		{"*", ""},                // a filter wildcard is a literal
-		{"b*@example.test", ""},  // likewise
-		{"bob)(uid=*", ""},       // filter syntax is escaped
+		{"alice", "alice@other.test"},              // her account name (her UPN is in other.test)
+		{"alice@example.test", "alice@other.test"}, // the account name at the domain, as AD accepts in a bind
+		{"bob@other.test", ""},                     // no such UPN, and other.test is not the domain
+		{"alice@third.test", ""},                   // a suffix the source does not accept
+		{`EXAMPLE\bob`, "bob@example.test"},        // NetBIOS domain\account name
+		{`example\BOB`, "bob@example.test"},        // case-insensitive
+		{`OTHER\bob`, ""},                          // another domain
+		{`EXAMPLE\`, ""},                           // malformed
+		{`EXAMPLE\*`, ""},                          // a wildcard is a literal
+		{`EXAMPLE\bob)(x=*`, ""},                   // filter syntax is escaped
+		{"bob@", ""},                               // malformed
+		{"*", ""},                                  // a filter wildcard is a literal
+		{"b*@example.test", ""},                    // likewise
+		{"bob)(uid=*", ""},                         // filter syntax is escaped
 		{"zoe@example.test", "zoe@example.test"},
+		// hank's UPN is henry@example.test: each form finds him.
+		{"hank", "henry@example.test"},
+		{`EXAMPLE\hank`, "henry@example.test"},
+		{"hank@example.test", "henry@example.test"},
+		{"henry", "henry@example.test"},
+		{"henry@example.test", "henry@example.test"},
+		{"HENRY@EXAMPLE.TEST", "henry@example.test"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.login, func(t *testing.T) {
@@ -166,7 +179,7 @@ func TestSambaLoginUPN(t *testing.T) {
 		assert.Equal(t, "alice@mail.test", e.PersonalEmail)
 		assert.Equal(t, "+1 555 0100", e.Phone)
 		assert.Equal(t, []string{"engineer"}, e.Roles)
-		assert.Equal(t, []string{"staff"}, e.Groups, "memberOf holds the direct groups")
+		assert.Equal(t, []string{"staff", "Domain Users"}, e.Groups, "the direct groups (memberOf), then the primary group")
 		assert.True(t, e.Enabled)
 		assert.True(t, strings.EqualFold(sambaUserDN(dc, "Alice Example"), e.DN), e.DN)
 	})
@@ -199,9 +212,11 @@ func TestSambaLoginUPN(t *testing.T) {
 		assert.False(t, ok)
 	})
 
-	t.Run("authenticate by UPN and by bare name", func(t *testing.T) {
+	t.Run("authenticate by UPN, bare name and account name", func(t *testing.T) {
 		t.Parallel()
-		for login, want := range map[string]string{"alice@other.test": "alice@other.test", "bob": "bob@example.test"} {
+		for login, want := range map[string]string{"alice@other.test": "alice@other.test", "bob": "bob@example.test",
+			"alice": "alice@other.test", `EXAMPLE\alice`: "alice@other.test", "hank": "henry@example.test",
+			`Example\hank`: "henry@example.test", "henry": "henry@example.test"} {
 			e, ok, err := src.Authenticate(ctx, login, dc.UserPassword)
 			require.NoError(t, err, login)
 			require.True(t, ok, login)
@@ -209,6 +224,12 @@ func TestSambaLoginUPN(t *testing.T) {
 		}
 	})
 }
+
+// sambaEmployees are the usernames in employees at any depth: through
+// staff (alice, zoe), directly, and through the primary group contractors
+// (paula).
+var sambaEmployees = []string{"alice@other.test", "bob@example.test", "dave@example.test", "eve@example.test", "frank@example.test",
+	"henry@example.test", "larry@example.test", "paula@example.test", "zoe@example.test"}
 
 // TestSambaMandatoryGroup: employees ⊃ staff ⊃ alice. Members at any depth
 // are in scope, everyone else is unknown.
@@ -234,7 +255,7 @@ func TestSambaMandatoryGroup(t *testing.T) {
 		assert.False(t, ok, "carol's right password does not let her in")
 
 		all := sambaCollect(t, src.Users(ctx))
-		assert.Equal(t, []string{"alice@other.test", "bob@example.test", "dave@example.test", "frank@example.test", "zoe@example.test"},
+		assert.Equal(t, sambaEmployees,
 			sambaUsernames(all))
 	})
 
@@ -246,7 +267,7 @@ func TestSambaMandatoryGroup(t *testing.T) {
 			want   []string
 		}{
 			{"employees by DN", func(c *ldap.Config) { c.MandatoryGroup = dc.GroupDN("employees") },
-				[]string{"alice@other.test", "bob@example.test", "dave@example.test", "frank@example.test", "zoe@example.test"}},
+				sambaEmployees},
 			{"staff", func(c *ldap.Config) { c.MandatoryGroup = "staff" },
 				[]string{"alice@other.test", "zoe@example.test"}},
 			{"outsiders", func(c *ldap.Config) { c.MandatoryGroup = "outsiders" },
@@ -256,7 +277,8 @@ func TestSambaMandatoryGroup(t *testing.T) {
 				c.MandatoryGroup = "staff"
 			}, []string{"alice@other.test", "zoe@example.test"}},
 			{"OU scope, no group", func(c *ldap.Config) { c.MandatoryGroup = ""; c.BaseDN = dc.PeopleDN() },
-				[]string{"alice@other.test", "bob@example.test", "carol@example.test", "dave@example.test", "frank@example.test", "zoe@example.test"}},
+				[]string{"alice@other.test", "bob@example.test", "carol@example.test", "dave@example.test", "eve@example.test", "frank@example.test",
+					"henry@example.test", "larry@example.test", "paula@example.test", "zoe@example.test"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +313,7 @@ func TestSambaObjectGUID(t *testing.T) {
 	conn := sambaAdmin(t, dc)
 
 	all := sambaCollect(t, src.Users(ctx))
-	require.Len(t, all, 5)
+	require.Len(t, all, len(sambaEmployees))
 	seen := map[string]string{}
 	for _, e := range all {
 		require.Regexp(t, sambaGUIDPattern, e.ExternalID, e.Username)
@@ -329,8 +351,9 @@ func TestSambaDisabledAccount(t *testing.T) {
 	assert.False(t, e.Enabled)
 	assert.Equal(t, []string{"514"}, e.Raw["userAccountControl"])
 
+	disabled := []string{"dave@example.test", "eve@example.test", "larry@example.test"}
 	for _, u := range sambaCollect(t, src.Users(ctx)) {
-		assert.Equal(t, u.Username != "dave@example.test", u.Enabled, u.Username)
+		assert.Equal(t, !slices.Contains(disabled, u.Username), u.Enabled, u.Username)
 	}
 
 	got, ok, err := src.Authenticate(ctx, "dave", dc.UserPassword)
@@ -354,7 +377,14 @@ func TestSambaBindErrors(t *testing.T) {
 	dc := testenv.Samba(t)
 	ctx := t.Context()
 	var logs sambaLogBuffer
-	src := newSambaSource(t, sambaConfig(dc), ldap.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	src := newSambaSource(t, sambaConfig(dc), ldap.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug,
+		// No timestamps: "…19.533Z" would read as the sub-code 533.
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))))
 
 	// What the DC really says, so that the cases below meet the real codes.
 	err := sambaBind(t, dc, "alice@other.test", "wrong-Password-1")

@@ -143,7 +143,7 @@ func first(raw map[string][]string, name string) string {
 // highestCommittedUSN reads the root DSE's highestCommittedUSN.
 func (s *Source) highestCommittedUSN(ctx context.Context) (uint64, error) {
 	var v string
-	err := s.searchBase(ctx, "", "highestCommittedUSN", func(e *goldap.Entry) {
+	err := s.searchBase(ctx, "", []string{"highestCommittedUSN"}, func(e *goldap.Entry) {
 		v = e.GetAttributeValue("highestCommittedUSN")
 	})
 	if err != nil {
@@ -153,13 +153,14 @@ func (s *Source) highestCommittedUSN(ctx context.Context) (uint64, error) {
 }
 
 // searchBase reads one entry (scope base).
-func (s *Source) searchBase(ctx context.Context, dn, attr string, fn func(*goldap.Entry)) error {
+func (s *Source) searchBase(ctx context.Context, dn string, attrs []string, fn func(*goldap.Entry)) error {
+	attr := strings.Join(attrs, ",")
 	c, _, err := s.conns.get(ctx)
 	if err != nil {
 		return classify("reading "+attr, err)
 	}
 	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, int(s.cfg.Timeout.Seconds()), false,
-		"(objectClass=*)", []string{attr}, nil)
+		"(objectClass=*)", attrs, nil)
 	res, err := c.Search(req)
 	broken := isNetwork(err) || (err != nil && c.IsClosing())
 	s.conns.put(c, broken)

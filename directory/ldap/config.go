@@ -21,6 +21,9 @@ const (
 	DefaultPageSize       = 1000 // Active Directory's MaxPageSize
 	DefaultTimeout        = 30 * time.Second
 	DefaultMaxConnections = 4
+	// DefaultGroupRefresh is how long a source keeps what it resolved
+	// about groups and the server (Config.GroupRefresh).
+	DefaultGroupRefresh = 5 * time.Minute
 
 	// DefaultUserFilter selects the users of an OpenLDAP-style directory.
 	DefaultUserFilter = "(objectClass=inetOrgPerson)"
@@ -75,14 +78,34 @@ type Config struct {
 	// MandatoryGroup is Notakey's mandatory_group: the DN or the name (cn)
 	// of a group whose members alone, nested groups included, exist for
 	// the source. It narrows the scope as GroupDN does; both may be set.
+	// In Active Directory mode membership through a user's primary group
+	// counts too (mandatory_group "Domain Users" admits the domain's
+	// users). A name is resolved to its DN once per GroupRefresh.
 	MandatoryGroup string `json:"mandatoryGroup,omitempty"`
+	// GroupRefresh is how long the source keeps what it has resolved about
+	// groups and the server before reading it again: the DN of a group
+	// given by name, the groups nested in the scope's groups (and their
+	// RIDs), primary groups' names, the group graph of TransitiveGroups,
+	// the domain's lockout duration and whether the server has ppolicy. A
+	// change to these reaches the source within this time. Default
+	// DefaultGroupRefresh (5 minutes).
+	GroupRefresh time.Duration `json:"groupRefresh,omitempty"`
+	// TransitiveGroups makes Entry.Groups (when mapped from memberOf) hold
+	// every group the user is in at any depth, not only the direct ones:
+	// the source reads the groups under GroupBaseDN that GroupFilter
+	// selects, with their memberOf (kept for GroupRefresh), and follows
+	// it from the user's groups (and primary group). Groups outside
+	// GroupBaseDN are named but not followed. Outside Active Directory
+	// this needs the server to keep memberOf on groups too (OpenLDAP's
+	// memberof overlay does); without it the groups are the direct ones.
+	TransitiveGroups bool `json:"transitiveGroups,omitempty"`
 	// UserFilter selects user entries. Default DefaultUserFilter, or
 	// DefaultADUserFilter in Active Directory mode.
 	UserFilter string `json:"userFilter,omitempty"`
 	// LoginAttributes are matched against the login that a user types; a
 	// login that matches more than one entry is refused. Default: the
 	// Username attribute of the mapping (uid, or userPrincipalName in
-	// Active Directory mode).
+	// Active Directory mode, where sAMAccountName is matched besides).
 	LoginAttributes []string `json:"loginAttributes,omitempty"`
 
 	// GroupBaseDN is the subtree that holds the groups, for nested scopes
@@ -112,11 +135,13 @@ type Config struct {
 	// Attributes are read in addition to the mapped ones, into Entry.Raw.
 	Attributes []string `json:"attributes,omitempty"`
 
-	// ActiveDirectory turns on Active Directory mode: logins are
-	// userPrincipalNames, Domain is appended to a login without "@", the
-	// external ID is objectGUID, userAccountControl's ACCOUNTDISABLE bit
-	// disables an entry, nested groups are resolved by the server
-	// (LDAP_MATCHING_RULE_IN_CHAIN) and Changes follows uSNChanged.
+	// ActiveDirectory turns on Active Directory mode: a login is a
+	// userPrincipalName, an account name (sAMAccountName) or
+	// NETBIOS\name; the external ID is objectGUID; userAccountControl's
+	// ACCOUNTDISABLE bit, an accountExpires in the past and a lockoutTime
+	// within the domain's lockoutDuration disable an entry; nested groups
+	// are resolved by the server (LDAP_MATCHING_RULE_IN_CHAIN) and primary
+	// groups (primaryGroupID) count; Changes follows uSNChanged.
 	ActiveDirectory bool `json:"activeDirectory,omitempty"`
 	// Domain is the UPN suffix appended to a login typed without one, and
 	// an accepted suffix (Active Directory mode). Default Name.
@@ -125,6 +150,13 @@ type Config struct {
 	// A login whose suffix is neither Domain nor one of these is unknown.
 	// When Domain and UPNSuffixes are both empty, every suffix is accepted.
 	UPNSuffixes []string `json:"upnSuffixes,omitempty"`
+	// NetBIOSDomain is the domain's NetBIOS (pre-Windows 2000) name, which
+	// users type as NETBIOS\name (compared case-insensitively; Active
+	// Directory mode). A login naming another domain is unknown. Default:
+	// the first label of Domain in upper case (EXAMPLE for example.test);
+	// set it when the domain's NetBIOS name differs. When both are empty,
+	// any DOMAIN\ prefix is accepted.
+	NetBIOSDomain string `json:"netBIOSDomain,omitempty"`
 
 	// PageSize is the page size of paged searches (RFC 2696). Default
 	// DefaultPageSize.
@@ -148,6 +180,17 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Source) {
 		if l != nil {
 			s.log = l
+		}
+	}
+}
+
+// WithClock sets the clock that decides whether an account has expired or
+// is still locked out, and when cached group data is stale. Default
+// time.Now. Refusal timing always uses the real clock.
+func WithClock(now func() time.Time) Option {
+	return func(s *Source) {
+		if now != nil {
+			s.now = now
 		}
 	}
 }
@@ -196,6 +239,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.GroupRefresh <= 0 {
+		c.GroupRefresh = DefaultGroupRefresh
+	}
+	if c.ActiveDirectory && c.NetBIOSDomain == "" {
+		c.NetBIOSDomain = netBIOSDefault(c.Domain)
 	}
 	return c
 }

@@ -1,11 +1,13 @@
 package ldap
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -28,19 +30,25 @@ const (
 	pwdLockedForever = "000001010000Z"
 )
 
-// userAttributes lists what a user search asks for: the mapped attributes
-// and those the source itself needs, each once.
+// userAttributes lists what every user search asks for: the mapped
+// attributes and those the source itself needs, each once. Queries add
+// what only they need (queryAttrs).
 func (c Config) userAttributes() []string {
 	m := c.Mapping
 	as := []string{m.FullName, m.Username, m.CorporateEmail, m.PersonalEmail, m.PhoneNumber, m.Groups, m.Roles,
 		c.ExternalIDAttribute, c.DisabledAttribute}
 	as = append(as, c.LoginAttributes...)
 	if c.ActiveDirectory {
-		as = append(as, attrUserAccountControl, attrUSNChanged)
-	} else {
-		as = append(as, attrPwdAccountLocked, attrModifyTimestamp)
+		as = append(as, attrUserAccountControl, attrAccountExpires, attrLockoutTime)
+		if strings.EqualFold(m.Groups, attrMemberOf) {
+			as = append(as, attrPrimaryGroupID)
+		}
 	}
 	as = append(as, c.Attributes...)
+	return dedupAttrs(as)
+}
+
+func dedupAttrs(as []string) []string {
 	var out []string
 	for _, a := range as {
 		if a != "" && !slices.ContainsFunc(out, func(b string) bool { return strings.EqualFold(a, b) }) {
@@ -50,9 +58,52 @@ func (c Config) userAttributes() []string {
 	return out
 }
 
-// entryOf maps an LDAP entry onto a directory.Entry.
-func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
-	c := s.cfg
+// queryAttrs returns the attributes of a user search: the common ones,
+// ppolicy's pwdAccountLockedTime where the server defines it, and for
+// Changes the attribute its cursor follows.
+func (s *Source) queryAttrs(info serverInfo, changes bool) []string {
+	as := s.attrs
+	if !s.cfg.ActiveDirectory && info.ppolicy {
+		as = append(slices.Clip(as), attrPwdAccountLocked)
+	}
+	if changes {
+		if s.cfg.ActiveDirectory {
+			as = append(slices.Clip(as), attrUSNChanged)
+		} else {
+			as = append(slices.Clip(as), attrModifyTimestamp)
+		}
+	}
+	return dedupAttrs(as)
+}
+
+// mapper turns the entries of one operation into directory.Entry values,
+// with what the source knows about the server and the groups at its start.
+type mapper struct {
+	s     *Source
+	now   time.Time
+	info  serverInfo
+	graph *groupGraph // for transitive groups; nil otherwise
+}
+
+// mapper reads (or takes from the cache) what mapping entries needs.
+func (s *Source) mapper(ctx context.Context) (*mapper, error) {
+	info, err := s.serverInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var g *groupGraph
+	if s.cfg.TransitiveGroups && strings.EqualFold(s.cfg.Mapping.Groups, attrMemberOf) {
+		if g, err = s.graph(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &mapper{s: s, now: s.now(), info: info, graph: g}, nil
+}
+
+// entry maps an LDAP entry onto a directory.Entry. err is only for a
+// failure to resolve the entry's primary group.
+func (m *mapper) entry(ctx context.Context, e *goldap.Entry) (directory.Entry, error) {
+	c := m.s.cfg
 	first := func(attr string) string {
 		if attr == "" {
 			return ""
@@ -67,11 +118,15 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 		CorporateEmail: first(c.Mapping.CorporateEmail),
 		PersonalEmail:  first(c.Mapping.PersonalEmail),
 		Phone:          first(c.Mapping.PhoneNumber),
-		Groups:         groupNames(c.Mapping.Groups, e.GetEqualFoldAttributeValues(c.Mapping.Groups)),
 		Roles:          splitValues(e.GetEqualFoldAttributeValues(c.Mapping.Roles)),
 		Enabled:        true,
 		Raw:            make(map[string][]string, len(e.Attributes)),
 	}
+	groups, err := m.groups(ctx, e)
+	if err != nil {
+		return directory.Entry{}, err
+	}
+	out.Groups = groups
 	if strings.EqualFold(c.ExternalIDAttribute, attrObjectGUID) {
 		if raw := e.GetEqualFoldRawAttributeValue(attrObjectGUID); len(raw) == 16 {
 			out.ExternalID = formatGUID(raw)
@@ -81,6 +136,9 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 	}
 	if c.ActiveDirectory {
 		if uac, err := strconv.ParseInt(first(attrUserAccountControl), 10, 64); err == nil && uac&uacAccountDisable != 0 {
+			out.Enabled = false
+		}
+		if accountExpired(first(attrAccountExpires), m.now) || m.info.lockout.locked(first(attrLockoutTime), m.now) {
 			out.Enabled = false
 		}
 	} else if first(attrPwdAccountLocked) == pwdLockedForever {
@@ -96,7 +154,47 @@ func (s *Source) entryOf(e *goldap.Entry) directory.Entry {
 		}
 		out.Raw[a.Name] = a.Values // the goldap.Entry is not used after this
 	}
-	return out
+	return out, nil
+}
+
+// groups returns the entry's group names. From memberOf they are the
+// names of the direct groups, then (Active Directory) the primary group's,
+// then, with Config.TransitiveGroups, those of the groups these are in at
+// any depth; from any other attribute each value is split at commas.
+func (m *mapper) groups(ctx context.Context, e *goldap.Entry) ([]string, error) {
+	c := m.s.cfg
+	values := e.GetEqualFoldAttributeValues(c.Mapping.Groups)
+	if !strings.EqualFold(c.Mapping.Groups, attrMemberOf) {
+		return splitValues(values), nil
+	}
+	dns := values
+	var out []string
+	add := func(name string) {
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, dn := range values {
+		add(m.graph.name(dn))
+	}
+	if c.ActiveDirectory {
+		if rid, err := strconv.ParseUint(e.GetEqualFoldAttributeValue(attrPrimaryGroupID), 10, 32); err == nil {
+			g, err := m.s.primaryGroup(ctx, m.info, uint32(rid))
+			if err != nil {
+				return nil, err
+			}
+			if g.dn != "" {
+				add(g.name)
+				dns = append(slices.Clip(dns), g.dn)
+			}
+		}
+	}
+	if m.graph != nil {
+		for _, dn := range m.graph.closure(dns) {
+			add(m.graph.name(dn))
+		}
+	}
+	return out, nil
 }
 
 func isTrue(v string) bool {
@@ -105,22 +203,6 @@ func isTrue(v string) bool {
 		return true
 	}
 	return false
-}
-
-// groupNames turns the values of the groups attribute into names: the
-// value of each DN's first RDN for memberOf, and comma-separated values
-// otherwise.
-func groupNames(attr string, values []string) []string {
-	if !strings.EqualFold(attr, attrMemberOf) {
-		return splitValues(values)
-	}
-	var out []string
-	for _, v := range values {
-		if name := rdnValue(v); name != "" && !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out
 }
 
 // rdnValue returns the value of the first attribute of dn's first RDN

@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -24,36 +25,52 @@ func mustNew(t testing.TB, cfg Config) *Source {
 	return s
 }
 
-func TestNormalizeLoginAD(t *testing.T) {
+func TestLoginFilterAD(t *testing.T) {
 	t.Parallel()
 	ad := mustNew(t, Config{Name: "example.test", ActiveDirectory: true, UPNSuffixes: []string{"other.test"}})
 	open := mustNew(t, Config{ActiveDirectory: true, URL: "ldap://10.0.0.1"})
 	plain := mustNew(t, Config{})
+	const upnOrSAM = "(|(userPrincipalName=user@example.test)(sAMAccountName=user))"
 	tests := []struct {
 		src   *Source
 		login string
-		want  string
-		ok    bool
+		want  string // "" for a login the source cannot know
 	}{
-		{ad, "user", "user@example.test", true},
-		{ad, " user ", "user@example.test", true},
-		{ad, "user@example.test", "user@example.test", true},
-		{ad, "user@EXAMPLE.test", "user@EXAMPLE.test", true},
-		{ad, "user@other.test", "user@other.test", true},
-		{ad, "user@evil.test", "", false},
-		{ad, "user@", "", false},
-		{ad, "@example.test", "", false},
-		{ad, "", "", false},
-		{ad, "zoë", "zoë@example.test", true},
-		{open, "user@anything.test", "user@anything.test", true},
-		{open, "user", "user", true},
-		{plain, "user@evil.test", "user@evil.test", true},
+		{ad, "user", upnOrSAM},
+		{ad, " user ", upnOrSAM},
+		{ad, "user@example.test", upnOrSAM},
+		{ad, "user@EXAMPLE.test", "(|(userPrincipalName=user@EXAMPLE.test)(sAMAccountName=user))"},
+		{ad, "user@other.test", "(userPrincipalName=user@other.test)"},
+		{ad, `EXAMPLE\user`, "(sAMAccountName=user)"},
+		{ad, `example\user`, "(sAMAccountName=user)"},
+		{ad, `OTHER\user`, ""},
+		{ad, `EXAMPLE\`, ""},
+		{ad, `EXAMPLE\a\b`, ""},
+		{ad, `EXAMPLE\a@b`, ""},
+		{ad, `EXAMPLE\u*)(x=`, `(sAMAccountName=u\2a\29\28x=)`},
+		{ad, "user@evil.test", ""},
+		{ad, "user@", ""},
+		{ad, "@example.test", ""},
+		{ad, "", ""},
+		{ad, "zoë", `(|(userPrincipalName=zo\c3\ab@example.test)(sAMAccountName=zo\c3\ab))`},
+		{ad, "*", `(|(userPrincipalName=\2a@example.test)(sAMAccountName=\2a))`},
+		{open, "user@anything.test", "(userPrincipalName=user@anything.test)"},
+		{open, "user", "(|(userPrincipalName=user)(sAMAccountName=user))"},
+		{open, `ANY\user`, "(sAMAccountName=user)"},
+		{plain, "user@evil.test", "(uid=user@evil.test)"},
+		{plain, `EXAMPLE\user`, `(uid=EXAMPLE\5cuser)`},
 	}
 	for _, tt := range tests {
-		got, ok := tt.src.normalizeLogin(tt.login)
-		assert.Equal(t, tt.ok, ok, tt.login)
+		got, ok := tt.src.loginFilter(tt.login)
+		assert.Equal(t, tt.want != "", ok, tt.login)
 		assert.Equal(t, tt.want, got, tt.login)
+		if ok {
+			_, err := goldap.CompileFilter(got)
+			require.NoError(t, err, got)
+		}
 	}
+	assert.Equal(t, "EXAMPLE", ad.Config().NetBIOSDomain)
+	assert.Empty(t, open.Config().NetBIOSDomain)
 }
 
 func TestFiltersEscapeOnce(t *testing.T) {
@@ -66,15 +83,18 @@ func TestFiltersEscapeOnce(t *testing.T) {
 		{"x\x00y", `(|(uid=x\00y)(mail=x\00y))`},
 	}
 	for _, tt := range tests {
-		f := s.loginFilter(tt.login)
+		f, ok := s.loginFilter(tt.login)
+		require.True(t, ok)
 		assert.Equal(t, tt.want, f, tt.login)
 		_, err := goldap.CompileFilter(f)
 		require.NoError(t, err)
 	}
-	ad := mustNew(t, Config{ActiveDirectory: true})
-	f, err := ad.memberFilter(t.Context(), `CN=R&D\2C Zürich,OU=Groups,DC=example,DC=test`)
-	require.NoError(t, err)
+	f := adMemberFilter(`CN=R&D\2C Zürich,OU=Groups,DC=example,DC=test`, nil)
 	assert.Equal(t, `(memberOf:1.2.840.113556.1.4.1941:=CN=R&D\5c2C Z\c3\bcrich,OU=Groups,DC=example,DC=test)`, f)
+	_, err := goldap.CompileFilter(f)
+	require.NoError(t, err)
+	f = adMemberFilter("CN=Domain Users,CN=Users,DC=example,DC=test", []uint32{513, 1105})
+	assert.Equal(t, `(|(memberOf:1.2.840.113556.1.4.1941:=CN=Domain Users,CN=Users,DC=example,DC=test)(primaryGroupID=513)(primaryGroupID=1105))`, f)
 	_, err = goldap.CompileFilter(f)
 	require.NoError(t, err)
 }
@@ -124,7 +144,13 @@ func TestEntryOfActiveDirectory(t *testing.T) {
 		e.Attributes = append(e.Attributes, &goldap.EntryAttribute{Name: "objectGUID", Values: []string{string(guid)}, ByteValues: [][]byte{guid}})
 		return e
 	}
-	e := s.entryOf(mk("512"))
+	m := s.newMapperForTest(serverInfo{})
+	entryOf := func(e *goldap.Entry) directory.Entry {
+		de, err := m.entry(t.Context(), e)
+		require.NoError(t, err)
+		return de
+	}
+	e := entryOf(mk("512"))
 	assert.True(t, e.Enabled)
 	assert.Equal(t, "00112233-4455-6677-8899-aabbccddeeff", e.ExternalID)
 	assert.Equal(t, []string{"00112233-4455-6677-8899-aabbccddeeff"}, e.Raw["objectGUID"])
@@ -133,8 +159,8 @@ func TestEntryOfActiveDirectory(t *testing.T) {
 	assert.Equal(t, "+1 555 0001", e.Phone, "the first mobile number")
 	assert.Equal(t, []string{"R&D, Zürich", "Staff"}, e.Groups)
 	assert.Equal(t, []string{"a", "b"}, e.Roles)
-	assert.False(t, s.entryOf(mk("514")).Enabled, "ACCOUNTDISABLE (2) set")
-	assert.True(t, s.entryOf(mk("66048")).Enabled, "NORMAL_ACCOUNT|DONT_EXPIRE_PASSWORD")
+	assert.False(t, entryOf(mk("514")).Enabled, "ACCOUNTDISABLE (2) set")
+	assert.True(t, entryOf(mk("66048")).Enabled, "NORMAL_ACCOUNT|DONT_EXPIRE_PASSWORD")
 }
 
 // FuzzLoginFilter checks that any login, once escaped, gives a filter that
@@ -145,14 +171,17 @@ func FuzzLoginFilter(f *testing.F) {
 	}
 	s := mustNew(f, Config{})
 	f.Fuzz(func(t *testing.T, login string) {
-		filter := s.loginFilter(login)
+		filter, ok := s.loginFilter(login)
+		if !ok {
+			return // empty after trimming
+		}
 		p, err := goldap.CompileFilter(filter)
 		require.NoError(t, err, "filter %q", filter)
 		require.Len(t, p.Children, 2)
 		assert.Equal(t, "uid", p.Children[0].Data.String())
 		got := p.Children[1].Data.Bytes()
 		if utf8.ValidString(login) {
-			assert.Equal(t, login, string(got))
+			assert.Equal(t, strings.TrimSpace(login), string(got))
 		}
 	})
 }
@@ -176,3 +205,7 @@ func FuzzParseGUID(f *testing.F) {
 }
 
 func ldapMappingPhone(attr string) directory.Mapping { return directory.Mapping{PhoneNumber: attr} }
+
+func (s *Source) newMapperForTest(info serverInfo) *mapper {
+	return &mapper{s: s, now: s.now(), info: info}
+}

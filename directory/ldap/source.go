@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"slices"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -25,6 +25,13 @@ type Source struct {
 	// conns are bound as the service account; binds are for user binds
 	// only, so that a user's bind never changes what a search sees.
 	conns, binds *pool
+	now          func() time.Time
+
+	info    cached[serverInfo]
+	scope   cached[string]
+	groups  cached[*groupGraph]
+	primary primaryGroups
+	refusal refusalTimer
 }
 
 // New checks cfg, applies its defaults and returns a Source. It reads
@@ -39,7 +46,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{cfg: c, attrs: c.userAttributes(), log: slog.New(slog.DiscardHandler), tls: tc}
+	s := &Source{cfg: c, attrs: c.userAttributes(), log: slog.New(slog.DiscardHandler), tls: tc, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -75,9 +82,18 @@ func (s *Source) Name() string { return s.cfg.Name }
 // Config returns the configuration with its defaults applied.
 func (s *Source) Config() Config { return s.cfg }
 
-// Attributes returns the attributes a user search asks for: the mapped
-// ones, the login attributes and those the source reads for itself.
-func (s *Source) Attributes() []string { return slices.Clone(s.attrs) }
+// Attributes returns the attributes Users and Lookup ask for: the mapped
+// ones, the login attributes and those the source reads for itself. In
+// LDAP mode pwdAccountLockedTime is among them unless the source has found
+// that the server lacks ppolicy (it checks the root DSE at its first
+// search). Changes asks for modifyTimestamp or uSNChanged too.
+func (s *Source) Attributes() []string {
+	info, ok := s.info.peek()
+	if !ok {
+		info.ppolicy = true
+	}
+	return s.queryAttrs(info, false)
+}
 
 // Close closes the idle connections. Call it when no method is running.
 func (s *Source) Close() error {
@@ -100,100 +116,131 @@ func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[director
 			yield(directory.Entry{}, err)
 			return
 		}
+		m, err := s.mapper(ctx)
+		if err != nil {
+			yield(directory.Entry{}, err)
+			return
+		}
 		stopped := false
-		err = s.search(ctx, query{op: op, base: s.cfg.BaseDN, filter: and(scope, extra), attrs: s.attrs, paged: true},
+		var mapErr error
+		err = s.search(ctx, query{op: op, base: s.cfg.BaseDN, filter: and(scope, extra), attrs: s.queryAttrs(m.info, op == "Changes"), paged: true},
 			func(e *goldap.Entry) bool {
-				if !yield(s.entryOf(e), nil) {
+				de, err := m.entry(ctx, e)
+				if err != nil {
+					mapErr = err
+					return false
+				}
+				if !yield(de, nil) {
 					stopped = true
 					return false
 				}
 				return true
 			})
+		if err == nil {
+			err = mapErr
+		}
 		if err != nil && !stopped {
 			yield(directory.Entry{}, err)
 		}
 	}
 }
 
-// Lookup returns the user in scope whose login attribute is login (in
-// Active Directory mode, after the domain is appended), or an error
-// wrapping directory.ErrNotFound. A login that matches more than one entry
-// is not found either. A disabled user is found, with Enabled false.
+// Lookup returns the user in scope who signs in as login (see
+// Config.LoginAttributes, and in Active Directory mode the account name
+// forms of Config.ActiveDirectory), or an error wrapping
+// directory.ErrNotFound. A login that matches more than one entry is not
+// found either. A disabled, expired or locked-out user is found, with
+// Enabled false. It makes one search: what it needs about groups and the
+// server is kept for Config.GroupRefresh.
 func (s *Source) Lookup(ctx context.Context, login string) (directory.Entry, error) {
-	e, err := s.find(ctx, login)
+	e, m, err := s.find(ctx, login)
 	if err != nil {
 		return directory.Entry{}, err
 	}
-	return s.entryOf(e), nil
+	return m.entry(ctx, e)
 }
 
-// find returns the one entry in scope for login.
-func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, error) {
-	norm, ok := s.normalizeLogin(login)
+// find returns the one entry in scope for login, and the mapper for it.
+func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, *mapper, error) {
+	lf, ok := s.loginFilter(login)
 	if !ok {
-		return nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
+		return nil, nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
 	}
 	scope, err := s.scopeFilter(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	m, err := s.mapper(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	var found []*goldap.Entry
-	err = s.search(ctx, query{op: "Lookup", base: s.cfg.BaseDN, filter: and(scope, s.loginFilter(norm)), attrs: s.attrs, sizeLimit: 2},
+	err = s.search(ctx, query{op: "Lookup", base: s.cfg.BaseDN, filter: and(scope, lf), attrs: s.queryAttrs(m.info, false), sizeLimit: 2},
 		func(e *goldap.Entry) bool { found = append(found, e); return true })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch len(found) {
 	case 1:
-		return found[0], nil
+		return found[0], m, nil
 	case 0:
-		return nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
+		return nil, nil, fmt.Errorf("ldap: %w", directory.ErrNotFound)
 	default:
 		s.log.WarnContext(ctx, "ldap: login matches more than one entry; treated as unknown", "source", s.cfg.Name, "entries", len(found))
-		return nil, fmt.Errorf("ldap: %w (the login is ambiguous)", directory.ErrNotFound)
+		return nil, nil, fmt.Errorf("ldap: %w (the login is ambiguous)", directory.ErrNotFound)
 	}
 }
 
 // Authenticate checks login's password by binding as the user on a
 // connection of its own, after finding the user's DN with the service
 // account. An empty password is refused before anything is sent. A wrong
-// password, an unknown or out-of-scope user, a disabled user and an
-// account the server refuses (for example locked by ppolicy) all give ok
-// false and a nil error; an unknown user is refused after a bind as a DN
-// that does not exist, so that both take the same path. err is only for
+// password, an unknown or out-of-scope user, a disabled, expired or
+// locked-out user and an account the server refuses (for example locked by
+// ppolicy) all give ok false and a nil error. err is only for
 // infrastructure faults, and wraps directory.ErrUnavailable when the
 // server could not be reached.
+//
+// A refusal takes as long whether or not the user exists: an unknown or
+// out-of-scope login is refused after a bind as a DN that does not exist
+// and then no sooner than the running median of the source's refusals of
+// real accounts (see timing.go for why padding rather than a decoy
+// account).
 func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
 	if password == "" {
 		s.refused(ctx, "empty password")
 		return directory.Entry{}, false, nil
 	}
-	e, err := s.find(ctx, login)
+	start := time.Now()
+	e, m, err := s.find(ctx, login)
 	if err != nil && !errors.Is(err, directory.ErrNotFound) {
 		return directory.Entry{}, false, err
 	}
-	dn, reason := "", ""
-	var entry directory.Entry
-	if e != nil {
-		dn, entry = e.DN, s.entryOf(e)
-	} else {
-		dn, reason = "cn=usher-no-such-user,"+s.cfg.BaseDN, "unknown or out-of-scope user"
+	if e == nil {
+		if _, err := s.bind(ctx, "cn=usher-no-such-user,"+s.cfg.BaseDN, password); err != nil {
+			return directory.Entry{}, false, err
+		}
+		s.refusal.pad(ctx, start)
+		s.refused(ctx, "unknown or out-of-scope user")
+		return directory.Entry{}, false, nil
 	}
-	ok, err := s.bind(ctx, dn, password)
+	ok, err := s.bind(ctx, e.DN, password)
 	if err != nil {
 		return directory.Entry{}, false, err
 	}
-	switch {
-	case reason != "":
-	case !ok:
-		reason = "bind refused (wrong password, or the server refuses the account)"
-	case !entry.Enabled:
-		reason = "disabled account"
-	default:
-		return entry, true, nil
+	if !ok {
+		s.refusal.add(time.Since(start))
+		s.refused(ctx, "bind refused (wrong password, or the server refuses the account)")
+		return directory.Entry{}, false, nil
 	}
-	s.refused(ctx, reason)
-	return directory.Entry{}, false, nil
+	entry, err := m.entry(ctx, e)
+	if err != nil {
+		return directory.Entry{}, false, err
+	}
+	if !entry.Enabled {
+		s.refused(ctx, "disabled, expired or locked-out account")
+		return directory.Entry{}, false, nil
+	}
+	return entry, true, nil
 }
 
 func (s *Source) refused(ctx context.Context, reason string) {
