@@ -420,3 +420,28 @@ func readAll(t *testing.T, resp *http.Response) string {
 	}
 	return b.String()
 }
+
+func TestRolesAtEverySignIn(t *testing.T) {
+	t.Parallel()
+	p := provider(t)
+	cfg := config(p)
+	cfg.Mapping.GroupRoles = map[string][]string{"admins": {"admin"}, "staff": {"user"}, "sales": {"seller"}}
+	c := newClient(t, p, cfg)
+	id, err := signIn(t, c, p)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin", "user"}, id.Roles)
+	assert.Empty(t, id.Warnings)
+
+	// Moved from admins to sales at the provider: the next sign-in says so.
+	p.PutUser(testop.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"staff", "sales"}}})
+	id, err = signIn(t, c, p)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"seller", "user"}, id.Roles)
+
+	// In no mapped group, without default roles: no roles, and a warning.
+	p.PutUser(testop.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"nobody"}}})
+	id, err = signIn(t, c, p)
+	require.NoError(t, err)
+	assert.Empty(t, id.Roles)
+	assert.Len(t, id.Warnings, 1)
+}
