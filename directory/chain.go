@@ -165,6 +165,11 @@ func (c *Chain) authenticateStored(ctx context.Context, u userstore.User, login,
 		return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
 	}
 	if !ok {
+		// The Lookup that a refusal of a user the store does not know
+		// makes (Authenticate, above), so that both take the same trips.
+		if _, err := src.Lookup(ctx, login); err != nil && !errors.Is(err, ErrNotFound) {
+			return userstore.User{}, fmt.Errorf("directory: chain: source %q: %w", src.Name(), err)
+		}
 		c.refuse(ctx, refusedBy(src, true))
 		return userstore.User{}, userstore.ErrInvalidCredentials
 	}

@@ -167,6 +167,27 @@ func TestChain(t *testing.T) {
 		require.ErrorIs(t, err, userstore.ErrInvalidCredentials, "the user's own source decides")
 	})
 
+	t.Run("a stored user's refusal takes the trips of an unknown login's", func(t *testing.T) {
+		c, _, ad, _ := newChain(t, true)
+		_, err := c.Authenticate(ctx, "user@other.test", "right")
+		require.NoError(t, err)
+		trips := func(login, password string) (asked, lookups int) {
+			ad.mu.Lock()
+			a0, l0 := ad.asked, ad.lookups
+			ad.mu.Unlock()
+			_, err := c.Authenticate(ctx, login, password)
+			require.ErrorIs(t, err, userstore.ErrInvalidCredentials)
+			ad.mu.Lock()
+			defer ad.mu.Unlock()
+			return ad.asked - a0, ad.lookups - l0
+		}
+		storedAsked, storedLookups := trips("user@other.test", "wrong")
+		unknownAsked, unknownLookups := trips("nobody@other.test", "right")
+		assert.Equal(t, 1, storedAsked)
+		assert.Equal(t, unknownAsked, storedAsked, "Authenticate calls in the source")
+		assert.Equal(t, unknownLookups, storedLookups, "Lookup calls in the source")
+	})
+
 	t.Run("the first source that knows the login decides", func(t *testing.T) {
 		c, _, ad, csv := newChain(t, true)
 		_, err := c.Authenticate(ctx, "user@other.test", "csv-password")
