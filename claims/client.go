@@ -27,8 +27,8 @@ type Identity struct {
 	Issuer  string
 	Subject string
 	// User holds the mapped fields (Username, Email, GivenName,
-	// FamilyName, DisplayName, Phone, ExternalID, Attributes) and Source
-	// (Config.Name); ID, times and Version are not set.
+	// FamilyName, DisplayName, Phone, ExternalID, Attributes), Roles and
+	// Source (Config.Name); ID, times and Version are not set.
 	User userstore.User
 	// Groups are the user's groups as the provider named them (names or
 	// IDs), or as the GroupResolver resolved an overage.
@@ -332,6 +332,7 @@ func (c *Client) verify(ctx context.Context, v *oidc.IDTokenVerifier, raw, nonce
 		return Identity{}, err
 	}
 	roles, warning := c.m.roles(groups)
+	u.Roles = roles
 	id := Identity{Issuer: idt.Issuer, Subject: idt.Subject, User: u, Groups: groups, Roles: roles, Claims: claims}
 	if warning != "" {
 		id.Warnings = append(id.Warnings, warning)

@@ -9,6 +9,10 @@
 // tenant or, with Config.GroupID, the transitive members of one security
 // group.
 //
+// TransitiveGroups lists the groups a user is in, directly or through
+// nested groups (transitiveMemberOf, paged); the claims package resolves
+// Azure AD's group overage with it.
+//
 // Throttled requests (429 and 503) are retried after the Retry-After
 // interval, a bounded number of times and never past the context's end.
 // Graph's error bodies become [*Error] values, which match
