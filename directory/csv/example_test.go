@@ -50,6 +50,17 @@ func ExampleWriter() {
 	// "'=HYPERLINK(""http://evil.test"")",,eve@example.test,'+1 555 0100,,
 }
 
+func ExampleSafeCell() {
+	for _, cell := range []string{"Ada", "=1+1", "-2", "@SUM(A1)"} {
+		fmt.Println(csv.SafeCell(cell))
+	}
+	// Output:
+	// Ada
+	// '=1+1
+	// '-2
+	// '@SUM(A1)
+}
+
 func ExampleWriteTemplate() {
 	_ = csv.WriteTemplate(os.Stdout)
 	// Output:

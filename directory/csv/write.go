@@ -29,6 +29,13 @@ func neutralize(cell string) string {
 	return cell
 }
 
+// SafeCell returns cell so that no spreadsheet runs it as a formula, as
+// Writer writes every cell: a cell starting with "=", "+", "-", "@", a tab
+// or a carriage return gets a leading single quote (which Read removes
+// again). For programs that write CSV of their own columns, such as a
+// user export.
+func SafeCell(cell string) string { return neutralize(cell) }
+
 // unneutralize undoes neutralize.
 func unneutralize(cell string) string {
 	if len(cell) >= 2 && cell[0] == '\'' && formulaStart(cell[1]) {

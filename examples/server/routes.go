@@ -19,6 +19,8 @@ func (a *app) handler() http.Handler {
 	// The API, authenticated by access tokens.
 	mux.HandleFunc("GET /api/v1/users", a.requireScope(scopeUsersRead, a.listUsers))
 	mux.HandleFunc("POST /api/v1/users", a.requireScope(scopeUsersWrite, a.createUser))
+	mux.HandleFunc("POST /api/v1/users/import", a.requireScope(scopeUsersWrite, a.importUsers))
+	mux.HandleFunc("GET /api/v1/users/export", a.requireScope(scopeUsersRead, a.exportUsers))
 	mux.HandleFunc("GET /api/v1/users/{id}", a.requireScope(scopeUsersRead, a.getUser))
 	mux.HandleFunc("PATCH /api/v1/users/{id}", a.requireScope(scopeUsersWrite, a.updateUser))
 	mux.HandleFunc("DELETE /api/v1/users/{id}", a.requireScope(scopeUsersWrite, a.deleteUser))
@@ -41,6 +43,8 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/users", a.requireAdmin(a.usersPage))
 	admin.HandleFunc("POST /admin/users", a.requireAdmin(a.createUserForm))
 	admin.HandleFunc("POST /admin/users/bulk", a.requireAdmin(a.bulkForm))
+	admin.HandleFunc("POST /admin/users/import", a.requireAdmin(a.importForm))
+	admin.HandleFunc("GET /admin/users/export", a.requireAdmin(a.exportUsers))
 	admin.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditPage))
 	admin.HandleFunc("GET /admin/tokens", a.requireAdmin(a.tokensPage))
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))
