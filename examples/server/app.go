@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usher-sdk/usher/activation"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore"
@@ -27,15 +28,18 @@ type app struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	db         *database.DB
-	server     *serverDB
-	users      *sqlstore.Store
-	userSvc    *userstore.Service
-	admins     *sqlstore.Store
-	hashers    *hasher.Registry
-	pages      *pages
-	adminSvc   *userstore.Service
-	components []database.Component
+	db      *database.DB
+	server  *serverDB
+	users   *sqlstore.Store
+	userSvc *userstore.Service
+	admins  *sqlstore.Store
+	hashers *hasher.Registry
+	pages   *pages
+
+	activation   *activation.Manager
+	batchAuthSvc *userstore.Service
+	adminSvc     *userstore.Service
+	components   []database.Component
 }
 
 // openApp opens the database (creating a SQLite file and its folder when
@@ -93,12 +97,15 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
+	if err := a.openActivation(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
 // close releases everything openApp opened.
 func (a *app) close() {
-	for _, s := range []*userstore.Service{a.userSvc, a.adminSvc} {
+	for _, s := range []*userstore.Service{a.userSvc, a.adminSvc, a.batchAuthSvc} {
 		if s != nil {
 			_ = s.Close()
 		}

@@ -15,7 +15,13 @@
 //	                        enable/disable in bulk), audit trail, access tokens
 //	/api/v1/users…          the JSON API, with access tokens made on the admin
 //	                        page (Authorization: Bearer ush_…), scoped
-//	                        users:read / users:write
+//	                        users:read / users:write / activation: users
+//	                        (list, create, read, update, delete, bulk
+//	                        enable/disable, password, CSV import and export)
+//	                        and their activation codes
+//	/activate               the end user's activation: code, then password
+//	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
+//	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)
 //	/healthz, /readyz       liveness; readiness (database reachable, schema current)
 //
 // Sessions and access tokens live in the database, so several server

@@ -27,9 +27,25 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/users/{id}/password", a.requireScope(scopeUsersWrite, a.setPassword))
 	mux.HandleFunc("POST /api/v1/users/enable", a.requireScope(scopeUsersWrite, a.bulkEnable(true)))
 	mux.HandleFunc("POST /api/v1/users/disable", a.requireScope(scopeUsersWrite, a.bulkEnable(false)))
+	mux.HandleFunc("POST /api/v1/users/{id}/activation-code", a.requireScope(scopeActivation, a.createActivationCode))
+	mux.HandleFunc("DELETE /api/v1/users/{id}/activation-code", a.requireScope(scopeActivation, a.deleteActivationCode))
+	// activation's own JSON steps for applications: POST /api/v1/activation/activate, …/password.
+	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activation.UserHandler()))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})
+
+	// PortalGuard's endpoint, at PortalGuard's path, for existing scripts
+	// (batch admins: -batch-admins).
+	mux.Handle("/_layouts/PG/register.aspx", a.activation.PortalGuardHandler())
+
+	// The end user's activation pages.
+	user := http.NewServeMux()
+	user.HandleFunc("GET /activate", a.activatePage)
+	user.HandleFunc("POST /activate", a.activateForm)
+	user.HandleFunc("POST /activate/password", a.activatePasswordForm)
+	mux.Handle("/activate", http.NewCrossOriginProtection().Handler(user))
+	mux.Handle("/activate/", http.NewCrossOriginProtection().Handler(user))
 
 	// The admin page, authenticated by sessions; every form is protected
 	// against cross-origin posts.

@@ -98,10 +98,11 @@ func (s *serverDB) deleteSession(ctx context.Context, secret string) error {
 const (
 	scopeUsersRead  = "users:read"
 	scopeUsersWrite = "users:write"
+	scopeActivation = "activation" // create and delete activation codes
 )
 
 // knownScopes lists every scope, in the order the admin page shows them.
-func knownScopes() []string { return []string{scopeUsersRead, scopeUsersWrite} }
+func knownScopes() []string { return []string{scopeUsersRead, scopeUsersWrite, scopeActivation} }
 
 // accessToken is an API client's token, without its secret.
 type accessToken struct {

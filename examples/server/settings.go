@@ -26,6 +26,12 @@ type settings struct {
 	BootstrapPassword string
 	SessionTTL        time.Duration
 	LogLevel          string
+	// ActivationKey keys the hashes of activation codes; empty: the key
+	// file in the data folder, made on first start.
+	ActivationKey string
+	// BatchAdmins may create and delete activation codes through the
+	// PortalGuard endpoint, with their admin-page passwords.
+	BatchAdmins []string
 }
 
 // setting describes one entry of the settings table: the one place that
@@ -71,6 +77,19 @@ func settingsTable() []setting {
 					return fmt.Errorf("want a duration of at least 1m, like 12h")
 				}
 				s.SessionTTL = d
+				return nil
+			}},
+		{name: "activation-key", secret: true,
+			help: "at least 32 bytes that key the hashes of activation codes; every process sharing a database needs the same (default: usher-data/activation.key, made on first start)",
+			set:  str(func(s *settings) *string { return &s.ActivationKey })},
+		{name: "batch-admins", help: "comma-separated admin accounts that may create and delete activation codes through the PortalGuard endpoint",
+			set: func(s *settings, v string) error {
+				s.BatchAdmins = nil
+				for _, name := range strings.Split(v, ",") {
+					if name = strings.TrimSpace(name); name != "" {
+						s.BatchAdmins = append(s.BatchAdmins, name)
+					}
+				}
 				return nil
 			}},
 		{name: "log-level", def: "info", help: "debug, info, warn or error",
