@@ -82,4 +82,5 @@ func Example() {
 	// userstore 2
 	// userstore 3
 	// userstore 4
+	// userstore 5
 }

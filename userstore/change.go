@@ -11,7 +11,7 @@ const (
 	UserUpdated   ChangeKind = "user.updated" // includes password changes, locks and unlocks (see LoginStateStore)
 	UserDeleted   ChangeKind = "user.deleted"
 	GroupCreated  ChangeKind = "group.created"
-	GroupUpdated  ChangeKind = "group.updated"
+	GroupUpdated  ChangeKind = "group.updated" // includes renames: Group is the new name
 	GroupDeleted  ChangeKind = "group.deleted"
 	MemberAdded   ChangeKind = "member.added"
 	MemberRemoved ChangeKind = "member.removed"
@@ -24,6 +24,11 @@ type Change struct {
 	Seq    int64
 	Kind   ChangeKind
 	UserID string // for user and member events
-	Group  string // for group and member events
-	At     time.Time
+	Group  string // for group and member events: the group's name at the time
+	// GroupID is the group's ID (Group.ID) for group and member events,
+	// so that a follower can tell a renamed group; it is empty for events
+	// a store wrote without it (sqlstore's SyncWriter batches, events of
+	// releases before group IDs), when a follower goes by Group.
+	GroupID string
+	At      time.Time
 }

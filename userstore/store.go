@@ -100,8 +100,23 @@ type GroupStore interface {
 	CreateGroup(ctx context.Context, g Group) (Group, error)
 	// GetGroup finds a group by name without regard to case.
 	GetGroup(ctx context.Context, name string) (Group, error)
+	// GetGroupByID returns the group with the given ID, or ErrNotFound.
+	GetGroupByID(ctx context.Context, id string) (Group, error)
 	// UpdateGroup changes description and metadata, if g.Version is current.
 	UpdateGroup(ctx context.Context, g Group) (Group, error)
+	// UpdateGroupByID applies u to the group u.Group.ID in one atomic step,
+	// if u.Group.Version is the stored version: it renames the group to
+	// u.Group.Name (memberships follow; a name another group has is
+	// refused with ErrConflict), replaces description and metadata, and
+	// adds and removes members. It records group.updated (with the new
+	// name) when name, description or metadata changed (nil and empty
+	// metadata alike), raising Version, then member.removed and then
+	// member.added events, each in ascending user ID order; membership
+	// changes alone do not raise Version. When nothing changes it writes
+	// nothing. It returns the group as
+	// stored. On any error nothing is written. Errors: ErrNotFound (the
+	// group, or a user to add), ErrVersionConflict, ErrConflict, ErrInvalid.
+	UpdateGroupByID(ctx context.Context, u GroupUpdate) (Group, error)
 	// DeleteGroup removes a group and its memberships.
 	DeleteGroup(ctx context.Context, name string) error
 	// ListGroups streams groups in ascending name order.

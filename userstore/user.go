@@ -56,7 +56,12 @@ func (u User) Locked(now time.Time) bool { return !u.LockedUntil.IsZero() && now
 
 // Group is a named set of users.
 type Group struct {
-	// Name is unique in the pool without regard to case.
+	// ID is assigned by the store on create (32 lower-case hex digits) and
+	// never changes, also when the group is renamed; the ID given to
+	// CreateGroup is ignored. Read a group by it with GetGroupByID.
+	ID string
+	// Name is unique in the pool without regard to case. It changes only
+	// through UpdateGroupByID (a rename); memberships follow it.
 	Name        string
 	Description string
 	Metadata    map[string]string
@@ -74,4 +79,17 @@ type LoginState struct {
 	// that locked the account is the one with AlreadyLocked false and
 	// LockedUntil after its time.
 	AlreadyLocked bool
+}
+
+// GroupUpdate is one atomic change of a group, for
+// GroupStore.UpdateGroupByID.
+type GroupUpdate struct {
+	// Group names the group by ID and carries the Version it was read at,
+	// and its new Name (a rename when it differs from the stored one;
+	// empty keeps the name), Description and Metadata (both replaced).
+	Group Group
+	// AddMembers and RemoveMembers are user IDs to add and remove; adding
+	// a member or removing a non-member changes nothing. An ID in both is
+	// refused with ErrInvalid.
+	AddMembers, RemoveMembers []string
 }

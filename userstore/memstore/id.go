@@ -29,3 +29,20 @@ func (s *Store) randomID() (string, error) {
 	}
 	return id, nil
 }
+
+// newGroupID returns a new group ID, 32 lower-case hex digits, that no
+// group has: random, or from a counter when the random source fails (a
+// group ID is no secret, and a write that creates groups among others must
+// not fail half-way). The caller holds the write lock.
+func (s *Store) newGroupID() string {
+	for {
+		id, err := ids.Random(s.rand)
+		if err != nil {
+			s.groupSeq++
+			id = fmt.Sprintf("%032x", s.groupSeq)
+		}
+		if _, taken := s.groupIDs[id]; !taken {
+			return id
+		}
+	}
+}

@@ -27,12 +27,15 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 	idSeq  ids.Sequence
+	// groupSeq numbers group IDs when the random source fails.
+	groupSeq uint64
 
 	users      map[string]*userRec            // by ID
 	ids        []string                       // every user ID, ascending
 	byName     map[string]string              // normalized username -> ID
 	byExt      map[extKey]string              // source and external ID -> ID
 	groups     map[string]*userstore.Group    // by normalized name
+	groupIDs   map[string]string              // group ID -> normalized name
 	members    map[string]map[string]struct{} // group key -> user IDs
 	userGroups map[string]map[string]struct{} // user ID -> group keys
 	tokens     map[tokenKey]userstore.Token
@@ -79,6 +82,7 @@ func New(opts ...Option) *Store {
 		byName:     make(map[string]string),
 		byExt:      make(map[extKey]string),
 		groups:     make(map[string]*userstore.Group),
+		groupIDs:   make(map[string]string),
 		members:    make(map[string]map[string]struct{}),
 		userGroups: make(map[string]map[string]struct{}),
 		tokens:     make(map[tokenKey]userstore.Token),
@@ -99,7 +103,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.users, s.ids, s.byName, s.byExt = nil, nil, nil, nil
-	s.groups, s.members, s.userGroups = nil, nil, nil
+	s.groups, s.groupIDs, s.members, s.userGroups = nil, nil, nil, nil
 	s.tokens, s.changes, s.audit = nil, nil, nil
 	return nil
 }
@@ -137,7 +141,19 @@ func (s *Store) rlock(ctx context.Context, op string) error {
 // emit records a change; the caller holds the write lock.
 func (s *Store) emit(kind userstore.ChangeKind, userID, group string, at time.Time) {
 	s.seq++
-	s.changes = append(s.changes, userstore.Change{Seq: s.seq, Kind: kind, UserID: userID, Group: group, At: at})
+	c := userstore.Change{Seq: s.seq, Kind: kind, UserID: userID, Group: group, At: at}
+	if group != "" {
+		if g, ok := s.groups[userstore.NormalizeUsername(group)]; ok {
+			c.GroupID = g.ID
+		}
+	}
+	s.changes = append(s.changes, c)
+}
+
+// emitGroup records a change of group g; the caller holds the write lock.
+func (s *Store) emitGroup(kind userstore.ChangeKind, userID string, g *userstore.Group, at time.Time) {
+	s.seq++
+	s.changes = append(s.changes, userstore.Change{Seq: s.seq, Kind: kind, UserID: userID, Group: g.Name, GroupID: g.ID, At: at})
 }
 
 // stream yields records page by page through paging.Stream: fetch,

@@ -33,7 +33,7 @@ func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Ch
 				kind string
 				at   int64
 			)
-			err := r.Scan(&c.Seq, &kind, &c.UserID, &c.Group, &at)
+			err := r.Scan(&c.Seq, &kind, &c.UserID, &c.Group, &c.GroupID, &at)
 			c.Kind, c.At = userstore.ChangeKind(kind), fromNS(at)
 			return c, err
 		}, s.q.changes+fmt.Sprint(n), s.realm, after)

@@ -138,12 +138,17 @@ func (t *tx) saveCounter(ctx context.Context) error {
 
 // emit appends a change-feed event to the transaction.
 func (t *tx) emit(ctx context.Context, kind userstore.ChangeKind, userID, group string, at time.Time) error {
+	return t.emitGroup(ctx, kind, userID, group, "", at)
+}
+
+// emitGroup is emit for a group or member event, with the group's ID.
+func (t *tx) emitGroup(ctx context.Context, kind userstore.ChangeKind, userID, group, groupID string, at time.Time) error {
 	pos, err := t.positions(ctx, 1)
 	if err != nil {
 		return err
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO usher_changes (realm, pos, kind, user_id, group_name, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.s.realm, pos, string(kind), userID, group, toNS(at))
+	_, err = t.ExecContext(ctx, `INSERT INTO usher_changes (realm, pos, kind, user_id, group_name, group_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.s.realm, pos, string(kind), userID, group, groupID, toNS(at))
 	return err
 }
 

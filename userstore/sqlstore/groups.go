@@ -13,7 +13,7 @@ import (
 	"github.com/usher-sdk/usher/userstore"
 )
 
-const selectGroup = `SELECT name, description, metadata, created_at, updated_at, version FROM usher_groups`
+const selectGroup = `SELECT id, name, description, metadata, created_at, updated_at, version FROM usher_groups`
 
 func scanGroup(r scanner) (userstore.Group, error) {
 	var (
@@ -21,7 +21,7 @@ func scanGroup(r scanner) (userstore.Group, error) {
 		meta         string
 		created, upd int64
 	)
-	if err := r.Scan(&g.Name, &g.Description, &meta, &created, &upd, &g.Version); err != nil {
+	if err := r.Scan(&g.ID, &g.Name, &g.Description, &meta, &created, &upd, &g.Version); err != nil {
 		return userstore.Group{}, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNS(created), fromNS(upd)
@@ -43,6 +43,31 @@ func (s *Store) getGroup(ctx context.Context, q interface {
 		return userstore.Group{}, userstore.ErrNotFound
 	}
 	return g, err
+}
+
+// getGroupByID reads the group with the given ID.
+func (s *Store) getGroupByID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string, lock string) (userstore.Group, error) {
+	if s.cannotStore(id) {
+		return userstore.Group{}, userstore.ErrNotFound
+	}
+	g, err := scanGroup(q.QueryRowContext(ctx, selectGroup+` WHERE realm = $1 AND id = $2`+lock, s.realm, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return userstore.Group{}, userstore.ErrNotFound
+	}
+	return g, err
+}
+
+// GetGroupByID returns the group with the given ID, or an error matching
+// userstore.ErrNotFound.
+func (s *Store) GetGroupByID(ctx context.Context, id string) (userstore.Group, error) {
+	const op = "get group by ID"
+	if err := s.ready(ctx, op); err != nil {
+		return userstore.Group{}, err
+	}
+	g, err := s.getGroupByID(ctx, s.db, id, "")
+	return g, s.fail(op, err)
 }
 
 // CreateGroup stores a new group with Version 1.
@@ -68,29 +93,30 @@ func (t *tx) addGroup(ctx context.Context, key string, g userstore.Group) (users
 	now := t.s.now()
 	g.Metadata = maps.Clone(g.Metadata)
 	g.CreatedAt, g.UpdatedAt, g.Version = now, now, 1
-	_, err := t.ExecContext(ctx, `INSERT INTO usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $6, 1)`, t.s.realm, key, g.Name, g.Description, marshalMap(g.Metadata), toNS(now))
+	// The ID is the column's DEFAULT, which inserts that do not name it
+	// (SyncWriter's) get too.
+	err := t.QueryRowContext(ctx, `INSERT INTO usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $6, 1) RETURNING id`, t.s.realm, key, g.Name, g.Description, marshalMap(g.Metadata), toNS(now)).Scan(&g.ID)
 	if err != nil {
 		return userstore.Group{}, err
 	}
-	return g, t.emit(ctx, userstore.GroupCreated, "", g.Name, now)
+	return g, t.emitGroup(ctx, userstore.GroupCreated, "", g.Name, g.ID, now)
 }
 
 // ensureGroup creates the group name under key unless another writer
 // has just created it, and returns the group as stored.
 func (t *tx) ensureGroup(ctx context.Context, key, name string) (userstore.Group, error) {
 	now := t.s.now()
-	res, err := t.ExecContext(ctx, `INSERT INTO usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)
-VALUES ($1, $2, $3, '', 'null', $4, $4, 1) ON CONFLICT DO NOTHING`, t.s.realm, key, name, toNS(now))
+	var id string
+	err := t.QueryRowContext(ctx, `INSERT INTO usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)
+VALUES ($1, $2, $3, '', 'null', $4, $4, 1) ON CONFLICT DO NOTHING RETURNING id`, t.s.realm, key, name, toNS(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // created meanwhile (PostgreSQL waited for it)
+		return t.s.getGroup(ctx, t, key)
+	}
 	if err != nil {
 		return userstore.Group{}, err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return userstore.Group{}, err
-	} else if n == 0 { // created meanwhile (PostgreSQL waited for it)
-		return t.s.getGroup(ctx, t, key)
-	}
-	return userstore.Group{Name: name, CreatedAt: now, UpdatedAt: now, Version: 1}, t.emit(ctx, userstore.GroupCreated, "", name, now)
+	return userstore.Group{ID: id, Name: name, CreatedAt: now, UpdatedAt: now, Version: 1}, t.emitGroup(ctx, userstore.GroupCreated, "", name, id, now)
 }
 
 // GetGroup finds a group by name without regard to case.
@@ -130,7 +156,7 @@ WHERE realm = $1 AND name_norm = $2 AND version = $3`, s.realm, key, g.Version, 
 		if out, err = s.getGroup(ctx, t, key); err != nil {
 			return err
 		}
-		return t.emit(ctx, userstore.GroupUpdated, "", out.Name, now)
+		return t.emitGroup(ctx, userstore.GroupUpdated, "", out.Name, out.ID, now)
 	})
 	return out, err
 }
@@ -142,14 +168,14 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 		if _, err := t.ExecContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2`, s.realm, key); err != nil {
 			return err
 		}
-		var stored string
-		err := t.QueryRowContext(ctx, `DELETE FROM usher_groups WHERE realm = $1 AND name_norm = $2 RETURNING name`, s.realm, key).Scan(&stored)
+		var stored, id string
+		err := t.QueryRowContext(ctx, `DELETE FROM usher_groups WHERE realm = $1 AND name_norm = $2 RETURNING name, id`, s.realm, key).Scan(&stored, &id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return userstore.ErrNotFound
 		} else if err != nil {
 			return err
 		}
-		return t.emit(ctx, userstore.GroupDeleted, "", stored, s.now())
+		return t.emitGroup(ctx, userstore.GroupDeleted, "", stored, id, s.now())
 	})
 }
 
@@ -177,7 +203,7 @@ func (s *Store) AddMember(ctx context.Context, group, userID string) error {
 		if err := t.userExists(ctx, userID); err != nil {
 			return err
 		}
-		return t.addMember(ctx, key, g.Name, userID)
+		return t.addMember(ctx, key, g, userID)
 	})
 }
 
@@ -210,7 +236,7 @@ func (t *tx) lockUser(ctx context.Context, userID string) error {
 
 // addMember and removeMember change one membership and record it when it
 // changed.
-func (t *tx) addMember(ctx context.Context, key, name, userID string) error {
+func (t *tx) addMember(ctx context.Context, key string, g userstore.Group, userID string) error {
 	res, err := t.ExecContext(ctx, `INSERT INTO usher_members (realm, group_norm, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, t.s.realm, key, userID)
 	if err != nil {
 		return err
@@ -218,10 +244,10 @@ func (t *tx) addMember(ctx context.Context, key, name, userID string) error {
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	return t.emit(ctx, userstore.MemberAdded, userID, name, t.s.now())
+	return t.emitGroup(ctx, userstore.MemberAdded, userID, g.Name, g.ID, t.s.now())
 }
 
-func (t *tx) removeMember(ctx context.Context, key, name, userID string) error {
+func (t *tx) removeMember(ctx context.Context, key string, g userstore.Group, userID string) error {
 	res, err := t.ExecContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2 AND user_id = $3`, t.s.realm, key, userID)
 	if err != nil {
 		return err
@@ -229,7 +255,7 @@ func (t *tx) removeMember(ctx context.Context, key, name, userID string) error {
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	return t.emit(ctx, userstore.MemberRemoved, userID, name, t.s.now())
+	return t.emitGroup(ctx, userstore.MemberRemoved, userID, g.Name, g.ID, t.s.now())
 }
 
 // RemoveMember removes a user from a group; removing a non-member, or from
@@ -243,7 +269,7 @@ func (s *Store) RemoveMember(ctx context.Context, group, userID string) error {
 		} else if err != nil {
 			return err
 		}
-		return t.removeMember(ctx, key, g.Name, userID)
+		return t.removeMember(ctx, key, g, userID)
 	})
 }
 
@@ -270,18 +296,18 @@ func (s *Store) SetUserGroups(ctx context.Context, userID string, groups []strin
 		if err := t.lockUser(ctx, userID); err != nil {
 			return err
 		}
-		type member struct{ key, name string }
+		type member struct{ key, name, id string }
 		current, err := queryAll(ctx, t, func(r *sql.Rows) (member, error) {
 			var m member
-			return m, r.Scan(&m.key, &m.name)
-		}, `SELECT m.group_norm, g.name FROM usher_members m JOIN usher_groups g ON g.realm = m.realm AND g.name_norm = m.group_norm
+			return m, r.Scan(&m.key, &m.name, &m.id)
+		}, `SELECT m.group_norm, g.name, g.id FROM usher_members m JOIN usher_groups g ON g.realm = m.realm AND g.name_norm = m.group_norm
 WHERE m.realm = $1 AND m.user_id = $2 ORDER BY m.group_norm`, s.realm, userID)
 		if err != nil {
 			return err
 		}
 		for _, m := range current {
 			if _, keep := want[m.key]; !keep {
-				if err := t.removeMember(ctx, m.key, m.name, userID); err != nil {
+				if err := t.removeMember(ctx, m.key, userstore.Group{ID: m.id, Name: m.name}, userID); err != nil {
 					return err
 				}
 			}
@@ -294,7 +320,7 @@ WHERE m.realm = $1 AND m.user_id = $2 ORDER BY m.group_norm`, s.realm, userID)
 			if err != nil {
 				return err
 			}
-			if err := t.addMember(ctx, key, g.Name, userID); err != nil {
+			if err := t.addMember(ctx, key, g, userID); err != nil {
 				return err
 			}
 		}
@@ -320,4 +346,80 @@ WHERE u.realm = $1 AND gm.group_norm = $2 AND u.id > $3 ORDER BY u.id LIMIT `
 		}
 		return page, after, err
 	})
+}
+
+// UpdateGroupByID renames the group, replaces its description and
+// metadata and changes its members in one transaction. See
+// userstore.GroupStore.
+func (s *Store) UpdateGroupByID(ctx context.Context, u userstore.GroupUpdate) (userstore.Group, error) {
+	const op = "update group by ID"
+	g := u.Group
+	if g.Name != "" {
+		if err := g.Validate(); err != nil {
+			return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, err)
+		}
+	}
+	if err := checkText("Description", g.Description, "Metadata", g.Metadata); err != nil {
+		return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	remove := make(map[string]bool, len(u.RemoveMembers))
+	for _, id := range u.RemoveMembers {
+		remove[id] = true
+	}
+	add := map[string]bool{}
+	for _, id := range u.AddMembers {
+		if remove[id] {
+			return userstore.Group{}, fmt.Errorf("sqlstore: %s: %w", op, &userstore.ValidationError{Field: "AddMembers", Reason: "names a user that RemoveMembers names too"})
+		}
+		add[id] = true
+	}
+	var out userstore.Group
+	err := s.write(ctx, op, func(t *tx) error {
+		stored, err := s.getGroupByID(ctx, t, g.ID, s.q.forUpdate)
+		if err != nil {
+			return err
+		}
+		if g.Version != stored.Version {
+			return fmt.Errorf("version %d, stored %d: %w", g.Version, stored.Version, userstore.ErrVersionConflict)
+		}
+		out = stored
+		if g.Name != "" {
+			out.Name = g.Name
+		}
+		newKey := userstore.NormalizeUsername(out.Name)
+		if out.Name != stored.Name || g.Description != stored.Description || !maps.Equal(g.Metadata, stored.Metadata) {
+			now := s.now()
+			// A name another group has fails the primary key: ErrConflict.
+			// Memberships follow by ON UPDATE CASCADE.
+			_, err := t.ExecContext(ctx, `UPDATE usher_groups SET name_norm = $3, name = $4, description = $5, metadata = $6,
+	updated_at = $7, version = version + 1 WHERE realm = $1 AND id = $2`,
+				s.realm, g.ID, newKey, out.Name, g.Description, marshalMap(g.Metadata), toNS(now))
+			if err != nil {
+				return err
+			}
+			out.Description, out.Metadata = g.Description, maps.Clone(g.Metadata)
+			out.UpdatedAt, out.Version = fromNS(toNS(now)), stored.Version+1
+			if err := t.emitGroup(ctx, userstore.GroupUpdated, "", out.Name, out.ID, now); err != nil {
+				return err
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(remove)) {
+			if err := t.removeMember(ctx, newKey, out, id); err != nil {
+				return err
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(add)) {
+			if err := t.userExists(ctx, id); err != nil {
+				return fmt.Errorf("user %q: %w", id, userstore.ErrNotFound)
+			}
+			if err := t.addMember(ctx, newKey, out, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return userstore.Group{}, err
+	}
+	return out, nil
 }

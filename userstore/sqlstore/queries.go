@@ -35,7 +35,7 @@ func newQueries(d database.Dialect) queries {
 	var q queries
 	switch d {
 	case database.Postgres:
-		q.changes = `SELECT pos, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND pos > $2 AND pos < ` + pgHorizon + ` ORDER BY pos LIMIT `
+		q.changes = `SELECT pos, kind, user_id, group_name, group_id, at FROM usher_changes WHERE realm = $1 AND pos > $2 AND pos < ` + pgHorizon + ` ORDER BY pos LIMIT `
 		q.forUpdate, q.forUpdateOf = ` FOR UPDATE`, ` FOR UPDATE OF u`
 		q.recordFailure, q.resetFailures = pgRecordFailure, pgResetFailures
 		q.groupConcat = `string_agg(g.name, chr(31))`
@@ -43,7 +43,7 @@ func newQueries(d database.Dialect) queries {
 		q.members = `usher_members m JOIN`
 		q.hasRole = `jsonb_exists(u.roles::jsonb, $%d)`
 	default:
-		q.changes = `SELECT pos, kind, user_id, group_name, at FROM usher_changes WHERE realm = $1 AND pos > $2 ORDER BY pos LIMIT `
+		q.changes = `SELECT pos, kind, user_id, group_name, group_id, at FROM usher_changes WHERE realm = $1 AND pos > $2 ORDER BY pos LIMIT `
 		q.groupConcat = `group_concat(g.name, char(31))`
 		q.startsWith = `substr(u.username_norm, 1, length($%[1]d)) = $%[1]d`
 		q.members = `usher_members m INDEXED BY usher_members_user CROSS JOIN`

@@ -75,7 +75,7 @@ func checkUpgrade(t *testing.T, b backend, where string) {
 	}
 	require.NoError(t, rows.Err())
 	rows.Close()
-	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3", "userstore 4"}, got)
+	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3", "userstore 4", "userstore 5"}, got)
 	_, err = db.SQL().ExecContext(ctx, `SELECT 1 FROM usher_schema_migrations`)
 	assert.Error(t, err, "the legacy version table is gone")
 	var realms int
@@ -127,6 +127,10 @@ func checkLegacyRealm(t *testing.T, s *sqlstore.Store, realm string) {
 		members = append(members, u.Username)
 	}
 	assert.ElementsMatch(t, []string{"alice", "bob"}, members)
+	assert.Regexp(t, "^[0-9a-f]{32}$", g.ID, "groups of the previous release get an ID")
+	admins, err := s.GetGroup(ctx, "admins")
+	require.NoError(t, err)
+	assert.NotEqual(t, g.ID, admins.ID)
 
 	events := collect(t, s.Audit(ctx, userstore.AuditFilter{}))
 	require.Len(t, events, 1)
@@ -157,6 +161,15 @@ func checkLegacyRealm(t *testing.T, s *sqlstore.Store, realm string) {
 	require.Len(t, midway, 4, "a cursor of the previous release")
 	assert.Equal(t, before[5:], midway[:3])
 	assert.Equal(t, after, midway[3:])
+
+	// A group of the previous release can be renamed; its members follow.
+	renamed := admins
+	renamed.Name = "Administrators"
+	_, err = s.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: renamed})
+	require.NoError(t, err)
+	alice, err = s.GetUser(ctx, alice.ID)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"Staff", "Administrators"}, alice.Groups)
 
 	tok, err := s.ConsumeToken(ctx, userstore.ResetTokenKind, "token-hash-"+realm)
 	require.NoError(t, err)

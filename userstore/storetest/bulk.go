@@ -44,6 +44,42 @@ var syncWriterTests = []struct {
 	{"MatchesBySourceAndExternalID", testSyncMatching},
 	{"Parallel", testSyncParallel},
 	{"Closed", testSyncClosed},
+	{"GroupsGetIDs", testSyncGroupIDs},
+}
+
+// testSyncGroupIDs checks that groups a batch creates get IDs and can be
+// renamed, and that a batch leaves roles alone.
+func testSyncGroupIDs(t *testing.T, s userstore.Store, w userstore.SyncWriter) {
+	ctx := t.Context()
+	out := mustUpsert(t, w, synced("e1", "one", "Team"), synced("e2", "two", "team", "Other"))
+	team, err := s.GetGroup(ctx, "team")
+	if err != nil {
+		t.Fatalf("GetGroup: %v", err)
+	}
+	other, err := s.GetGroup(ctx, "other")
+	if err != nil {
+		t.Fatalf("GetGroup: %v", err)
+	}
+	if !isGroupID(team.ID) || !isGroupID(other.ID) || team.ID == other.ID {
+		t.Errorf("groups a batch created have IDs %q and %q", team.ID, other.ID)
+	}
+	renamed := team
+	renamed.Name = "Crew"
+	if _, err := s.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: renamed}); err != nil {
+		t.Fatalf("UpdateGroupByID: %v", err)
+	}
+	if m := memberIDs(t, s, "crew"); !slices.Equal(m, sortedIDs(out[0], out[1])) {
+		t.Errorf("members of the renamed group = %q", m)
+	}
+	u := mustGet(t, s, out[0].ID)
+	u.Roles = []string{"kept"}
+	if _, err := s.UpdateUser(ctx, u); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	mustUpsert(t, w, synced("e1", "one-renamed", "Crew"))
+	if got := mustGet(t, s, out[0].ID); !slices.Equal(got.Roles, []string{"kept"}) || !slices.Equal(got.Groups, []string{"Crew"}) {
+		t.Errorf("after a batch: Roles %q, Groups %q; want [kept], [Crew]", got.Roles, got.Groups)
+	}
 }
 
 // synced returns a synced user of source "dir".

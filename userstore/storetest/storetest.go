@@ -32,6 +32,8 @@
 //     member.added and member.removed.
 //     DeleteUser and DeleteGroup record user.deleted and group.deleted and
 //     may or may not record member.removed for the memberships they remove.
+//   - Group IDs are 32 lower-case hex digits. Group and member events
+//     written by the GroupStore methods carry the group's ID.
 //   - Roles come back sorted by bytes, each once, case kept; nil and
 //     empty are alike. SetPassword, login-state and group writes keep them.
 //   - ListUsers with a Group that does not exist lists no one; ListMembers
@@ -82,6 +84,7 @@ func Run(t *testing.T, newStore func(t *testing.T) userstore.Store) {
 		{"List", listTests},
 		{"Roles", roleTests},
 		{"Groups", groupTests},
+		{"GroupIDs", groupIDTests},
 		{"Tokens", tokenTests},
 		{"Changes", changeTests},
 		{"Audit", auditTests},
