@@ -31,7 +31,8 @@ type Source struct {
 	scope   cached[string]
 	groups  cached[*groupGraph]
 	primary primaryGroups
-	refusal refusalTimer
+	refusal refusalTimer // wrong-password refusals of Authenticate
+	lookups refusalTimer // Lookups that found their user
 }
 
 // New checks cfg, applies its defaults and returns a Source. It reads
@@ -152,12 +153,24 @@ func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[director
 // found either. A disabled, expired or locked-out user is found, with
 // Enabled false. It makes one search: what it needs about groups and the
 // server is kept for Config.GroupRefresh.
+//
+// As a chain asks Lookup after a refused password whether the source knows
+// the login, a login that is not found is answered no sooner than the
+// running median of the source's Lookups that found their user.
 func (s *Source) Lookup(ctx context.Context, login string) (directory.Entry, error) {
+	start := time.Now()
 	e, m, err := s.find(ctx, login)
+	if errors.Is(err, directory.ErrNotFound) {
+		s.lookups.pad(ctx, start)
+	}
 	if err != nil {
 		return directory.Entry{}, err
 	}
-	return m.entry(ctx, e)
+	de, err := m.entry(ctx, e)
+	if err == nil {
+		s.lookups.add(time.Since(start))
+	}
+	return de, err
 }
 
 // find returns the one entry in scope for login, and the mapper for it.
@@ -201,10 +214,10 @@ func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, *mapper
 // server could not be reached.
 //
 // A refusal takes as long whether or not the user exists: an unknown or
-// out-of-scope login is refused after a bind as a DN that does not exist
-// and then no sooner than the running median of the source's refusals of
-// real accounts (see timing.go for why padding rather than a decoy
-// account).
+// out-of-scope login is refused after a bind as a DN that does not exist,
+// and it and a disabled, expired or locked-out user's no sooner than the
+// running median of the source's wrong-password refusals for real
+// accounts (see timing.go for why padding rather than a decoy account).
 func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
 	if password == "" {
 		s.refused(ctx, "empty password")
@@ -223,24 +236,28 @@ func (s *Source) Authenticate(ctx context.Context, login, password string) (dire
 		s.refused(ctx, "unknown or out-of-scope user")
 		return directory.Entry{}, false, nil
 	}
-	ok, err := s.bind(ctx, e.DN, password)
-	if err != nil {
-		return directory.Entry{}, false, err
-	}
-	if !ok {
-		s.refusal.add(time.Since(start))
-		s.refused(ctx, "bind refused (wrong password, or the server refuses the account)")
-		return directory.Entry{}, false, nil
-	}
 	entry, err := m.entry(ctx, e)
 	if err != nil {
 		return directory.Entry{}, false, err
 	}
-	if !entry.Enabled {
-		s.refused(ctx, "disabled, expired or locked-out account")
-		return directory.Entry{}, false, nil
+	ok, err := s.bind(ctx, e.DN, password)
+	if err != nil {
+		return directory.Entry{}, false, err
 	}
-	return entry, true, nil
+	switch {
+	case !ok && entry.Enabled:
+		// The reference: what a wrong password costs.
+		s.refusal.add(time.Since(start))
+		s.refused(ctx, "bind refused (wrong password, or the server refuses the account)")
+	case !entry.Enabled:
+		// The DC refuses a disabled, expired or locked-out account sooner
+		// than a wrong password.
+		s.refusal.pad(ctx, start)
+		s.refused(ctx, "disabled, expired or locked-out account")
+	default:
+		return entry, true, nil
+	}
+	return directory.Entry{}, false, nil
 }
 
 func (s *Source) refused(ctx context.Context, reason string) {

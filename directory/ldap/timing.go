@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -21,67 +22,96 @@ import (
 //     its refusals are fast again), and it needs an account created and
 //     configured for the purpose;
 //   - padding: the source keeps a running median of how long its refusals
-//     of real accounts took (from the start of Authenticate to the bind's
-//     refusal), and refuses an unknown or out-of-scope login no sooner
-//     than that.
+//     of wrong passwords for real, enabled accounts took (from the start
+//     of Authenticate to the bind's refusal), and refuses every other
+//     login — unknown, out of scope, disabled, expired, locked out (which
+//     the DC refuses faster than a wrong password) — no sooner than that.
 //
 // The source pads. It needs no account, locks nothing, follows the DC as
 // its load changes, and costs the DC nothing; the waiting goroutine holds
-// no connection. The median is of the last refusalSamples refusals, so one
-// slow bind moves it little. Until the source has seen a refused bind of a
-// real account, an unknown login is refused after the placeholder bind
-// alone.
+// no connection (the final yielding loop costs up to a millisecond of CPU
+// per padded refusal). The median is of the last refusalSamples refusals, so one
+// slow bind moves it little; the last millisecond of a wait is spent
+// yielding in a loop rather than on a timer, which wakes up late
+// (spinWindow). Until the source has seen a wrong password for a real
+// account, other refusals are not padded.
 
 // refusalSamples is how many recent refusals the median is taken over.
 const refusalSamples = 31
 
-// refusalTimer is a running median of refusal times. Safe for concurrent
-// use.
-type refusalTimer struct {
-	mu      sync.Mutex
+// ring is a running median of durations over the last refusalSamples.
+type ring struct {
 	samples [refusalSamples]time.Duration
 	n, next int
 }
 
-// add records how long a refusal of a real account took.
-func (r *refusalTimer) add(d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ring) add(d time.Duration) {
 	r.samples[r.next] = d
 	r.next = (r.next + 1) % len(r.samples)
 	r.n = min(r.n+1, len(r.samples))
 }
 
-// median returns the median of the recorded refusals; ok is false when
-// none was recorded.
-func (r *refusalTimer) median() (time.Duration, bool) {
-	r.mu.Lock()
+func (r *ring) median() (time.Duration, bool) {
+	if r.n == 0 {
+		return 0, false
+	}
 	var buf [refusalSamples]time.Duration
 	s := buf[:r.n]
 	copy(s, r.samples[:r.n])
-	r.mu.Unlock()
-	if len(s) == 0 {
-		return 0, false
-	}
 	slices.Sort(s)
 	return s[len(s)/2], true
 }
 
+// spinWindow is how much of a wait ends in a yielding loop rather than on
+// a timer: a sleeping goroutine wakes up as much as a millisecond or two
+// late on a loaded machine (the runtime's poller sleeps in whole
+// milliseconds), which would make a padded refusal come later than the
+// real ones it imitates.
+const spinWindow = time.Millisecond
+
+// refusalTimer is a running median of the time an operation takes for a
+// user who exists — Authenticate's refusal of a wrong password for a real,
+// enabled account; a Lookup that finds its user — to which the answers for
+// users who do not are padded. Safe for concurrent use.
+type refusalTimer struct {
+	mu    sync.Mutex
+	times ring
+}
+
+// add records how long the operation took for a real account.
+func (r *refusalTimer) add(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.times.add(d)
+}
+
+// median returns the median of the recorded times; ok is false when none
+// was recorded.
+func (r *refusalTimer) median() (time.Duration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.times.median()
+}
+
 // pad waits until the median refusal time has passed since start, or ctx
-// ends.
+// ends: on a timer, then for the last spinWindow in a loop that yields the
+// processor (runtime.Gosched) until the moment has come.
 func (r *refusalTimer) pad(ctx context.Context, start time.Time) {
 	m, ok := r.median()
 	if !ok {
 		return
 	}
-	wait := m - time.Since(start)
-	if wait <= 0 {
-		return
+	deadline := start.Add(m)
+	if d := time.Until(deadline) - spinWindow; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		runtime.Gosched()
 	}
 }
