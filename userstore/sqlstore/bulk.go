@@ -58,17 +58,16 @@ func (s *Store) UsersByExternalID(ctx context.Context, source string, externalID
 	if s.cannotStore(source) {
 		return nil, nil
 	}
-	vals := make([]any, 0, len(externalIDs))
+	vals := make([]string, 0, len(externalIDs))
 	for _, id := range externalIDs {
 		if id != "" && !s.cannotStore(id) {
 			vals = append(vals, id)
 		}
 	}
 	var out []userstore.User
-	err := s.inChunks(vals, 3, func(in string, args []any) error {
+	err := s.matching(s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> ''`, "u.external_id", "", vals, 3, func(query string, args []any) error {
 		found, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
-			s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> '' AND u.external_id IN (`+in+`)`,
-			append([]any{s.realm, source}, args...)...)
+			query, append([]any{s.realm, source}, args...)...)
 		out = append(out, found...)
 		return err
 	})
@@ -114,8 +113,8 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	// until the commit, so that a failed login or an edit meanwhile cannot
 	// change their Version under the batch), the owners of its usernames
 	// and its groups.
-	bySource := map[string][]any{}
-	norms := make([]any, len(users))
+	bySource := map[string][]string{}
+	norms := make([]string, len(users))
 	groupKeys := map[string]bool{}
 	for i, su := range users {
 		bySource[su.User.Source] = append(bySource[su.User.Source], su.User.ExternalID)
@@ -126,9 +125,9 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	}
 	stored := map[extKey]userstore.User{}
 	for _, src := range slices.Sorted(maps.Keys(bySource)) {
-		err := s.inChunks(bySource[src], 3, func(in string, args []any) error {
+		err := s.matching(s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> ''`, "u.external_id", s.q.forUpdateOf, bySource[src], 3, func(query string, args []any) error {
 			found, err := queryAll(ctx, t, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
-				s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> '' AND u.external_id IN (`+in+`)`+s.q.forUpdateOf, append([]any{s.realm, src}, args...)...)
+				query, append([]any{s.realm, src}, args...)...)
 			for _, u := range found {
 				stored[extKey{u.Source, u.ExternalID}] = u
 			}
@@ -139,11 +138,11 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		}
 	}
 	names := map[string]string{} // normalized username -> ID, "" for free
-	err := s.inChunks(norms, 2, func(in string, args []any) error {
+	err := s.matching(`SELECT username_norm, id FROM usher_users WHERE realm = $1`, "username_norm", "", norms, 2, func(query string, args []any) error {
 		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
 			var v [2]string
 			return v, r.Scan(&v[0], &v[1])
-		}, `SELECT username_norm, id FROM usher_users WHERE realm = $1 AND username_norm IN (`+in+`)`, append([]any{s.realm}, args...)...)
+		}, query, append([]any{s.realm}, args...)...)
 		for _, v := range rows {
 			names[v[0]] = v[1]
 		}
@@ -153,11 +152,11 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		return nil, err
 	}
 	groups := map[string]string{} // key -> stored name
-	err = s.inChunks(anys(slices.Sorted(maps.Keys(groupKeys))), 2, func(in string, args []any) error {
+	err = s.matching(`SELECT name_norm, name FROM usher_groups WHERE realm = $1`, "name_norm", "", slices.Sorted(maps.Keys(groupKeys)), 2, func(query string, args []any) error {
 		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
 			var v [2]string
 			return v, r.Scan(&v[0], &v[1])
-		}, `SELECT name_norm, name FROM usher_groups WHERE realm = $1 AND name_norm IN (`+in+`)`, append([]any{s.realm}, args...)...)
+		}, query, append([]any{s.realm}, args...)...)
 		for _, v := range rows {
 			groups[v[0]] = v[1]
 		}
@@ -178,7 +177,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		out        = make([]userstore.User, len(users))
 	)
 	for i, su := range users {
-		u, norm := su.User, norms[i].(string)
+		u, norm := su.User, norms[i]
 		old, exists := stored[extKey{u.Source, u.ExternalID}]
 		id := old.ID
 		if !exists {
@@ -252,7 +251,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	nowNS := toNS(now)
 	err = insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)`, 22, inserts, func(in inserted) []any {
+	attributes, source, external_id, created_at, updated_at, version)`, userColumns, inserts, func(in inserted) []any {
 		u := in.User
 		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
 			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
@@ -261,7 +260,8 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	err = insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)`, 8, newGroups,
+	err = insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)`,
+		[]colType{text, text, text, text, text, bigint, bigint, bigint}, newGroups,
 		func(g userstore.Group) []any {
 			return []any{s.realm, userstore.NormalizeUsername(g.Name), g.Name, "", "null", nowNS, nowNS, 1}
 		})
@@ -280,7 +280,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			}
 		}
 	}
-	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, 3, addMembers, func(m [2]string) []any {
+	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, []colType{text, text, text}, addMembers, func(m [2]string) []any {
 		return []any{s.realm, m[0], m[1]}
 	})
 	if err != nil {
@@ -293,7 +293,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, at)`, 6, events, func(e bulkEvent) []any {
+	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, at)`, []colType{text, bigint, text, text, text, bigint}, events, func(e bulkEvent) []any {
 		p := pos
 		pos++
 		return []any{s.realm, p, string(e.kind), e.userID, e.group, nowNS}
@@ -333,17 +333,42 @@ WHERE realm = $1 AND id = $2 AND version = $3`)
 	return nil
 }
 
-// insertRows inserts rows into table (with its column list) with
-// multi-row INSERTs of up to bulkRows rows of cols values each; the
-// statement for full chunks is prepared once.
-func insertRows[T any](ctx context.Context, t *tx, table string, cols int, rows []T, values func(T) []any) error {
+// colType is the PostgreSQL type of a column insertRows writes, which
+// names the array its values are sent in.
+type colType string
+
+const (
+	text    colType = "text"
+	bigint  colType = "bigint"
+	boolean colType = "boolean"
+)
+
+// userColumns are the types of the columns UpsertSynced inserts users
+// with.
+var userColumns = []colType{text, text, text, text, text, text, boolean,
+	text, text, text, text, boolean, boolean, text, bigint, bigint,
+	text, text, text, bigint, bigint, bigint}
+
+// insertRows inserts rows into table (with its column list, of the types
+// cols). On PostgreSQL it sends one array per column and inserts them
+// all in one statement (INSERT … SELECT FROM unnest), so that a batch
+// costs one round trip and no statement of thousands of parameters; on
+// SQLite it writes multi-row INSERTs of up to bulkRows rows, the
+// statement for full chunks prepared once.
+func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.s.dialect == database.Postgres {
+		return insertUnnest(ctx, t, table, cols, rows, values)
+	}
 	var full *sql.Stmt
 	defer func() {
 		if full != nil {
 			_ = full.Close()
 		}
 	}()
-	args := make([]any, 0, min(len(rows), bulkRows)*cols)
+	args := make([]any, 0, min(len(rows), bulkRows)*len(cols))
 	for len(rows) > 0 {
 		n := min(len(rows), bulkRows)
 		args = args[:0]
@@ -353,9 +378,9 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols int, rows 
 		var err error
 		switch {
 		case n < bulkRows:
-			_, err = t.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, cols, 1), args...)
+			_, err = t.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1), args...)
 		case full == nil:
-			if full, err = t.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, cols, 1)); err != nil {
+			if full, err = t.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)); err != nil {
 				return err
 			}
 			fallthrough
@@ -368,6 +393,59 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols int, rows 
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// insertUnnest is insertRows on PostgreSQL: the values of each column go
+// in one typed array (pgx encodes []string, []int64 and []bool as
+// PostgreSQL arrays), and unnest turns the arrays back into rows.
+func insertUnnest[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any) error {
+	arrays := make([]any, len(cols))
+	for c, ct := range cols {
+		switch ct {
+		case text:
+			arrays[c] = make([]string, 0, len(rows))
+		case bigint:
+			arrays[c] = make([]int64, 0, len(rows))
+		case boolean:
+			arrays[c] = make([]bool, 0, len(rows))
+		}
+	}
+	for _, r := range rows {
+		for c, v := range values(r) {
+			switch a := arrays[c].(type) {
+			case []string:
+				arrays[c] = append(a, v.(string))
+			case []int64:
+				arrays[c] = append(a, toInt64(v))
+			case []bool:
+				arrays[c] = append(a, v.(bool))
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(table)
+	b.WriteString(" SELECT * FROM unnest(")
+	for c, ct := range cols {
+		if c > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", c+1, ct)
+	}
+	b.WriteByte(')')
+	_, err := t.ExecContext(ctx, b.String(), arrays...)
+	return err
+}
+
+// toInt64 converts the integers insertRows is given.
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	}
+	panic(fmt.Sprintf("sqlstore: insertRows: %T in a bigint column", v))
 }
 
 // placeholders returns n parenthesized rows of cols parameters, numbered
@@ -398,26 +476,39 @@ func (s *Store) placeholders(n, cols, first int) string {
 	return b.String()
 }
 
-// inChunks calls f with a list of placeholders, numbered from first, and
-// its values, for up to bulkInList values of vals at a time.
-func (s *Store) inChunks(vals []any, first int, f func(in string, args []any) error) error {
+// matching calls f with a query that selects the rows of query (a
+// SELECT with a WHERE clause) whose col is one of vals, followed by
+// suffix (a locking clause), and the arguments of the values, whose
+// parameters are numbered from first.
+//
+// On PostgreSQL it calls f once, with all of vals in one array, and looks
+// each value up on its own through the index (a LATERAL subquery per
+// element of unnest): a plan that does not depend on statistics, which
+// lag behind a bulk load (with col = ANY(…) the planner, believing the
+// table small, filtered every user of the realm against the array, and
+// each batch took longer than the one before). On SQLite it calls f once
+// per bulkInList values, with col IN (?, ?, …).
+func (s *Store) matching(query, col, suffix string, vals []string, first int, f func(query string, args []any) error) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	if s.dialect == database.Postgres {
+		return f(`SELECT m.* FROM unnest($`+strconv.Itoa(first)+`::text[]) AS want(v) CROSS JOIN LATERAL (`+
+			query+` AND `+col+` = want.v OFFSET 0`+suffix+`) m`, []any{vals})
+	}
 	for len(vals) > 0 {
 		n := min(len(vals), bulkInList)
 		in := s.placeholders(1, n, first)
-		if err := f(in[1:len(in)-1], vals[:n]); err != nil {
+		args := make([]any, n)
+		for i, v := range vals[:n] {
+			args[i] = v
+		}
+		if err := f(query+` AND `+col+` IN (`+in[1:len(in)-1]+`)`+suffix, args); err != nil {
 			return err
 		}
 		vals = vals[n:]
 	}
 	return nil
-}
-
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 func syncedErr(i int, u userstore.User, err error) error {

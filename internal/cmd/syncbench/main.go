@@ -22,6 +22,12 @@
 //
 //	USHER_LDAPSEED_BULK=100000 ./scripts/testservers.sh go run ./internal/cmd/syncbench
 //
+// -store postgres syncs into a new PostgreSQL database per sync instead
+// (on $USHER_TEST_POSTGRES_DSN, which the harness sets). After the rounds
+// every stored signature is verified with the public key, and a second
+// full sync with nothing to do shows the peak heap, which does not grow
+// with the number of unchanged users.
+//
 // -cpuprofile writes a CPU profile of step 2.
 package main
 
@@ -31,16 +37,24 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	neturl "net/url"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of -store postgres
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -67,11 +81,25 @@ func run(ctx context.Context) error {
 	runs := flag.Int("runs", 3, "rounds of ldapsearch and full syncs")
 	twoStep := flag.Bool("twostep", true, "also time PlanSync then ApplySync into a second store")
 	verify := flag.Bool("verify", false, "verify every record in the target (a target fed by another process) instead of relying on the signer in this one")
+	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file) or "postgres" (a new database per sync on -pgdsn)`)
+	pgDSN := flag.String("pgdsn", os.Getenv("USHER_TEST_POSTGRES_DSN"), "PostgreSQL server URL for -store postgres (default $USHER_TEST_POSTGRES_DSN)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the full sync to this file")
 	flag.Parse()
 	if *url == "" {
 		return errors.New("no server: run it under ./scripts/testservers.sh or pass -url")
 	}
+	switch {
+	case *storeKind == "postgres" && *pgDSN == "":
+		return errors.New("-store postgres: no server: run it under ./scripts/testservers.sh or pass -pgdsn")
+	case *storeKind != "postgres" && *storeKind != "sqlite":
+		return fmt.Errorf("-store %q: want sqlite or postgres", *storeKind)
+	}
+	var drops []func()
+	defer func() {
+		for _, d := range drops {
+			d()
+		}
+	}()
 	src, err := ldap.New(ldap.Config{Name: "bulk", URL: *url, BindDN: *bindDN, BindPassword: *bindPW, BaseDN: *base, PageSize: *page, Timeout: 5 * time.Minute})
 	if err != nil {
 		return err
@@ -117,11 +145,33 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	var stores []*sqlstore.Store
+	defer func() {
+		for _, s := range stores {
+			_ = s.Close()
+		}
+	}()
 	fullSync := func(mode, path string) (*directory.StoreTarget, time.Duration, error) {
-		store, err := sqlstore.OpenSQLite(ctx, path)
-		if err != nil {
+		var store *sqlstore.Store
+		if *storeKind == "postgres" {
+			dsn, drop, err := scratchDatabase(ctx, *pgDSN)
+			if err != nil {
+				return nil, 0, err
+			}
+			defer func() {
+				if store == nil {
+					drop()
+				}
+			}()
+			store, err = sqlstore.OpenPostgres(ctx, dsn)
+			if err != nil {
+				return nil, 0, err
+			}
+			drops = append(drops, drop)
+		} else if store, err = sqlstore.OpenSQLite(ctx, path); err != nil {
 			return nil, 0, err
 		}
+		stores = append(stores, store)
 		t, err := directory.NewSigningStoreTarget(store, signer)
 		if *verify {
 			t, err = directory.NewStoreTarget(store, verifier)
@@ -188,6 +238,9 @@ func run(ctx context.Context) error {
 				target = t
 				continue
 			}
+			if *storeKind == "postgres" {
+				continue // dropped at the end
+			}
 			for _, f := range []string{path, path + "-wal", path + "-shm"} {
 				_ = os.Remove(f)
 			}
@@ -196,8 +249,41 @@ func run(ctx context.Context) error {
 	pprof.StopCPUProfile()
 	for _, mode := range modes {
 		r := slices.Sorted(slices.Values(ratios[mode]))
-		fmt.Printf("%-9s full sync / ldapsearch: best %.2fx, median %.2fx over %d rounds (goal <= 2x)\n", mode, r[0], r[len(r)/2], len(r))
+		fmt.Printf("%-9s full sync into %s / ldapsearch: best %.2fx, median %.2fx over %d rounds (goal <= 2x)\n", mode, *storeKind, r[0], r[len(r)/2], len(r))
 	}
+
+	// Every stored signature verifies, also those a signing target wrote
+	// without verifying them.
+	start := time.Now()
+	checked := 0
+	for sr, err := range target.Synced(ctx, src.Name()) {
+		if err != nil {
+			return err
+		}
+		if err := verifier.Verify(sr.Record, sr.Signature); err != nil {
+			return fmt.Errorf("stored record %q: %w", sr.Record.ExternalID, err)
+		}
+		checked++
+	}
+	if checked != n {
+		return fmt.Errorf("verified %d stored signatures, want %d", checked, n)
+	}
+	fmt.Printf("all %d stored signatures verify with the public key (checked in %v)\n", checked, time.Since(start).Round(time.Millisecond))
+
+	// A full sync with nothing to do: memory holds the pending changes
+	// only, so its peak heap does not grow with the unchanged users.
+	peak, stopHeap := heapPeak()
+	start = time.Now()
+	plan, res, err := directory.Sync(ctx, src, target, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
+	took := time.Since(start)
+	stopHeap()
+	if err != nil {
+		return err
+	}
+	if len(res.Applied) != 0 || plan.Count(directory.SyncUnchanged) != n {
+		return fmt.Errorf("a second full sync applied %v and found %d unchanged users, want nothing and %d", res.Applied, plan.Count(directory.SyncUnchanged), n)
+	}
+	fmt.Printf("full sync of %d unchanged users: %v, %d changes kept, peak heap %.1f MiB\n", n, took.Round(time.Millisecond), len(plan.Changes), float64(peak())/(1<<20))
 
 	// 3. Incremental: bring the cursor up to date, then twice change users
 	// and apply. The first step after the bulk load also reads again the
@@ -306,4 +392,58 @@ func modifyUsers(url, bindDN, bindPW, base string, skip, n int) error {
 		}
 	}
 	return nil
+}
+
+// scratchDatabase creates an empty database on the PostgreSQL server of
+// dsn (a URL) and returns its URL and a function that drops it.
+func scratchDatabase(ctx context.Context, dsn string) (string, func(), error) {
+	u, err := neturl.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "", nil, errors.New("the PostgreSQL DSN is not a URL")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "syncbench_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		_ = admin.Close()
+		return "", nil, err
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = admin.Close()
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
+
+// heapPeak samples the heap in use every 5 ms until stop is called, and
+// returns the largest sample.
+func heapPeak() (peak func() uint64, stop func()) {
+	runtime.GC()
+	var hi atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > hi.Load() {
+				hi.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return hi.Load, func() { close(done); wg.Wait() }
 }
