@@ -19,6 +19,11 @@
 //	                        (list, create, read, update, delete, bulk
 //	                        enable/disable, password, CSV import and export)
 //	                        and their activation codes
+//	/api/sync/…             the sync agent's API (scope sync, header
+//	                        Usher-Organization): POST keys registers the
+//	                        organization's public key, GET records?source=
+//	                        streams what the server holds, POST changes
+//	                        applies signed changes, each verified here
 //	/activate               the end user's activation: code, then password
 //	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
 //	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)

@@ -31,6 +31,9 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/users/{id}/activation-code", a.requireScope(scopeActivation, a.deleteActivationCode))
 	// activation's own JSON steps for applications: POST /api/v1/activation/activate, …/password.
 	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activation.UserHandler()))
+	mux.HandleFunc("POST /api/sync/keys", a.requireScope(scopeSync, a.uploadSyncKey))
+	mux.HandleFunc("GET /api/sync/records", a.requireScope(scopeSync, a.syncedRecords))
+	mux.HandleFunc("POST /api/sync/changes", a.requireScope(scopeSync, a.applySyncChanges))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})

@@ -99,10 +99,13 @@ const (
 	scopeUsersRead  = "users:read"
 	scopeUsersWrite = "users:write"
 	scopeActivation = "activation" // create and delete activation codes
+	scopeSync       = "sync"       // the sync agent's API
 )
 
 // knownScopes lists every scope, in the order the admin page shows them.
-func knownScopes() []string { return []string{scopeUsersRead, scopeUsersWrite, scopeActivation} }
+func knownScopes() []string {
+	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync}
+}
 
 // accessToken is an API client's token, without its secret.
 type accessToken struct {
