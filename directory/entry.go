@@ -16,9 +16,13 @@ type Entry struct {
 	CorporateEmail string
 	PersonalEmail  string
 	Phone          string
-	Groups         []string
-	Roles          []string
-	Enabled        bool
+	// Groups are the names of the user's groups. LDAP sources give the
+	// direct groups (memberOf) and, for Active Directory, the primary
+	// group, or with their TransitiveGroups option every group at any
+	// depth; see each source.
+	Groups  []string
+	Roles   []string
+	Enabled bool
 
 	// PasswordHash is a hash the hasher registry recognises, for sources
 	// that carry passwords (a CSV import). Empty otherwise.

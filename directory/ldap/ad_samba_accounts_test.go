@@ -4,6 +4,7 @@ package ldap_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +132,37 @@ func TestSambaTransitiveGroups(t *testing.T) {
 	direct, err := newSambaSource(t, plain).Lookup(ctx, "paula")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Domain Users", "contractors"}, direct.Groups)
+}
+
+// TestSambaSearchesOnce: with mandatory_group employees given by name, the
+// group, the groups nested in it, their RIDs, the domain's SID and
+// lockout duration and the primary group's name are read once; after
+// that a Lookup, and a refusal, is one search.
+func TestSambaSearchesOnce(t *testing.T) {
+	t.Parallel()
+	dc := testenv.Samba(t)
+	ctx := t.Context()
+	p := newCountingProxy(t, strings.TrimPrefix(dc.URL, "ldap://"))
+	cfg := sambaConfig(dc)
+	cfg.URL = "ldap://" + p.addr
+	src := newSambaSource(t, cfg)
+
+	_, err := src.Lookup(ctx, "bob")
+	require.NoError(t, err)
+	first := p.take()
+	assert.Greater(t, first[opSearch], 1, "%v", first)
+	for range 3 {
+		e, err := src.Lookup(ctx, "hank")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"employees", "Domain Users"}, e.Groups)
+		assert.Equal(t, 1, p.take()[opSearch], "one search per Lookup")
+	}
+	for _, login := range []string{"nobody", "carol", "bob"} { // unknown, outside, wrong password
+		_, ok, err := src.Authenticate(ctx, login, "wrong-Password-1")
+		require.NoError(t, err)
+		require.False(t, ok)
+		got := p.take()
+		assert.Equal(t, 1, got[opSearch], login)
+		assert.Equal(t, 1, got[opBind], login)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,6 +133,42 @@ func TestSearchesOnce(t *testing.T) {
 	got := p.take()
 	assert.Equal(t, 1, got[opSearch])
 	assert.Equal(t, 1, got[opBind])
+}
+
+// TestGroupRefresh: what the source resolved about the mandatory group is
+// read again once Config.GroupRefresh has passed, and concurrent callers
+// that find it stale wait for one read.
+func TestGroupRefresh(t *testing.T) {
+	t.Parallel()
+	srv := testenv.LDAP(t)
+	p := newCountingProxy(t, srv.URL[len("ldap://"):])
+	clock := testenv.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	s, err := ldap.New(ldap.Config{URL: "ldap://" + p.addr, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
+		BaseDN: people, GroupBaseDN: groupsOU, MandatoryGroup: "engineering", GroupRefresh: time.Minute},
+		ldap.WithClock(clock.Now))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := ctxT(t)
+
+	lookups := func(n int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				_, err := s.Lookup(ctx, "bob")
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+	}
+	lookups(8)
+	resolve := p.take()[opSearch] - 8
+	require.Positive(t, resolve, "the group is resolved: name, nested groups, root DSE")
+	lookups(8)
+	assert.Equal(t, 8, p.take()[opSearch], "within GroupRefresh: one search per Lookup")
+	clock.Advance(time.Minute)
+	lookups(8)
+	assert.Equal(t, 8+resolve, p.take()[opSearch], "after GroupRefresh the group is resolved again, once")
 }
 
 // TestTransitiveGroups: zoë is in platform ⊂ engineering ⊂ staff and in
