@@ -20,3 +20,11 @@ func ExampleUserFromSCIM() {
 	// jdoe jdoe@example.com false <nil>
 	// W/"3"
 }
+
+func ExampleGroupToSCIM() {
+	g := userstore.Group{ID: "5f0c8e1d2a3b4c5d6e7f80910a1b2c3d", Name: "Staff", Version: 2}
+	r := scimmap.GroupToSCIM(g, []string{"u1"})
+	fmt.Println(r["id"], r["displayName"], r["meta"].(map[string]any)["version"])
+	// Output:
+	// 5f0c8e1d2a3b4c5d6e7f80910a1b2c3d Staff W/"2"
+}

@@ -52,8 +52,8 @@
 // # Groups (RFC 7643 section 4.2, urn:ietf:params:scim:schemas:core:2.0:Group)
 //
 //	SCIM attribute                      userstore.Group
-//	id, displayName                     Name (groups are named by Name in
-//	                                    userstore, so the SCIM id is the name)
+//	id                                  ID (stable: a rename keeps it)
+//	displayName                         Name
 //	members[].value                     the IDs of the member users
 //	externalId                          Metadata["externalId"]
 //	meta.version                        Version, as W/"<Version>"
@@ -302,7 +302,7 @@ func UserFromSCIM(r map[string]any, u *userstore.User) error {
 func GroupToSCIM(g userstore.Group, memberIDs []string) map[string]any {
 	r := map[string]any{
 		"schemas":     []any{GroupSchema},
-		"id":          g.Name,
+		"id":          g.ID,
 		"displayName": g.Name,
 	}
 	if v := g.Metadata["externalId"]; v != "" {

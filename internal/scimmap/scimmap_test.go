@@ -161,9 +161,9 @@ func TestGroup(t *testing.T) {
 		assert.ErrorIs(t, err, scimmap.ErrInvalid, bad)
 	}
 
-	out := scimmap.GroupToSCIM(userstore.Group{Name: "g", Version: 2, Metadata: map[string]string{"externalId": "x"}}, []string{"a"})
+	out := scimmap.GroupToSCIM(userstore.Group{ID: "0123456789abcdef0123456789abcdef", Name: "g", Version: 2, Metadata: map[string]string{"externalId": "x"}}, []string{"a"})
 	assert.Equal(t, map[string]any{
-		"schemas": []any{scimmap.GroupSchema}, "id": "g", "displayName": "g", "externalId": "x",
+		"schemas": []any{scimmap.GroupSchema}, "id": "0123456789abcdef0123456789abcdef", "displayName": "g", "externalId": "x",
 		"members": []any{map[string]any{"value": "a", "type": "User"}},
 		"meta":    map[string]any{"resourceType": "Group", "version": `W/"2"`},
 	}, out)

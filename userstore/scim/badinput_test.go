@@ -68,7 +68,11 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown user", method: "GET", path: "/Users/nobody", status: 404},
 		{name: "patch of an unknown user", method: "PATCH", path: "/Users/nobody", body: patch(`{"op":"replace","path":"active","value":false}`), status: 404},
 		{name: "unknown group member", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"add","path":"members","value":[{"value":"nobody"}]}`), status: 400, scimType: "invalidValue"},
-		{name: "group rename", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":"other"}`), status: 400, scimType: "mutability"},
+		{name: "group rename to a taken name", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":"TAKEN"}`), status: 409, scimType: "uniqueness"},
+		{name: "group rename to an invalid name", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":" spaced"}`), status: 400, scimType: "invalidValue"},
+		{name: "group patch failing in its second operation", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":"renamed"},{"op":"add","path":"members","value":[{"value":"nobody"}]}`), status: 400, scimType: "invalidValue"},
+		{name: "group patch failing in its third operation", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":"renamed"},{"op":"remove","path":"members"},{"op":"replace","path":"colour","value":"red"}`), status: 400},
+		{name: "stale If-Match on group patch", method: "PATCH", path: "/Groups/staff", body: patch(`{"op":"replace","path":"displayName","value":"renamed"}`), hdr: []string{"If-Match", `W/"7"`}, status: 412},
 		{name: "invalid username", method: "PATCH", path: "/Users/{id}", body: patch(`{"op":"replace","path":"userName","value":""}`), status: 400},
 	}
 	s := newServer(t, memstore.New(), scim.Config{})
@@ -76,6 +80,8 @@ func TestBadInput(t *testing.T) {
 	alice, err := s.store.CreateUser(ctx, userstore.User{Username: "alice", Enabled: true, Source: "scim"})
 	require.NoError(t, err)
 	_, err = s.store.CreateGroup(ctx, userstore.Group{Name: "staff"})
+	require.NoError(t, err)
+	_, err = s.store.CreateGroup(ctx, userstore.Group{Name: "taken"})
 	require.NoError(t, err)
 	require.NoError(t, s.store.AddMember(ctx, "staff", alice.ID))
 	usersBefore, groupsBefore := snapshot(t, s.store)

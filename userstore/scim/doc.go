@@ -7,7 +7,8 @@
 // http.StripPrefix("/scim/v2", h)):
 //
 //	/Users, /Users/{id}            GET (filter, startIndex, count), POST, PUT, PATCH, DELETE
-//	/Groups, /Groups/{id}          the same for groups; a group's id is its name
+//	/Groups, /Groups/{id}          the same for groups; a group's id is its
+//	                               stable userstore.Group.ID
 //	/ServiceProviderConfig         what the endpoint supports
 //	/ResourceTypes, /Schemas       discovery, from the SCIM library
 //
@@ -54,17 +55,21 @@
 // they name, and members with a list of values removes those members.
 //
 // A POST or PUT naming a top-level attribute the schema does not define is
-// refused with 400 invalidValue (the library would drop it silently). A
-// group cannot be renamed (userstore names groups by Name): a displayName
-// replace with another name is refused with 400 mutability.
+// refused with 400 invalidValue (the library would drop it silently).
 //
-// Limits of the store underneath: a user PATCH or PUT is one
-// compare-and-set write, but a group PATCH is several (the externalId, then
-// one AddMember or RemoveMember per member changed); every member is
-// checked to exist first, so a bad one changes nothing, but a store failure
-// half-way leaves the changes before it. A group's version does not move
-// with its members. DELETE checks If-Match, then deletes: userstore has no
-// compare-and-delete.
+// Groups: a group's id is its userstore.Group.ID, which never changes, so
+// a displayName replace (Entra ID's "Update Group [Non-member attributes]")
+// renames the group under the same id, members and all; a name another
+// group has is refused with 409 uniqueness. An id that names no group is
+// also tried as a group name, so that clients holding the ids of releases
+// before group IDs (which were names) keep working. A user PATCH or PUT is
+// one compare-and-set write, and so is a group PATCH or PUT, whatever its
+// operations: rename, externalId and every member added or removed are
+// applied by one userstore UpdateGroupByID at the version read, all or
+// nothing, refused with 412 when the group changed meanwhile. A group's
+// version does not move with its members. A POST with members creates the
+// group, then adds them. DELETE checks If-Match, then deletes: userstore
+// has no compare-and-delete.
 //
 // The handler is safe for concurrent use.
 package scim

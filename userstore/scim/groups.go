@@ -17,16 +17,20 @@ import (
 )
 
 // groups is the library's resource handler for /Groups. A group's SCIM id
-// is its userstore name.
+// is its userstore ID (userstore.Group.ID), which a rename keeps; an id that
+// names no group is tried as a group name, so that the ids of releases
+// before group IDs (which were names) keep working.
 type groups struct {
 	h *handler
 }
 
-// errRename refuses a displayName change: userstore cannot rename a group.
-var errRename = scimerrors.ScimError{
-	Status:   http.StatusBadRequest,
-	ScimType: scimerrors.ScimTypeMutability,
-	Detail:   "A group cannot be renamed: its displayName is its id.",
+// find returns the group whose SCIM id is id.
+func (g *groups) find(r *http.Request, id string) (userstore.Group, error) {
+	x, err := g.h.store.GetGroupByID(r.Context(), id)
+	if errors.Is(err, userstore.ErrNotFound) {
+		x, err = g.h.store.GetGroup(r.Context(), id)
+	}
+	return x, err
 }
 
 func (g *groups) members(r *http.Request, name string) ([]string, error) {
@@ -42,7 +46,7 @@ func (g *groups) members(r *http.Request, name string) ([]string, error) {
 
 func (g *groups) resource(x userstore.Group, ids []string) lib.Resource {
 	res := lib.Resource{
-		ID:         x.Name,
+		ID:         x.ID,
 		Attributes: stripCommon(scimmap.GroupToSCIM(x, ids)),
 		Meta:       lib.Meta{Version: scimmap.ETag(x.Version)},
 	}
@@ -75,35 +79,36 @@ func (g *groups) checkUsers(r *http.Request, ids []string) error {
 	return nil
 }
 
-// setMembers makes want the members of the group, adding and removing the
-// difference to have.
-func (g *groups) setMembers(r *http.Request, name string, have, want []string) error {
-	if err := g.checkUsers(r, want); err != nil {
-		return err
-	}
-	keep := map[string]bool{}
+// diff returns the user IDs of want missing from have, and those of have
+// missing from want.
+func diff(have, want []string) (add, remove []string) {
+	keep := make(map[string]bool, len(want))
 	for _, id := range want {
 		keep[id] = true
 	}
-	had := map[string]bool{}
+	had := make(map[string]bool, len(have))
 	for _, id := range have {
 		had[id] = true
 		if !keep[id] {
-			if err := g.h.store.RemoveMember(r.Context(), name, id); err != nil {
-				return g.h.storeError(r, err, name)
-			}
-			g.h.log.InfoContext(r.Context(), "scim: member removed", "group", name, "user_id", id, "remote", r.RemoteAddr)
+			remove = append(remove, id)
 		}
 	}
 	for _, id := range want {
 		if !had[id] {
-			if err := g.h.store.AddMember(r.Context(), name, id); err != nil {
-				return g.h.storeError(r, err, name)
-			}
-			g.h.log.InfoContext(r.Context(), "scim: member added", "group", name, "user_id", id, "remote", r.RemoteAddr)
+			add = append(add, id)
 		}
 	}
-	return nil
+	return add, remove
+}
+
+// logMembers logs the membership changes of one update.
+func (g *groups) logMembers(r *http.Request, x userstore.Group, add, remove []string) {
+	for _, id := range remove {
+		g.h.log.InfoContext(r.Context(), "scim: member removed", "group", x.Name, "group_id", x.ID, "user_id", id, "remote", r.RemoteAddr)
+	}
+	for _, id := range add {
+		g.h.log.InfoContext(r.Context(), "scim: member added", "group", x.Name, "group_id", x.ID, "user_id", id, "remote", r.RemoteAddr)
+	}
 }
 
 // Create stores a new group and its members.
@@ -119,16 +124,25 @@ func (g *groups) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Reso
 	if err != nil {
 		return lib.Resource{}, g.h.storeError(r, err, "")
 	}
-	g.h.log.InfoContext(r.Context(), "scim: group created", "group", created.Name, "remote", r.RemoteAddr)
-	if err := g.setMembers(r, created.Name, nil, ids); err != nil {
-		return lib.Resource{}, err
+	g.h.log.InfoContext(r.Context(), "scim: group created", "group", created.Name, "group_id", created.ID, "remote", r.RemoteAddr)
+	if len(ids) > 0 {
+		created, err = g.h.store.UpdateGroupByID(r.Context(), userstore.GroupUpdate{Group: created, AddMembers: ids})
+		if err != nil {
+			// A member deleted since checkUsers: take the group back, so
+			// that the failed request leaves nothing behind.
+			if derr := g.h.store.DeleteGroup(r.Context(), x.Name); derr == nil {
+				g.h.log.InfoContext(r.Context(), "scim: group deleted", "group", x.Name, "remote", r.RemoteAddr)
+			}
+			return lib.Resource{}, g.h.storeError(r, err, "")
+		}
+		g.logMembers(r, created, ids, nil)
 	}
 	return g.resource(created, ids), nil
 }
 
 // Get returns one group with its members.
 func (g *groups) Get(r *http.Request, id string) (lib.Resource, error) {
-	x, err := g.h.store.GetGroup(r.Context(), id)
+	x, err := g.find(r, id)
 	if err != nil {
 		return lib.Resource{}, g.h.storeError(r, err, id)
 	}
@@ -145,8 +159,12 @@ func (g *groups) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, err
 	if p.FilterValidator != nil {
 		if attr, val, ok := eqFilter(p.FilterValidator.GetFilter()); ok &&
 			(strings.EqualFold(attr, "displayName") || strings.EqualFold(attr, "id")) {
+			get := g.h.store.GetGroup
+			if strings.EqualFold(attr, "id") {
+				get = g.h.store.GetGroupByID
+			}
 			candidates = func(yield func(userstore.Group, error) bool) {
-				x, err := g.h.store.GetGroup(r.Context(), val)
+				x, err := get(r.Context(), val)
 				if errors.Is(err, userstore.ErrNotFound) {
 					return
 				}
@@ -227,7 +245,7 @@ func (g *groups) Patch(r *http.Request, id string, ops []lib.PatchOperation) (li
 }
 
 func (g *groups) current(r *http.Request, id string) (userstore.Group, []string, error) {
-	cur, err := g.h.store.GetGroup(r.Context(), id)
+	cur, err := g.find(r, id)
 	if err != nil {
 		return cur, nil, g.h.storeError(r, err, id)
 	}
@@ -241,18 +259,20 @@ func (g *groups) current(r *http.Request, id string) (userstore.Group, []string,
 	return cur, have, nil
 }
 
-// apply stores the changes from (cur, have) to (next, want): externalId
-// through UpdateGroup, compare-and-set on cur.Version, then the members.
+// apply stores the changes from (cur, have) to (next, want) in one
+// UpdateGroupByID at cur.Version: a new displayName renames the group, a
+// new externalId replaces Metadata["externalId"], and the members are
+// added and removed, all or nothing. A group changed since cur was read
+// is refused with 412, and nothing is written.
 func (g *groups) apply(r *http.Request, cur userstore.Group, have []string, next userstore.Group, want []string) (lib.Resource, error) {
-	if next.Name != "" && userstore.NormalizeUsername(next.Name) != userstore.NormalizeUsername(cur.Name) {
-		return lib.Resource{}, errRename
-	}
 	if err := g.checkUsers(r, want); err != nil {
 		return lib.Resource{}, err
 	}
-	stored := cur
+	upd := cur
+	if next.Name != "" {
+		upd.Name = next.Name
+	}
 	if next.Metadata["externalId"] != cur.Metadata["externalId"] {
-		upd := cur
 		upd.Metadata = maps.Clone(cur.Metadata)
 		if upd.Metadata == nil {
 			upd.Metadata = map[string]string{}
@@ -262,20 +282,22 @@ func (g *groups) apply(r *http.Request, cur userstore.Group, have []string, next
 		} else {
 			delete(upd.Metadata, "externalId")
 		}
-		var err error
-		if stored, err = g.h.store.UpdateGroup(r.Context(), upd); err != nil {
-			return lib.Resource{}, g.h.storeError(r, err, cur.Name)
-		}
 	}
-	if err := g.setMembers(r, cur.Name, have, want); err != nil {
-		return lib.Resource{}, err
+	add, remove := diff(have, want)
+	stored, err := g.h.store.UpdateGroupByID(r.Context(), userstore.GroupUpdate{Group: upd, AddMembers: add, RemoveMembers: remove})
+	if err != nil {
+		return lib.Resource{}, g.h.storeError(r, err, cur.ID)
 	}
+	if stored.Name != cur.Name {
+		g.h.log.InfoContext(r.Context(), "scim: group renamed", "group", stored.Name, "group_id", stored.ID, "remote", r.RemoteAddr)
+	}
+	g.logMembers(r, stored, add, remove)
 	return g.resource(stored, want), nil
 }
 
 // Delete removes a group and its memberships.
 func (g *groups) Delete(r *http.Request, id string) error {
-	cur, err := g.h.store.GetGroup(r.Context(), id)
+	cur, err := g.find(r, id)
 	if err != nil {
 		return g.h.storeError(r, err, id)
 	}
@@ -285,7 +307,7 @@ func (g *groups) Delete(r *http.Request, id string) error {
 	if err := g.h.store.DeleteGroup(r.Context(), cur.Name); err != nil {
 		return g.h.storeError(r, err, id)
 	}
-	g.h.log.InfoContext(r.Context(), "scim: group deleted", "group", cur.Name, "remote", r.RemoteAddr)
+	g.h.log.InfoContext(r.Context(), "scim: group deleted", "group", cur.Name, "group_id", cur.ID, "remote", r.RemoteAddr)
 	return nil
 }
 

@@ -210,8 +210,13 @@ func snapshot(t *testing.T, s userstore.Store) (users []userstore.User, groups [
 }
 
 // memberIDs lists the IDs of a group's members.
+// memberIDs lists the members of the group with the SCIM id (or name)
+// group.
 func memberIDs(t *testing.T, s userstore.Store, group string) []string {
 	t.Helper()
+	if g, err := s.GetGroupByID(context.Background(), group); err == nil {
+		group = g.Name
+	}
 	var ids []string
 	for u, err := range s.ListMembers(context.Background(), group) {
 		require.NoError(t, err)

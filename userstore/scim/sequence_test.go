@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/scim"
 )
 
@@ -90,7 +91,9 @@ func TestEntraIDSequence(t *testing.T) {
 			require.Equal(t, http.StatusCreated, r.status, r.raw)
 			assertSubset(t, without(parseLoose(t, doc["create-group.response"]), "id", "meta"), r.body, "create group")
 			gid, _ := r.body["id"].(string)
-			require.Equal(t, "displayName", gid)
+			created, err := s.store.GetGroupByID(ctx, gid)
+			require.NoError(t, err, "a group's SCIM id is its stable ID")
+			assert.Equal(t, "displayName", created.Name)
 
 			// Get Group by displayName.
 			r = s.do(http.MethodGet, "/Groups?excludedAttributes=members&"+filterQuery(`displayName eq "displayName"`), "")
@@ -108,14 +111,23 @@ func TestEntraIDSequence(t *testing.T) {
 			require.Equal(t, http.StatusNoContent, r.status, r.raw)
 			assert.Empty(t, memberIDs(t, s.store, gid))
 
-			// Update Group [Non-member attributes]: the page expects 204;
-			// userstore cannot rename a group, so Usher refuses with 400
-			// mutability and changes nothing.
+			// Update Group [Non-member attributes]: 204, as the page
+			// documents; the group is renamed and keeps its id and its
+			// members.
+			require.NoError(t, s.store.AddMember(ctx, "displayName", id))
 			r = s.do(http.MethodPatch, "/Groups/"+gid, doc["update-group-rename.request"])
-			require.Equal(t, http.StatusBadRequest, r.status, r.raw)
-			assert.Equal(t, "mutability", r.body["scimType"])
-			_, err = s.store.GetGroup(ctx, gid)
+			require.Equal(t, http.StatusNoContent, r.status, r.raw)
+			renamed, err := s.store.GetGroupByID(ctx, gid)
 			require.NoError(t, err)
+			assert.Equal(t, "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName", renamed.Name)
+			assert.Equal(t, created.Version+1, renamed.Version)
+			assert.Equal(t, []string{id}, memberIDs(t, s.store, gid))
+			r = s.do(http.MethodGet, "/Groups/"+gid, "")
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			assert.Equal(t, renamed.Name, r.body["displayName"])
+			assert.Equal(t, gid, r.body["id"])
+			_, err = s.store.GetGroup(ctx, "displayName")
+			require.ErrorIs(t, err, userstore.ErrNotFound, "the old name is gone")
 
 			// Delete Group, Delete User: 204.
 			r = s.do(http.MethodDelete, "/Groups/"+gid, "")
