@@ -27,6 +27,7 @@
 //	/activate               the end user's activation: code, then password
 //	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
 //	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)
+//	/api/v1/openapi.json    the OpenAPI 3.1 document of the API
 //	/healthz, /readyz       liveness; readiness (database reachable, schema current)
 //
 // Sessions and access tokens live in the database, so several server

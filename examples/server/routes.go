@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"io/fs"
 	"net/http"
 	"time"
@@ -16,24 +17,13 @@ func (a *app) handler() http.Handler {
 		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 	})
 
-	// The API, authenticated by access tokens.
-	mux.HandleFunc("GET /api/v1/users", a.requireScope(scopeUsersRead, a.listUsers))
-	mux.HandleFunc("POST /api/v1/users", a.requireScope(scopeUsersWrite, a.createUser))
-	mux.HandleFunc("POST /api/v1/users/import", a.requireScope(scopeUsersWrite, a.importUsers))
-	mux.HandleFunc("GET /api/v1/users/export", a.requireScope(scopeUsersRead, a.exportUsers))
-	mux.HandleFunc("GET /api/v1/users/{id}", a.requireScope(scopeUsersRead, a.getUser))
-	mux.HandleFunc("PATCH /api/v1/users/{id}", a.requireScope(scopeUsersWrite, a.updateUser))
-	mux.HandleFunc("DELETE /api/v1/users/{id}", a.requireScope(scopeUsersWrite, a.deleteUser))
-	mux.HandleFunc("PUT /api/v1/users/{id}/password", a.requireScope(scopeUsersWrite, a.setPassword))
-	mux.HandleFunc("POST /api/v1/users/enable", a.requireScope(scopeUsersWrite, a.bulkEnable(true)))
-	mux.HandleFunc("POST /api/v1/users/disable", a.requireScope(scopeUsersWrite, a.bulkEnable(false)))
-	mux.HandleFunc("POST /api/v1/users/{id}/activation-code", a.requireScope(scopeActivation, a.createActivationCode))
-	mux.HandleFunc("DELETE /api/v1/users/{id}/activation-code", a.requireScope(scopeActivation, a.deleteActivationCode))
+	// The API, authenticated by access tokens (openapi.json describes it).
+	for _, rt := range a.apiRoutes() {
+		mux.HandleFunc(rt.method+" "+rt.path, a.requireScope(rt.scope, rt.handler))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	// activation's own JSON steps for applications: POST /api/v1/activation/activate, …/password.
 	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activation.UserHandler()))
-	mux.HandleFunc("POST /api/sync/keys", a.requireScope(scopeSync, a.uploadSyncKey))
-	mux.HandleFunc("GET /api/sync/records", a.requireScope(scopeSync, a.syncedRecords))
-	mux.HandleFunc("POST /api/sync/changes", a.requireScope(scopeSync, a.applySyncChanges))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})
@@ -70,6 +60,42 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("POST /admin/tokens/{id}/revoke", a.requireAdmin(a.revokeTokenForm))
 	mux.Handle("/admin/", http.NewCrossOriginProtection().Handler(admin))
 	return mux
+}
+
+// apiRoute is one route of the token-authenticated API.
+type apiRoute struct {
+	method, path, scope string
+	handler             http.HandlerFunc
+}
+
+// apiRoutes lists the API's routes: the one list the mux and the test of
+// openapi.json both read.
+func (a *app) apiRoutes() []apiRoute {
+	return []apiRoute{
+		{"GET", "/api/v1/users", scopeUsersRead, a.listUsers},
+		{"POST", "/api/v1/users", scopeUsersWrite, a.createUser},
+		{"POST", "/api/v1/users/import", scopeUsersWrite, a.importUsers},
+		{"GET", "/api/v1/users/export", scopeUsersRead, a.exportUsers},
+		{"GET", "/api/v1/users/{id}", scopeUsersRead, a.getUser},
+		{"PATCH", "/api/v1/users/{id}", scopeUsersWrite, a.updateUser},
+		{"DELETE", "/api/v1/users/{id}", scopeUsersWrite, a.deleteUser},
+		{"PUT", "/api/v1/users/{id}/password", scopeUsersWrite, a.setPassword},
+		{"POST", "/api/v1/users/enable", scopeUsersWrite, a.bulkEnable(true)},
+		{"POST", "/api/v1/users/disable", scopeUsersWrite, a.bulkEnable(false)},
+		{"POST", "/api/v1/users/{id}/activation-code", scopeActivation, a.createActivationCode},
+		{"DELETE", "/api/v1/users/{id}/activation-code", scopeActivation, a.deleteActivationCode},
+		{"POST", "/api/sync/keys", scopeSync, a.uploadSyncKey},
+		{"GET", "/api/sync/records", scopeSync, a.syncedRecords},
+		{"POST", "/api/sync/changes", scopeSync, a.applySyncChanges},
+	}
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPI)
 }
 
 func handleHealth(w http.ResponseWriter, _ *http.Request) {
