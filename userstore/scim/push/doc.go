@@ -7,7 +7,13 @@
 // A Follower reads the feed (userstore.ChangeFeed) from its cursor, reads each
 // user or group a change names again, and makes the downstream resource equal
 // to it. Usher's user ID is the downstream user's externalId, and a group's
-// normalized name the downstream group's; a resource is looked up with the
+// ID (userstore.Group.ID) the downstream group's, so that a renamed group
+// is renamed downstream — the same downstream group gets the new
+// displayName (PUT, or a PATCH of displayName with PatchMembers) — rather
+// than deleted and made again. A downstream group that a release before
+// group IDs pushed under the group's normalized name is taken over: the
+// next push of the group replaces it with PUT under its ID, and Reconcile
+// keeps it. A resource is looked up with the
 // filter externalId eq "…" (RFC 7644, section 3.4.2.2), replaced with PUT
 // when it exists (section 3.5.1) and created with POST otherwise (section
 // 3.3). A deleted user is deactivated with a PATCH of active (section

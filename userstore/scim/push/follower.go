@@ -23,6 +23,7 @@ type Source interface {
 	GetUser(ctx context.Context, id string) (userstore.User, error)
 	ListUsers(ctx context.Context, opts userstore.ListOptions) iter.Seq2[userstore.User, error]
 	GetGroup(ctx context.Context, name string) (userstore.Group, error)
+	GetGroupByID(ctx context.Context, id string) (userstore.Group, error)
 	ListGroups(ctx context.Context) iter.Seq2[userstore.Group, error]
 	ListMembers(ctx context.Context, group string) iter.Seq2[userstore.User, error]
 }
@@ -134,11 +135,15 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 }
 
-// target is one record a batch of changes names: a user by ID or a group by
-// name; first is the index of the batch's first change that names it.
+// target is one record a batch of changes names: a user by ID, or a group
+// by ID (name holds the name the change gave it, for a group deleted
+// before it was pushed under its ID) or, for a change without a group ID,
+// by name; first is the index of the batch's first change that names it.
 type target struct {
 	group bool
 	key   string
+	name  string
+	byID  bool
 	first int
 }
 
@@ -181,19 +186,22 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 		case userstore.UserCreated, userstore.UserUpdated, userstore.UserDeleted:
 		default: // group and member events
 			t = target{group: true, key: ch.Group}
+			if ch.GroupID != "" {
+				t = target{group: true, key: ch.GroupID, byID: true}
+			}
 		}
 		if t.key == "" || seen[t] {
 			continue
 		}
 		seen[t] = true
-		t.first = i
+		t.first, t.name = i, ch.Group
 		targets = append(targets, t)
 	}
 	acked, pushErr := len(batch), error(nil)
 	for _, t := range targets {
 		var err error
 		if t.group {
-			err = f.syncGroup(ctx, t.key)
+			err = f.syncGroup(ctx, t)
 		} else {
 			err = f.syncUser(ctx, t.key)
 		}
@@ -237,16 +245,43 @@ func (f *Follower) syncUser(ctx context.Context, id string) error {
 }
 
 // syncGroup pushes the group's current state, members included, or deletes
-// it downstream when the store no longer has it.
-func (f *Follower) syncGroup(ctx context.Context, name string) error {
-	g, err := f.src.GetGroup(ctx, name)
+// it downstream when the store no longer has it. A group named by ID is
+// read by ID, so that a renamed group is pushed as the same downstream
+// group with its new name; one named by name (a change without a group ID)
+// is read by name, and when no group has that name, the downstream group
+// with the name as its externalId (as releases before group IDs pushed
+// it) is deleted.
+func (f *Follower) syncGroup(ctx context.Context, t target) error {
+	var (
+		g   userstore.Group
+		err error
+	)
+	if t.byID {
+		g, err = f.src.GetGroupByID(ctx, t.key)
+	} else {
+		g, err = f.src.GetGroup(ctx, t.key)
+	}
 	if errors.Is(err, userstore.ErrNotFound) {
-		return f.removeGroup(ctx, name)
+		if t.byID {
+			return f.removeGroup(ctx, t.key, t.name)
+		}
+		return f.removeGroup(ctx, "", t.key)
 	}
 	if err != nil {
 		return fmt.Errorf("push: read group: %w", err)
 	}
 	return f.upsertGroup(ctx, g)
+}
+
+// syncGroupByExternalID pushes the group that a downstream externalId
+// names: a group ID, or the name a release before group IDs used.
+func (f *Follower) syncGroupByExternalID(ctx context.Context, extID string) error {
+	if _, err := f.src.GetGroupByID(ctx, extID); err == nil {
+		return f.syncGroup(ctx, target{group: true, key: extID, byID: true})
+	} else if !errors.Is(err, userstore.ErrNotFound) {
+		return fmt.Errorf("push: read group: %w", err)
+	}
+	return f.syncGroup(ctx, target{group: true, key: extID})
 }
 
 // userResource is the SCIM User Usher sends for u: scimmap's mapping without
@@ -260,10 +295,23 @@ func userResource(u userstore.User) map[string]any {
 	return r
 }
 
-// groupExternalID is the externalId of a group downstream: its name in the
-// form in which Usher compares group names, so that it stays the same
-// whatever case a change event carries.
-func groupExternalID(name string) string { return userstore.NormalizeUsername(name) }
+// legacyGroupExternalID is the externalId under which releases before
+// group IDs pushed a group: its name in the form in which Usher compares
+// group names. A group is pushed under its ID (userstore.Group.ID), which a
+// rename keeps; a downstream group found only under the legacy externalId
+// is taken over (its externalId becomes the ID).
+func legacyGroupExternalID(name string) string { return userstore.NormalizeUsername(name) }
+
+// downstreamGroup returns the downstream id of g: by its ID, else by the
+// legacy externalId of its name (legacy true).
+func (f *Follower) downstreamGroup(ctx context.Context, g userstore.Group) (id string, legacy, ok bool, err error) {
+	id, ok, err = f.downstreamID(ctx, groupsEndpoint, g.ID)
+	if err != nil || ok {
+		return id, false, ok, err
+	}
+	id, ok, err = f.downstreamID(ctx, groupsEndpoint, legacyGroupExternalID(g.Name))
+	return id, ok, ok, err
+}
 
 func (f *Follower) upsertUser(ctx context.Context, u userstore.User) (string, error) {
 	id, err := f.upsert(ctx, usersEndpoint, u.ID, userResource(u))
@@ -299,37 +347,60 @@ func (f *Follower) upsertGroup(ctx context.Context, g userstore.Group) error {
 		}
 		members = append(members, id)
 	}
-	extID := groupExternalID(g.Name)
-	if f.cfg.Members == PatchMembers {
-		done, err := f.patchMembers(ctx, extID, members)
-		if done || err != nil {
+	id, legacy, found, err := f.downstreamGroup(ctx, g)
+	if err != nil {
+		return err
+	}
+	if found && f.cfg.Members == PatchMembers && !legacy {
+		done, err := f.patchGroup(ctx, id, g, members)
+		if err != nil || done {
 			return err
 		}
+		found = false // gone downstream meanwhile
 	}
 	r := scimmap.GroupToSCIM(g, members)
 	delete(r, "id")
 	delete(r, "meta")
-	r["externalId"] = extID
-	_, err := f.upsert(ctx, groupsEndpoint, extID, r)
+	r["externalId"] = g.ID
+	if found && legacy {
+		// Take over the group a release before group IDs pushed.
+		err := f.c.do(ctx, http.MethodPut, groupsEndpoint+"/"+id, nil, r, nil)
+		if !isStatus(err, http.StatusNotFound) {
+			if err == nil {
+				f.adopted(g, id)
+			}
+			return err
+		}
+		f.forget(groupsEndpoint, legacyGroupExternalID(g.Name))
+	}
+	_, err = f.upsert(ctx, groupsEndpoint, g.ID, r)
 	return err
 }
 
-// patchMembers makes the members of the downstream group with externalId
-// extID the downstream users members, sending only the difference with PATCH.
-// done is false when the downstream has no such group.
-func (f *Follower) patchMembers(ctx context.Context, extID string, members []string) (done bool, err error) {
-	id, ok, err := f.downstreamID(ctx, groupsEndpoint, extID)
-	if err != nil || !ok {
-		return false, err
-	}
+// adopted records that the downstream group id, found under g's legacy
+// externalId, now has g's ID as its externalId.
+func (f *Follower) adopted(g userstore.Group, id string) {
+	f.forget(groupsEndpoint, legacyGroupExternalID(g.Name))
+	f.remember(groupsEndpoint, g.ID, id)
+}
+
+// patchGroup makes the downstream group id equal to g with the downstream
+// users members as members, sending only the difference with PATCH: a
+// displayName replace for a renamed group, and the members added and
+// removed. done is false when the downstream has no such group. (A group
+// taken over from a release before group IDs is replaced with PUT
+// instead, which sets its externalId.)
+func (f *Follower) patchGroup(ctx context.Context, id string, g userstore.Group, members []string) (done bool, err error) {
 	var cur struct {
-		Members []struct {
+		DisplayName string `json:"displayName"`
+		Members     []struct {
 			Value string `json:"value"`
 		} `json:"members"`
 	}
 	err = f.c.do(ctx, http.MethodGet, groupsEndpoint+"/"+id, nil, nil, &cur)
 	if isStatus(err, http.StatusNotFound) {
-		f.forget(groupsEndpoint, extID)
+		f.forget(groupsEndpoint, g.ID)
+		f.forget(groupsEndpoint, legacyGroupExternalID(g.Name))
 		return false, nil
 	}
 	if err != nil {
@@ -340,6 +411,10 @@ func (f *Follower) patchMembers(ctx context.Context, extID string, members []str
 		want[m] = true
 	}
 	var ops []patchOp
+	if cur.DisplayName != g.Name {
+		ops = append(ops, patchOp{Op: "replace", Path: "displayName", Value: g.Name})
+	}
+
 	var add []map[string]string
 	for _, m := range cur.Members {
 		if !want[m.Value] {
@@ -364,7 +439,8 @@ func (f *Follower) patchMembers(ctx context.Context, extID string, members []str
 	}
 	err = f.c.patch(ctx, groupsEndpoint+"/"+id, ops...)
 	if isStatus(err, http.StatusNotFound) {
-		f.forget(groupsEndpoint, extID)
+		f.forget(groupsEndpoint, g.ID)
+		f.forget(groupsEndpoint, legacyGroupExternalID(g.Name))
 		return false, nil
 	}
 	return err == nil, err
@@ -432,7 +508,7 @@ func (f *Follower) removeUser(ctx context.Context, userID string) error {
 		if g.ExternalID == "" {
 			continue
 		}
-		if err := f.syncGroup(ctx, g.ExternalID); err != nil {
+		if err := f.syncGroupByExternalID(ctx, g.ExternalID); err != nil {
 			return err
 		}
 	}
@@ -459,17 +535,36 @@ func (f *Follower) removeUserByID(ctx context.Context, id string) error {
 	return err
 }
 
-func (f *Follower) removeGroup(ctx context.Context, name string) error {
-	extID := groupExternalID(name)
-	id, ok, err := f.downstreamID(ctx, groupsEndpoint, extID)
-	if err != nil || !ok {
-		return err
+// removeGroup deletes the downstream group of the deleted Usher group
+// with ID groupID (empty when the change gave none), or, when none is
+// found under it, the one a release before group IDs pushed under name.
+func (f *Follower) removeGroup(ctx context.Context, groupID, name string) error {
+	for _, extID := range []string{groupID, legacyGroupExternalID(name)} {
+		if extID == "" {
+			continue
+		}
+		if extID != groupID && groupID != "" {
+			// The legacy name may since belong to another group.
+			if _, err := f.src.GetGroup(ctx, name); err == nil {
+				return nil
+			} else if !errors.Is(err, userstore.ErrNotFound) {
+				return fmt.Errorf("push: read group: %w", err)
+			}
+		}
+		id, ok, err := f.downstreamID(ctx, groupsEndpoint, extID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		err = f.c.do(ctx, http.MethodDelete, groupsEndpoint+"/"+id, nil, nil, nil)
+		if err != nil && !isStatus(err, http.StatusNotFound) {
+			return err
+		}
+		f.forget(groupsEndpoint, extID)
+		return nil
 	}
-	err = f.c.do(ctx, http.MethodDelete, groupsEndpoint+"/"+id, nil, nil, nil)
-	if err != nil && !isStatus(err, http.StatusNotFound) {
-		return err
-	}
-	f.forget(groupsEndpoint, extID)
 	return nil
 }
 

@@ -69,7 +69,11 @@ func (f *Follower) Reconcile(ctx context.Context) error {
 		}
 	}
 	staleGroups, err := f.stale(ctx, groupsEndpoint, func(extID string) error {
-		_, err := f.src.GetGroup(ctx, extID)
+		// A group ID, or a name as releases before group IDs pushed.
+		_, err := f.src.GetGroupByID(ctx, extID)
+		if errors.Is(err, userstore.ErrNotFound) {
+			_, err = f.src.GetGroup(ctx, extID)
+		}
 		return err
 	})
 	if err != nil {
