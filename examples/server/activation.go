@@ -86,7 +86,7 @@ func (a *app) openActivation() error {
 	if err != nil {
 		return err
 	}
-	a.activation, err = activation.New(a.users, key, a.userSvc, activation.Settings{
+	a.activation, err = activation.New(a.withSyslog(a.users, "users"), key, a.userSvc, activation.Settings{
 		Enabled: true, HyphenEvery: 4, BatchAdmins: a.cfg.BatchAdmins,
 	}, activation.WithAuthenticator(auth), activation.WithLogger(a.logger))
 	return err

@@ -38,8 +38,13 @@ type app struct {
 
 	activation   *activation.Manager
 	batchAuthSvc *userstore.Service
-	adminSvc     *userstore.Service
-	components   []database.Component
+
+	syslog     *syslogSink
+	stopSyslog func()
+	// usersAudit is the users' audit trail, teed to syslog when set.
+	usersAudit userstore.AuditLog
+	adminSvc   *userstore.Service
+	components []database.Component
 }
 
 // openApp opens the database (creating a SQLite file and its folder when
@@ -84,16 +89,20 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	a.hashers = hashers
+	if err := a.openSyslog(); err != nil {
+		return nil, err
+	}
 	if a.users, err = sqlstore.New(ctx, db, sqlstore.WithLogger(logger)); err != nil {
 		return nil, err
 	}
-	if a.userSvc, err = userstore.NewService(a.users, hashers, userstore.Config{LoginByEmail: true}, userstore.WithLogger(logger)); err != nil {
+	a.usersAudit = a.withSyslog(a.users, "users")
+	if a.userSvc, err = userstore.NewService(a.withSyslog(a.users, "users"), hashers, userstore.Config{LoginByEmail: true}, userstore.WithLogger(logger)); err != nil {
 		return nil, err
 	}
 	if a.admins, err = sqlstore.New(ctx, db, sqlstore.WithRealm(adminRealm), sqlstore.WithLogger(logger)); err != nil {
 		return nil, err
 	}
-	a.adminSvc, err = userstore.NewService(a.admins, hashers, userstore.Config{AuditSuccessfulLogins: true}, userstore.WithLogger(logger))
+	a.adminSvc, err = userstore.NewService(a.withSyslog(a.admins, "admin"), hashers, userstore.Config{AuditSuccessfulLogins: true}, userstore.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +114,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 
 // close releases everything openApp opened.
 func (a *app) close() {
+	if a.stopSyslog != nil {
+		a.stopSyslog()
+	}
 	for _, s := range []*userstore.Service{a.userSvc, a.adminSvc, a.batchAuthSvc} {
 		if s != nil {
 			_ = s.Close()

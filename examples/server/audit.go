@@ -21,7 +21,7 @@ func (a *app) auditAdmin(r *http.Request, kind, userID string, detail map[string
 	} else if t := tokenOf(r.Context()); t.ID != "" {
 		login, d["token"], d["token_name"] = "token:"+t.Name, t.ID, t.Name
 	}
-	err := a.users.AppendAudit(r.Context(), userstore.AuditEvent{
+	err := a.usersAudit.AppendAudit(r.Context(), userstore.AuditEvent{
 		Kind: userstore.AuditKind(kind), UserID: userID, Login: login, Remote: r.RemoteAddr, Detail: d,
 	})
 	if err != nil {

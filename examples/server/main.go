@@ -30,6 +30,13 @@
 //	/api/v1/openapi.json    the OpenAPI 3.1 document of the API
 //	/healthz, /readyz       liveness; readiness (database reachable, schema current)
 //
+// Every audit event (logins, admin actions, activations, sync runs) is in
+// the audit trail in the database and, with -syslog udp://…, tcp://… or
+// tls://host:port, also goes to a syslog receiver as RFC 5424 in Notakey's
+// shape ("[LOGIN] [8c620] [jdoe] [users] login.failed: wrong password");
+// a receiver that is away never blocks a request: events wait (up to
+// 10,000, in memory) and go out when it returns.
+//
 // Sessions and access tokens live in the database, so several server
 // processes sharing one PostgreSQL serve any request.
 package main

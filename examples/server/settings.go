@@ -32,6 +32,10 @@ type settings struct {
 	// BatchAdmins may create and delete activation codes through the
 	// PortalGuard endpoint, with their admin-page passwords.
 	BatchAdmins []string
+	// Syslog is where audit events also go: udp://, tcp:// or tls://host:port.
+	Syslog           string
+	SyslogCA         string
+	SyslogServerName string
 }
 
 // setting describes one entry of the settings table: the one place that
@@ -92,6 +96,12 @@ func settingsTable() []setting {
 				}
 				return nil
 			}},
+		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
+			set: str(func(s *settings) *string { return &s.Syslog })},
+		{name: "syslog-ca", help: "PEM file of the CA certificates that may sign a tls:// syslog receiver's certificate (default: the system's)",
+			set: str(func(s *settings) *string { return &s.SyslogCA })},
+		{name: "syslog-server-name", help: "the name a tls:// syslog receiver's certificate must hold (default: the host of -syslog)",
+			set: str(func(s *settings) *string { return &s.SyslogServerName })},
 		{name: "log-level", def: "info", help: "debug, info, warn or error",
 			set: func(s *settings, v string) error {
 				switch v {
