@@ -16,8 +16,10 @@ var ErrManaged = errors.New("userstore: user is managed by its source")
 // sources (User.Source, e.g. a directory source's name or SCIM's "scim")
 // are read-only, as ProAuth keeps synchronized objects read-only: creating
 // such a user, changing or deleting one, and changing its group
-// memberships fail with an error matching ErrManaged, and nothing is
-// written. Reads, logins (failed-login counts, password hashes) and tokens
+// memberships (AddMember, RemoveMember, SetUserGroups, an UpdateGroupByID
+// that adds or removes it) fail with an error matching ErrManaged, and
+// nothing is written. Groups themselves stay editable (rename,
+// description). Reads, logins (failed-login counts, password hashes) and tokens
 // work as on s, and users of other sources and local users stay editable;
 // a local user cannot be moved into a managed source either.
 //
@@ -104,4 +106,15 @@ func (g *managedGuard) SetUserGroups(ctx context.Context, userID string, groups 
 		return err
 	}
 	return g.Store.SetUserGroups(ctx, userID, groups)
+}
+
+func (g *managedGuard) UpdateGroupByID(ctx context.Context, u GroupUpdate) (Group, error) {
+	for _, ids := range [][]string{u.AddMembers, u.RemoveMembers} {
+		for _, id := range ids {
+			if err := g.check(ctx, "update group", id); err != nil && !errors.Is(err, ErrNotFound) {
+				return Group{}, err
+			}
+		}
+	}
+	return g.Store.UpdateGroupByID(ctx, u)
 }

@@ -39,7 +39,7 @@ func TestProtectManaged(t *testing.T) {
 			require.NoError(t, err)
 			mine, err := local.CreateUser(ctx, userstore.User{Username: "lou", Enabled: true})
 			require.NoError(t, err, "local users are created as usual")
-			_, err = raw.CreateGroup(ctx, userstore.Group{Name: "staff"})
+			staff, err := raw.CreateGroup(ctx, userstore.Group{Name: "staff"})
 			require.NoError(t, err)
 
 			renamed := synced
@@ -57,6 +57,14 @@ func TestProtectManaged(t *testing.T) {
 				"add member":    local.AddMember(ctx, "staff", synced.ID),
 				"remove member": local.RemoveMember(ctx, "staff", synced.ID),
 				"set groups":    local.SetUserGroups(ctx, synced.ID, []string{"staff"}),
+				"group update adding": func() error {
+					_, err := local.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: staff, AddMembers: []string{mine.ID, synced.ID}})
+					return err
+				}(),
+				"group update removing": func() error {
+					_, err := local.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: staff, RemoveMembers: []string{synced.ID}})
+					return err
+				}(),
 			} {
 				assert.ErrorIs(t, err, userstore.ErrManaged, op)
 			}
@@ -72,6 +80,9 @@ func TestProtectManaged(t *testing.T) {
 			_, err = local.UpdateUser(ctx, mine)
 			require.NoError(t, err)
 			require.NoError(t, local.SetUserGroups(ctx, mine.ID, []string{"staff"}))
+			staff.Name = "Staff (renamed)"
+			_, err = local.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: staff, RemoveMembers: []string{mine.ID}})
+			require.NoError(t, err, "groups, and local users' memberships, stay editable")
 			renamed.Version = got.Version
 			_, err = raw.UpdateUser(ctx, renamed)
 			require.NoError(t, err)

@@ -202,7 +202,7 @@ func meta(resourceType string, created, modified time.Time, version int64) map[s
 
 // UserFromSCIM sets the mapped fields of u from the SCIM User resource r, as
 // a replacement of all of them (see the package doc); fields SCIM does not
-// map (ID, password, login state, Source, groups, times, Version) and
+// map (ID, password, login state, Source, groups, roles, times, Version) and
 // Attributes keys outside the table are left as they are. u.Attributes is
 // copied, never changed in place. The error, matching ErrInvalid, names the
 // first attribute of the wrong type; u is then unchanged.

@@ -66,3 +66,46 @@ func Example() {
 	// 5 member.added staff
 	// 6 user.updated
 }
+
+// Users hold roles; groups keep their ID when renamed, and so do their
+// memberships.
+func Example_rolesAndGroupRename() {
+	ctx := context.Background()
+	store := memstore.New()
+	defer store.Close()
+
+	bob, err := store.CreateUser(ctx, userstore.User{Username: "bob", Roles: []string{"viewer", "admin", "viewer"}, Enabled: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(bob.Roles)
+
+	g, err := store.CreateGroup(ctx, userstore.Group{Name: "Ops"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := store.AddMember(ctx, "ops", bob.ID); err != nil {
+		fmt.Println(err)
+		return
+	}
+	g.Name = "Operations"
+	renamed, err := store.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: g})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	bob, _ = store.GetUser(ctx, bob.ID)
+	fmt.Println(renamed.ID == g.ID, renamed.Name, renamed.Version, bob.Groups)
+
+	// The version read is checked: a second rename from the same read is
+	// refused, and so is a name another group has.
+	g.Name = "Other"
+	_, err = store.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: g})
+	fmt.Println("stale rename is refused:", errors.Is(err, userstore.ErrVersionConflict))
+	// Output:
+	// [admin viewer]
+	// true Operations 2 [Operations]
+	// stale rename is refused: true
+}

@@ -56,3 +56,55 @@ func Example() {
 	// 2 group.created alice=false group="staff"
 	// 3 member.added alice=true group="staff"
 }
+
+// Rename a group: its ID and members stay, and the change feed names it by
+// ID too.
+func Example_renameGroup() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "usher-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "users.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+
+	carol, err := store.CreateUser(ctx, userstore.User{Username: "carol", Roles: []string{"auditor"}, Enabled: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, err := store.CreateGroup(ctx, userstore.Group{Name: "Finance"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	g.Name = "Finance & Controlling"
+	_, err = store.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: g, AddMembers: []string{carol.ID}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	got, err := store.GetUser(ctx, carol.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.Roles, got.Groups)
+	byID, err := store.GetGroupByID(ctx, g.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(byID.Name, byID.Version)
+	for c, err := range store.Changes(ctx, 1) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s %q sameID=%t\n", c.Kind, c.Group, c.GroupID == g.ID)
+	}
+	// Output:
+	// [auditor] [Finance & Controlling]
+	// Finance & Controlling 2
+	// group.created "Finance" sameID=true
+	// group.updated "Finance & Controlling" sameID=true
+	// member.added "Finance & Controlling" sameID=true
+}
