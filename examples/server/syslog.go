@@ -116,8 +116,16 @@ func (s *syslogSink) format(pool string, e userstore.AuditEvent) []byte {
 	if e.Remote != "" {
 		text += " from " + e.Remote
 	}
+	// What was typed as a login goes out only when it named an account:
+	// otherwise it may be a password typed into the wrong field, or the
+	// address of someone without an account (the audit trail in the
+	// database, under the application's access control, keeps it).
+	login := "-"
+	if e.UserID != "" {
+		login = printable(e.Login, 256, "-")
+	}
 	body := fmt.Sprintf("[%s] [%s] [%s] [%s] %s", strings.ToUpper(printable(category, 32, "AUDIT")),
-		printable(short, 8, "-"), printable(e.Login, 256, "-"), printable(pool, 64, "-"), printable(text, 2048, "-"))
+		printable(short, 8, "-"), login, printable(pool, 64, "-"), printable(text, 2048, "-"))
 	t := e.Time
 	if t.IsZero() {
 		t = time.Now()

@@ -34,21 +34,34 @@ func TestSyslogToRsyslog(t *testing.T) {
 				cfg.SyslogCA, cfg.SyslogServerName = rs.CAFile, rs.ServerName
 			}
 			ts := startTestServer(t, cfg)
-			login := "probe-" + tr.name + "\n<13>1 forged line"
-			r := ts.postForm(ts.browser(), "/admin/login", url.Values{"username": {login}, "password": {"wrong"}})
-			require.Equal(t, http.StatusUnauthorized, r.StatusCode)
-
-			var line string
-			require.Eventually(t, func() bool {
-				for _, l := range rs.Lines() {
-					if strings.Contains(l, "probe-"+tr.name) {
-						line = l
-						return true
+			probe := "probe-" + tr.name
+			seen := len(rs.Lines()) // the subtests share the receiver
+			find := func(substr string) string {
+				var line string
+				require.Eventually(t, func() bool {
+					for _, l := range rs.Lines()[seen:] {
+						if strings.Contains(l, substr) {
+							line = l
+							return true
+						}
 					}
-				}
-				return false
-			}, 20*time.Second, 50*time.Millisecond)
-			assert.Regexp(t, `^<85>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \S+ usher - login\.failed - \[LOGIN\] \[[0-9a-f]{5}\] \[probe-`+tr.name+`\?<13>1 forged line\] \[admin\] login\.failed: \S`, line)
+					return false
+				}, 20*time.Second, 50*time.Millisecond, substr)
+				return line
+			}
+
+			// A refused login of nobody: the typed login stays home.
+			r := ts.postForm(ts.browser(), "/admin/login", url.Values{"username": {probe + "-typed-secret"}, "password": {"wrong"}})
+			require.Equal(t, http.StatusUnauthorized, r.StatusCode)
+			line := find("[LOGIN]")
+			assert.Regexp(t, `^<85>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \S+ usher - login\.failed - \[LOGIN\] \[[0-9a-f]{5}\] \[-\] \[admin\] login\.failed: \S`, line)
+			assert.NotContains(t, line, "typed-secret")
+
+			// An account's login with a line break cannot forge a line.
+			require.NoError(t, ts.app.usersAudit.AppendAudit(t.Context(), userstore.AuditEvent{Kind: "admin.test", UserID: "u1", Login: probe + "\n<13>1 forged line"}))
+			line = find(probe)
+			assert.Contains(t, line, "[ADMIN] ")
+			assert.Contains(t, line, "["+probe+"?<13>1 forged line] [users] admin.test (user u1)")
 			for _, l := range rs.Lines() {
 				assert.False(t, strings.HasPrefix(l, "<13>1 forged"), "no forged line")
 			}
@@ -71,7 +84,7 @@ func TestSyslogAwayNeverBlocks(t *testing.T) {
 	cfg.Syslog = "tcp://" + addr
 	ts := startTestServer(t, cfg)
 	for i := range 20 {
-		require.NoError(t, ts.app.usersAudit.AppendAudit(t.Context(), userstore.AuditEvent{Kind: "admin.test", Login: "waiting-" + string(rune('a'+i))}))
+		require.NoError(t, ts.app.usersAudit.AppendAudit(t.Context(), userstore.AuditEvent{Kind: "admin.test", UserID: "u", Login: "waiting-" + string(rune('a'+i))}))
 	}
 	assert.Equal(t, int64(0), ts.app.syslog.sent.Load())
 
