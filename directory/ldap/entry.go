@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -208,12 +209,107 @@ func isTrue(v string) bool {
 // rdnValue returns the value of the first attribute of dn's first RDN
 // ("R&D, Zürich" for cn=R&D\2C Zürich,ou=groups,...), or "" when dn does
 // not parse.
+//
+// Group names come from every memberOf value of every user a stream
+// reads, so the common case — a plain value, no escapes, quotes, hex or
+// surrounding spaces — is sliced out of dn without parsing the rest of it
+// (FuzzRDNValue checks that it agrees with go-ldap's parser); anything
+// else goes to goldap.ParseDN.
 func rdnValue(dn string) string {
+	if v, ok := plainRDNValue(dn); ok {
+		return v
+	}
 	d, err := goldap.ParseDN(dn)
 	if err != nil || len(d.RDNs) == 0 || len(d.RDNs[0].Attributes) == 0 {
 		return ""
 	}
 	return d.RDNs[0].Attributes[0].Value
+}
+
+// plainRDNValue is rdnValue's fast path: ok is false unless dn starts
+// with type=value where the type is a name or an OID and the value is
+// plain or escaped (\, and a special character or two hex digits) —
+// no quotes, no #hex form, no spaces at either end — ending at an
+// unescaped ',' or '+' or at the end of dn.
+func plainRDNValue(dn string) (string, bool) {
+	eq := strings.IndexByte(dn, '=')
+	if eq <= 0 {
+		return "", false
+	}
+	for i := range eq {
+		c := dn[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return "", false
+		}
+	}
+	rest := dn[eq+1:]
+	var buf []byte // the decoded value, once an escape is met
+	end := 0
+	for end < len(rest) {
+		c := rest[end]
+		if c == ',' || c == '+' {
+			break
+		}
+		switch {
+		case c == '\\':
+			if buf == nil {
+				buf = append(make([]byte, 0, len(rest)), rest[:end]...)
+			}
+			if end+1 >= len(rest) {
+				return "", false
+			}
+			n := rest[end+1]
+			if strings.IndexByte(` "#+,;<=>\`, n) >= 0 {
+				buf = append(buf, n)
+				end += 2
+				continue
+			}
+			if end+2 >= len(rest) {
+				return "", false
+			}
+			hi, lo := unhex(n), unhex(rest[end+2])
+			if hi < 0 || lo < 0 {
+				return "", false
+			}
+			buf = append(buf, byte(hi<<4|lo))
+			end += 3
+			continue
+		case c == '"' || c == '#' || c == ';' || c == '<' || c == '>' || c == '=' || c < 0x20:
+			return "", false
+		}
+		if buf != nil {
+			buf = append(buf, c)
+		}
+		end++
+	}
+	raw := rest[:end]
+	if raw == "" || raw[0] == ' ' || raw[len(raw)-1] == ' ' || !utf8.ValidString(raw) {
+		return "", false
+	}
+	v := raw
+	if buf != nil {
+		v = string(buf)
+		if v == "" || v[0] == ' ' || v[len(v)-1] == ' ' {
+			return "", false
+		}
+	}
+	if !utf8.ValidString(v) {
+		return "", false
+	}
+	return v, true
+}
+
+// unhex returns the value of a hex digit, or -1.
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 // splitValues splits every value at commas, trims the parts and drops
