@@ -18,7 +18,9 @@
 //	                        users:read / users:write / activation: users
 //	                        (list, create, read, update, delete, bulk
 //	                        enable/disable, password, CSV import and export)
-//	                        and their activation codes
+//	                        and their activation codes; groups (list,
+//	                        create, read, rename and change members in one
+//	                        step, delete, members)
 //	/api/sync/…             the sync agent's API (scope sync, header
 //	                        Usher-Organization): POST keys registers the
 //	                        organization's public key, GET records?source=
