@@ -403,6 +403,10 @@ func TestSambaBindErrors(t *testing.T) {
 		{"empty password", "alice@other.test", ""},
 		{"filter characters", "*", dc.UserPassword},
 		{"administrator, outside the scope", "Administrator", dc.BindPassword},
+		{"wrong password, account name", `EXAMPLE\hank`, "wrong-Password-1"},
+		{"another NetBIOS domain", `OTHER\bob`, dc.UserPassword},
+		{"expired", "eve", dc.UserPassword},
+		{"locked out", `EXAMPLE\larry`, dc.UserPassword},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -424,7 +428,7 @@ func TestSambaBindErrors(t *testing.T) {
 	// Cleanup runs once every subtest above, parallel ones included, is done.
 	t.Cleanup(func() {
 		out := logs.String()
-		for _, leak := range []string{"52e", "533", "AcceptSecurityContext", "80090308", "DSID-", dc.UserPassword, "wrong-Password-1", dc.BindPassword} {
+		for _, leak := range []string{"52e", "533", "701", "775", "AcceptSecurityContext", "80090308", "DSID-", dc.UserPassword, "wrong-Password-1", dc.BindPassword} {
 			assert.NotContains(t, out, leak)
 		}
 		assert.Contains(t, out, "login refused", "refusals are logged")
@@ -576,9 +580,16 @@ func TestSambaChain(t *testing.T) {
 	_, errWrong := chain.Authenticate(ctx, "bob", "wrong-Password-1")
 	_, errUnknown := chain.Authenticate(ctx, "nobody", dc.UserPassword)
 	_, errDisabled := chain.Authenticate(ctx, "dave", dc.UserPassword)
-	for _, err := range []error{errOutsider, errWrong, errUnknown, errDisabled} {
+	_, errExpired := chain.Authenticate(ctx, "eve", dc.UserPassword)
+	_, errLocked := chain.Authenticate(ctx, "larry", dc.UserPassword)
+	_, errAccountName := chain.Authenticate(ctx, `EXAMPLE\hank`, "wrong-Password-1")
+	for _, err := range []error{errOutsider, errWrong, errUnknown, errDisabled, errExpired, errLocked, errAccountName} {
 		require.ErrorIs(t, err, userstore.ErrInvalidCredentials)
+		assert.Equal(t, errUnknown.Error(), err.Error())
 	}
+	hank, err := chain.Authenticate(ctx, `EXAMPLE\hank`, dc.UserPassword)
+	require.NoError(t, err, "an account name signs in through the chain")
+	assert.Equal(t, "henry@example.test", hank.Username)
 	assert.Equal(t, errUnknown.Error(), errWrong.Error(), "a wrong password reads like an unknown user")
 	assert.Equal(t, errUnknown.Error(), errOutsider.Error())
 	_, err = store.GetUserByUsername(ctx, "carol@example.test")
