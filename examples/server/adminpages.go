@@ -204,7 +204,7 @@ func userMessage(err error) string {
 
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, userstore.ErrInvalid):
+	case errors.Is(err, userstore.ErrInvalid), errors.Is(err, userstore.ErrPolicy):
 		return http.StatusBadRequest
 	case errors.Is(err, userstore.ErrConflict):
 		return http.StatusConflict

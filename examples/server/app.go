@@ -15,6 +15,7 @@ import (
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/mail"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
@@ -96,7 +97,16 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	a.usersAudit = a.withSyslog(a.users, "users")
-	if a.userSvc, err = userstore.NewService(a.withSyslog(a.users, "users"), hashers, userstore.Config{LoginByEmail: true}, userstore.WithLogger(logger)); err != nil {
+	userCfg := userstore.Config{LoginByEmail: true, ResetMail: userstore.ResetMail{LinkURL: a.baseURL() + "/reset"}}
+	userOpts := []userstore.ServiceOption{userstore.WithLogger(logger)}
+	if cfg.MailConfig != "" {
+		sender, err := openMail(cfg.MailConfig)
+		if err != nil {
+			return nil, err
+		}
+		userOpts = append(userOpts, userstore.WithMailSender(sender))
+	}
+	if a.userSvc, err = userstore.NewService(a.withSyslog(a.users, "users"), hashers, userCfg, userOpts...); err != nil {
 		return nil, err
 	}
 	if a.admins, err = sqlstore.New(ctx, db, sqlstore.WithRealm(adminRealm), sqlstore.WithLogger(logger)); err != nil {
@@ -170,4 +180,29 @@ func (a *app) bootstrap(ctx context.Context) (string, error) {
 		return "(the one you configured)", nil
 	}
 	return password, nil
+}
+
+// baseURL is where users reach the server: -base-url, else the listen
+// address.
+func (a *app) baseURL() string {
+	if a.cfg.BaseURL != "" {
+		return a.cfg.BaseURL
+	}
+	if a.tls() {
+		return "https://" + a.cfg.Addr
+	}
+	return "http://" + a.cfg.Addr
+}
+
+// openMail reads the mail sender's JSON configuration.
+func openMail(path string) (mail.Sender, error) {
+	b, err := readBounded(path)
+	if err != nil {
+		return nil, fmt.Errorf("mail-config: %w", err)
+	}
+	s, err := mail.FromJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("mail-config %s: %w", path, err)
+	}
+	return s, nil
 }

@@ -12,7 +12,9 @@
 // What it serves:
 //
 //	/admin/                 the admin page: dashboard, users (search, create,
-//	                        enable/disable in bulk), audit trail, access tokens
+//	                        enable/disable in bulk, CSV import and export), a
+//	                        user's page (groups, password, reset mail,
+//	                        activation code, audit), audit trail, access tokens
 //	/api/v1/users…          the JSON API, with access tokens made on the admin
 //	                        page (Authorization: Bearer ush_…), scoped
 //	                        users:read / users:write / activation: users
@@ -27,6 +29,8 @@
 //	                        streams what the server holds, POST changes
 //	                        applies signed changes, each verified here
 //	/activate               the end user's activation: code, then password
+//	/reset                  the end user's password reset by mail (-mail-config,
+//	                        -base-url for the link)
 //	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
 //	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)
 //	/api/v1/openapi.json    the OpenAPI 3.1 document of the API

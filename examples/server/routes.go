@@ -32,13 +32,17 @@ func (a *app) handler() http.Handler {
 	// (batch admins: -batch-admins).
 	mux.Handle("/_layouts/PG/register.aspx", a.activation.PortalGuardHandler())
 
-	// The end user's activation pages.
+	// The end user's pages: activation and password reset.
 	user := http.NewServeMux()
 	user.HandleFunc("GET /activate", a.activatePage)
 	user.HandleFunc("POST /activate", a.activateForm)
 	user.HandleFunc("POST /activate/password", a.activatePasswordForm)
-	mux.Handle("/activate", http.NewCrossOriginProtection().Handler(user))
-	mux.Handle("/activate/", http.NewCrossOriginProtection().Handler(user))
+	user.HandleFunc("GET /reset", a.resetPage)
+	user.HandleFunc("POST /reset/request", a.resetRequestForm)
+	user.HandleFunc("POST /reset", a.resetForm)
+	for _, p := range []string{"/activate", "/activate/", "/reset", "/reset/"} {
+		mux.Handle(p, http.NewCrossOriginProtection().Handler(user))
+	}
 
 	// The admin page, authenticated by sessions; every form is protected
 	// against cross-origin posts.
@@ -54,6 +58,8 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("POST /admin/users/bulk", a.requireAdmin(a.bulkForm))
 	admin.HandleFunc("POST /admin/users/import", a.requireAdmin(a.importForm))
 	admin.HandleFunc("GET /admin/users/export", a.requireAdmin(a.exportUsers))
+	admin.HandleFunc("GET /admin/users/{id}", a.requireAdmin(a.userPage))
+	admin.HandleFunc("POST /admin/users/{id}/{action}", a.requireAdmin(a.userAction))
 	admin.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditPage))
 	admin.HandleFunc("GET /admin/tokens", a.requireAdmin(a.tokensPage))
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))
