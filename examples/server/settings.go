@@ -102,20 +102,20 @@ func settingsTable() []setting {
 				return nil
 			}},
 		{name: "mail-config", help: `JSON file of the mail sender for password-reset mails (userstore/mail.FromJSON: {"MailType": "SMTP", "Host": …, "From": …} or "M365"); keep it 0600 when it holds a password`,
-		set: str(func(s *settings) *string { return &s.MailConfig })},
-	{name: "base-url", help: "the server's address as users reach it, for the links in mails (default: http(s)://ADDR)",
-		set: func(s *settings, v string) error {
-			if v == "" {
+			set: str(func(s *settings) *string { return &s.MailConfig })},
+		{name: "base-url", help: "the server's address as users reach it, for the links in mails (default: http(s)://ADDR)",
+			set: func(s *settings, v string) error {
+				if v == "" {
+					return nil
+				}
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+					return fmt.Errorf("want an http(s) URL without a path, like https://usher.example.com")
+				}
+				s.BaseURL = strings.TrimSuffix(v, "/")
 				return nil
-			}
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-				return fmt.Errorf("want an http(s) URL without a path, like https://usher.example.com")
-			}
-			s.BaseURL = strings.TrimSuffix(v, "/")
-			return nil
-		}},
-	{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
+			}},
+		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
 			set: str(func(s *settings) *string { return &s.Syslog })},
 		{name: "syslog-ca", help: "PEM file of the CA certificates that may sign a tls:// syslog receiver's certificate (default: the system's)",
 			set: str(func(s *settings) *string { return &s.SyslogCA })},
