@@ -6,7 +6,8 @@
 // mounted (the reference server mounts it at /scim/v2 with
 // http.StripPrefix("/scim/v2", h)):
 //
-//	/Users, /Users/{id}            GET (filter, startIndex, count), POST, PUT, PATCH, DELETE
+//	/Users, /Users/{id}            GET (filter, startIndex, count, attributes,
+//	                               excludedAttributes), POST, PUT, PATCH, DELETE
 //	/Groups, /Groups/{id}          the same for groups; a group's id is its
 //	                               stable userstore.Group.ID
 //	/ServiceProviderConfig         what the endpoint supports
@@ -40,6 +41,15 @@
 // directly (anything other than userName eq and externalId eq on users, and
 // displayName eq on groups) are evaluated by the library's filter
 // validator over every user or group in turn, so they cost a full scan.
+//
+// A GET honours attributes and excludedAttributes (RFC 7644, section
+// 3.4.2.5): comma-separated attribute paths, with or without their schema
+// URN ("name.givenName", "emails.value", "urn:…:enterprise:2.0:User:department"),
+// matched without regard to case, at most 64 of at most 256 bytes each
+// (more is 400 invalidValue). schemas, id, externalId and meta are always
+// returned. A group list that neither returns nor filters on members does
+// not read them, so Entra ID's lookup with excludedAttributes=members costs
+// no member list.
 //
 // PATCH takes add, replace and remove, with no path (a value object, as Okta
 // sends), a simple path (active, userName, displayName), a sub-attribute

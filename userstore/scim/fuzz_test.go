@@ -144,3 +144,33 @@ func FuzzPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAttributes sends arbitrary attributes and excludedAttributes lists:
+// the answer is the resource or list (200) or a SCIM error (400), never a
+// server error, and the store is not changed.
+func FuzzAttributes(f *testing.F) {
+	for _, s := range []string{
+		"userName", "name.givenName,emails.value", "members", "members.value", "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+		"", ",", "..", "a.b.c.d", "emails..value", "\x00", "ÜSERNAME",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		fx := newFuzzFixture(t)
+		before, _ := fx.store.GetUser(context.Background(), fx.user.ID)
+		for _, param := range []string{"attributes", "excludedAttributes"} {
+			for _, target := range []string{"/Users", "/Users/" + fx.user.ID, "/Groups", "/Groups/staff"} {
+				rec := fx.serve(http.MethodGet, target+"?"+param+"="+url.QueryEscape(list), "")
+				checkResponse(t, rec, list)
+				if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+					t.Fatalf("status %d for %s=%q on %s", rec.Code, param, list, target)
+				}
+			}
+		}
+		after, _ := fx.store.GetUser(context.Background(), fx.user.ID)
+		if !reflect.DeepEqual(before, after) {
+			t.Fatalf("a GET changed the user")
+		}
+	})
+}

@@ -142,19 +142,38 @@ func (g *groups) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Reso
 
 // Get returns one group with its members.
 func (g *groups) Get(r *http.Request, id string) (lib.Resource, error) {
+	proj, err := projectionOf(r)
+	if err != nil {
+		return lib.Resource{}, err
+	}
 	x, err := g.find(r, id)
 	if err != nil {
 		return lib.Resource{}, g.h.storeError(r, err, id)
 	}
-	ids, err := g.members(r, x.Name)
-	if err != nil {
-		return lib.Resource{}, g.h.storeError(r, err, id)
+	var ids []string
+	if proj.returns("members") {
+		if ids, err = g.members(r, x.Name); err != nil {
+			return lib.Resource{}, g.h.storeError(r, err, id)
+		}
 	}
-	return g.resource(x, ids), nil
+	res := g.resource(x, ids)
+	res.Attributes = proj.apply(res.Attributes)
+	return res, nil
 }
 
 // GetAll lists groups in ascending name order, filtered and paged.
 func (g *groups) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, error) {
+	proj, err := projectionOf(r)
+	if err != nil {
+		return lib.Page{}, err
+	}
+	// Members are read only when returned or possibly filtered on: Entra
+	// ID looks groups up by displayName with excludedAttributes=members.
+	needMembers := proj.returns("members")
+	if p.FilterValidator != nil {
+		attr, _, ok := eqFilter(p.FilterValidator.GetFilter())
+		needMembers = needMembers || !ok || strings.EqualFold(attr, "members")
+	}
 	var candidates func(yield func(userstore.Group, error) bool)
 	if p.FilterValidator != nil {
 		if attr, val, ok := eqFilter(p.FilterValidator.GetFilter()); ok &&
@@ -181,9 +200,11 @@ func (g *groups) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, err
 		if err != nil {
 			return lib.Page{}, g.h.storeError(r, err, "")
 		}
-		ids, err := g.members(r, x.Name)
-		if err != nil {
-			return lib.Page{}, g.h.storeError(r, err, x.Name)
+		var ids []string
+		if needMembers {
+			if ids, err = g.members(r, x.Name); err != nil {
+				return lib.Page{}, g.h.storeError(r, err, x.Name)
+			}
 		}
 		if p.FilterValidator != nil {
 			ok, err := passes(*p.FilterValidator, scimmap.GroupToSCIM(x, ids))
@@ -196,7 +217,9 @@ func (g *groups) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, err
 		}
 		page.TotalResults++
 		if page.TotalResults >= start && len(page.Resources) < count {
-			page.Resources = append(page.Resources, g.resource(x, ids))
+			res := g.resource(x, ids)
+			res.Attributes = proj.apply(res.Attributes)
+			page.Resources = append(page.Resources, res)
 		}
 	}
 	return page, nil

@@ -90,16 +90,26 @@ func (u *users) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Resou
 
 // Get returns one user.
 func (u *users) Get(r *http.Request, id string) (lib.Resource, error) {
+	proj, err := projectionOf(r)
+	if err != nil {
+		return lib.Resource{}, err
+	}
 	x, err := u.h.store.GetUser(r.Context(), id)
 	if err != nil {
 		return lib.Resource{}, u.h.storeError(r, err, id)
 	}
-	return u.resource(x), nil
+	res := u.resource(x)
+	res.Attributes = proj.apply(res.Attributes)
+	return res, nil
 }
 
 // GetAll lists users in ascending ID order, filtered and paged.
 func (u *users) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, error) {
 	ctx := r.Context()
+	proj, err := projectionOf(r)
+	if err != nil {
+		return lib.Page{}, err
+	}
 	var candidates func(yield func(userstore.User, error) bool)
 	if p.FilterValidator != nil {
 		if attr, val, ok := eqFilter(p.FilterValidator.GetFilter()); ok {
@@ -143,7 +153,9 @@ func (u *users) GetAll(r *http.Request, p lib.ListRequestParams) (lib.Page, erro
 		}
 		page.TotalResults++
 		if page.TotalResults >= start && len(page.Resources) < count {
-			page.Resources = append(page.Resources, u.resource(x))
+			res := u.resource(x)
+			res.Attributes = proj.apply(res.Attributes)
+			page.Resources = append(page.Resources, res)
 		}
 	}
 	return page, nil
