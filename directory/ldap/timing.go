@@ -29,11 +29,10 @@ import (
 //
 // The source pads. It needs no account, locks nothing, follows the DC as
 // its load changes, and costs the DC nothing; the waiting goroutine holds
-// no connection (the final yielding loop costs up to a millisecond of CPU
-// per padded refusal). The median is of the last refusalSamples refusals, so one
-// slow bind moves it little; the last millisecond of a wait is spent
-// yielding in a loop rather than on a timer, which wakes up late
-// (spinWindow). Until the source has seen a wrong password for a real
+// no connection (the final yielding loop costs some CPU: about as much as
+// timers wake late). The median is of the last refusalSamples refusals, so one
+// slow bind moves it little; the end of a wait is spent yielding in a
+// loop rather than on a timer, which wakes up late (see minEarly). Until the source has seen a wrong password for a real
 // account, other refusals are not padded.
 
 // refusalSamples is how many recent refusals the median is taken over.
@@ -62,20 +61,26 @@ func (r *ring) median() (time.Duration, bool) {
 	return s[len(s)/2], true
 }
 
-// spinWindow is how much of a wait ends in a yielding loop rather than on
-// a timer: a sleeping goroutine wakes up as much as a millisecond or two
-// late on a loaded machine (the runtime's poller sleeps in whole
-// milliseconds), which would make a padded refusal come later than the
-// real ones it imitates.
-const spinWindow = time.Millisecond
+// A sleeping goroutine wakes up late — by tens of microseconds on an idle
+// machine, by a millisecond or more on a loaded one (the runtime's poller
+// sleeps in whole milliseconds, and the OS may not run the thread at
+// once) — which would make a padded refusal come later than the real ones
+// it imitates. So a wait sets its timer early by the median lateness of
+// earlier waits (at least minEarly), and spends what is left in a loop
+// that yields the processor (runtime.Gosched) until the moment has come.
+
+// minEarly is the least a timer is set early by.
+const minEarly = 100 * time.Microsecond
 
 // refusalTimer is a running median of the time an operation takes for a
 // user who exists — Authenticate's refusal of a wrong password for a real,
 // enabled account; a Lookup that finds its user — to which the answers for
-// users who do not are padded. Safe for concurrent use.
+// users who do not are padded, and of how late its timers wake. Safe for
+// concurrent use.
 type refusalTimer struct {
 	mu    sync.Mutex
 	times ring
+	late  ring
 }
 
 // add records how long the operation took for a real account.
@@ -93,16 +98,18 @@ func (r *refusalTimer) median() (time.Duration, bool) {
 	return r.times.median()
 }
 
-// pad waits until the median refusal time has passed since start, or ctx
-// ends: on a timer, then for the last spinWindow in a loop that yields the
-// processor (runtime.Gosched) until the moment has come.
+// pad waits until the median time has passed since start, or ctx ends.
 func (r *refusalTimer) pad(ctx context.Context, start time.Time) {
-	m, ok := r.median()
+	r.mu.Lock()
+	m, ok := r.times.median()
+	late, _ := r.late.median()
+	r.mu.Unlock()
 	if !ok {
 		return
 	}
 	deadline := start.Add(m)
-	if d := time.Until(deadline) - spinWindow; d > 0 {
+	if d := time.Until(deadline) - max(late, minEarly); d > 0 {
+		wake := time.Now().Add(d)
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -110,6 +117,9 @@ func (r *refusalTimer) pad(ctx context.Context, start time.Time) {
 			t.Stop()
 			return
 		}
+		r.mu.Lock()
+		r.late.add(max(time.Since(wake), 0))
+		r.mu.Unlock()
 	}
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		runtime.Gosched()
