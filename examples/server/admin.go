@@ -126,6 +126,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := a.adminSvc.Login(r.Context(), userstore.LoginRequest{Login: username, Password: password, Remote: r.RemoteAddr})
 	switch {
+	case err == nil:
+		a.metrics.logins.WithLabelValues("ok").Inc()
+	case errors.Is(err, userstore.ErrInvalidCredentials), errors.Is(err, userstore.ErrPasswordChangeRequired):
+		a.metrics.logins.WithLabelValues("refused").Inc()
+	default:
+		a.metrics.logins.WithLabelValues("error").Inc()
+	}
+	switch {
 	case errors.Is(err, userstore.ErrInvalidCredentials):
 		refuse("Wrong username or password.")
 		return

@@ -36,6 +36,7 @@ type app struct {
 	admins  *sqlstore.Store
 	hashers *hasher.Registry
 	pages   *pages
+	metrics *metrics
 
 	activation   *activation.Manager
 	batchAuthSvc *userstore.Service
@@ -69,7 +70,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, now: time.Now, db: db}
+	a := &app{cfg: cfg, logger: logger, now: time.Now, db: db, metrics: newMetrics()}
 	if a.pages, err = parsePages(); err != nil {
 		_ = db.Close()
 		return nil, err

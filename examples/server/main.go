@@ -34,6 +34,7 @@
 //	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
 //	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)
 //	/api/v1/openapi.json    the OpenAPI 3.1 document of the API
+//	/metrics                Prometheus metrics (a token with scope metrics)
 //	/healthz, /readyz       liveness; readiness (database reachable, schema current)
 //
 // Every audit event (logins, admin actions, activations, sync runs) is in

@@ -65,7 +65,7 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))
 	admin.HandleFunc("POST /admin/tokens/{id}/revoke", a.requireAdmin(a.revokeTokenForm))
 	mux.Handle("/admin/", http.NewCrossOriginProtection().Handler(admin))
-	return mux
+	return a.metrics.instrument(mux)
 }
 
 // apiRoute is one route of the token-authenticated API.
@@ -100,6 +100,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"POST", "/api/sync/keys", scopeSync, a.uploadSyncKey},
 		{"GET", "/api/sync/records", scopeSync, a.syncedRecords},
 		{"POST", "/api/sync/changes", scopeSync, a.applySyncChanges},
+		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}
 }
 

@@ -161,3 +161,19 @@ func TestBootstrapRacingProcessesCreateOneAdmin(t *testing.T) {
 	}
 	assert.Equal(t, 1, printed, "exactly one process creates the admin and prints its password")
 }
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	tok := ts.token(scopeMetrics)
+	_ = ts.postForm(ts.browser(), "/admin/login", map[string][]string{"username": {"admin"}, "password": {"wrong"}})
+	_ = ts.get(ts.browser(), "/api/v1/users/some-id-an-outsider-picked")
+	assert.Equal(t, http.StatusUnauthorized, ts.get(ts.browser(), "/metrics").StatusCode, "metrics need a token")
+	r := ts.api(tok, "GET", "/metrics", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Body, `usher_admin_logins_total{outcome="refused"} 1`)
+	assert.Contains(t, r.Body, `usher_http_requests_total{code="401",method="GET",route="GET /api/v1/users/{id}"} 1`)
+	assert.NotContains(t, r.Body, "some-id-an-outsider-picked", "labels hold patterns, never raw paths")
+	assert.Contains(t, r.Body, "usher_http_request_duration_seconds_bucket")
+	assert.Contains(t, r.Body, "go_goroutines")
+}

@@ -100,11 +100,12 @@ const (
 	scopeUsersWrite = "users:write"
 	scopeActivation = "activation" // create and delete activation codes
 	scopeSync       = "sync"       // the sync agent's API
+	scopeMetrics    = "metrics"    // GET /metrics, for Prometheus
 )
 
 // knownScopes lists every scope, in the order the admin page shows them.
 func knownScopes() []string {
-	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync}
+	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync, scopeMetrics}
 }
 
 // accessToken is an API client's token, without its secret.

@@ -181,10 +181,13 @@ func (a *app) applySyncChanges(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			applied++
+			a.metrics.syncChanges.WithLabelValues("applied").Inc()
 		case errors.Is(err, directory.ErrBadSignature):
 			results[i] = result{"bad_signature", err.Error()}
+			a.metrics.syncChanges.WithLabelValues("bad_signature").Inc()
 		default:
 			results[i] = result{"refused", clip(err.Error())}
+			a.metrics.syncChanges.WithLabelValues("refused").Inc()
 		}
 	}
 	a.auditAdmin(r, "sync.applied", "", map[string]string{"applied": fmt.Sprint(applied), "refused": fmt.Sprint(len(changes) - applied)})

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of the app's
+// own (no global state): request counts and latencies by route, admin
+// sign-ins by outcome, sync changes by outcome, and internal errors (the
+// store's, mostly).
+type metrics struct {
+	reg            *prometheus.Registry
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	logins         *prometheus.CounterVec
+	syncChanges    *prometheus.CounterVec
+	internalErrors prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "usher_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_admin_logins_total", Help: "Admin sign-ins by outcome (ok, refused, error).",
+		}, []string{"outcome"}),
+		syncChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_sync_changes_total", Help: "Changes pushed through the sync API by outcome (applied, bad_signature, refused).",
+		}, []string{"outcome"}),
+		internalErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "usher_internal_errors_total", Help: "Requests answered 500: an infrastructure fault (the database, mostly); the log has each.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.logins, m.syncChanges, m.internalErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// handler serves the metrics in Prometheus's text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// statusRecorder notes the status a handler writes.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// instrument counts and times every request by the pattern of the route
+// that served it (never by the raw path, whose values an outsider picks).
+func (m *metrics) instrument(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		_, pattern := mux.Handler(r)
+		mux.ServeHTTP(rec, r)
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		if rec.status == http.StatusInternalServerError {
+			m.internalErrors.Inc()
+		}
+		m.requests.WithLabelValues(pattern, methodLabel(r.Method), strconv.Itoa(rec.status)).Inc()
+		m.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+	})
+}
+
+// methodLabel keeps the method label's values few: an outsider may send
+// any method.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
