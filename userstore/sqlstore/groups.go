@@ -375,6 +375,26 @@ func (s *Store) UpdateGroupByID(ctx context.Context, u userstore.GroupUpdate) (u
 	}
 	var out userstore.Group
 	err := s.write(ctx, op, func(t *tx) error {
+		// The users' rows first, in ID order, and the group's last, the
+		// order of SetUserGroups and DeleteUser (user, then memberships),
+		// so that none of them can deadlock with this one on PostgreSQL.
+		var gone map[string]bool // users to remove that do not exist
+		for _, id := range slices.Sorted(maps.Keys(add)) {
+			if err := t.lockUser(ctx, id); err != nil {
+				return fmt.Errorf("user %q: %w", id, err)
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(remove)) {
+			err := t.lockUser(ctx, id)
+			if errors.Is(err, userstore.ErrNotFound) {
+				if gone == nil {
+					gone = map[string]bool{}
+				}
+				gone[id] = true
+			} else if err != nil {
+				return err
+			}
+		}
 		stored, err := s.getGroupByID(ctx, t, g.ID, s.q.forUpdate)
 		if err != nil {
 			return err
@@ -404,14 +424,14 @@ func (s *Store) UpdateGroupByID(ctx context.Context, u userstore.GroupUpdate) (u
 			}
 		}
 		for _, id := range slices.Sorted(maps.Keys(remove)) {
+			if gone[id] {
+				continue
+			}
 			if err := t.removeMember(ctx, newKey, out, id); err != nil {
 				return err
 			}
 		}
 		for _, id := range slices.Sorted(maps.Keys(add)) {
-			if err := t.userExists(ctx, id); err != nil {
-				return fmt.Errorf("user %q: %w", id, userstore.ErrNotFound)
-			}
 			if err := t.addMember(ctx, newKey, out, id); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -15,6 +16,7 @@ var groupIDTests = []test{
 	{"UpdateByIDIsAtomic", testGroupUpdateAtomic},
 	{"UpdateByIDWithNothingToDo", testGroupUpdateNoop},
 	{"ChangesCarryGroupID", testGroupChangeIDs},
+	{"ConcurrentUpdatesDoNotDeadlock", testGroupUpdateConcurrent},
 }
 
 // isGroupID reports whether id is 32 lower-case hex digits.
@@ -326,6 +328,64 @@ func testGroupChangeIDs(t *testing.T, s userstore.Store) {
 			if c.GroupID != g.ID {
 				t.Errorf("%s: GroupID = %q, want %q", c.Kind, c.GroupID, g.ID)
 			}
+		}
+	}
+}
+
+// testGroupUpdateConcurrent runs UpdateGroupByID on one group while the
+// members' own group lists change with SetUserGroups: no call may fail (a store that takes row locks must take them
+// in an order that cannot deadlock), and the memberships end consistent.
+func testGroupUpdateConcurrent(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	g := mustCreateGroup(t, s, userstore.Group{Name: "busy"})
+	var users []userstore.User
+	for i := range 6 {
+		users = append(users, mustCreate(t, s, newUser("busy"+string(rune('a'+i)))))
+	}
+	all := ids(users)
+	const rounds = 15
+	_, unexpected := race(len(users)+1, nil, func(i int) error {
+		for r := range rounds {
+			if i == len(users) { // the group's writer
+				cur, err := s.GetGroupByID(ctx, g.ID)
+				if err != nil {
+					return err
+				}
+				up := userstore.GroupUpdate{Group: cur}
+				if r%2 == 0 {
+					up.AddMembers = all
+				} else {
+					up.RemoveMembers = all
+				}
+				if r%5 == 4 {
+					up.Group.Name = "busy-" + string(rune('a'+r))
+				}
+				if _, err := s.UpdateGroupByID(ctx, up); err != nil && !errors.Is(err, userstore.ErrNotFound) {
+					return err // ErrNotFound: a user deleted meanwhile
+				}
+				continue
+			}
+			groups := []string{"other"}
+			if r%2 == 1 {
+				cur, err := s.GetGroupByID(ctx, g.ID)
+				if err != nil {
+					return err
+				}
+				groups = append(groups, cur.Name)
+			}
+			if err := s.SetUserGroups(ctx, users[i].ID, groups); err != nil && !errors.Is(err, userstore.ErrNotFound) {
+				return err // the group renamed between the read and the write
+			}
+		}
+		return nil
+	})
+	for _, err := range unexpected {
+		t.Errorf("concurrent group and membership writes: %v", err)
+	}
+	final := mustGroupByID(t, s, g.ID)
+	for _, id := range memberIDs(t, s, final.Name) {
+		if !slices.Contains(mustGet(t, s, id).Groups, final.Name) {
+			t.Errorf("member %s does not list the group", id)
 		}
 	}
 }
