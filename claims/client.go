@@ -309,6 +309,15 @@ func (c *Client) verify(ctx context.Context, v *oidc.IDTokenVerifier, raw, nonce
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
 		return Identity{}, refuse(ErrNonce, "")
 	}
+	var azp struct {
+		AZP string `json:"azp"`
+	}
+	_ = idt.Claims(&azp)
+	if len(idt.Audience) > 1 && azp.AZP != "" && azp.AZP != c.cfg.ClientID {
+		// OpenID Connect Core 3.1.3.7: with several audiences, the
+		// authorized party must be this client.
+		return Identity{}, refuse(ErrAudience, "token authorized for %q, not %q", azp.AZP, c.cfg.ClientID)
+	}
 	if tok != nil && idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 			return Identity{}, refuse(ErrSignature, "at_hash does not match the access token")

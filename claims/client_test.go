@@ -1,6 +1,7 @@
 package claims_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -397,6 +398,14 @@ func testStateStore(t *testing.T, s claims.StateStore) {
 	}
 	wg.Wait()
 	assert.Equal(t, 1, got, "exactly one taker")
+
+	// An expired entry is purged by the next Put.
+	require.NoError(t, s.Put(ctx, "old", claims.Pending{Nonce: "n", Expires: time.Now().Add(-time.Minute)}))
+	require.NoError(t, s.Put(ctx, "new", claims.Pending{Nonce: "n", Expires: exp}))
+	_, err = s.Take(ctx, "old")
+	assert.ErrorIs(t, err, claims.ErrStateNotFound)
+	_, err = s.Take(ctx, "new")
+	assert.NoError(t, err)
 }
 
 func mustQuery(t *testing.T, u string) url.Values {
@@ -444,4 +453,45 @@ func TestRolesAtEverySignIn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, id.Roles)
 	assert.Len(t, id.Warnings, 1)
+}
+
+// TestRefusalLogged: a refused sign-in is logged at Info with its reason,
+// and no state, code, nonce or token reaches the log.
+func TestRefusalLogged(t *testing.T) {
+	t.Parallel()
+	p := provider(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(t, p, config(p), claims.WithLogger(log))
+	p.Misbehave(testop.Misbehaviour{Expired: true})
+	ctx := ctxT(t)
+	u, err := c.AuthURL(ctx, "")
+	require.NoError(t, err)
+	cb := drive(t, p, u)
+	_, _, err = c.Complete(ctx, cb)
+	require.ErrorIs(t, err, claims.ErrExpired)
+	out := buf.String()
+	assert.Contains(t, out, "level=INFO")
+	assert.Contains(t, out, "claims: sign-in refused")
+	assert.Contains(t, out, "token expired")
+	for _, secret := range []string{cb.State, cb.Code, mustQuery(t, u).Get("nonce")} {
+		assert.NotContains(t, out, secret)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
