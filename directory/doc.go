@@ -26,13 +26,20 @@
 // [PlanSync] compares a source's users with what a [SyncTarget] holds and
 // yields the changes (add, update, activate, deactivate, groups,
 // unchanged); [ApplySync] carries them out, and [Sync] does both in one
-// pass, writing while it still reads the source. A target that can write
-// many records at once ([BatchSyncTarget], which StoreTarget is over a
-// store with userstore.SyncWriter) gets them in batches. Users are never deleted, and a
-// guard refuses plans that would deactivate too many ([ErrSyncGuard]).
-// Every record is put in a canonical form ([Record]) and signed with the
-// organization's key as a JWS ([RecordSigner]); the target verifies it
-// ([RecordVerifier]) before writing and keeps the signature. Logs name
+// pass, writing while it still reads the source and comparing it with the
+// target a batch at a time ([SyncBatchLookup]), so that memory holds the
+// changes to make, not the users that are unchanged. A target that can
+// write many records at once ([BatchSyncTarget], which StoreTarget is
+// over a store with userstore.SyncWriter) gets them in batches. Users are
+// never deleted, and a guard refuses plans that would deactivate too many
+// ([ErrSyncGuard]). Every record is put in a canonical form ([Record])
+// and signed with the organization's key as a JWS ([RecordSigner]); the
+// target keeps the signature. Verification guards trust boundaries: a
+// target fed by another process ([NewStoreTarget]) verifies every record
+// ([RecordVerifier]) before writing it, while a target made with the
+// signer itself ([NewSigningStoreTarget]) relies on that signer for the
+// records this package's sync functions sign with it in the same process,
+// and verifies everything else. Logs name
 // users by an [Identifier] derived from the organization ID and the
 // corporate e-mail, never by the e-mail; [LookupIdentifier] reverses one.
 // [AutoSync] keeps a target in step: incremental changes from a

@@ -328,12 +328,13 @@ func parallelChunks(ctx context.Context, n, size int, work func(i int)) ([]chan 
 // is), Sync compares the source with it a batch of users at a time and
 // then streams the target once more for the users the source no longer
 // has; otherwise it reads the whole target first. Either way memory holds
-// the changes that write something, not the users that are unchanged.
+// the changes still to be carried out (a few batches, and the
+// deactivations), not the users that are unchanged or already written.
 //
 // The plan and the result are the ones PlanSync and ApplySync would give,
-// with these differences: the plan's Changes hold only the changes that
-// write something (and, when aopts.Only is set, the unchanged users it
-// selects), while Count still counts every kind; and deactivations (users
+// with these differences: the plan's Changes hold only the deactivations
+// and, when aopts.Only is set, the changes it selects (unchanged ones
+// too), while Count counts every kind; and deactivations (users
 // disabled in, or gone from, the source) are held back until the whole
 // source was read, and applied only when the guard (PlanOptions) allows
 // them; when it does not, Sync returns an error wrapping ErrSyncGuard,
@@ -376,12 +377,13 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 		return c.Kind != SyncUnchanged && (len(aopts.Kinds) == 0 || slices.Contains(aopts.Kinds, c.Kind)) &&
 			(aopts.Only == nil || aopts.Only(c.Record))
 	}
-	// keep records a change in the plan: the changes that write, and the
-	// unchanged users Only selects (so that a caller can tell an unchanged
-	// user from one neither side has); the other unchanged ones are counted.
+	// keep records a change in the plan: the deactivations, which wait for
+	// the guard, and the changes Only selects (so that a caller can tell
+	// an unchanged user from one neither side has); the others are handed
+	// to the target and counted.
 	keep := func(c SyncChange) {
-		if c.Kind == SyncUnchanged && (aopts.Only == nil || !aopts.Only(c.Record)) {
-			p.unchanged++
+		if c.Kind != SyncDeactivate && (aopts.Only == nil || !aopts.Only(c.Record)) {
+			p.count(c.Kind)
 			return
 		}
 		p.Changes = append(p.Changes, c)
@@ -516,9 +518,27 @@ type targetView struct {
 }
 
 // viewOf reads target a batch at a time when it is a SyncBatchLookup,
-// and otherwise reads all of it into memory first.
+// and otherwise reads all of it into memory first. A target that held
+// nobody of the source when the sync began (a first sync) is not read
+// again at the end: nobody can be gone from the source.
 func viewOf(ctx context.Context, source string, target SyncTarget) (targetView, error) {
 	if bl, ok := target.(SyncBatchLookup); ok {
+		empty := true
+		for _, err := range target.Synced(ctx, source) {
+			if err != nil {
+				return targetView{}, fmt.Errorf("directory: reading the target: %w", err)
+			}
+			empty = false
+			break
+		}
+		if empty {
+			return targetView{
+				lookup: func(context.Context, []string) (map[string]Record, error) { return nil, nil },
+				rest: func(context.Context, func(string) bool) iter.Seq2[Record, error] {
+					return func(func(Record, error) bool) {}
+				},
+			}, nil
+		}
 		return targetView{
 			lookup: func(ctx context.Context, ids []string) (map[string]Record, error) {
 				found, err := bl.SyncedRecords(ctx, source, ids)

@@ -82,7 +82,9 @@ type PlanOptions struct {
 	Force bool
 }
 
-// Plan is the set of changes a sync would make, in a stable order.
+// Plan is the set of changes a sync would make, in a stable order. A plan
+// returned by Sync holds only some of them in Changes (see Sync); Count
+// counts them all.
 type Plan struct {
 	Source  string
 	Changes []SyncChange
@@ -92,17 +94,23 @@ type Plan struct {
 	Skipped []Skipped
 	// SourceUsers and TargetUsers count what each side had.
 	SourceUsers, TargetUsers int
-	// unchanged counts the unchanged users left out of Changes (Sync
-	// keeps only the changes that write).
-	unchanged int
+	// counted counts, by kind, the changes left out of Changes (Sync
+	// keeps only the deactivations and what ApplyOptions.Only selects).
+	counted map[SyncKind]int
 }
 
-// Count returns the number of changes of a kind.
-func (p *Plan) Count(k SyncKind) int {
-	n := 0
-	if k == SyncUnchanged {
-		n = p.unchanged
+// count counts a change that is not kept in Changes.
+func (p *Plan) count(k SyncKind) {
+	if p.counted == nil {
+		p.counted = map[SyncKind]int{}
 	}
+	p.counted[k]++
+}
+
+// Count returns the number of changes of a kind, including those a plan
+// of Sync counted without keeping them.
+func (p *Plan) Count(k SyncKind) int {
+	n := p.counted[k]
 	for _, c := range p.Changes {
 		if c.Kind == k {
 			n++

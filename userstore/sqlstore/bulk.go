@@ -170,6 +170,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	var (
 		inserts    []inserted
 		updates    []userstore.User
+		renamed    []bool // whether updates[k] changes its username
 		newGroups  []userstore.Group
 		addMembers [][2]string // group key, user ID
 		delMembers [][2]string
@@ -196,6 +197,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 				names[userstore.NormalizeUsername(old.Username)] = ""
 				next.UpdatedAt, next.Version = now, old.Version+1
 				updates = append(updates, next)
+				renamed = append(renamed, userstore.NormalizeUsername(next.Username) != userstore.NormalizeUsername(old.Username))
 				events = append(events, bulkEvent{userstore.UserUpdated, id, ""})
 			}
 			u = next
@@ -245,7 +247,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 
 	// Write: updates first, so that a username an update frees is free
 	// for a user created later in the batch.
-	if err := t.bulkUpdate(ctx, updates); err != nil {
+	if err := t.bulkUpdate(ctx, updates, renamed); err != nil {
 		return nil, err
 	}
 	nowNS := toNS(now)
@@ -306,10 +308,32 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 
 // bulkUpdate sets the fields a sync owns on users, each at its read
 // Version. The transaction read them locked (or, on SQLite, holds the
-// database), so no other writer can have moved them.
-func (t *tx) bulkUpdate(ctx context.Context, users []userstore.User) error {
+// database), so no other writer can have moved them. On PostgreSQL the
+// users whose username stays (renamed[k] false) are updated in one
+// statement from arrays; the others, like every user on SQLite, one
+// statement each and in order, since a username one of them frees may be
+// taken by the next and PostgreSQL checks uniqueness row by row.
+func (t *tx) bulkUpdate(ctx context.Context, users []userstore.User, renamed []bool) error {
 	if len(users) == 0 {
 		return nil
+	}
+	if t.s.dialect == database.Postgres {
+		var same []userstore.User
+		var rest []userstore.User
+		for k, u := range users {
+			if renamed[k] {
+				rest = append(rest, u)
+			} else {
+				same = append(same, u)
+			}
+		}
+		if err := t.updateUnnest(ctx, same); err != nil {
+			return err
+		}
+		users = rest
+		if len(users) == 0 {
+			return nil
+		}
 	}
 	st, err := t.PrepareContext(ctx, `UPDATE usher_users SET username = $4, username_norm = $5, email = $6, email_norm = $7,
 	phone = $8, display_name = $9, enabled = $10, attributes = $11, updated_at = $12, version = version + 1
@@ -329,6 +353,42 @@ WHERE realm = $1 AND id = $2 AND version = $3`)
 		} else if n != 1 {
 			return fmt.Errorf("user %s changed during the batch: %w", u.ID, userstore.ErrVersionConflict)
 		}
+	}
+	return nil
+}
+
+// updateUnnest is bulkUpdate on PostgreSQL for users whose username
+// stays: one UPDATE … FROM unnest of one array per column.
+func (t *tx) updateUnnest(ctx context.Context, users []userstore.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	n := len(users)
+	var (
+		ids, names, norms, emails, emailNorms = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		phones, displays, attrs               = make([]string, n), make([]string, n), make([]string, n)
+		versions, updated                     = make([]int64, n), make([]int64, n)
+		enabled                               = make([]bool, n)
+	)
+	for k, u := range users {
+		ids[k], versions[k], names[k], norms[k] = u.ID, u.Version-1, u.Username, userstore.NormalizeUsername(u.Username)
+		emails[k], emailNorms[k], phones[k], displays[k] = u.Email, userstore.NormalizeUsername(u.Email), u.Phone, u.DisplayName
+		enabled[k], attrs[k], updated[k] = u.Enabled, marshalMap(u.Attributes), toNS(u.UpdatedAt)
+	}
+	res, err := t.ExecContext(ctx, `UPDATE usher_users u SET username = v.username, username_norm = v.username_norm, email = v.email,
+	email_norm = v.email_norm, phone = v.phone, display_name = v.display_name, enabled = v.enabled, attributes = v.attributes,
+	updated_at = v.updated_at, version = u.version + 1
+FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::bigint[])
+	AS v(id, version, username, username_norm, email, email_norm, phone, display_name, enabled, attributes, updated_at)
+WHERE u.realm = $1 AND u.id = v.id AND u.version = v.version`,
+		t.s.realm, ids, versions, names, norms, emails, emailNorms, phones, displays, enabled, attrs, updated)
+	if err != nil {
+		return err
+	}
+	if got, err := res.RowsAffected(); err != nil {
+		return err
+	} else if got != int64(n) {
+		return fmt.Errorf("%d of %d users changed during the batch: %w", int64(n)-got, n, userstore.ErrVersionConflict)
 	}
 	return nil
 }

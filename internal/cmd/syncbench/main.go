@@ -52,6 +52,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of -store postgres
@@ -81,6 +82,7 @@ func run(ctx context.Context) error {
 	runs := flag.Int("runs", 3, "rounds of ldapsearch and full syncs")
 	twoStep := flag.Bool("twostep", true, "also time PlanSync then ApplySync into a second store")
 	verify := flag.Bool("verify", false, "verify every record in the target (a target fed by another process) instead of relying on the signer in this one")
+	tmpDir := flag.String("dir", "", "where the SQLite files, the cursor and the password file go (default the system's temporary directory; /dev/shm takes the disk out of the measurement)")
 	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file) or "postgres" (a new database per sync on -pgdsn)`)
 	pgDSN := flag.String("pgdsn", os.Getenv("USHER_TEST_POSTGRES_DSN"), "PostgreSQL server URL for -store postgres (default $USHER_TEST_POSTGRES_DSN)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the full sync to this file")
@@ -105,7 +107,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer src.Close()
-	dir, err := os.MkdirTemp("", "syncbench-")
+	dir, err := os.MkdirTemp(*tmpDir, "syncbench-")
 	if err != nil {
 		return err
 	}
@@ -179,7 +181,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		var res *directory.SyncResult
 		if mode == "streamed" {
 			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
@@ -196,6 +198,9 @@ func run(ctx context.Context) error {
 			return nil, 0, fmt.Errorf("%s sync: %w", mode, err)
 		}
 		took := time.Since(start)
+		cpu := cpuTime() - cpu0
+		fmt.Printf("  %s sync: %v of this process's CPU (%.1f µs per user, %.2f cores)\n", mode, cpu.Round(time.Millisecond),
+			float64(cpu.Microseconds())/float64(n), float64(cpu)/float64(took))
 		stored := 0
 		for _, err := range store.ListUsers(ctx, userstore.ListOptions{Source: "bulk"}) {
 			if err != nil {
@@ -364,8 +369,8 @@ func ldapsearch(url, bindDN, pwFile, base string, page int, attrs []string) (int
 	return n, time.Since(start), nil
 }
 
-// modifyUsers changes the displayName of n users under base, skipping
-// the first skip.
+// modifyUsers changes the telephoneNumber (the phone of both the LDAP and
+// the AD mapping) of n users under base, skipping the first skip.
 func modifyUsers(url, bindDN, bindPW, base string, skip, n int) error {
 	conn, err := goldap.DialURL(url)
 	if err != nil {
@@ -383,10 +388,10 @@ func modifyUsers(url, bindDN, bindPW, base string, skip, n int) error {
 	if len(res.Entries) < skip+n {
 		return fmt.Errorf("found %d users to modify, want %d", len(res.Entries), skip+n)
 	}
-	stamp := time.Now().Format(time.RFC3339Nano)
+	stamp := time.Now().UnixNano() % 1e8
 	for _, e := range res.Entries[skip : skip+n] {
 		m := goldap.NewModifyRequest(e.DN, nil)
-		m.Replace("displayName", []string{"Changed " + stamp})
+		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %08d", stamp)})
 		if err := conn.Modify(m); err != nil {
 			return fmt.Errorf("modify %s: %w", e.DN, err)
 		}
@@ -446,4 +451,13 @@ func heapPeak() (peak func() uint64, stop func()) {
 		}
 	})
 	return hi.Load, func() { close(done); wg.Wait() }
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
