@@ -1,0 +1,75 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/usher-sdk/usher/internal/testenv"
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// TestTwoProcessesShareOnePostgres: two servers on one PostgreSQL serve
+// any request: a session opened on one is valid on the other, a token
+// made on one works on the other and its revocation on the other stops
+// it at once, and lock-out counts are shared.
+func TestTwoProcessesShareOnePostgres(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDB(t)
+	cfg := testSettings(t)
+	cfg.Database = dsn
+	// Both processes need the same activation key (the default file would
+	// be per working folder).
+	cfg.ActivationKey = "0123456789abcdef0123456789abcdef-shared"
+	one := startTestServer(t, cfg)
+	two := startTestServer(t, cfg)
+
+	// A session from one, on two.
+	c := one.signIn()
+	u1, _ := url.Parse(one.srv.URL)
+	u2, _ := url.Parse(two.srv.URL)
+	c.Jar.SetCookies(u2, c.Jar.Cookies(u1))
+	assert.Equal(t, http.StatusOK, two.get(c, "/admin/").StatusCode, "the session lives in the database")
+
+	// A token from one, on two; revoked on two, refused on one.
+	tok := one.token(scopeUsersRead, scopeUsersWrite)
+	r := two.api(tok, "POST", "/api/v1/users", map[string]any{"username": "shared", "password": "a good long password"})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	tokens, err := two.app.server.tokens(t.Context())
+	require.NoError(t, err)
+	for _, tk := range tokens {
+		require.NoError(t, two.app.server.revokeToken(t.Context(), tk.ID))
+	}
+	assert.Equal(t, http.StatusUnauthorized, one.api(tok, "GET", "/api/v1/users", nil).StatusCode)
+
+	// Wrong passwords through both count towards one lock-out.
+	for i := range 5 {
+		svc := one.app.userSvc
+		if i%2 == 1 {
+			svc = two.app.userSvc
+		}
+		_, err := svc.Login(t.Context(), userstore.LoginRequest{Login: "shared", Password: "wrong"})
+		require.ErrorIs(t, err, userstore.ErrInvalidCredentials)
+	}
+	u, err := one.app.users.GetUserByUsername(t.Context(), "shared")
+	require.NoError(t, err)
+	assert.True(t, u.Locked(one.app.now()), "five failures across two processes lock the account")
+}
+
+// TestBootstrapOnPostgresOnce: the first of two processes on a fresh
+// PostgreSQL creates the admin; the second finds it.
+func TestBootstrapOnPostgresOnce(t *testing.T) {
+	t.Parallel()
+	cfg := testSettings(t)
+	cfg.Database = testenv.PostgresDB(t)
+	cfg.ActivationKey = "0123456789abcdef0123456789abcdef-shared"
+	a := startTestServer(t, cfg)
+	b, err := openApp(t.Context(), cfg, a.app.logger)
+	require.NoError(t, err)
+	defer b.close()
+	pw, err := b.bootstrap(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pw)
+}
