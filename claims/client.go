@@ -35,6 +35,10 @@ type Identity struct {
 	Groups []string
 	// Roles are the mapped roles, sorted, without duplicates.
 	Roles []string
+	// RolesMapped is set when the mapping gives roles (it has GroupRoles
+	// or DefaultRoles). When it is not, Roles is empty and Provisioner
+	// leaves a user's stored roles alone.
+	RolesMapped bool
 	// Claims are the ID token's claims, with the userinfo claims it lacks.
 	Claims map[string]any
 	// Warnings tell an administrator about the mapping (no mapped group
@@ -342,7 +346,8 @@ func (c *Client) verify(ctx context.Context, v *oidc.IDTokenVerifier, raw, nonce
 	}
 	roles, warning := c.m.roles(groups)
 	u.Roles = roles
-	id := Identity{Issuer: idt.Issuer, Subject: idt.Subject, User: u, Groups: groups, Roles: roles, Claims: claims}
+	id := Identity{Issuer: idt.Issuer, Subject: idt.Subject, User: u, Groups: groups, Roles: roles, Claims: claims,
+		RolesMapped: len(c.m.groupRoles) > 0 || len(c.m.defaultRoles) > 0}
 	if warning != "" {
 		id.Warnings = append(id.Warnings, warning)
 		c.log.WarnContext(ctx, warning, "provider", c.cfg.Name, "user_id", u.ExternalID)
@@ -409,6 +414,11 @@ func (c *Client) classify(raw string, err error) error {
 				return refuse(ErrAudience, "token is for %q, not %q", many, c.cfg.ClientID)
 			}
 		}
+	}
+	if strings.Contains(err.Error(), "fetching keys") {
+		// The keys could not be read: the provider's fault, not the
+		// token's (go-oidc says so only in its message).
+		return fmt.Errorf("claims: reading the provider's signing keys: %w", err)
 	}
 	return refuse(ErrSignature, "%v", err)
 }

@@ -211,6 +211,19 @@ func TestWrongIssuer(t *testing.T) {
 	assert.ErrorIs(t, err, claims.ErrIssuer, "token")
 }
 
+func TestKeysUnreachable(t *testing.T) {
+	t.Parallel()
+	p := provider(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	cfg := config(p)
+	cfg.AuthURL, cfg.TokenURL, cfg.JWKSURL = p.URL()+"/authorize", p.URL()+"/oauth/token", gone.URL+"/keys"
+	c := newClient(t, p, cfg)
+	_, err := signIn(t, c, p)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, claims.ErrRefused, "an unreachable JWKS is an infrastructure fault: %v", err)
+}
+
 func TestState(t *testing.T) {
 	t.Parallel()
 	p := provider(t)

@@ -77,6 +77,7 @@ type ProviderError struct {
 	Description string
 }
 
+// Error returns the code and description.
 func (e *ProviderError) Error() string {
 	if e.Description == "" {
 		return "claims: provider answered " + e.Code

@@ -146,11 +146,12 @@ func ExampleProvisioner_Provision() {
 		return
 	}
 	id := claims.Identity{User: userstore.User{Source: "oidc", ExternalID: "248289761001", Username: "jane",
-		Email: "jane@example.com", Roles: []string{"user"}}}
+		Email: "jane@example.com", Roles: []string{"user"}}, Roles: []string{"user"}, RolesMapped: true}
 	ctx := context.Background()
 	u, created, err := p.Provision(ctx, id)
 	fmt.Println(u.Username, u.Enabled, u.Roles, created, err)
-	id.User.Roles = []string{"admin", "user"}
+	id.Roles = []string{"admin", "user"} // a later sign-in in another group
+	id.User.Roles = id.Roles
 	u, created, err = p.Provision(ctx, id)
 	fmt.Println(u.Username, u.Enabled, u.Roles, created, err)
 	// Output:

@@ -114,7 +114,8 @@ const maxWriteAttempts = 5
 //
 // Only the fields the mapping filled are written: an empty mapped value
 // leaves the stored one, attributes are merged, and the roles are
-// replaced by the mapped roles at every sign-in.
+// replaced by the mapped roles at every sign-in when the mapping gives
+// roles (Identity.RolesMapped); otherwise the stored roles stay.
 func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.User, bool, error) {
 	in := id.User
 	if in.Source == "" || in.ExternalID == "" {
@@ -148,7 +149,7 @@ func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.Use
 		if err != nil {
 			return userstore.User{}, false, fmt.Errorf("claims: find user: %w", err)
 		}
-		next, changed := merge(u, in)
+		next, changed := merge(u, in, id.RolesMapped)
 		if changed {
 			next, err = p.store.UpdateUser(ctx, next)
 			if errors.Is(err, userstore.ErrVersionConflict) {
@@ -166,8 +167,9 @@ func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.Use
 	return userstore.User{}, false, fmt.Errorf("claims: user changed by others %d times in a row: %w", maxWriteAttempts, userstore.ErrVersionConflict)
 }
 
-// merge writes the mapped fields of in over u.
-func merge(u, in userstore.User) (userstore.User, bool) {
+// merge writes the mapped fields of in over u, and its roles when
+// withRoles.
+func merge(u, in userstore.User, withRoles bool) (userstore.User, bool) {
 	out := u
 	for _, f := range []struct {
 		dst *string
@@ -190,7 +192,9 @@ func merge(u, in userstore.User) (userstore.User, bool) {
 		}
 		maps.Copy(out.Attributes, in.Attributes)
 	}
-	out.Roles = normRoles(in.Roles)
+	if withRoles {
+		out.Roles = normRoles(in.Roles)
+	}
 	changed := out.Username != u.Username || out.Email != u.Email || out.Phone != u.Phone ||
 		out.DisplayName != u.DisplayName || out.GivenName != u.GivenName || out.FamilyName != u.FamilyName ||
 		out.EmailVerified != u.EmailVerified || !maps.Equal(out.Attributes, u.Attributes) ||

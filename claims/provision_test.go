@@ -164,6 +164,27 @@ func TestProvisionActiveByDefaultConcurrent(t *testing.T) {
 	assert.Equal(t, 1, countUsers(t, store))
 }
 
+func TestProvisionKeepsRolesWithoutRoleMapping(t *testing.T) {
+	t.Parallel()
+	store := teststores.All()[0].Open(t)
+	ctx := ctxT(t)
+	prov, err := claims.NewProvisioner(store, claims.ProvisionConfig{SelfRegistration: true, ActiveByDefault: true})
+	require.NoError(t, err)
+	id := claims.Identity{User: userstore.User{Source: "oidc", ExternalID: "k-1", Username: "kim"}}
+	u, _, err := prov.Provision(ctx, id)
+	require.NoError(t, err)
+	u.Roles = []string{"auditor"} // given by an administrator
+	_, err = store.UpdateUser(ctx, u)
+	require.NoError(t, err)
+	u, _, err = prov.Provision(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"auditor"}, u.Roles)
+	id.RolesMapped = true
+	u, _, err = prov.Provision(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, u.Roles)
+}
+
 func TestProvisionerConfig(t *testing.T) {
 	t.Parallel()
 	_, err := claims.NewProvisioner(nil, claims.ProvisionConfig{Administrators: "root@example.com, not an address"})

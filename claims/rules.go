@@ -54,6 +54,7 @@ type RuleError struct {
 	Err  error
 }
 
+// Error names the kind, the rule and the cause.
 func (e *RuleError) Error() string {
 	return fmt.Sprintf("%s: rule %s: %v", e.Kind, e.Rule, e.Err)
 }
