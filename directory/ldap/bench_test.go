@@ -48,3 +48,25 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUsersWide streams ou=wide, users in eight groups each with long
+// and escaped DNs, which exists only when the harness was started with
+// USHER_LDAPSEED_WIDE=N (see internal/testenv/ldapseed).
+func BenchmarkUsersWide(b *testing.B) {
+	s := newSource(b, ldap.Config{BaseDN: "ou=wide," + suffix})
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = 0
+		for _, err := range s.Users(b.Context()) {
+			if err != nil {
+				b.Skip("no ou=wide: start the harness with USHER_LDAPSEED_WIDE=N")
+			}
+			n++
+		}
+		if n == 0 {
+			b.Skip("ou=wide is empty: start the harness with USHER_LDAPSEED_WIDE=N")
+		}
+	}
+	b.ReportMetric(float64(n), "users/op")
+}

@@ -79,11 +79,50 @@ func (s *Source) queryAttrs(info serverInfo, changes bool) []string {
 
 // mapper turns the entries of one operation into directory.Entry values,
 // with what the source knows about the server and the groups at its start.
+//
+// A mapper serves one operation (one stream, one Lookup) and is not safe
+// for concurrent use.
 type mapper struct {
 	s     *Source
 	now   time.Time
 	info  serverInfo
 	graph *groupGraph // for transitive groups; nil otherwise
+	// decoded holds the names of escaped group RDNs met so far (R&D\2C
+	// Zürich -> R&D, Zürich), so that a stream decodes each group's name
+	// once rather than for every member; at most maxDecoded.
+	decoded map[string]string
+}
+
+// maxDecoded bounds mapper.decoded.
+const maxDecoded = 4096
+
+// groupName returns the name of the group dn: its cn from the group graph
+// when there is one, else its first RDN's value (rdnValue).
+func (m *mapper) groupName(dn string) string {
+	if m.graph != nil {
+		return m.graph.name(dn)
+	}
+	raw, escaped, ok := firstRDN(dn)
+	switch {
+	case !ok:
+		return rdnValue(dn)
+	case !escaped:
+		return raw
+	}
+	if v, hit := m.decoded[raw]; hit {
+		return v
+	}
+	v, ok := decodeRDN(raw)
+	if !ok {
+		return rdnValue(dn)
+	}
+	if m.decoded == nil {
+		m.decoded = map[string]string{}
+	}
+	if len(m.decoded) < maxDecoded {
+		m.decoded[raw] = v
+	}
+	return v
 }
 
 // mapper reads (or takes from the cache) what mapping entries needs.
@@ -169,14 +208,14 @@ func (m *mapper) groups(ctx context.Context, e *goldap.Entry) ([]string, error) 
 		return splitValues(values), nil
 	}
 	dns := values
-	var out []string
+	out := make([]string, 0, len(values)+1)
 	add := func(name string) {
 		if name != "" && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
 	for _, dn := range values {
-		add(m.graph.name(dn))
+		add(m.groupName(dn))
 	}
 	if c.ActiveDirectory {
 		if rid, err := strconv.ParseUint(e.GetEqualFoldAttributeValue(attrPrimaryGroupID), 10, 32); err == nil {
@@ -194,6 +233,9 @@ func (m *mapper) groups(ctx context.Context, e *goldap.Entry) ([]string, error) 
 		for _, dn := range m.graph.closure(dns) {
 			add(m.graph.name(dn))
 		}
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
 }
@@ -232,18 +274,31 @@ func rdnValue(dn string) string {
 // no quotes, no #hex form, no spaces at either end — ending at an
 // unescaped ',' or '+' or at the end of dn.
 func plainRDNValue(dn string) (string, bool) {
+	raw, escaped, ok := firstRDN(dn)
+	if !ok {
+		return "", false
+	}
+	if !escaped {
+		return raw, true
+	}
+	return decodeRDN(raw)
+}
+
+// firstRDN returns the undecoded text of dn's first RDN value, and
+// whether it holds escapes, for plainRDNValue; ok is false when the fast
+// path does not apply.
+func firstRDN(dn string) (raw string, escaped, ok bool) {
 	eq := strings.IndexByte(dn, '=')
 	if eq <= 0 {
-		return "", false
+		return "", false, false
 	}
 	for i := range eq {
 		c := dn[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return "", false
+			return "", false, false
 		}
 	}
 	rest := dn[eq+1:]
-	var buf []byte // the decoded value, once an escape is met
 	end := 0
 	for end < len(rest) {
 		c := rest[end]
@@ -252,51 +307,63 @@ func plainRDNValue(dn string) (string, bool) {
 		}
 		switch {
 		case c == '\\':
-			if buf == nil {
-				buf = append(make([]byte, 0, len(rest)), rest[:end]...)
-			}
-			if end+1 >= len(rest) {
-				return "", false
-			}
-			n := rest[end+1]
-			if strings.IndexByte(` "#+,;<=>\`, n) >= 0 {
-				buf = append(buf, n)
+			// Skip the escape; decodeRDN checks it.
+			escaped = true
+			if end+1 < len(rest) && strings.IndexByte(` "#+,;<=>\`, rest[end+1]) >= 0 {
 				end += 2
-				continue
+			} else {
+				end += 3
 			}
-			if end+2 >= len(rest) {
-				return "", false
-			}
-			hi, lo := unhex(n), unhex(rest[end+2])
-			if hi < 0 || lo < 0 {
-				return "", false
-			}
-			buf = append(buf, byte(hi<<4|lo))
-			end += 3
 			continue
 		case c == '"' || c == '#' || c == ';' || c == '<' || c == '>' || c == '=' || c < 0x20:
-			return "", false
-		}
-		if buf != nil {
-			buf = append(buf, c)
+			return "", false, false
 		}
 		end++
 	}
-	raw := rest[:end]
-	if raw == "" || raw[0] == ' ' || raw[len(raw)-1] == ' ' || !utf8.ValidString(raw) {
-		return "", false
+	if end > len(rest) {
+		return "", false, false // an escape cut short
 	}
-	v := raw
-	if buf != nil {
-		v = string(buf)
-		if v == "" || v[0] == ' ' || v[len(v)-1] == ' ' {
+	raw = rest[:end]
+	if raw == "" || raw[0] == ' ' || raw[len(raw)-1] == ' ' || !utf8.ValidString(raw) {
+		return "", false, false
+	}
+	return raw, escaped, true
+}
+
+// decodeRDN decodes the escapes of a value firstRDN returned; ok is false
+// when one is malformed or the value decodes to something the fast path
+// leaves to goldap.ParseDN.
+func decodeRDN(raw string) (string, bool) {
+	var small [64]byte
+	buf := small[:0]
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			buf = append(buf, c)
+			continue
+		}
+		if i+1 >= len(raw) {
 			return "", false
 		}
+		if n := raw[i+1]; strings.IndexByte(` "#+,;<=>\`, n) >= 0 {
+			buf = append(buf, n)
+			i++
+			continue
+		}
+		if i+2 >= len(raw) {
+			return "", false
+		}
+		hi, lo := unhex(raw[i+1]), unhex(raw[i+2])
+		if hi < 0 || lo < 0 {
+			return "", false
+		}
+		buf = append(buf, byte(hi<<4|lo))
+		i += 2
 	}
-	if !utf8.ValidString(v) {
+	if len(buf) == 0 || buf[0] == ' ' || buf[len(buf)-1] == ' ' || !utf8.Valid(buf) {
 		return "", false
 	}
-	return v, true
+	return string(buf), true
 }
 
 // unhex returns the value of a hex digit, or -1.

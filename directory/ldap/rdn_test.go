@@ -94,3 +94,17 @@ func BenchmarkEntryGroups(b *testing.B) {
 		})
 	}
 }
+
+// FuzzGroupName: a mapper's group names, decoded once and then taken from
+// its cache, are rdnValue's.
+func FuzzGroupName(f *testing.F) {
+	for _, dn := range memberOfValues {
+		f.Add(dn)
+	}
+	m := mustNew(f, Config{}).newMapperForTest(serverInfo{})
+	f.Fuzz(func(t *testing.T, dn string) {
+		want := rdnValue(dn)
+		require.Equal(t, want, m.groupName(dn), "%q", dn)
+		require.Equal(t, want, m.groupName(dn), "%q, again", dn)
+	})
+}

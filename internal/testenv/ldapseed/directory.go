@@ -163,8 +163,34 @@ func writeBulk(l *ldifWriter, i int) {
 	)
 }
 
+// writeWide writes a user of ou=wide: in eight of 500 groups, whose DNs
+// are long, upper-case and, for every third group, escaped.
+func writeWide(l *ldifWriter, i int) {
+	uid := fmt.Sprintf("wide%05d", i)
+	var groups []string
+	for k := range 8 {
+		g := (i*7 + k*61) % 500
+		name := fmt.Sprintf("Team %03d", g)
+		if g%3 == 0 {
+			name += `\, Zürich`
+		}
+		groups = append(groups, "CN="+name+",OU=Teams,OU=Departments,OU=Organisation,DC=usher,DC=test")
+	}
+	l.entry("uid="+uid+","+ouDN("wide"),
+		attr("objectClass", "top", "person", "organizationalPerson", "inetOrgPerson"),
+		attr("uid", uid),
+		attr("cn", "Wide User "+uid[4:]),
+		attr("sn", "User"),
+		attr("mail", uid+"@wide.usher.test"),
+		attr("telephoneNumber", fmt.Sprintf("+1 556 %07d", i)),
+		attr("employeeType", "wide"),
+		attr("memberOf", groups...),
+		attr("entryUUID", uuidOf(4, i)),
+	)
+}
+
 // uuidOf returns a fixed, valid entryUUID: kind 0 for named users, 1 for
-// bulk users, 2 for containers, 3 for groups.
+// bulk users, 2 for containers, 3 for groups, 4 for wide users.
 func uuidOf(kind, n int) string {
 	return fmt.Sprintf("5eed%04x-0000-4000-8000-%012d", kind, n)
 }

@@ -35,8 +35,8 @@ func TestAppendLine(t *testing.T) {
 func TestWriteIsStableAndComplete(t *testing.T) {
 	t.Parallel()
 	var a, b bytes.Buffer
-	require.NoError(t, write(&a, 3))
-	require.NoError(t, write(&b, 3))
+	require.NoError(t, write(&a, 3, 0))
+	require.NoError(t, write(&b, 3, 0))
 	assert.Equal(t, a.String(), b.String(), "the same output on every run")
 
 	entries := strings.Split(strings.TrimSpace(a.String()), "\n\n")

@@ -15,6 +15,15 @@
 //
 //	USHER_LDAPSEED_BULK=100000 ./scripts/testservers.sh go run ./internal/cmd/ldapbench
 //
+// -wide (default $USHER_LDAPSEED_WIDE, else 0) adds ou=wide: users laid
+// out unlike ou=bulk's, as a directory that groups its people heavily
+// would hold them — each is in eight groups whose DNs are long and some
+// escaped (cn=Team 017\, Zürich,ou=Teams,ou=Departments,...), written as
+// memberOf without group entries of their own (no test reads them) — for
+// measuring a stream against such a directory:
+//
+//	USHER_LDAPSEED_WIDE=100000 ./scripts/testservers.sh go run ./internal/cmd/ldapbench -base ou=wide,dc=usher,dc=test -expect 100000
+//
 // # The directory
 //
 // The suffix is dc=usher,dc=test; the administrator is
@@ -24,6 +33,7 @@
 //	ou=contractors   mallory, who is in the staff group but outside ou=people
 //	ou=groups        groupOfNames groups
 //	ou=bulk          uid=bulk00000 … bulk19999 (or -bulk N), no password
+//	ou=wide          only with -wide N: uid=wide00000 …, no password
 //
 // Named users (objectClass inetOrgPerson + usherTestAccount). Their entryUUID
 // is fixed: 5eed0000-0000-4000-8000-0000000000NN with NN as listed.
@@ -71,27 +81,36 @@ import (
 	"strconv"
 )
 
-// envBulk overrides the default of -bulk.
-const envBulk = "USHER_LDAPSEED_BULK"
+// envBulk and envWide override the defaults of -bulk and -wide.
+const (
+	envBulk = "USHER_LDAPSEED_BULK"
+	envWide = "USHER_LDAPSEED_WIDE"
+)
+
+// count reads a count from the environment variable env, or gives def.
+func count(env string, def int) int {
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		fmt.Fprintf(os.Stderr, "ldapseed: %s=%q is not a count\n", env, v)
+		os.Exit(2)
+	}
+	return n
+}
 
 func main() {
-	def := 20000
-	if v := os.Getenv(envBulk); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			fmt.Fprintf(os.Stderr, "ldapseed: %s=%q is not a count\n", envBulk, v)
-			os.Exit(2)
-		}
-		def = n
-	}
-	bulk := flag.Int("bulk", def, "number of users in ou=bulk (default $"+envBulk+" or 20000)")
+	bulk := flag.Int("bulk", count(envBulk, 20000), "number of users in ou=bulk (default $"+envBulk+" or 20000)")
+	wide := flag.Int("wide", count(envWide, 0), "number of users in ou=wide (default $"+envWide+" or 0: no ou=wide)")
 	flag.Parse()
-	if *bulk < 0 || *bulk > 1_000_000 {
-		fmt.Fprintln(os.Stderr, "ldapseed: -bulk must be between 0 and 1000000")
+	if *bulk < 0 || *bulk > 1_000_000 || *wide < 0 || *wide > 1_000_000 {
+		fmt.Fprintln(os.Stderr, "ldapseed: -bulk and -wide must be between 0 and 1000000")
 		os.Exit(2)
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := write(w, *bulk); err != nil {
+	if err := write(w, *bulk, *wide); err != nil {
 		fmt.Fprintln(os.Stderr, "ldapseed:", err)
 		os.Exit(1)
 	}
@@ -102,7 +121,7 @@ func main() {
 }
 
 // write writes the whole directory, parents before children.
-func write(w io.Writer, bulk int) error {
+func write(w io.Writer, bulk, wide int) error {
 	l := &ldifWriter{w: w}
 	l.entry(suffix, attr("objectClass", "top", "dcObject", "organization"),
 		attr("dc", "usher"), attr("o", "Usher test directory"), attr("entryUUID", uuidOf(2, 0)))
@@ -124,6 +143,12 @@ func write(w io.Writer, bulk int) error {
 	}
 	for i := range bulk {
 		writeBulk(l, i)
+	}
+	if wide > 0 {
+		l.entry(ouDN("wide"), attr("objectClass", "top", "organizationalUnit"), attr("ou", "wide"), attr("entryUUID", uuidOf(2, 98)))
+		for i := range wide {
+			writeWide(l, i)
+		}
 	}
 	return l.err
 }
