@@ -1,6 +1,7 @@
 package claims_test
 
 import (
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -507,4 +508,48 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestHandlerFormPost signs in through the handler with the id_token
+// flow: the provider's page posts the token to the callback, over https
+// because the binding cookie is SameSite=None and Secure.
+func TestHandlerFormPost(t *testing.T) {
+	t.Parallel()
+	p := provider(t)
+	var c *claims.Client
+	rp := httptest.NewTLSServer(http.StripPrefix("/oidc", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Handler(func(w http.ResponseWriter, _ *http.Request, id claims.Identity, returnTo string) {
+			_, _ = w.Write([]byte(id.User.Email + " " + returnTo))
+		}).ServeHTTP(w, r)
+	})))
+	t.Cleanup(rp.Close)
+	p.SetRedirectURIs(rp.URL + "/oidc/callback")
+	cfg := config(p)
+	cfg.RedirectURL = rp.URL + "/oidc/callback"
+	cfg.ResponseType = claims.ResponseIDToken
+	c = newClient(t, p, cfg)
+
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	browser := rp.Client()
+	browser.Jar = jar
+	resp, err := browser.Get(rp.URL + "/oidc/login?return_to=/inbox")
+	require.NoError(t, err)
+	page := readAll(t, resp)
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	form := url.Values{}
+	for _, m := range inputRE.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	require.NotEmpty(t, form.Get("id_token"))
+	resp, err = browser.PostForm(rp.URL+"/oidc/callback", form)
+	require.NoError(t, err)
+	assert.Equal(t, "alice@example.com /inbox", readAll(t, resp))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The same post again: the state is used.
+	resp, err = browser.PostForm(rp.URL+"/oidc/callback", form)
+	require.NoError(t, err)
+	readAll(t, resp)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 }

@@ -67,7 +67,9 @@ type Config struct {
 	// exchange, to fill in claims the ID token lacks (claims of the ID
 	// token win). Only with ResponseCode.
 	UserInfo bool `json:"userInfo,omitempty"`
-	// SigningAlgorithms the ID token may be signed with. Default RS256.
+	// SigningAlgorithms the ID token may be signed with (RS256, ES256,
+	// EdDSA, …; never none or HMAC). Default: the asymmetric algorithms
+	// the discovery document lists, else RS256.
 	SigningAlgorithms []string `json:"signingAlgorithms,omitempty"`
 	// StateTTL is how long a started sign-in may take. Default 10 minutes.
 	StateTTL time.Duration `json:"stateTtl,omitempty"`
@@ -179,8 +181,10 @@ func (cfg Config) withDefaults() (Config, *mapper, error) {
 	default:
 		errs = append(errs, fmt.Errorf("claims: ResponseType %q is neither %q nor %q", cfg.ResponseType, ResponseCode, ResponseIDToken))
 	}
-	if len(cfg.SigningAlgorithms) == 0 {
-		cfg.SigningAlgorithms = []string{"RS256"}
+	for _, a := range cfg.SigningAlgorithms {
+		if a == "none" || strings.HasPrefix(a, "HS") {
+			errs = append(errs, fmt.Errorf("claims: SigningAlgorithms: %q is not allowed (an ID token must be signed with the provider's key)", a))
+		}
 	}
 	if cfg.StateTTL <= 0 {
 		cfg.StateTTL = DefaultStateTTL
