@@ -9,6 +9,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/usher-sdk/usher/userstore"
 )
@@ -34,11 +35,11 @@ func scanGroup(r scanner) (userstore.Group, error) {
 // getGroup reads the group with the normalized name key.
 func (s *Store) getGroup(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, key string) (userstore.Group, error) {
+}, key string, lock ...string) (userstore.Group, error) {
 	if s.cannotStore(key) {
 		return userstore.Group{}, userstore.ErrNotFound
 	}
-	g, err := scanGroup(q.QueryRowContext(ctx, selectGroup+` WHERE realm = $1 AND name_norm = $2`, s.realm, key))
+	g, err := scanGroup(q.QueryRowContext(ctx, selectGroup+` WHERE realm = $1 AND name_norm = $2`+strings.Join(lock, ""), s.realm, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return userstore.Group{}, userstore.ErrNotFound
 	}
@@ -165,6 +166,11 @@ WHERE realm = $1 AND name_norm = $2 AND version = $3`, s.realm, key, g.Version, 
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 	return s.write(ctx, "delete group", func(t *tx) error {
 		key := userstore.NormalizeUsername(name)
+		// The group's row before its memberships, as UpdateGroupByID
+		// takes them, so that the two cannot deadlock on PostgreSQL.
+		if _, err := s.getGroup(ctx, t, key, s.q.forUpdate); err != nil {
+			return err
+		}
 		if _, err := t.ExecContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2`, s.realm, key); err != nil {
 			return err
 		}

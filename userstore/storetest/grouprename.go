@@ -17,6 +17,7 @@ var groupIDTests = []test{
 	{"UpdateByIDWithNothingToDo", testGroupUpdateNoop},
 	{"ChangesCarryGroupID", testGroupChangeIDs},
 	{"ConcurrentUpdatesDoNotDeadlock", testGroupUpdateConcurrent},
+	{"UpdateRacingDelete", testGroupUpdateDelete},
 }
 
 // isGroupID reports whether id is 32 lower-case hex digits.
@@ -386,6 +387,50 @@ func testGroupUpdateConcurrent(t *testing.T, s userstore.Store) {
 	for _, id := range memberIDs(t, s, final.Name) {
 		if !slices.Contains(mustGet(t, s, id).Groups, final.Name) {
 			t.Errorf("member %s does not list the group", id)
+		}
+	}
+}
+
+// testGroupUpdateDelete races UpdateGroupByID against DeleteGroup of the
+// same group: the update either happens first or finds the group gone
+// (ErrNotFound); neither call fails otherwise.
+func testGroupUpdateDelete(t *testing.T, s userstore.Store) {
+	ctx := t.Context()
+	var users []userstore.User
+	for i := range 4 {
+		users = append(users, mustCreate(t, s, newUser("racer"+string(rune('a'+i)))))
+	}
+	all := ids(users)
+	for round := range 10 {
+		name := "doomed-" + string(rune('a'+round))
+		g := mustCreateGroup(t, s, userstore.Group{Name: name})
+		for _, u := range users[:2] {
+			if err := s.AddMember(ctx, name, u.ID); err != nil {
+				t.Fatalf("AddMember: %v", err)
+			}
+		}
+		_, unexpected := race(2, userstore.ErrNotFound, func(i int) error {
+			if i == 0 {
+				return s.DeleteGroup(ctx, name)
+			}
+			up := userstore.GroupUpdate{Group: g, RemoveMembers: all[:2], AddMembers: all[2:]}
+			up.Group.Name = name + "-renamed"
+			_, err := s.UpdateGroupByID(ctx, up)
+			return err
+		})
+		for _, err := range unexpected {
+			t.Errorf("UpdateGroupByID racing DeleteGroup: %v", err)
+		}
+		if left, err := s.GetGroupByID(ctx, g.ID); err == nil {
+			// The rename won: the delete found the old name gone.
+			if err := s.DeleteGroup(ctx, left.Name); err != nil {
+				t.Fatalf("DeleteGroup: %v", err)
+			}
+		}
+	}
+	for _, u := range users {
+		if g := mustGet(t, s, u.ID).Groups; len(g) != 0 {
+			t.Errorf("user %s is left in groups %q", u.Username, g)
 		}
 	}
 }
