@@ -8,6 +8,13 @@
 //
 //	USHER_LDAPSEED_BULK=100000 ./scripts/testservers.sh go run ./internal/cmd/ldapbench
 //
+// For a directory laid out unlike ou=bulk — users in eight groups each,
+// with long and escaped group DNs in memberOf (internal/testenv/ldapseed's
+// ou=wide) — start the harness with USHER_LDAPSEED_WIDE and point -base at
+// it:
+//
+//	USHER_LDAPSEED_BULK=0 USHER_LDAPSEED_WIDE=100000 ./scripts/testservers.sh go run ./internal/cmd/ldapbench -base ou=wide,dc=usher,dc=test -expect 100000
+//
 // Both sides ask for the same attributes (the source's, see
 // Source.Attributes) with the same filter and page size (-page, default
 // 1000: ldapsearch -E pr=1000/noprompt). One untimed ldapsearch warms
