@@ -335,7 +335,7 @@ func TestHandler(t *testing.T) {
 	victim := &http.Client{}
 	resp, err = victim.Get(resp.Header.Get("Location"))
 	require.NoError(t, err)
-	readAll(t, resp)
+	assert.JSONEq(t, `{"error":"sign_in_refused","message":"The sign-in was refused. Start it again."}`, readAll(t, resp))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
 

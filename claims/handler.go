@@ -2,6 +2,7 @@ package claims
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -31,9 +32,9 @@ type SignedIn func(w http.ResponseWriter, r *http.Request, id Identity, returnTo
 // id_token flow the cookie is SameSite=None and Secure (the provider
 // posts cross-site), so that flow needs https.
 //
-// A refused sign-in answers 403 and an infrastructure fault 502, with a
-// short text that names no detail; the detail is logged at Info (refused)
-// or Error. The handler is safe for concurrent use.
+// A refused sign-in answers 403 {"error":"sign_in_refused","message":…}
+// and an infrastructure fault 502 {"error":"provider_unavailable",…},
+// naming no detail; the detail is logged at Info (refused) or Error. The handler is safe for concurrent use.
 func (c *Client) Handler(signedIn SignedIn) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
@@ -92,11 +93,22 @@ func (c *Client) cookie(state string, r *http.Request) *http.Cookie {
 func (c *Client) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrRefused) {
 		c.log.InfoContext(r.Context(), "claims: sign-in refused", "provider", c.cfg.Name, "reason", err.Error(), "remote", r.RemoteAddr)
-		http.Error(w, "sign-in refused", http.StatusForbidden)
+		writeError(w, http.StatusForbidden, "sign_in_refused", "The sign-in was refused. Start it again.")
 		return
 	}
 	c.log.ErrorContext(r.Context(), "claims: sign-in failed", "provider", c.cfg.Name, "err", err, "remote", r.RemoteAddr)
-	http.Error(w, "sign-in failed: the identity provider could not be reached", http.StatusBadGateway)
+	writeError(w, http.StatusBadGateway, "provider_unavailable", "The identity provider could not be reached. Try again later.")
+}
+
+// writeError writes Usher's JSON error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}{code, message})
 }
 
 // localPath returns p when it is a path on this site, "/" otherwise.
