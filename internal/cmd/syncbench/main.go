@@ -50,6 +50,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -118,8 +119,13 @@ func run(ctx context.Context) error {
 	if err := os.WriteFile(pwFile, []byte(*bindPW), 0o600); err != nil {
 		return err
 	}
+	slapd := slapdPID(*url) // 0 when not found: its CPU is then not counted
+	var searchCPU []time.Duration
 	search := func() (int, time.Duration, error) {
-		return ldapsearch(*url, *bindDN, pwFile, *base, *page, src.Attributes())
+		s0 := procCPU(slapd)
+		n, took, cpu, err := ldapsearch(*url, *bindDN, pwFile, *base, *page, src.Attributes())
+		searchCPU = append(searchCPU, cpu+procCPU(slapd)-s0)
+		return n, took, err
 	}
 	if _, _, err := search(); err != nil {
 		return err
@@ -181,7 +187,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0, slapd0 := time.Now(), cpuTime(), procCPU(slapd)
 		var res *directory.SyncResult
 		if mode == "streamed" {
 			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
@@ -198,9 +204,11 @@ func run(ctx context.Context) error {
 			return nil, 0, fmt.Errorf("%s sync: %w", mode, err)
 		}
 		took := time.Since(start)
-		cpu := cpuTime() - cpu0
-		fmt.Printf("  %s sync: %v of this process's CPU (%.1f µs per user, %.2f cores)\n", mode, cpu.Round(time.Millisecond),
-			float64(cpu.Microseconds())/float64(n), float64(cpu)/float64(took))
+		cpu, slapdCPU := cpuTime()-cpu0, procCPU(slapd)-slapd0
+		lastCPU := searchCPU[len(searchCPU)-1]
+		fmt.Printf("  %s sync: CPU %v of this process (%.1f µs per user, %.2f cores) + %v of slapd = %.2fx the CPU of the last ldapsearch (%v with slapd's)\n",
+			mode, cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(n), float64(cpu)/float64(took), slapdCPU.Round(time.Millisecond),
+			float64(cpu+slapdCPU)/float64(lastCPU), lastCPU.Round(time.Millisecond))
 		stored := 0
 		for _, err := range store.ListUsers(ctx, userstore.ListOptions{Source: "bulk"}) {
 			if err != nil {
@@ -336,8 +344,9 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// ldapsearch pages through base and counts the entries of its output.
-func ldapsearch(url, bindDN, pwFile, base string, page int, attrs []string) (int, time.Duration, error) {
+// ldapsearch pages through base and counts the entries of its output; it
+// returns their number, the time it took and ldapsearch's CPU time.
+func ldapsearch(url, bindDN, pwFile, base string, page int, attrs []string) (int, time.Duration, time.Duration, error) {
 	args := []string{"-x", "-LLL", "-o", "ldif-wrap=no", "-H", url, "-b", base, "-E", "pr=" + strconv.Itoa(page) + "/noprompt"}
 	if bindDN != "" {
 		args = append(args, "-D", bindDN, "-y", pwFile)
@@ -349,11 +358,11 @@ func ldapsearch(url, bindDN, pwFile, base string, page int, attrs []string) (int
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, fmt.Errorf("ldapsearch: %w", err)
+		return 0, 0, 0, fmt.Errorf("ldapsearch: %w", err)
 	}
 	n := 0
 	sc := bufio.NewScanner(out)
@@ -364,9 +373,10 @@ func ldapsearch(url, bindDN, pwFile, base string, page int, attrs []string) (int
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		return 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
+		return 0, 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
 	}
-	return n, time.Since(start), nil
+	took := time.Since(start)
+	return n, took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // modifyUsers changes the telephoneNumber (the phone of both the LDAP and
@@ -460,4 +470,45 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// slapdPID finds the slapd serving url (the harness's private one) by
+// its command line, or returns 0.
+func slapdPID(url string) int {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if strings.HasSuffix(args[0], "slapd") && slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, strings.TrimSuffix(url, "/")) }) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// procCPU is the user and system CPU time of process pid (0 for none),
+// from /proc, in clock ticks of 10 ms.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
