@@ -10,6 +10,7 @@ import (
 
 	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
 )
@@ -157,4 +158,49 @@ func ExampleProvisioner_Provision() {
 	// Output:
 	// jane true [user] true <nil>
 	// jane true [admin user] false <nil>
+}
+
+// Mounting the browser sign-in in an application, with the state in the
+// shared database (so that any server process can take the callback) and
+// the user provisioned at each sign-in. (Not run: it needs a provider.)
+func ExampleClient_Handler() {
+	ctx := context.Background()
+	db, err := database.Open(ctx, "sqlite:usher.db")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	users := memstore.New() // in production: sqlstore.New(ctx, db), on the same database
+	defer users.Close()
+	states, err := claims.NewSQLStates(ctx, db, true)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := claims.New(claims.Config{
+		Issuer: "https://login.microsoftonline.com/TENANT/v2.0", ClientID: "CLIENT", ClientSecret: "SECRET",
+		RedirectURL: "https://app.example.com/oidc/callback", Scopes: []string{"openid", "profile", "email"},
+		Mapping: claims.Mapping{GroupRoles: map[string][]string{"GROUP-OBJECT-ID": {"admin"}}},
+	}, claims.WithStateStore(states))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	prov, err := claims.NewProvisioner(users, claims.ProvisionConfig{SelfRegistration: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/oidc/", http.StripPrefix("/oidc", c.Handler(func(w http.ResponseWriter, r *http.Request, id claims.Identity, returnTo string) {
+		u, _, err := prov.Provision(r.Context(), id)
+		if err != nil {
+			http.Error(w, "sign-in refused", http.StatusForbidden) // ErrInactive, ErrRegistrationClosed, …
+			return
+		}
+		_ = u // start the application's session for u.ID here
+		http.Redirect(w, r, returnTo, http.StatusFound)
+	})))
+	_ = http.ListenAndServe("127.0.0.1:8080", mux)
 }

@@ -116,6 +116,11 @@ const maxWriteAttempts = 5
 // leaves the stored one, attributes are merged, and the roles are
 // replaced by the mapped roles at every sign-in when the mapping gives
 // roles (Identity.RolesMapped); otherwise the stored roles stay.
+//
+// A user is never linked to an existing account by username or e-mail (that
+// would let a provider take over a local account): when the mapped
+// username belongs to another user, Provision fails with an error matching
+// userstore.ErrConflict.
 func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.User, bool, error) {
 	in := id.User
 	if in.Source == "" || in.ExternalID == "" {
