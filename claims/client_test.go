@@ -278,9 +278,11 @@ func TestProviderError(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	_, err := claims.New(claims.Config{ResponseType: "token", Issuer: "ftp://x"})
+	_, err := claims.New(claims.Config{ResponseType: "token", Issuer: "ftp://x", SigningAlgorithms: []string{"RS256", "none", "HS256"},
+		Mapping: claims.Mapping{Claims: map[string]string{"a": claims.FieldEmail, "b": claims.FieldEmail}}})
 	require.Error(t, err)
-	for _, want := range []string{`"ClientID"`, `"RedirectURL"`, "Issuer", `ResponseType "token"`} {
+	for _, want := range []string{`"ClientID"`, `"RedirectURL"`, "Issuer", `ResponseType "token"`, `"none" is not allowed`,
+		`"HS256" is not allowed`, `claims "a" and "b" both map to field "email"`} {
 		assert.Contains(t, err.Error(), want)
 	}
 }
