@@ -146,28 +146,27 @@ func TestEntryExpiredAndLocked(t *testing.T) {
 func TestRefusalTimer(t *testing.T) {
 	t.Parallel()
 	var r refusalTimer
-	_, ok := r.median()
+	_, ok := r.target()
 	assert.False(t, ok)
 	start := time.Now()
 	r.pad(context.Background(), start) // no samples: no wait
 	assert.Less(t, time.Since(start), 50*time.Millisecond)
-	for _, ms := range []int{5, 1, 9} {
+	for _, ms := range []int{5, 1, 9, 7} {
 		r.add(time.Duration(ms) * time.Millisecond)
 	}
-	m, ok := r.median()
+	m, ok := r.target()
 	require.True(t, ok)
-	assert.Equal(t, 5*time.Millisecond, m)
+	assert.Equal(t, 9*time.Millisecond, m, "the 75th percentile of 1, 5, 7, 9")
 	for range 2 * refusalSamples {
 		r.add(2 * time.Millisecond)
 	}
-	m, _ = r.median()
+	m, _ = r.target()
 	assert.Equal(t, 2*time.Millisecond, m, "old samples age out")
 
 	start = time.Now()
 	r.pad(context.Background(), start)
 	assert.GreaterOrEqual(t, time.Since(start), 2*time.Millisecond)
 
-	r.add(time.Hour)
 	for range refusalSamples {
 		r.add(time.Hour)
 	}

@@ -34,12 +34,11 @@
 //
 // A refusal takes as long whether or not the user exists. A directory
 // server refuses a wrong password for a real account more slowly than a
-// bind as a DN that does not exist (on Samba AD about 5× as slowly), so an
-// unknown, out-of-scope, disabled, expired or locked-out login is refused
-// no sooner than the running median of the source's wrong-password
-// refusals, and a Lookup that finds nobody no sooner than the median of
-// those that find their user (timing.go says why this rather than a decoy
-// account). What the source resolves about groups and the server is kept
+// bind as a DN that does not exist (on Samba AD about 5× as slowly), so no
+// refusal ends before the 75th percentile of the source's recent
+// wrong-password refusals for real accounts, and no Lookup before the 75th
+// percentile of those that found their user (timing.go says why this
+// rather than a decoy account, and why that percentile). What the source resolves about groups and the server is kept
 // for Config.GroupRefresh, so that a Lookup or a refusal is one search.
 //
 // # Groups

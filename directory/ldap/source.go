@@ -155,8 +155,8 @@ func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[director
 // server is kept for Config.GroupRefresh.
 //
 // As a chain asks Lookup after a refused password whether the source knows
-// the login, a login that is not found is answered no sooner than the
-// running median of the source's Lookups that found their user.
+// the login, every Lookup is answered no sooner than the 75th percentile
+// of the recent Lookups that found their user (see timing.go).
 func (s *Source) Lookup(ctx context.Context, login string) (directory.Entry, error) {
 	start := time.Now()
 	e, m, err := s.find(ctx, login)
@@ -169,6 +169,7 @@ func (s *Source) Lookup(ctx context.Context, login string) (directory.Entry, err
 	de, err := m.entry(ctx, e)
 	if err == nil {
 		s.lookups.add(time.Since(start))
+		s.lookups.pad(ctx, start)
 	}
 	return de, err
 }
@@ -215,9 +216,9 @@ func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, *mapper
 //
 // A refusal takes as long whether or not the user exists: an unknown or
 // out-of-scope login is refused after a bind as a DN that does not exist,
-// and it and a disabled, expired or locked-out user's no sooner than the
-// running median of the source's wrong-password refusals for real
-// accounts (see timing.go for why padding rather than a decoy account).
+// and every refusal no sooner than the 75th percentile of the source's
+// recent wrong-password refusals for real accounts (see timing.go for why
+// padding rather than a decoy account).
 func (s *Source) Authenticate(ctx context.Context, login, password string) (directory.Entry, bool, error) {
 	if password == "" {
 		s.refused(ctx, "empty password")
@@ -248,6 +249,7 @@ func (s *Source) Authenticate(ctx context.Context, login, password string) (dire
 	case !ok && entry.Enabled:
 		// The reference: what a wrong password costs.
 		s.refusal.add(time.Since(start))
+		s.refusal.pad(ctx, start)
 		s.refused(ctx, "bind refused (wrong password, or the server refuses the account)")
 	case !entry.Enabled:
 		// The DC refuses a disabled, expired or locked-out account sooner
