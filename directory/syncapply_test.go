@@ -571,3 +571,36 @@ func TestSyncKeepsOnlyPendingChanges(t *testing.T) {
 		})
 	}
 }
+
+// A sync agent that signs and writes in one process gives the target its
+// signer: records are signed once and written without being verified
+// again, and every stored signature still verifies with the public key.
+func ExampleNewSigningStoreTarget() {
+	ctx := context.Background()
+	src := newFakeSource("hr")
+	for i := range 3 {
+		k := strconv.Itoa(i)
+		src.add("user"+k, "", directory.Entry{ExternalID: k, Username: "user" + k, CorporateEmail: "user" + k + "@example.test", Enabled: true})
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := directory.NewRecordSigner(priv)
+	store := memstore.New()
+	defer store.Close()
+	target, _ := directory.NewSigningStoreTarget(store, signer)
+
+	_, res, err := directory.Sync(ctx, src, target, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "org-1"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	verifier, _ := directory.NewRecordVerifier(pub)
+	valid := 0
+	for sr, err := range target.Synced(ctx, "hr") {
+		if err == nil && verifier.Verify(sr.Record, sr.Signature) == nil {
+			valid++
+		}
+	}
+	fmt.Println("added:", res.Applied[directory.SyncAdd], "valid signatures:", valid)
+	// Output:
+	// added: 3 valid signatures: 3
+}
