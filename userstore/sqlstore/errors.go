@@ -49,6 +49,13 @@ func isUnique(err error) bool {
 	return false
 }
 
+// isDeadlock reports PostgreSQL's abort of a transaction caught in a
+// deadlock, which may simply be run again.
+func isDeadlock(err error) bool {
+	e, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && e.Code == "40P01"
+}
+
 func isForeignKey(err error) bool {
 	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
 		return e.Code == "23503"

@@ -379,73 +379,89 @@ func (s *Store) UpdateGroupByID(ctx context.Context, u userstore.GroupUpdate) (u
 		}
 		add[id] = true
 	}
-	var out userstore.Group
-	err := s.write(ctx, op, func(t *tx) error {
-		// The users' rows first, in ID order, and the group's last, the
-		// order of SetUserGroups and DeleteUser (user, then memberships),
-		// so that none of them can deadlock with this one on PostgreSQL.
-		var gone map[string]bool // users to remove that do not exist
-		for _, id := range slices.Sorted(maps.Keys(add)) {
-			if err := t.lockUser(ctx, id); err != nil {
-				return fmt.Errorf("user %q: %w", id, err)
-			}
-		}
-		for _, id := range slices.Sorted(maps.Keys(remove)) {
-			err := t.lockUser(ctx, id)
-			if errors.Is(err, userstore.ErrNotFound) {
-				if gone == nil {
-					gone = map[string]bool{}
-				}
-				gone[id] = true
-			} else if err != nil {
-				return err
-			}
-		}
-		stored, err := s.getGroupByID(ctx, t, g.ID, s.q.forUpdate)
-		if err != nil {
+	var (
+		out userstore.Group
+		err error
+	)
+	// The lock order rules out deadlocks with the other GroupStore
+	// writes; a SyncWriter batch locks its users in another order, and a
+	// deadlock with one (PostgreSQL aborts one of the two) is run again.
+	for attempt := 0; attempt == 0 || attempt < 3 && isDeadlock(err); attempt++ {
+		err = s.write(ctx, op, func(t *tx) error {
+			var err error
+			out, err = t.updateGroupByID(ctx, g, add, remove)
 			return err
-		}
-		if g.Version != stored.Version {
-			return fmt.Errorf("version %d, stored %d: %w", g.Version, stored.Version, userstore.ErrVersionConflict)
-		}
-		out = stored
-		if g.Name != "" {
-			out.Name = g.Name
-		}
-		newKey := userstore.NormalizeUsername(out.Name)
-		if out.Name != stored.Name || g.Description != stored.Description || !maps.Equal(g.Metadata, stored.Metadata) {
-			now := s.now()
-			// A name another group has fails the primary key: ErrConflict.
-			// Memberships follow by ON UPDATE CASCADE.
-			_, err := t.ExecContext(ctx, `UPDATE usher_groups SET name_norm = $3, name = $4, description = $5, metadata = $6,
-	updated_at = $7, version = version + 1 WHERE realm = $1 AND id = $2`,
-				s.realm, g.ID, newKey, out.Name, g.Description, marshalMap(g.Metadata), toNS(now))
-			if err != nil {
-				return err
-			}
-			out.Description, out.Metadata = g.Description, maps.Clone(g.Metadata)
-			out.UpdatedAt, out.Version = fromNS(toNS(now)), stored.Version+1
-			if err := t.emitGroup(ctx, userstore.GroupUpdated, "", out.Name, out.ID, now); err != nil {
-				return err
-			}
-		}
-		for _, id := range slices.Sorted(maps.Keys(remove)) {
-			if gone[id] {
-				continue
-			}
-			if err := t.removeMember(ctx, newKey, out, id); err != nil {
-				return err
-			}
-		}
-		for _, id := range slices.Sorted(maps.Keys(add)) {
-			if err := t.addMember(ctx, newKey, out, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return userstore.Group{}, err
+	}
+	return out, nil
+}
+
+// updateGroupByID is one attempt of UpdateGroupByID.
+func (t *tx) updateGroupByID(ctx context.Context, g userstore.Group, add, remove map[string]bool) (userstore.Group, error) {
+	s := t.s
+	// The users' rows first, in ID order, and the group's last, the order
+	// of SetUserGroups and DeleteUser (user, then memberships), so that
+	// none of them can deadlock with this one on PostgreSQL.
+	var gone map[string]bool // users to remove that do not exist
+	for _, id := range slices.Sorted(maps.Keys(add)) {
+		if err := t.lockUser(ctx, id); err != nil {
+			return userstore.Group{}, fmt.Errorf("user %q: %w", id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(remove)) {
+		err := t.lockUser(ctx, id)
+		if errors.Is(err, userstore.ErrNotFound) {
+			if gone == nil {
+				gone = map[string]bool{}
+			}
+			gone[id] = true
+		} else if err != nil {
+			return userstore.Group{}, err
+		}
+	}
+	stored, err := s.getGroupByID(ctx, t, g.ID, s.q.forUpdate)
+	if err != nil {
+		return userstore.Group{}, err
+	}
+	if g.Version != stored.Version {
+		return userstore.Group{}, fmt.Errorf("version %d, stored %d: %w", g.Version, stored.Version, userstore.ErrVersionConflict)
+	}
+	out := stored
+	if g.Name != "" {
+		out.Name = g.Name
+	}
+	newKey := userstore.NormalizeUsername(out.Name)
+	if out.Name != stored.Name || g.Description != stored.Description || !maps.Equal(g.Metadata, stored.Metadata) {
+		now := s.now()
+		// A name another group has fails the primary key: ErrConflict.
+		// Memberships follow by ON UPDATE CASCADE.
+		_, err := t.ExecContext(ctx, `UPDATE usher_groups SET name_norm = $3, name = $4, description = $5, metadata = $6,
+	updated_at = $7, version = version + 1 WHERE realm = $1 AND id = $2`,
+			s.realm, g.ID, newKey, out.Name, g.Description, marshalMap(g.Metadata), toNS(now))
+		if err != nil {
+			return userstore.Group{}, err
+		}
+		out.Description, out.Metadata = g.Description, maps.Clone(g.Metadata)
+		out.UpdatedAt, out.Version = fromNS(toNS(now)), stored.Version+1
+		if err := t.emitGroup(ctx, userstore.GroupUpdated, "", out.Name, out.ID, now); err != nil {
+			return userstore.Group{}, err
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(remove)) {
+		if gone[id] {
+			continue
+		}
+		if err := t.removeMember(ctx, newKey, out, id); err != nil {
+			return userstore.Group{}, err
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(add)) {
+		if err := t.addMember(ctx, newKey, out, id); err != nil {
+			return userstore.Group{}, err
+		}
 	}
 	return out, nil
 }

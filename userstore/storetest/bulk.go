@@ -45,6 +45,67 @@ var syncWriterTests = []struct {
 	{"Parallel", testSyncParallel},
 	{"Closed", testSyncClosed},
 	{"GroupsGetIDs", testSyncGroupIDs},
+	{"ParallelWithGroupUpdates", testSyncParallelGroupUpdates},
+}
+
+// testSyncParallelGroupUpdates runs batches that move users between groups
+// while UpdateGroupByID adds and removes the same users: no update may fail,
+// and no batch either, except with ErrConflict, writing nothing (a store
+// that takes row locks must not deadlock, or must retry when it does).
+// sqlstore's batches on PostgreSQL read memberships in their statement's
+// snapshot, so one that waited for a concurrent membership change can find
+// the membership it adds taken: ErrConflict, for the next run to redo.
+func testSyncParallelGroupUpdates(t *testing.T, s userstore.Store, w userstore.SyncWriter) {
+	ctx := t.Context()
+	const users, rounds = 12, 12
+	batch := make([]userstore.SyncedUser, users)
+	for i := range batch {
+		// External IDs in the reverse order of the IDs the store gives.
+		batch[i] = synced(fmt.Sprintf("e%02d", users-i), fmt.Sprint("mover", i), "target")
+	}
+	stored := mustUpsert(t, w, batch...)
+	var all []string
+	for _, u := range stored {
+		all = append(all, u.ID)
+	}
+	g, err := s.GetGroup(ctx, "target")
+	if err != nil {
+		t.Fatalf("GetGroup: %v", err)
+	}
+	_, unexpected := race(2, nil, func(worker int) error {
+		for r := range rounds {
+			if worker == 0 {
+				b := slices.Clone(batch)
+				for i := range b {
+					b[i].Groups = []string{"target"}
+					if (i+r)%2 == 0 {
+						b[i].Groups = []string{"elsewhere"}
+					}
+				}
+				if _, err := w.UpsertSynced(ctx, b); err != nil && !errors.Is(err, userstore.ErrConflict) {
+					return err
+				}
+				continue
+			}
+			cur, err := s.GetGroupByID(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			up := userstore.GroupUpdate{Group: cur}
+			if r%2 == 0 {
+				up.AddMembers = all
+			} else {
+				up.RemoveMembers = all
+			}
+			if _, err := s.UpdateGroupByID(ctx, up); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, err := range unexpected {
+		t.Errorf("batches racing group updates: %v", err)
+	}
 }
 
 // testSyncGroupIDs checks that groups a batch creates get IDs and can be
