@@ -25,9 +25,15 @@ const (
 // OU=Usher,BaseDN: users in OU=People — alice (userPrincipalName
 // alice@other.test, mobile, in staff), bob (direct member of employees),
 // carol (not in employees), dave (disabled, in employees), zoe (non-ASCII
-// name, in staff), frank (for tests that modify an entry, in employees) —
-// and groups in OU=Groups: employees ⊃ staff, outsiders ⊃ carol. The
-// partitions container lists other.test as an extra UPN suffix.
+// name, in staff), frank (for tests that modify an entry, in employees),
+// hank (userPrincipalName henry@example.test, in employees), eve
+// (accountExpires in 2020, in employees), larry (locked out: lockoutTime
+// in 2076, in employees), paula (primary group contractors, listed in no
+// group's member but Domain Users') — and groups in OU=Groups: employees ⊃
+// staff, contractors; outsiders ⊃ carol. Everyone else's primary group is
+// Domain Users (RID 513). The partitions container lists other.test as an
+// extra UPN suffix; the domain has no lockout threshold, so wrong
+// passwords lock nobody out.
 //
 // Each `make test-ad` run starts from a fresh copy of the domain, but tests
 // of one run share it: a test that modifies an entry should use frank.
