@@ -38,8 +38,9 @@ const generalizedTime = "20060102150405Z"
 // The direct members of groups changed since the cursor are returned too,
 // since adding a user to a group changes the group, not the user. A user
 // removed from a group is not seen (nothing of the user's changed, and
-// the group no longer names the user); nor are deletions. The full
-// reconciliation of a sync catches both.
+// the group no longer names the user); nor are deletions, nor an account
+// reaching its accountExpires or the end of its lockout (time passes, the
+// entry does not change). The full reconciliation of a sync catches them.
 //
 // An empty cursor returns every user.
 func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory.Change, error] {
