@@ -100,7 +100,7 @@ func TestRulesBounds(t *testing.T) {
 		claims.Rule{Name: "slow", Action: claims.ActionReplace, Claim: "x", Value: `{{range .User.Groups}}{{printf "%064d" 1}}{{end}}`})
 	require.NoError(t, err)
 	rc := sampleContext()
-	rc.User.Groups = make([]string, 5_000_000)
+	rc.User.Groups = make([]string, 1_000_000)
 	start := time.Now()
 	_, err = rs.Apply(context.Background(), rc)
 	assert.ErrorIs(t, err, claims.ErrRuleLimit)
