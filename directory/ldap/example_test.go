@@ -40,8 +40,11 @@ func ExampleNew_activeDirectory() {
 	defer src.Close()
 	cfg := src.Config()
 	fmt.Println(src.Name(), cfg.Domain, cfg.UserFilter, cfg.ExternalIDAttribute, cfg.Mapping.PhoneNumber)
+	// Users sign in as frank@example.test, frank or EXAMPLE\frank.
+	fmt.Println(cfg.NetBIOSDomain, cfg.GroupRefresh)
 	// Output:
 	// example.test example.test (&(objectCategory=person)(objectClass=user)) objectGUID mobile
+	// EXAMPLE 5m0s
 }
 
 // Streaming every user of a directory, one page in memory at a time.
