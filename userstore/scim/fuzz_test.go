@@ -99,6 +99,8 @@ func FuzzPatch(f *testing.F) {
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"+1"}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]}`,
 		`{"Operations":[{"op":"replace","path":"userName","value":"x"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"renamed"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"renamed"},{"op":"add","path":"members","value":[{"value":"nobody"}]}]}`,
 		`[]`, `{`, ``,
 	} {
 		f.Add(s)
@@ -106,12 +108,16 @@ func FuzzPatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		fx := newFuzzFixture(t)
 		ctx := context.Background()
-		for _, target := range []string{"/Users/" + fx.user.ID, "/Groups/staff"} {
+		staff, err := fx.store.GetGroup(ctx, "staff")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range []string{"/Users/" + fx.user.ID, "/Groups/" + staff.ID} {
 			before, err := fx.store.GetUser(ctx, fx.user.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			group, err := fx.store.GetGroup(ctx, "staff")
+			group, err := fx.store.GetGroupByID(ctx, staff.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,12 +133,12 @@ func FuzzPatch(f *testing.F) {
 			if !reflect.DeepEqual(before, after) {
 				t.Fatalf("refused patch (%d) of %s changed the user: %+v -> %+v", rec.Code, target, before, after)
 			}
-			groupAfter, err := fx.store.GetGroup(ctx, "staff")
+			groupAfter, err := fx.store.GetGroupByID(ctx, staff.ID)
 			if err != nil || !reflect.DeepEqual(group, groupAfter) {
 				t.Fatalf("refused patch (%d) of %s changed the group: %v", rec.Code, target, err)
 			}
 			var n int
-			for _, err := range fx.store.ListMembers(ctx, "staff") {
+			for _, err := range fx.store.ListMembers(ctx, groupAfter.Name) {
 				if err != nil {
 					t.Fatal(err)
 				}
