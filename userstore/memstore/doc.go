@@ -19,6 +19,9 @@
 //     ListUsers order is creation order. A caller-supplied ID is kept.
 //   - Times are stored in UTC, without a monotonic clock reading.
 //   - ListGroups and User.Groups sort names by bytes.
+//   - Group IDs are 32 lowercase hex digits from the random source (WithRand),
+//     or from a counter when it fails, so that a write creating groups never
+//     fails half-way.
 //   - Every write to a user (UpdateUser, SetPassword, a counted
 //     RecordFailedLogin, a ResetFailedLogins that clears something) raises
 //     its Version and UpdatedAt. UpdateUser and SetPassword record a

@@ -11,6 +11,15 @@
 // [database.ErrSchemaTooNew]. Databases made before the database package
 // existed are upgraded in place on open.
 //
+// Groups are keyed by realm and normalized name; each also has a stable ID
+// (userstore.Group.ID), made by the column's DEFAULT (random, 32 lower-case
+// hex digits), and memberships reference the name key with ON UPDATE
+// CASCADE, so that UpdateGroupByID renames a group with one UPDATE. Writes
+// that lock several rows take the users' rows before the group's (as
+// SetUserGroups, DeleteUser, UpdateGroupByID and DeleteGroup do), so that
+// they cannot deadlock on PostgreSQL; an UpdateGroupByID that meets a
+// SyncWriter batch in a deadlock anyway is run again (up to 3 times).
+//
 // Several independent user pools ("realms", [WithRealm]) share one
 // database: every row carries its realm, the realms are recorded in the
 // core schema, and each realm has its own change feed.
