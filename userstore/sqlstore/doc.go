@@ -14,10 +14,10 @@
 // Groups are keyed by realm and normalized name; each also has a stable ID
 // (userstore.Group.ID), made by the column's DEFAULT (random, 32 lower-case
 // hex digits), and memberships reference the name key with ON UPDATE
-// CASCADE, so that UpdateGroupByID renames a group with one UPDATE. Writes
-// that lock several rows take the users' rows before the group's (as
-// SetUserGroups, DeleteUser, UpdateGroupByID and DeleteGroup do), so that
-// they cannot deadlock on PostgreSQL; an UpdateGroupByID that meets a
+// CASCADE, so that UpdateGroupByID renames a group with one UPDATE. The
+// writes of users, groups and memberships take row locks in one order —
+// users (by ID), then the group, then memberships — so that they cannot
+// deadlock with each other on PostgreSQL; an UpdateGroupByID that meets a
 // SyncWriter batch in a deadlock anyway is run again (up to 3 times).
 //
 // Several independent user pools ("realms", [WithRealm]) share one
