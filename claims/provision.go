@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/usher-sdk/usher/userstore"
@@ -20,6 +21,19 @@ type UserStore interface {
 	GetUserByExternalID(ctx context.Context, source, externalID string) (userstore.User, error)
 	CreateUser(ctx context.Context, u userstore.User) (userstore.User, error)
 	UpdateUser(ctx context.Context, u userstore.User) (userstore.User, error)
+}
+
+// Audit kinds a Provisioner records when its store keeps an audit trail
+// (has AppendAudit, as every userstore.Store does).
+const (
+	AuditProvisioned userstore.AuditKind = "claims.provisioned" // a first sign-in created the user
+	AuditUpdated     userstore.AuditKind = "claims.updated"     // a sign-in changed mapped fields or roles
+	AuditRefused     userstore.AuditKind = "claims.refused"     // registration closed, or the user is inactive
+)
+
+// auditor is the optional audit trail of a UserStore.
+type auditor interface {
+	AppendAudit(ctx context.Context, e userstore.AuditEvent) error
 }
 
 // Mailer sends the mail that tells administrators about a new user;
@@ -62,8 +76,10 @@ func WithProvisionLogger(l *slog.Logger) ProvisionOption {
 	}
 }
 
-// Provisioner creates and updates users from verified sign-ins. Make it
-// with NewProvisioner; it is safe for concurrent use.
+// Provisioner creates and updates users from verified sign-ins, and
+// records what it did (AuditProvisioned, AuditUpdated, AuditRefused) in
+// the store's audit trail when it has one. Make it with NewProvisioner;
+// it is safe for concurrent use.
 type Provisioner struct {
 	store  UserStore
 	cfg    ProvisionConfig
@@ -130,6 +146,7 @@ func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.Use
 		u, err := p.store.GetUserByExternalID(ctx, in.Source, in.ExternalID)
 		if errors.Is(err, userstore.ErrNotFound) {
 			if !p.cfg.SelfRegistration {
+				p.audit(ctx, AuditRefused, "", in, "registration closed", nil)
 				return userstore.User{}, false, refuse(ErrRegistrationClosed, "")
 			}
 			nu := in
@@ -145,8 +162,12 @@ func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.Use
 				return userstore.User{}, false, fmt.Errorf("claims: create user: %w", err)
 			}
 			p.log.InfoContext(ctx, "claims: user provisioned", "user_id", created.ID, "source", created.Source, "enabled", created.Enabled)
+			p.audit(ctx, AuditProvisioned, created.ID, in, "", map[string]string{
+				"source": created.Source, "enabled": strconv.FormatBool(created.Enabled), "roles": strings.Join(created.Roles, ","),
+			})
 			p.tell(ctx, created)
 			if !created.Enabled {
+				p.audit(ctx, AuditRefused, created.ID, in, "inactive", nil)
 				return created, true, refuse(ErrInactive, "new users wait for an administrator's activation")
 			}
 			return created, true, nil
@@ -163,8 +184,10 @@ func (p *Provisioner) Provision(ctx context.Context, id Identity) (userstore.Use
 			if err != nil {
 				return userstore.User{}, false, fmt.Errorf("claims: update user: %w", err)
 			}
+			p.audit(ctx, AuditUpdated, next.ID, in, "", map[string]string{"roles": strings.Join(next.Roles, ",")})
 		}
 		if !next.Enabled {
+			p.audit(ctx, AuditRefused, next.ID, in, "inactive", nil)
 			return next, false, refuse(ErrInactive, "")
 		}
 		return next, false, nil
@@ -205,6 +228,23 @@ func merge(u, in userstore.User, withRoles bool) (userstore.User, bool) {
 		out.EmailVerified != u.EmailVerified || !maps.Equal(out.Attributes, u.Attributes) ||
 		!slices.Equal(out.Roles, normRoles(u.Roles))
 	return out, changed
+}
+
+// audit records an event when the store keeps an audit trail; a failure
+// to record is logged.
+func (p *Provisioner) audit(ctx context.Context, kind userstore.AuditKind, userID string, in userstore.User, reason string, detail map[string]string) {
+	a, ok := p.store.(auditor)
+	if !ok {
+		return
+	}
+	e := userstore.AuditEvent{Kind: kind, UserID: userID, Login: in.Username, Reason: reason, Detail: detail}
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	e.Detail["external_id"] = in.ExternalID
+	if err := a.AppendAudit(ctx, e); err != nil {
+		p.log.ErrorContext(ctx, "claims: audit event not recorded", "kind", string(kind), "user_id", userID, "err", err)
+	}
 }
 
 // tell mails the administrators about a new user. A failure is logged,

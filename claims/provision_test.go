@@ -3,6 +3,7 @@ package claims_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -115,6 +116,16 @@ func TestProvision(t *testing.T) {
 			assert.Equal(t, []string{"seller"}, u2.Roles)
 			assert.Len(t, mails.messages(), 1, "administrators are told once")
 			assert.Equal(t, 1, countUsers(t, store))
+
+			var kinds []userstore.AuditKind
+			for e, err := range store.Audit(ctx, userstore.AuditFilter{UserID: u.ID}) {
+				require.NoError(t, err)
+				if strings.HasPrefix(string(e.Kind), "claims.") {
+					kinds = append(kinds, e.Kind)
+					assert.Equal(t, "alice-sub", e.Detail["external_id"])
+				}
+			}
+			assert.ElementsMatch(t, []userstore.AuditKind{claims.AuditUpdated, claims.AuditRefused, claims.AuditRefused, claims.AuditProvisioned}, kinds)
 		})
 	}
 }
