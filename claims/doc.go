@@ -81,8 +81,10 @@
 // ProvisionConfig.SelfRegistration allows; disabled until an
 // administrator enables it unless ActiveByDefault) and mails the
 // configured administrators through a [Mailer]; later sign-ins update the
-// mapped fields and roles. Call it only with the Identity of a sign-in
-// that succeeded: a refused sign-in provisions nothing.
+// mapped fields and roles. What it does goes to the store's audit trail
+// (claims.provisioned, claims.updated, claims.refused). Call it only with
+// the Identity of a sign-in that succeeded: a refused sign-in provisions
+// nothing.
 //
 // # Claim rules
 //
