@@ -142,9 +142,13 @@ func (f *Follower) Run(ctx context.Context) error {
 type target struct {
 	group bool
 	key   string
-	name  string
 	byID  bool
+	name  string
 	first int
+	// deleted is set for a group named by name when a change of the batch
+	// is its group.deleted: only then is a group that no longer has the
+	// name deleted downstream (it may have been renamed instead).
+	deleted bool
 }
 
 // Step makes one pass: it reads up to Config.BatchSize changes after the
@@ -179,7 +183,7 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	var targets []target
-	seen := make(map[target]bool)
+	seen := make(map[target]int) // target (group, key, byID) -> index in targets
 	for i, ch := range batch {
 		t := target{key: ch.UserID}
 		switch ch.Kind {
@@ -188,14 +192,24 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 			t = target{group: true, key: ch.Group}
 			if ch.GroupID != "" {
 				t = target{group: true, key: ch.GroupID, byID: true}
+			} else {
+				t.key = userstore.NormalizeUsername(ch.Group)
 			}
 		}
-		if t.key == "" || seen[t] {
+		if t.key == "" {
 			continue
 		}
-		seen[t] = true
-		t.first, t.name = i, ch.Group
-		targets = append(targets, t)
+		j, ok := seen[t]
+		if !ok {
+			j = len(targets)
+			seen[t] = j
+			u := t
+			u.first, u.name = i, ch.Group
+			targets = append(targets, u)
+		}
+		if ch.Kind == userstore.GroupDeleted {
+			targets[j].deleted = true
+		}
 	}
 	acked, pushErr := len(batch), error(nil)
 	for _, t := range targets {
@@ -248,9 +262,9 @@ func (f *Follower) syncUser(ctx context.Context, id string) error {
 // it downstream when the store no longer has it. A group named by ID is
 // read by ID, so that a renamed group is pushed as the same downstream
 // group with its new name; one named by name (a change without a group ID)
-// is read by name, and when no group has that name, the downstream group
-// with the name as its externalId (as releases before group IDs pushed
-// it) is deleted.
+// is read by name, and when no group has that name and the group was
+// deleted (t.deleted), the downstream group with the name as its
+// externalId (as releases before group IDs pushed it) is deleted.
 func (f *Follower) syncGroup(ctx context.Context, t target) error {
 	var (
 		g   userstore.Group
@@ -262,10 +276,13 @@ func (f *Follower) syncGroup(ctx context.Context, t target) error {
 		g, err = f.src.GetGroup(ctx, t.key)
 	}
 	if errors.Is(err, userstore.ErrNotFound) {
-		if t.byID {
+		switch {
+		case t.byID:
 			return f.removeGroup(ctx, t.key, t.name)
+		case t.deleted:
+			return f.removeGroup(ctx, "", t.key)
 		}
-		return f.removeGroup(ctx, "", t.key)
+		return nil // renamed since, or deleted by a change still ahead
 	}
 	if err != nil {
 		return fmt.Errorf("push: read group: %w", err)
@@ -281,7 +298,7 @@ func (f *Follower) syncGroupByExternalID(ctx context.Context, extID string) erro
 	} else if !errors.Is(err, userstore.ErrNotFound) {
 		return fmt.Errorf("push: read group: %w", err)
 	}
-	return f.syncGroup(ctx, target{group: true, key: extID})
+	return f.syncGroup(ctx, target{group: true, key: extID, deleted: true})
 }
 
 // userResource is the SCIM User Usher sends for u: scimmap's mapping without

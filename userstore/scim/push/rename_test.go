@@ -98,3 +98,46 @@ func TestFollower_TakesOverLegacyGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestFollower_RenameAfterBatch renames a group whose memberships a
+// SyncWriter batch wrote (sqlstore records those changes without a group
+// ID), before and after the follower pushed them: one downstream group, with
+// the new name.
+func TestFollower_RenameAfterBatch(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := b.Open(t)
+			defer s.Close()
+			w, ok := s.(userstore.SyncWriter)
+			if !ok {
+				t.Skip("no SyncWriter")
+			}
+			p := newProvider(t, testToken)
+			f := newFollower(t, p, s, &push.MemoryCursors{}, push.Config{})
+			for i, pushFirst := range []bool{true, false} {
+				name := []string{"Synced", "Unpushed"}[i]
+				_, err := w.UpsertSynced(ctx, []userstore.SyncedUser{{
+					User:   userstore.User{Username: "dir-" + name, Enabled: true, Source: "dir", ExternalID: name},
+					Groups: []string{name},
+				}})
+				require.NoError(t, err)
+				if pushFirst {
+					drain(t, f)
+				}
+				g, err := s.GetGroup(ctx, name)
+				require.NoError(t, err)
+				g.Name = name + " (renamed)"
+				_, err = s.UpdateGroupByID(ctx, userstore.GroupUpdate{Group: g})
+				require.NoError(t, err)
+				drain(t, f)
+				d, ok := p.groups.byExternalID(t)[g.ID]
+				require.True(t, ok, "group %s not downstream", g.Name)
+				assert.Equal(t, g.Name, d["displayName"])
+				assert.Len(t, d["members"], 1, "members of %s", g.Name)
+			}
+			assert.Len(t, p.groups.snapshot(), 2)
+		})
+	}
+}
