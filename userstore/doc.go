@@ -18,6 +18,15 @@
 // batch of directory users in one transaction (directory sync uses it when
 // present; memstore and sqlstore have it).
 //
+// A user holds Roles (application roles, e.g. from a claims mapping),
+// stored sorted and without duplicates and listed with ListOptions.Role. A
+// group has a stable ID besides its unique name: GetGroupByID reads it, and
+// UpdateGroupByID renames a group — its memberships follow — and changes
+// its description, metadata and members in one version-checked step, as
+// the SCIM endpoint's group PATCH needs. Change events name a group by its
+// name and, where the store knows it, its ID ([Change].GroupID), so that a
+// follower tells a rename from a delete.
+//
 // Users that a directory sync or SCIM provisioning brings in are managed
 // by their source; [ProtectManaged] gives the view of a Store that local
 // edits (an admin page, a profile form) go through, in which those users

@@ -14,6 +14,7 @@ type ListOptions struct {
 	// Group, when set, keeps members of that group.
 	Group string
 	// Role, when set, keeps users that hold that role (compared exactly).
+	// No index serves it: stores test every user's roles in turn.
 	Role string
 	// Source, when set, keeps users synced from that source.
 	Source string
