@@ -5,8 +5,8 @@
 # ports in a temporary folder, exports their addresses (USHER_TEST_*), runs
 # CMD, stops both servers whatever happens, and exits with CMD's status.
 # As root on Debian it first installs what is missing (slapd, ldap-utils,
-# PostgreSQL, python3-aiosmtpd, curl, rsyslog and rsyslog-gnutls, which the tests
-# start privately themselves). The system's own instances are never used.
+# PostgreSQL, python3-aiosmtpd, curl, and rsyslog, rsyslog-gnutls and chromium,
+# which the tests start privately themselves). The system's own instances are never used.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +21,7 @@ install_missing() {
 	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 	[ -x /usr/sbin/rsyslogd ] || pkgs+=(rsyslog)
 	ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || pkgs+=(rsyslog-gnutls)
+	command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 	[ ${#pkgs[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 		log "missing ${pkgs[*]}; install them (Debian: apt-get install ${pkgs[*]}); tests that need them will skip"
