@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/internal/testenv"
 )
@@ -122,11 +122,11 @@ func TestMisbehavingProvider(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		bad  testop.Misbehaviour
+		bad  oidctest.Misbehaviour
 		want error
 	}{
-		{"expired token", testop.Misbehaviour{Expired: true}, claims.ErrExpired},
-		{"bad signature", testop.Misbehaviour{UnpublishedKey: true}, claims.ErrSignature},
+		{"expired token", oidctest.Misbehaviour{Expired: true}, claims.ErrExpired},
+		{"bad signature", oidctest.Misbehaviour{UnpublishedKey: true}, claims.ErrSignature},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -147,7 +147,7 @@ func TestWrongAudience(t *testing.T) {
 	cfg := config(p)
 	cfg.ResponseType = claims.ResponseIDToken
 	c := newClient(t, p, cfg)
-	cfg.ClientID = testop.OtherClientID
+	cfg.ClientID = oidctest.OtherClientID
 	other := newClient(t, p, cfg)
 	ctx := ctxT(t)
 	// A token the provider issued to another application, posted to this
@@ -169,12 +169,12 @@ func TestReplayedNonce(t *testing.T) {
 	c := newClient(t, p, config(p))
 	_, err := signIn(t, c, p)
 	require.NoError(t, err)
-	p.Misbehave(testop.Misbehaviour{ReplayNonce: true})
+	p.Misbehave(oidctest.Misbehaviour{ReplayNonce: true})
 	_, err = signIn(t, c, p)
 	assert.ErrorIs(t, err, claims.ErrNonce)
 
 	// A caller verifying a token itself: the token of another sign-in.
-	p.Misbehave(testop.Misbehaviour{})
+	p.Misbehave(oidctest.Misbehaviour{})
 	cfg := config(p)
 	cfg.ResponseType = claims.ResponseIDToken
 	ci := newClient(t, p, cfg)
@@ -194,11 +194,11 @@ func TestReplayedNonce(t *testing.T) {
 func TestWrongIssuer(t *testing.T) {
 	t.Parallel()
 	// The provider calls itself another issuer, in discovery and tokens.
-	p, err := testop.Start("http://issuer.example")
+	p, err := oidctest.Start("http://issuer.example")
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	p.SetRedirectURIs(redirectURL)
-	p.PutUser(testop.User{Subject: "alice-sub"})
+	p.PutUser(oidctest.User{Subject: "alice-sub"})
 	p.SignInAs("alice-sub")
 	cfg := config(p)
 	c := newClient(t, p, cfg)
@@ -290,8 +290,8 @@ func TestConfigErrors(t *testing.T) {
 // TestHandler signs in through the browser handler, with a cookie jar.
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	p := testop.New(t)
-	p.PutUser(testop.User{Subject: "bob-sub", IDClaims: map[string]any{"groups": []string{"staff"}}})
+	p := oidctest.New(t)
+	p.PutUser(oidctest.User{Subject: "bob-sub", IDClaims: map[string]any{"groups": []string{"staff"}}})
 	p.SignInAs("bob-sub")
 
 	var rp *httptest.Server
@@ -458,13 +458,13 @@ func TestRolesAtEverySignIn(t *testing.T) {
 	assert.Empty(t, id.Warnings)
 
 	// Moved from admins to sales at the provider: the next sign-in says so.
-	p.PutUser(testop.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"staff", "sales"}}})
+	p.PutUser(oidctest.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"staff", "sales"}}})
 	id, err = signIn(t, c, p)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"seller", "user"}, id.Roles)
 
 	// In no mapped group, without default roles: no roles, and a warning.
-	p.PutUser(testop.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"nobody"}}})
+	p.PutUser(oidctest.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"nobody"}}})
 	id, err = signIn(t, c, p)
 	require.NoError(t, err)
 	assert.Empty(t, id.Roles)
@@ -479,7 +479,7 @@ func TestRefusalLogged(t *testing.T) {
 	var buf syncBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newClient(t, p, config(p), claims.WithLogger(log))
-	p.Misbehave(testop.Misbehaviour{Expired: true})
+	p.Misbehave(oidctest.Misbehaviour{Expired: true})
 	ctx := ctxT(t)
 	u, err := c.AuthURL(ctx, "")
 	require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
@@ -78,7 +78,7 @@ func ExampleNew_mappingRefused() {
 // without a browser: AuthURL, the provider's redirects, Complete. The
 // groups claim maps to roles.
 func ExampleClient_Complete() {
-	op, err := testop.Start("")
+	op, err := oidctest.Start("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -86,12 +86,12 @@ func ExampleClient_Complete() {
 	defer op.Close()
 	const callback = "https://app.example.com/oidc/callback"
 	op.SetRedirectURIs(callback)
-	op.PutUser(testop.User{Subject: "248289761001", IDClaims: map[string]any{"groups": []string{"staff", "admins"}},
+	op.PutUser(oidctest.User{Subject: "248289761001", IDClaims: map[string]any{"groups": []string{"staff", "admins"}},
 		Profile: map[string]any{"preferred_username": "jane", "email": "jane@example.com", "given_name": "Jane"}})
 	op.SignInAs("248289761001")
 
 	c, err := claims.New(claims.Config{
-		Issuer: op.URL(), ClientID: testop.ClientID, ClientSecret: testop.ClientSecret, RedirectURL: callback,
+		Issuer: op.URL(), ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret, RedirectURL: callback,
 		Scopes: []string{"openid", "profile", "email"}, UserInfo: true,
 		Mapping: claims.Mapping{GroupRoles: map[string][]string{"admins": {"admin"}, "staff": {"user"}}},
 	}, claims.WithHTTPClient(op.Client()))

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/internal/oidctest"
 )
 
 // redirectURL is where the provider sends the user back; drive stops there.
@@ -28,11 +28,11 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // provider starts a provider with one user, alice, who signs in.
-func provider(t *testing.T) *testop.Provider {
+func provider(t *testing.T) *oidctest.Provider {
 	t.Helper()
-	p := testop.New(t)
+	p := oidctest.New(t)
 	p.SetRedirectURIs(redirectURL)
-	p.PutUser(testop.User{
+	p.PutUser(oidctest.User{
 		Subject:  "alice-sub",
 		IDClaims: map[string]any{"groups": []string{"staff", "admins"}},
 		Profile: map[string]any{
@@ -45,14 +45,14 @@ func provider(t *testing.T) *testop.Provider {
 }
 
 // config is a client configuration for p.
-func config(p *testop.Provider) claims.Config {
+func config(p *oidctest.Provider) claims.Config {
 	return claims.Config{
-		Issuer: p.URL(), ClientID: testop.ClientID, ClientSecret: testop.ClientSecret,
+		Issuer: p.URL(), ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret,
 		RedirectURL: redirectURL, Scopes: []string{"openid", "profile", "email"},
 	}
 }
 
-func newClient(t *testing.T, p *testop.Provider, cfg claims.Config, opts ...claims.Option) *claims.Client {
+func newClient(t *testing.T, p *oidctest.Provider, cfg claims.Config, opts ...claims.Option) *claims.Client {
 	t.Helper()
 	c, err := claims.New(cfg, append([]claims.Option{claims.WithHTTPClient(p.Client())}, opts...)...)
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ var inputRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="(
 // drive plays the browser: it follows the provider's redirects from
 // authURL until they reach redirectURL (or a form_post page) and returns
 // the callback parameters.
-func drive(t *testing.T, p *testop.Provider, authURL string) claims.Callback {
+func drive(t *testing.T, p *oidctest.Provider, authURL string) claims.Callback {
 	t.Helper()
 	hc := &http.Client{
 		Transport: p.Client().Transport,
@@ -104,7 +104,7 @@ func drive(t *testing.T, p *testop.Provider, authURL string) claims.Callback {
 }
 
 // signIn runs one whole sign-in through Complete.
-func signIn(t *testing.T, c *claims.Client, p *testop.Provider) (claims.Identity, error) {
+func signIn(t *testing.T, c *claims.Client, p *oidctest.Provider) (claims.Identity, error) {
 	t.Helper()
 	ctx := ctxT(t)
 	u, err := c.AuthURL(ctx, "/after")

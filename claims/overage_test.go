@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/directory/graph"
 	"github.com/usher-sdk/usher/directory/graph/graphtest"
 )
@@ -22,8 +22,8 @@ const (
 
 // overageUser is an Azure AD user in too many groups: the ID token names
 // a claim source instead of listing them.
-func overageUser(tenant string) testop.User {
-	return testop.User{Subject: "alice-sub", IDClaims: map[string]any{
+func overageUser(tenant string) oidctest.User {
+	return oidctest.User{Subject: "alice-sub", IDClaims: map[string]any{
 		"oid": aliceOID, "tid": tenant,
 		"_claim_names":   map[string]any{"groups": "src1"},
 		"_claim_sources": map[string]any{"src1": map[string]any{"endpoint": "https://graph.windows.net/" + tenant + "/users/" + aliceOID + "/getMemberObjects"}},

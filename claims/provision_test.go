@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/claims/internal/testop"
+	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/internal/teststores"
 	"github.com/usher-sdk/usher/userstore"
 	usermail "github.com/usher-sdk/usher/userstore/mail"
@@ -103,7 +103,7 @@ func TestProvision(t *testing.T) {
 
 			// Moved between groups and renamed at the provider: the next
 			// sign-in updates the fields and the roles.
-			p.PutUser(testop.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"sales"}},
+			p.PutUser(oidctest.User{Subject: "alice-sub", IDClaims: map[string]any{"groups": []string{"sales"}},
 				Profile: map[string]any{"given_name": "Alicia", "email": "alice@example.com", "preferred_username": "alice"}})
 			id, err = signIn(t, c, p)
 			require.NoError(t, err)
@@ -208,7 +208,7 @@ func TestProvisionerConfig(t *testing.T) {
 // TestNothingProvisionedOnRefusal: a refused sign-in never reaches the store.
 func TestNothingProvisionedOnRefusal(t *testing.T) {
 	t.Parallel()
-	for _, bad := range []testop.Misbehaviour{{Expired: true}, {UnpublishedKey: true}} {
+	for _, bad := range []oidctest.Misbehaviour{{Expired: true}, {UnpublishedKey: true}} {
 		store := teststores.All()[0].Open(t)
 		prov, err := claims.NewProvisioner(store, claims.ProvisionConfig{SelfRegistration: true, ActiveByDefault: true})
 		require.NoError(t, err)

@@ -1,4 +1,4 @@
-// Package testop runs a real OpenID Provider in the test process: the op
+// Package oidctest runs a real OpenID Provider in the test process: the op
 // package of github.com/zitadel/oidc/v3 on an httptest server, with a
 // storage of ours that signs in whichever user the test names, returns the
 // claims the test gives (groups, Azure AD overage claims), rotates its
@@ -6,7 +6,7 @@
 // tokens, a signing key it does not publish, a replayed nonce).
 //
 // It is for tests only. A Provider is safe for concurrent use.
-package testop
+package oidctest
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func New(tb interface {
 	tb.Helper()
 	p, err := Start("")
 	if err != nil {
-		tb.Fatalf("testop: %v", err)
+		tb.Fatalf("oidctest: %v", err)
 	}
 	tb.Cleanup(p.Close)
 	return p
