@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/usher-sdk/usher/userstore"
 )
 
 // SyncError is one change a sync could not carry out.
@@ -511,7 +513,9 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 }
 
 // targetView is how Sync reads a target: the records of a batch of
-// external IDs, and then the records of the users not in the source.
+// external IDs, and then the records of the users not in the source
+// (whole for the enabled ones; of a disabled one, which is only counted,
+// rest may give no more than its external ID).
 type targetView struct {
 	lookup func(ctx context.Context, ids []string) (map[string]Record, error)
 	rest   func(ctx context.Context, inSource func(id string) bool) iter.Seq2[Record, error]
@@ -539,18 +543,24 @@ func viewOf(ctx context.Context, source string, target SyncTarget) (targetView, 
 				},
 			}, nil
 		}
+		lookup := func(ctx context.Context, ids []string) (map[string]Record, error) {
+			found, err := bl.SyncedRecords(ctx, source, ids)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[string]Record, len(found))
+			for id, sr := range found {
+				out[id] = sr.Record
+			}
+			return out, nil
+		}
+		if st, ok := target.(*StoreTarget); ok {
+			if r, ok := st.store.(userstore.SyncReader); ok {
+				return targetView{lookup: lookup, rest: restByStates(source, r, lookup)}, nil
+			}
+		}
 		return targetView{
-			lookup: func(ctx context.Context, ids []string) (map[string]Record, error) {
-				found, err := bl.SyncedRecords(ctx, source, ids)
-				if err != nil {
-					return nil, err
-				}
-				out := make(map[string]Record, len(found))
-				for id, sr := range found {
-					out[id] = sr.Record
-				}
-				return out, nil
-			},
+			lookup: lookup,
 			rest: func(ctx context.Context, inSource func(string) bool) iter.Seq2[Record, error] {
 				return func(yield func(Record, error) bool) {
 					for sr, err := range target.Synced(ctx, source) {
@@ -593,4 +603,44 @@ func viewOf(ctx context.Context, source string, target SyncTarget) (targetView, 
 			}
 		},
 	}, nil
+}
+
+// restByStates is targetView.rest over a store that streams its users'
+// external IDs and states: the users not in the source are found from
+// those alone, and only the enabled ones, which are deactivated, are read
+// whole, a batch at a time.
+func restByStates(source string, r userstore.SyncReader, lookup func(context.Context, []string) (map[string]Record, error)) func(context.Context, func(string) bool) iter.Seq2[Record, error] {
+	return func(ctx context.Context, inSource func(string) bool) iter.Seq2[Record, error] {
+		return func(yield func(Record, error) bool) {
+			var enabled []string
+			for st, err := range r.SyncedStates(ctx, source) {
+				if err != nil {
+					yield(Record{}, err)
+					return
+				}
+				switch {
+				case inSource(st.ExternalID):
+				case st.Enabled:
+					enabled = append(enabled, st.ExternalID)
+				case !yield(Record{Source: source, ExternalID: st.ExternalID}, nil):
+					return
+				}
+			}
+			for lo := 0; lo < len(enabled); lo += defaultBatchSize {
+				ids := enabled[lo:min(lo+defaultBatchSize, len(enabled))]
+				have, err := lookup(ctx, ids)
+				if err != nil {
+					yield(Record{}, err)
+					return
+				}
+				for _, id := range ids {
+					// A user deleted meanwhile is left out; one enabled or
+					// disabled meanwhile is taken as it is now.
+					if old, ok := have[id]; ok && !yield(old, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
 }

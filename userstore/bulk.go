@@ -3,6 +3,7 @@ package userstore
 import (
 	"context"
 	"fmt"
+	"iter"
 )
 
 // SyncWriter is an optional Store capability for directory sync: write a
@@ -53,6 +54,18 @@ type SyncReader interface {
 	// that no user of source has, and empty ones, are left out; the
 	// result says nothing about users of other sources.
 	UsersByExternalID(ctx context.Context, source string, externalIDs []string) ([]User, error)
+	// SyncedStates streams the external ID and enabled state of every
+	// user of source that has an external ID, in no particular order,
+	// reading a page at a time: what a sync needs to find the users gone
+	// from the source without reading every user whole. It stops at the
+	// first error, which it yields, and honours break.
+	SyncedStates(ctx context.Context, source string) iter.Seq2[SyncedState, error]
+}
+
+// SyncedState is what SyncReader.SyncedStates yields for one user.
+type SyncedState struct {
+	ExternalID string
+	Enabled    bool
 }
 
 // SyncedUser is one user of a SyncWriter batch: the user's fields as the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -75,6 +76,46 @@ func (s *Store) UsersByExternalID(ctx context.Context, source string, externalID
 		return nil, s.fail(op, err)
 	}
 	return out, nil
+}
+
+// syncedStatesPage is how many users one query of SyncedStates reads.
+const syncedStatesPage = 5000
+
+// SyncedStates streams the external IDs and enabled states of the users
+// of source, in external-ID order, with keyset pagination on the
+// external-ID index. See userstore.SyncReader.
+func (s *Store) SyncedStates(ctx context.Context, source string) iter.Seq2[userstore.SyncedState, error] {
+	const op = "synced states"
+	return func(yield func(userstore.SyncedState, error) bool) {
+		if err := s.ready(ctx, op); err != nil {
+			yield(userstore.SyncedState{}, err)
+			return
+		}
+		if s.cannotStore(source) {
+			return
+		}
+		after := ""
+		for {
+			page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.SyncedState, error) {
+				var st userstore.SyncedState
+				return st, r.Scan(&st.ExternalID, &st.Enabled)
+			}, `SELECT external_id, enabled FROM usher_users WHERE realm = $1 AND source = $2 AND external_id <> '' AND external_id > $3
+ORDER BY external_id LIMIT `+strconv.Itoa(syncedStatesPage), s.realm, source, after)
+			if err != nil {
+				yield(userstore.SyncedState{}, s.fail(op, err))
+				return
+			}
+			for _, st := range page {
+				if !yield(st, nil) {
+					return
+				}
+			}
+			if len(page) < syncedStatesPage {
+				return
+			}
+			after = page[len(page)-1].ExternalID
+		}
+	}
 }
 
 var _ userstore.SyncReader = (*Store)(nil)

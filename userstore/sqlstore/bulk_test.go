@@ -123,3 +123,36 @@ func testUsersByExternalID(t *testing.T, s *sqlstore.Store) {
 	require.NoError(t, err)
 	assert.Empty(t, got, "users of another source are not returned")
 }
+
+// TestSyncedStates crosses SyncedStates' page size.
+func TestSyncedStates(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		const n = 5100
+		batch := make([]userstore.SyncedUser, n)
+		for i := range batch {
+			k := strconv.Itoa(i)
+			batch[i] = userstore.SyncedUser{User: userstore.User{Source: "ad", ExternalID: "ext-" + k, Username: "user" + k, Enabled: i%3 != 0}}
+		}
+		_, err := s.UpsertSynced(ctx, batch)
+		require.NoError(t, err)
+		_, err = s.CreateUser(ctx, userstore.User{Username: "local", Enabled: true})
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for st, err := range s.SyncedStates(ctx, "ad") {
+			require.NoError(t, err)
+			require.NotContains(t, seen, st.ExternalID)
+			seen[st.ExternalID] = st.Enabled
+		}
+		require.Len(t, seen, n)
+		assert.False(t, seen["ext-3"])
+		assert.True(t, seen["ext-4"])
+		for range s.SyncedStates(ctx, "ad") {
+			break // honours break
+		}
+		for range s.SyncedStates(ctx, "other") {
+			t.Fatal("no user of source other")
+		}
+	})
+}
