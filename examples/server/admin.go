@@ -105,8 +105,14 @@ const (
 	maxPasswordLen = 1024
 )
 
+// loginData is what the sign-in page shows.
+type loginData struct {
+	Username string
+	OIDC     bool // offer the sign-in at the OpenID Provider
+}
+
 func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: struct{ Username string }{}})
+	a.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: loginData{OIDC: a.oidc != nil}})
 }
 
 // login checks an admin's password through the admin pool's Service
@@ -118,7 +124,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		if len(username) > maxLoginLen {
 			username = ""
 		}
-		a.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: struct{ Username string }{username}})
+		a.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: loginData{Username: username, OIDC: a.oidc != nil}})
 	}
 	if username == "" || password == "" || len(username) > maxLoginLen || len(password) > maxPasswordLen {
 		refuse("Wrong username or password.")
@@ -145,17 +151,23 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		refuse("Sign-in is not possible right now; the server's log has the detail.")
 		return
 	}
-	secret, err := a.server.createSession(r.Context(), u.ID, u.Username, a.cfg.SessionTTL)
+	a.startSession(w, r, u.ID, u.Username, "/admin/")
+}
+
+// startSession opens a session for an admin and sends the browser on.
+func (a *app) startSession(w http.ResponseWriter, r *http.Request, adminID, username, next string) {
+	secret, err := a.server.createSession(r.Context(), adminID, username, a.cfg.SessionTTL)
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "admin sign-in", "err", err)
-		refuse("Sign-in is not possible right now; the server's log has the detail.")
+		a.render(w, r, http.StatusInternalServerError, "login.html", page{Title: "Sign in",
+			Error: "Sign-in is not possible right now; the server's log has the detail.", Data: loginData{OIDC: a.oidc != nil}})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: a.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: a.tls(),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(a.cfg.SessionTTL / time.Second),
 	})
-	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/usher-sdk/usher/activation"
+	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore"
@@ -40,6 +41,9 @@ type app struct {
 
 	activation   *activation.Manager
 	batchAuthSvc *userstore.Service
+
+	oidc       *claims.Client
+	oidcAdmins *claims.Provisioner
 
 	syslog     *syslogSink
 	stopSyslog func()
@@ -80,7 +84,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 			a.close()
 		}
 	}()
-	a.components = []database.Component{sqlstore.Component(), component()}
+	a.components = []database.Component{sqlstore.Component(), claims.Component(), component()}
 	if err := db.Migrate(ctx, a.components...); err != nil {
 		return nil, err
 	}
@@ -118,6 +122,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	if err := a.openActivation(); err != nil {
+		return nil, err
+	}
+	if err := a.openOIDC(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil

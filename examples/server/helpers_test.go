@@ -45,12 +45,20 @@ func testSettings(t *testing.T) settings {
 
 func startTestServer(t *testing.T, cfg settings) *testServer {
 	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	}
 	a, err := openApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		srv.Close()
+	}
 	require.NoError(t, err)
 	t.Cleanup(a.close)
 	_, err = a.bootstrap(context.Background())
 	require.NoError(t, err)
-	srv := httptest.NewServer(a.handler())
+	srv.Config.Handler = a.handler()
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, app: a, srv: srv}
 }

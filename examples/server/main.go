@@ -44,6 +44,12 @@
 // a receiver that is away never blocks a request: events wait (up to
 // 10,000, in memory) and go out when it returns.
 //
+// Admins sign in with a password (the bootstrap account, and accounts of
+// the admin pool) or, with -oidc-config, at an OpenID Provider through the
+// claims package: a user whose mapped roles hold -oidc-admin-role
+// (default usher-admin) gets an admin account and a session; anyone else
+// is refused.
+//
 // Sessions and access tokens live in the database, so several server
 // processes sharing one PostgreSQL serve any request.
 package main

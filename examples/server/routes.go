@@ -65,6 +65,11 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))
 	admin.HandleFunc("POST /admin/tokens/{id}/revoke", a.requireAdmin(a.revokeTokenForm))
 	mux.Handle("/admin/", http.NewCrossOriginProtection().Handler(admin))
+	if a.oidc != nil {
+		// The provider sends the browser back cross-site; claims binds each
+		// sign-in to its browser with a state cookie instead.
+		mux.Handle("/admin/oidc/", http.StripPrefix("/admin/oidc", a.oidc.Handler(a.oidcSignedIn)))
+	}
 	return a.metrics.instrument(mux)
 }
 

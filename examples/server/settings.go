@@ -37,6 +37,10 @@ type settings struct {
 	// the address users reach the server at, for links in mails.
 	MailConfig string
 	BaseURL    string
+	// OIDCConfig is a claims.Config JSON file for the admin sign-in at an
+	// OpenID Provider; OIDCAdminRole the role a user needs for it.
+	OIDCConfig    string
+	OIDCAdminRole string
 	// Syslog is where audit events also go: udp://, tcp:// or tls://host:port.
 	Syslog           string
 	SyslogCA         string
@@ -115,6 +119,10 @@ func settingsTable() []setting {
 				s.BaseURL = strings.TrimSuffix(v, "/")
 				return nil
 			}},
+		{name: "oidc-config", help: `JSON file of the admin sign-in at an OpenID Provider (claims.Config: {"issuer", "clientId", "clientSecret", "mapping": {"groupRoles": {"Usher admins": ["usher-admin"]}}}; redirectUrl defaults to BASE-URL/admin/oidc/callback); keep it 0600`,
+			set: str(func(s *settings) *string { return &s.OIDCConfig })},
+		{name: "oidc-admin-role", def: "usher-admin", help: "the role (from the OIDC mapping's groupRoles or defaultRoles) that lets a signed-in user administer the server",
+			set: str(func(s *settings) *string { return &s.OIDCAdminRole })},
 		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
 			set: str(func(s *settings) *string { return &s.Syslog })},
 		{name: "syslog-ca", help: "PEM file of the CA certificates that may sign a tls:// syslog receiver's certificate (default: the system's)",
