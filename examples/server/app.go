@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,7 @@ type app struct {
 	activation   *activation.Manager
 	batchAuthSvc *userstore.Service
 
+	scim       http.Handler
 	oidc       *claims.Client
 	oidcAdmins *claims.Provisioner
 
@@ -125,6 +127,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	if err := a.openOIDC(ctx); err != nil {
+		return nil, err
+	}
+	if a.scim, err = a.openSCIM(); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -28,6 +28,8 @@
 //	                        organization's public key, GET records?source=
 //	                        streams what the server holds, POST changes
 //	                        applies signed changes, each verified here
+//	/scim/v2/…              SCIM 2.0 (userstore/scim) for Entra ID, Okta and
+//	                        others, with tokens of scope scim
 //	/activate               the end user's activation: code, then password
 //	/reset                  the end user's password reset by mail (-mail-config,
 //	                        -base-url for the link)

@@ -28,6 +28,9 @@ func (a *app) handler() http.Handler {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})
 
+	// SCIM 2.0 for identity providers (tokens with scope scim).
+	mux.Handle("/scim/v2/", a.scim)
+
 	// PortalGuard's endpoint, at PortalGuard's path, for existing scripts
 	// (batch admins: -batch-admins).
 	mux.Handle("/_layouts/PG/register.aspx", a.activation.PortalGuardHandler())

@@ -101,11 +101,12 @@ const (
 	scopeActivation = "activation" // create and delete activation codes
 	scopeSync       = "sync"       // the sync agent's API
 	scopeMetrics    = "metrics"    // GET /metrics, for Prometheus
+	scopeSCIM       = "scim"       // the SCIM 2.0 endpoint, for identity providers
 )
 
 // knownScopes lists every scope, in the order the admin page shows them.
 func knownScopes() []string {
-	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync, scopeMetrics}
+	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync, scopeSCIM, scopeMetrics}
 }
 
 // accessToken is an API client's token, without its secret.
