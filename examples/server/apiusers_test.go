@@ -116,3 +116,24 @@ func TestUsersAPIBadInput(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "nothing was created")
 }
+
+func TestAuthenticateAPI(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	w := ts.token(scopeUsersWrite)
+	require.Equal(t, http.StatusCreated, ts.api(w, "POST", "/api/v1/users", map[string]any{"username": "jdoe", "email": "jdoe@example.test", "password": "the right password"}).StatusCode)
+	tok := ts.token(scopeAuth)
+	r := ts.api(tok, "POST", "/api/v1/authenticate", map[string]string{"login": "jdoe@example.test", "password": "the right password"})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, `"username":"jdoe"`)
+	for _, bad := range []map[string]string{
+		{"login": "jdoe", "password": "wrong"},
+		{"login": "nobody", "password": "wrong"},
+		{"login": strings.Repeat("x", 5000), "password": "wrong"},
+	} {
+		r := ts.api(tok, "POST", "/api/v1/authenticate", bad)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+		assert.JSONEq(t, `{"error":"invalid_credentials","message":"wrong login or password"}`, r.Body)
+	}
+	assert.Equal(t, http.StatusForbidden, ts.api(w, "POST", "/api/v1/authenticate", map[string]string{"login": "jdoe", "password": "x"}).StatusCode, "scope authenticate")
+}

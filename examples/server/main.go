@@ -22,7 +22,9 @@
 //	                        enable/disable, password, CSV import and export)
 //	                        and their activation codes; groups (list,
 //	                        create, read, rename and change members in one
-//	                        step, delete, members)
+//	                        step, delete, members); POST /api/v1/authenticate
+//	                        checks a user's password for an application
+//	                        (scope authenticate)
 //	/api/sync/…             the sync agent's API (scope sync, header
 //	                        Usher-Organization): POST keys registers the
 //	                        organization's public key, GET records?source=

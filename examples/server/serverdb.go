@@ -98,15 +98,16 @@ func (s *serverDB) deleteSession(ctx context.Context, secret string) error {
 const (
 	scopeUsersRead  = "users:read"
 	scopeUsersWrite = "users:write"
-	scopeActivation = "activation" // create and delete activation codes
-	scopeSync       = "sync"       // the sync agent's API
-	scopeMetrics    = "metrics"    // GET /metrics, for Prometheus
-	scopeSCIM       = "scim"       // the SCIM 2.0 endpoint, for identity providers
+	scopeActivation = "activation"   // create and delete activation codes
+	scopeSync       = "sync"         // the sync agent's API
+	scopeMetrics    = "metrics"      // GET /metrics, for Prometheus
+	scopeSCIM       = "scim"         // the SCIM 2.0 endpoint, for identity providers
+	scopeAuth       = "authenticate" // check users' passwords, for applications
 )
 
 // knownScopes lists every scope, in the order the admin page shows them.
 func knownScopes() []string {
-	return []string{scopeUsersRead, scopeUsersWrite, scopeActivation, scopeSync, scopeSCIM, scopeMetrics}
+	return []string{scopeUsersRead, scopeUsersWrite, scopeAuth, scopeActivation, scopeSync, scopeSCIM, scopeMetrics}
 }
 
 // accessToken is an API client's token, without its secret.
