@@ -172,6 +172,9 @@ func (a *app) startSession(w http.ResponseWriter, r *http.Request, adminID, user
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(a.cookieName()); err == nil {
+		if s, err := a.server.session(r.Context(), c.Value); err == nil {
+			a.auditAdmin(r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)), "admin.signed_out", "", nil)
+		}
 		if err := a.server.deleteSession(r.Context(), c.Value); err != nil {
 			a.logger.ErrorContext(r.Context(), "admin sign-out", "err", err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/usher-sdk/usher/userstore"
 )
 
 func TestAdminSignIn(t *testing.T) {
@@ -143,4 +144,31 @@ func TestAccessTokens(t *testing.T) {
 	assert.Contains(t, r.Body, "unknown scope")
 	r = ts.postForm(ts.signIn(), "/admin/tokens", url.Values{"name": {""}, "scope": {scopeUsersRead}})
 	assert.Equal(t, http.StatusBadRequest, r.StatusCode)
+}
+
+func TestSignOutAndLoginsAudited(t *testing.T) {
+	t.Parallel()
+	cfg := testSettings(t)
+	cfg.Database = "sqlite:" + t.TempDir() + "/usher.db"
+	cfg.AuditLogins = true
+	ts := startTestServer(t, cfg)
+	c := ts.signIn()
+	require.Equal(t, http.StatusSeeOther, ts.postForm(c, "/admin/logout", nil).StatusCode)
+	r := ts.get(ts.signIn(), "/admin/audit?kind=admin.signed_out")
+	assert.Contains(t, r.Body, "admin.signed_out")
+
+	_, err := ts.app.users.CreateUser(t.Context(), userstore.User{Username: "jdoe", Enabled: true})
+	require.NoError(t, err)
+	require.NoError(t, ts.app.userSvc.SetUserPassword(t.Context(), mustID(t, ts, "jdoe"), "a good long password"))
+	_, err = ts.app.userSvc.Login(t.Context(), userstore.LoginRequest{Login: "jdoe", Password: "a good long password"})
+	require.NoError(t, err)
+	r = ts.get(ts.signIn(), "/admin/audit?kind=login.succeeded")
+	assert.Contains(t, r.Body, "login.succeeded", "-audit-successful-logins")
+}
+
+func mustID(t *testing.T, ts *testServer, username string) string {
+	t.Helper()
+	u, err := ts.app.users.GetUserByUsername(t.Context(), username)
+	require.NoError(t, err)
+	return u.ID
 }

@@ -104,7 +104,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	a.usersAudit = a.withSyslog(a.users, "users")
-	userCfg := userstore.Config{LoginByEmail: true, ResetMail: userstore.ResetMail{LinkURL: a.baseURL() + "/reset"}}
+	userCfg := userstore.Config{LoginByEmail: true, AuditSuccessfulLogins: cfg.AuditLogins, ResetMail: userstore.ResetMail{LinkURL: a.baseURL() + "/reset"}}
 	userOpts := []userstore.ServiceOption{userstore.WithLogger(logger)}
 	if cfg.MailConfig != "" {
 		sender, err := openMail(cfg.MailConfig)

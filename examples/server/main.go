@@ -14,7 +14,8 @@
 //	/admin/                 the admin page: dashboard, users (search, create,
 //	                        enable/disable in bulk, CSV import and export), a
 //	                        user's page (groups, password, reset mail,
-//	                        activation code, audit), audit trail, access tokens
+//	                        activation code, audit), sync status, audit trail,
+//	                        access tokens
 //	/api/v1/users…          the JSON API, with access tokens made on the admin
 //	                        page (Authorization: Bearer ush_…), scoped
 //	                        users:read / users:write / activation: users

@@ -63,6 +63,7 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/users/export", a.requireAdmin(a.exportUsers))
 	admin.HandleFunc("GET /admin/users/{id}", a.requireAdmin(a.userPage))
 	admin.HandleFunc("POST /admin/users/{id}/{action}", a.requireAdmin(a.userAction))
+	admin.HandleFunc("GET /admin/sync", a.requireAdmin(a.syncPage))
 	admin.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditPage))
 	admin.HandleFunc("GET /admin/tokens", a.requireAdmin(a.tokensPage))
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +42,9 @@ type settings struct {
 	// OpenID Provider; OIDCAdminRole the role a user needs for it.
 	OIDCConfig    string
 	OIDCAdminRole string
+	// AuditLogins records the users' successful logins too (failures
+	// always are).
+	AuditLogins bool
 	// Syslog is where audit events also go: udp://, tcp:// or tls://host:port.
 	Syslog           string
 	SyslogCA         string
@@ -123,6 +127,15 @@ func settingsTable() []setting {
 			set: str(func(s *settings) *string { return &s.OIDCConfig })},
 		{name: "oidc-admin-role", def: "usher-admin", help: "the role (from the OIDC mapping's groupRoles or defaultRoles) that lets a signed-in user administer the server",
 			set: str(func(s *settings) *string { return &s.OIDCAdminRole })},
+		{name: "audit-successful-logins", def: "false", help: "record the users' successful logins in the audit trail too (failed ones always are)",
+			set: func(s *settings, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("want true or false")
+				}
+				s.AuditLogins = b
+				return nil
+			}},
 		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
 			set: str(func(s *settings) *string { return &s.Syslog })},
 		{name: "syslog-ca", help: "PEM file of the CA certificates that may sign a tls:// syslog receiver's certificate (default: the system's)",

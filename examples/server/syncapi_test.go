@@ -101,3 +101,20 @@ func TestSyncAPI(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, ts.api(ts.token(scopeUsersWrite), "GET", "/api/sync/records?source=ldap", nil, "Usher-Organization", "acme").StatusCode, "scope sync")
 	assert.Equal(t, http.StatusBadRequest, ts.api(tok, "POST", "/api/sync/changes", `{"changes":[]}`, "Usher-Organization", "acme").StatusCode)
 }
+
+func TestSyncPage(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.signIn()
+	assert.Contains(t, ts.get(c, "/admin/sync").Body, "No organization is registered.")
+	tok := ts.token(scopeSync)
+	signer, pubPEM := orgKey(t)
+	require.Equal(t, http.StatusCreated, ts.api(tok, "POST", "/api/sync/keys", pubPEM, "Usher-Organization", "acme").StatusCode)
+	rec := directory.RecordOf(directory.Entry{Source: "ldap", ExternalID: "g1", Username: "ada", CorporateEmail: "ada@example.test", Enabled: true})
+	sig, err := signer.Sign(rec)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ts.api(tok, "POST", "/api/sync/changes", map[string]any{"changes": []wireChange{{Kind: directory.SyncAdd, Record: rec, Signature: sig}}}, "Usher-Organization", "acme").StatusCode)
+	r := ts.get(c, "/admin/sync")
+	assert.Contains(t, r.Body, "<code>acme</code>")
+	assert.Regexp(t, `<td>1</td><td>0</td>`, r.Body, "one applied, none refused")
+}
