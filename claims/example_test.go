@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/database"
+	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/memstore"
 )

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/claims"
-	"github.com/usher-sdk/usher/internal/oidctest"
 	"github.com/usher-sdk/usher/directory/graph"
 	"github.com/usher-sdk/usher/directory/graph/graphtest"
+	"github.com/usher-sdk/usher/internal/oidctest"
 )
 
 const (
