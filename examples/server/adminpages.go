@@ -164,23 +164,27 @@ func (a *app) bulkForm(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := r.PostForm["id"]
 	action := r.PostForm.Get("action")
-	if (action != "enable" && action != "disable") || len(ids) == 0 || len(ids) > maxBulk {
+	if (action != "enable" && action != "disable" && action != "delete") || len(ids) == 0 || len(ids) > maxBulk {
 		a.renderUsers(w, r, http.StatusBadRequest, "", "Select users (at most 1000) and an action.")
 		return
 	}
 	done, failed := 0, 0
 	for _, id := range ids {
-		switch a.setEnabled(r, id, action == "enable") {
+		var status string
+		if action == "delete" {
+			status = a.deleteOne(r, id)
+		} else {
+			status = a.setEnabled(r, id, action == "enable")
+		}
+		switch status {
 		case "ok", "unchanged":
 			done++
 		default:
 			failed++
 		}
 	}
-	msg := fmt.Sprintf("Disabled %d users.", done)
-	if action == "enable" {
-		msg = fmt.Sprintf("Enabled %d users.", done)
-	}
+	msg := map[string]string{"enable": "Enabled %d users.", "disable": "Disabled %d users.", "delete": "Deleted %d users."}[action]
+	msg = fmt.Sprintf(msg, done)
 	if failed > 0 {
 		a.renderUsers(w, r, http.StatusOK, msg, fmt.Sprintf("%d users could not be changed (gone or failing); the server's log has the detail.", failed))
 		return

@@ -295,6 +295,48 @@ func (a *app) bulkEnable(enabled bool) http.HandlerFunc {
 	}
 }
 
+// bulkDelete: POST /api/v1/users/delete {"ids": [...]} answers
+// {"results": [{"id", "status": "ok" | "not_found" | "failed"}]}.
+func (a *app) bulkDelete(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		IDs []string `json:"ids"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		writeStoreError(w, a.logger, r, err)
+		return
+	}
+	if len(body.IDs) == 0 || len(body.IDs) > maxBulk {
+		writeStoreError(w, a.logger, r, fmt.Errorf("%w: ids: want 1 to %d user IDs", errBadBody, maxBulk))
+		return
+	}
+	type result struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	results := make([]result, 0, len(body.IDs))
+	for _, id := range body.IDs {
+		results = append(results, result{ID: id, Status: a.deleteOne(r, id)})
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Results []result `json:"results"`
+	}{results})
+}
+
+// deleteOne deletes one user and says how it went.
+func (a *app) deleteOne(r *http.Request, id string) string {
+	err := a.users.DeleteUser(r.Context(), id)
+	switch {
+	case err == nil:
+		a.auditAdmin(r, "admin.user_deleted", id, nil)
+		return "ok"
+	case errors.Is(err, userstore.ErrNotFound):
+		return "not_found"
+	default:
+		a.logger.ErrorContext(r.Context(), "bulk delete", "user_id", id, "err", err)
+		return "failed"
+	}
+}
+
 // setEnabled enables or disables one user, retrying once on a
 // concurrent change, and says how it went.
 func (a *app) setEnabled(r *http.Request, id string, enabled bool) string {

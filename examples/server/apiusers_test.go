@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/usher-sdk/usher/userstore"
 )
 
 func TestUsersAPI(t *testing.T) {
@@ -136,4 +137,23 @@ func TestAuthenticateAPI(t *testing.T) {
 		assert.JSONEq(t, `{"error":"invalid_credentials","message":"wrong login or password"}`, r.Body)
 	}
 	assert.Equal(t, http.StatusForbidden, ts.api(w, "POST", "/api/v1/authenticate", map[string]string{"login": "jdoe", "password": "x"}).StatusCode, "scope authenticate")
+}
+
+func TestBulkDelete(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	tok := ts.token(scopeUsersRead, scopeUsersWrite)
+	r := ts.api(tok, "POST", "/api/v1/users", map[string]any{"username": "gone"})
+	require.Equal(t, http.StatusCreated, r.StatusCode)
+	id := decode[apiUser](t, r).ID
+	r = ts.api(tok, "POST", "/api/v1/users/delete", map[string]any{"ids": []string{id, "nope"}})
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.JSONEq(t, `{"results":[{"id":"`+id+`","status":"ok"},{"id":"nope","status":"not_found"}]}`, r.Body)
+
+	u, err := ts.app.users.CreateUser(t.Context(), userstore.User{Username: "also-gone", Enabled: true})
+	require.NoError(t, err)
+	r = ts.postForm(ts.signIn(), "/admin/users/bulk", map[string][]string{"id": {u.ID}, "action": {"delete"}})
+	assert.Contains(t, r.Body, "Deleted 1 users.")
+	_, err = ts.app.users.GetUser(t.Context(), u.ID)
+	assert.ErrorIs(t, err, userstore.ErrNotFound)
 }

@@ -12,7 +12,8 @@
 // What it serves:
 //
 //	/admin/                 the admin page: dashboard, users (search, create,
-//	                        enable/disable in bulk, CSV import and export), a
+//	                        enable/disable/delete in bulk, CSV import and
+//	                        export), a
 //	                        user's page (groups, password, reset mail,
 //	                        activation code, audit), sync status, audit trail,
 //	                        access tokens

@@ -97,6 +97,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"PUT", "/api/v1/users/{id}/password", scopeUsersWrite, a.setPassword},
 		{"POST", "/api/v1/users/enable", scopeUsersWrite, a.bulkEnable(true)},
 		{"POST", "/api/v1/users/disable", scopeUsersWrite, a.bulkEnable(false)},
+		{"POST", "/api/v1/users/delete", scopeUsersWrite, a.bulkDelete},
 		{"POST", "/api/v1/authenticate", scopeAuth, a.authenticate},
 		{"PUT", "/api/v1/users/{id}/groups", scopeUsersWrite, a.setUserGroups},
 		{"GET", "/api/v1/groups", scopeUsersRead, a.listGroups},
