@@ -35,6 +35,12 @@ func (e *SyncError) Unwrap() error { return e.Err }
 // when not set otherwise.
 const defaultBatchSize = 1000
 
+// pipelineDepth is how many chunks of changes may wait between the stages
+// of a sync (planning, signing, writing), so that a stage that is slower
+// for a moment does not stall the others; memory holds at most a few
+// chunks more.
+const pipelineDepth = 3
+
 // ApplyOptions tune ApplySync.
 type ApplyOptions struct {
 	// OrgID is the organization ID that identifiers are derived from.
@@ -123,7 +129,7 @@ func applyChanges(ctx context.Context, todo []SyncChange, target SyncTarget, sig
 	if err := ctx.Err(); err != nil {
 		return a.res, err
 	}
-	in := make(chan []SyncChange, 1)
+	in := make(chan []SyncChange, pipelineDepth)
 	go func() {
 		defer close(in)
 		for lo := 0; lo < len(todo); lo += a.size {
@@ -184,7 +190,7 @@ type signedChunk struct {
 func (a *applier) run(ctx context.Context, in <-chan []SyncChange) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	signed := make(chan signedChunk, 1)
+	signed := make(chan signedChunk, pipelineDepth)
 	go func() {
 		defer close(signed)
 		for chunk := range in {
@@ -357,7 +363,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan []SyncChange, 1)
+	in := make(chan []SyncChange, pipelineDepth)
 	applied := make(chan error, 1)
 	go func() { applied <- a.run(actx, in) }()
 	chunk := make([]SyncChange, 0, a.size)
