@@ -108,3 +108,32 @@ func TestActivationKeyFile(t *testing.T) {
 	_, err = loadActivationKey(ts.app.cfg)
 	assert.ErrorContains(t, err, "readable by others")
 }
+
+// TestActivationSettings: settings saved on one process's admin page are
+// used by another process on the same database; bad ones are refused.
+func TestActivationSettings(t *testing.T) {
+	t.Parallel()
+	cfg := testSettings(t)
+	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
+	cfg.ActivationKey = "0123456789abcdef0123456789abcdef-shared"
+	one, two := startTestServer(t, cfg), startTestServer(t, cfg)
+	c := one.signIn()
+	assert.Contains(t, one.get(c, "/admin/activation").Body, `name="hyphenEvery" type="number" min="0" max="64" value="4"`)
+
+	r := one.postForm(c, "/admin/activation", url.Values{"enabled": {"true"}, "codeLength": {"3"}})
+	assert.Equal(t, http.StatusBadRequest, r.StatusCode)
+	assert.Contains(t, r.Body, "Not saved")
+
+	r = one.postForm(c, "/admin/activation", url.Values{"enabled": {"true"}, "codeLength": {"16"}, "hyphenEvery": {"0"}})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	u, err := two.app.users.CreateUser(t.Context(), userstore.User{Username: "jdoe"})
+	require.NoError(t, err)
+	tok := two.token(scopeActivation)
+	r = two.api(tok, "POST", "/api/v1/users/"+u.ID+"/activation-code", nil)
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	assert.Regexp(t, `"code":"[A-Z0-9]{16}"`, r.Body, "the other process uses the saved settings")
+
+	require.Equal(t, http.StatusOK, one.postForm(c, "/admin/activation", url.Values{"codeLength": {"16"}}).StatusCode)
+	r = two.api(tok, "POST", "/api/v1/users/"+u.ID+"/activation-code", nil)
+	assert.Equal(t, http.StatusForbidden, r.StatusCode, "switched off everywhere: %s", r.Body)
+}

@@ -32,7 +32,11 @@ func (a *app) createActivationCode(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, a.logger, r, err)
 		return
 	}
-	code, err := a.activation.Create(r.Context(), u.Username, body.Extra)
+	m := a.activation(w, r)
+	if m == nil {
+		return
+	}
+	code, err := m.Create(r.Context(), u.Username, body.Extra)
 	if err != nil {
 		a.writeActivationError(w, r, err)
 		return
@@ -51,7 +55,11 @@ func (a *app) deleteActivationCode(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, a.logger, r, err)
 		return
 	}
-	if err := a.activation.Delete(r.Context(), u.Username); err != nil {
+	m := a.activation(w, r)
+	if m == nil {
+		return
+	}
+	if err := m.Delete(r.Context(), u.Username); err != nil {
 		a.writeActivationError(w, r, err)
 		return
 	}
@@ -67,6 +75,8 @@ func (a *app) writeActivationError(w http.ResponseWriter, r *http.Request, err e
 		writeError(w, http.StatusNotFound, codeNotFound, "the user has no activation code")
 	case errors.Is(err, activation.ErrInvalidInput):
 		writeError(w, http.StatusBadRequest, codeInvalidInput, err.Error())
+	case errors.Is(err, activation.ErrDisabled):
+		writeError(w, http.StatusForbidden, codeForbidden, "account activation is switched off (admin page, Activation)")
 	default:
 		writeStoreError(w, a.logger, r, err)
 	}
@@ -94,7 +104,11 @@ func (a *app) activateForm(w http.ResponseWriter, r *http.Request) {
 	if len(username) > maxLoginLen || len(code) > 64 {
 		username, code = "", ""
 	}
-	pt, err := a.activation.Activate(r.Context(), activation.Request{Username: username, Code: code, Remote: r.RemoteAddr})
+	m := a.activation(w, r)
+	if m == nil {
+		return
+	}
+	pt, err := m.Activate(r.Context(), activation.Request{Username: username, Code: code, Remote: r.RemoteAddr})
 	switch {
 	case err == nil:
 		d.Token = pt.Token
@@ -120,7 +134,11 @@ func (a *app) activatePasswordForm(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusBadRequest, "activate.html", page{Title: "Choose your password", Error: "The two passwords differ.", Data: d})
 		return
 	}
-	err := a.activation.SetPassword(r.Context(), d.Token, password)
+	m := a.activation(w, r)
+	if m == nil {
+		return
+	}
+	err := m.SetPassword(r.Context(), d.Token, password)
 	var policy *userstore.PolicyError
 	switch {
 	case err == nil:

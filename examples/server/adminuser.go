@@ -80,10 +80,18 @@ func (a *app) userAction(w http.ResponseWriter, r *http.Request) {
 		a.auditAdmin(r, "admin.reset_mail_sent", u.ID, nil)
 		a.renderUser(w, r, http.StatusOK, "A reset mail is on its way to "+u.Email+" (when the user has an address and is enabled).", "", "")
 	case "activation":
-		code, err := a.activation.Create(ctx, u.Username, nil)
+		m := a.activation(w, r)
+		if m == nil {
+			return
+		}
+		code, err := m.Create(ctx, u.Username, nil)
 		if err != nil {
 			if errors.Is(err, activation.ErrUserNotFound) {
 				a.renderUsers(w, r, http.StatusNotFound, "", "No such user.")
+				return
+			}
+			if errors.Is(err, activation.ErrDisabled) {
+				a.renderUser(w, r, http.StatusForbidden, "", "Account activation is switched off (Activation page).", "")
 				return
 			}
 			a.pageError(w, r, err)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/usher-sdk/usher/activation"
 	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
@@ -40,7 +39,7 @@ type app struct {
 	pages   *pages
 	metrics *metrics
 
-	activation   *activation.Manager
+	activations  *activationManagers
 	batchAuthSvc *userstore.Service
 
 	scim       http.Handler
@@ -123,7 +122,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
-	if err := a.openActivation(); err != nil {
+	if err := a.openActivation(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.openOIDC(ctx); err != nil {

@@ -15,7 +15,9 @@
 //	                        enable/disable/delete in bulk, CSV import and
 //	                        export), a
 //	                        user's page (groups, password, reset mail,
-//	                        activation code, audit), sync status, audit trail,
+//	                        activation code, audit), activation settings (saved
+//	                        in the database for every process), sync status,
+//	                        audit trail,
 //	                        access tokens
 //	/api/v1/users…          the JSON API, with access tokens made on the admin
 //	                        page (Authorization: Bearer ush_…), scoped

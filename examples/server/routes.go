@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"time"
+
+	"github.com/usher-sdk/usher/activation"
 )
 
 // handler returns every route of the server.
@@ -23,7 +25,7 @@ func (a *app) handler() http.Handler {
 	}
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	// activation's own JSON steps for applications: POST /api/v1/activation/activate, …/password.
-	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activation.UserHandler()))
+	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activationHandler((*activation.Manager).UserHandler)))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})
@@ -33,7 +35,7 @@ func (a *app) handler() http.Handler {
 
 	// PortalGuard's endpoint, at PortalGuard's path, for existing scripts
 	// (batch admins: -batch-admins).
-	mux.Handle("/_layouts/PG/register.aspx", a.activation.PortalGuardHandler())
+	mux.Handle("/_layouts/PG/register.aspx", a.activationHandler((*activation.Manager).PortalGuardHandler))
 
 	// The end user's pages: activation and password reset.
 	user := http.NewServeMux()
@@ -63,6 +65,8 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/users/export", a.requireAdmin(a.exportUsers))
 	admin.HandleFunc("GET /admin/users/{id}", a.requireAdmin(a.userPage))
 	admin.HandleFunc("POST /admin/users/{id}/{action}", a.requireAdmin(a.userAction))
+	admin.HandleFunc("GET /admin/activation", a.requireAdmin(a.activationPage))
+	admin.HandleFunc("POST /admin/activation", a.requireAdmin(a.saveActivationForm))
 	admin.HandleFunc("GET /admin/sync", a.requireAdmin(a.syncPage))
 	admin.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditPage))
 	admin.HandleFunc("GET /admin/tokens", a.requireAdmin(a.tokensPage))

@@ -288,3 +288,26 @@ func contains(list []string, s string) bool {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// setting returns the JSON of a saved setting, "" when none was saved.
+func (s *serverDB) setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT value FROM usher_server_settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// putSetting saves a setting's JSON.
+func (s *serverDB) putSetting(ctx context.Context, name, value, by string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO usher_server_settings (name, value, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			name, value, by, ms(s.now()))
+		return err
+	})
+}
