@@ -132,6 +132,11 @@ func run(ctx context.Context, cfg settings, logger *slog.Logger, out io.Writer) 
 		fmt.Fprintf(out, "  first sign-in: user %q, password %s\n", bootstrapAdmin, password)
 		fmt.Fprintln(out, "  (this password is shown only now; keep it, or start with -bootstrap-password next time on a fresh database)")
 	}
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil && !a.tls() {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			fmt.Fprintf(out, "  WARNING: listening on %s without TLS: passwords and tokens cross the network in clear text; use -tls-cert/-tls-key or a TLS proxy\n", host)
+		}
+	}
 	fmt.Fprintf(out, "  health: %s/healthz, readiness: %s/readyz\n", base, base)
 	fmt.Fprintln(out, "  press Ctrl+C to stop")
 
