@@ -130,7 +130,31 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		refuse("Wrong username or password.")
 		return
 	}
+	key := throttleKey(username, r.RemoteAddr)
+	blocked, err := a.server.throttled(r.Context(), key)
+	if err != nil {
+		a.logger.ErrorContext(r.Context(), "admin sign-in", "err", err)
+		refuse("Sign-in is not possible right now; the server's log has the detail.")
+		return
+	}
+	if blocked {
+		// The same answer as a wrong password; the password is not checked.
+		a.metrics.logins.WithLabelValues("throttled").Inc()
+		a.logger.InfoContext(r.Context(), "admin sign-in throttled", "remote", r.RemoteAddr)
+		refuse("Wrong username or password.")
+		return
+	}
 	u, err := a.adminSvc.Login(r.Context(), userstore.LoginRequest{Login: username, Password: password, Remote: r.RemoteAddr})
+	switch {
+	case err == nil:
+		if err := a.server.succeeded(r.Context(), key); err != nil {
+			a.logger.ErrorContext(r.Context(), "admin sign-in: forget failures", "err", err)
+		}
+	case errors.Is(err, userstore.ErrInvalidCredentials):
+		if err := a.server.failed(r.Context(), key); err != nil {
+			a.logger.ErrorContext(r.Context(), "admin sign-in: count failure", "err", err)
+		}
+	}
 	switch {
 	case err == nil:
 		a.metrics.logins.WithLabelValues("ok").Inc()

@@ -118,7 +118,10 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if a.admins, err = sqlstore.New(ctx, db, sqlstore.WithRealm(adminRealm), sqlstore.WithLogger(logger)); err != nil {
 		return nil, err
 	}
-	a.adminSvc, err = userstore.NewService(a.withSyslog(a.admins, "admin"), hashers, userstore.Config{AuditSuccessfulLogins: true}, userstore.WithLogger(logger))
+	// The admin pool locks an account only after many wrong passwords:
+	// the sign-in page holds back each guessing address first (throttle.go).
+	a.adminSvc, err = userstore.NewService(a.withSyslog(a.admins, "admin"), hashers,
+		userstore.Config{AuditSuccessfulLogins: true, MaxFailedLogins: adminMaxFailedLogins}, userstore.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,11 @@
 // a receiver that is away never blocks a request: events wait (up to
 // 10,000, in memory) and go out when it returns.
 //
+// Wrong admin passwords are counted per account and client address: an
+// address that makes 5 in 15 minutes is held back for that account while
+// its owner signs in from elsewhere (the account itself locks only after
+// 50, against guessing from many addresses).
+//
 // Admins sign in with a password (the bootstrap account, and accounts of
 // the admin pool) or, with -oidc-config, at an OpenID Provider through the
 // claims package: a user whose mapped roles hold -oidc-admin-role

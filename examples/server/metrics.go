@@ -34,7 +34,7 @@ func newMetrics() *metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "usher_admin_logins_total", Help: "Admin sign-ins by outcome (ok, refused, error).",
+			Name: "usher_admin_logins_total", Help: "Admin sign-ins by outcome (ok, refused, throttled, error).",
 		}, []string{"outcome"}),
 		syncChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "usher_sync_changes_total", Help: "Changes pushed through the sync API by outcome (applied, bad_signature, refused).",
