@@ -450,7 +450,7 @@ func Sync(ctx context.Context, src Source, target SyncTarget, signer *RecordSign
 			stop = fmt.Errorf("directory: source %q: two entries have the external ID %q", src.Name(), skippedOf(r, "").ExternalID)
 			break
 		}
-		seen[r.ExternalID] = struct{}{}
+		seen[strings.Clone(r.ExternalID)] = struct{}{} // not the buffer it may share
 		if reason := skipReason(r); reason != "" {
 			p.Skipped = append(p.Skipped, skippedOf(r, reason))
 			continue
