@@ -39,7 +39,7 @@ func (a *app) requireScope(scope string, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, codeForbidden, "the access token lacks the scope "+scope)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t)))
+		h(w, r.WithContext(context.WithValue(remoteContext(r), tokenKey{}, t)))
 	}
 }
 

@@ -43,6 +43,7 @@ type app struct {
 	batchAuthSvc *userstore.Service
 
 	scim       http.Handler
+	syncAPI    http.Handler
 	oidc       *claims.Client
 	oidcAdmins *claims.Provisioner
 
@@ -132,6 +133,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 		return nil, err
 	}
 	if a.scim, err = a.openSCIM(); err != nil {
+		return nil, err
+	}
+	if a.syncAPI, err = a.openSyncAPI(); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/usher-sdk/usher/userstore"
@@ -11,20 +12,36 @@ import (
 // did it — the admin of the session, or the access token of an API call.
 // A failure to record is logged, not returned: the action has happened.
 func (a *app) auditAdmin(r *http.Request, kind, userID string, detail map[string]string) {
+	a.auditAdminCtx(remoteContext(r), kind, userID, detail)
+}
+
+type remoteKey struct{}
+
+// remoteContext carries the request's client address into the context,
+// for audit events recorded where only the context is at hand.
+func remoteContext(r *http.Request) context.Context {
+	return context.WithValue(r.Context(), remoteKey{}, r.RemoteAddr)
+}
+
+// auditAdminCtx is auditAdmin for code that has the request's context
+// (with its session or token, and the address when remoteContext put it
+// there) but not the request.
+func (a *app) auditAdminCtx(ctx context.Context, kind, userID string, detail map[string]string) {
 	d := map[string]string{}
 	for k, v := range detail {
 		d[k] = v
 	}
 	login := ""
-	if s, ok := sessionOf(r.Context()); ok {
+	if s, ok := sessionOf(ctx); ok {
 		login, d["admin"] = s.Username, s.Username
-	} else if t := tokenOf(r.Context()); t.ID != "" {
+	} else if t := tokenOf(ctx); t.ID != "" {
 		login, d["token"], d["token_name"] = "token:"+t.Name, t.ID, t.Name
 	}
-	err := a.usersAudit.AppendAudit(r.Context(), userstore.AuditEvent{
-		Kind: userstore.AuditKind(kind), UserID: userID, Login: login, Remote: r.RemoteAddr, Detail: d,
+	remote, _ := ctx.Value(remoteKey{}).(string)
+	err := a.usersAudit.AppendAudit(ctx, userstore.AuditEvent{
+		Kind: userstore.AuditKind(kind), UserID: userID, Login: login, Remote: remote, Detail: d,
 	})
 	if err != nil {
-		a.logger.ErrorContext(r.Context(), "audit admin action", "kind", kind, "err", err)
+		a.logger.ErrorContext(ctx, "audit admin action", "kind", kind, "err", err)
 	}
 }

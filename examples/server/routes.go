@@ -112,9 +112,9 @@ func (a *app) apiRoutes() []apiRoute {
 		{"GET", "/api/v1/groups/{id}/members", scopeUsersRead, a.groupMembers},
 		{"POST", "/api/v1/users/{id}/activation-code", scopeActivation, a.createActivationCode},
 		{"DELETE", "/api/v1/users/{id}/activation-code", scopeActivation, a.deleteActivationCode},
-		{"POST", "/api/sync/keys", scopeSync, a.uploadSyncKey},
-		{"GET", "/api/sync/records", scopeSync, a.syncedRecords},
-		{"POST", "/api/sync/changes", scopeSync, a.applySyncChanges},
+		{"POST", "/api/sync/keys", scopeSync, a.syncAPI.ServeHTTP},
+		{"GET", "/api/sync/records", scopeSync, a.syncAPI.ServeHTTP},
+		{"POST", "/api/sync/changes", scopeSync, a.syncAPI.ServeHTTP},
 		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}
 }

@@ -16,6 +16,20 @@ import (
 	"github.com/usher-sdk/usher/directory"
 )
 
+// wireChange is a change as the agent sends it (directory/syncapi's
+// wire form).
+type wireChange struct {
+	Kind      directory.SyncKind `json:"kind"`
+	Record    directory.Record   `json:"record"`
+	Signature string             `json:"signature"`
+}
+
+// wireRecord is a record as the server streams it.
+type wireRecord struct {
+	Record    directory.Record `json:"record"`
+	Signature string           `json:"signature"`
+}
+
 func orgKey(t *testing.T) (*directory.RecordSigner, string) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)

@@ -9,22 +9,21 @@ import (
 	"strings"
 
 	"github.com/usher-sdk/usher/directory"
+	"github.com/usher-sdk/usher/directory/syncapi"
 )
 
-// errOtherKey is an upload for an organization while another key (or
-// another organization) is registered.
-var errOtherKey = errors.New("another key is registered")
-
-// maxOrgIDLen bounds the organization ID of the sync API.
-const maxOrgIDLen = 128
-
-// registerSyncKey registers the organization's public key (PEM). The same
+// RegisterKey registers the organization's public key (PEM). The same
 // key again is accepted (init may run twice); another key, or another
-// organization, is errOtherKey: replacing the key that vouches for every
+// organization, is syncapi.ErrOtherKey: replacing the key that vouches for every
 // synced user is a deliberate act, not an upload.
-func (s *serverDB) registerSyncKey(ctx context.Context, orgID string, pemData []byte, createdBy string) (created bool, err error) {
+// (syncapi.Keys, for the sync API).
+func (s *serverDB) RegisterKey(ctx context.Context, orgID string, pemData []byte) (created bool, err error) {
 	if _, err := directory.ParsePublicKey(pemData); err != nil {
 		return false, fmt.Errorf("%w: %v", errBadBody, err)
+	}
+	createdBy := "the sync API"
+	if t := tokenOf(ctx); t.Name != "" {
+		createdBy = "the token " + t.Name
 	}
 	pemText := strings.TrimSpace(string(pemData))
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -35,9 +34,9 @@ func (s *serverDB) registerSyncKey(ctx context.Context, orgID string, pemData []
 		case err != nil:
 			return err
 		case org != orgID:
-			return fmt.Errorf("%w: the server syncs the organization %q", errOtherKey, org)
+			return fmt.Errorf("%w: the server syncs the organization %q", syncapi.ErrOtherKey, org)
 		case key != pemText:
-			return fmt.Errorf("%w: the organization %q has another key", errOtherKey, org)
+			return fmt.Errorf("%w: the organization %q has another key", syncapi.ErrOtherKey, org)
 		default:
 			return nil // the same key again
 		}
@@ -49,16 +48,19 @@ func (s *serverDB) registerSyncKey(ctx context.Context, orgID string, pemData []
 	return created, err
 }
 
-// syncKey returns the organization's public key, or errNoRow when orgID
-// is not the registered organization.
-func (s *serverDB) syncKey(ctx context.Context, orgID string) (crypto.PublicKey, error) {
+// OrganizationKey returns the organization's public key, or
+// syncapi.ErrUnknownOrganization when orgID is not the registered
+// organization (syncapi.Keys).
+func (s *serverDB) OrganizationKey(ctx context.Context, orgID string) (crypto.PublicKey, error) {
 	var key string
 	err := s.db.SQL().QueryRowContext(ctx, `SELECT public_key FROM usher_server_sync_keys WHERE org_id = $1`, orgID).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNoRow
+		return nil, syncapi.ErrUnknownOrganization
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read sync key: %w", err)
 	}
 	return directory.ParsePublicKey([]byte(key))
 }
+
+var _ syncapi.Keys = (*serverDB)(nil)
