@@ -15,7 +15,8 @@
 //     userstore/scim/push pushes its changes to a downstream SCIM service.
 //   - directory: user sources (LDAP and Active Directory, CSV, Azure AD via
 //     Microsoft Graph), attribute mapping, lookup chains and one-way sync
-//     into a userstore.
+//     into a userstore, in this process or, through directory/syncapi, on
+//     a server on another machine.
 //   - activation: long-lived activation codes for accounts a back-end
 //     creates, and the password-set step after them, built on userstore.
 //   - claims: the one OpenID Connect client (sign-in, claim and

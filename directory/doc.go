@@ -11,7 +11,8 @@
 // a password ([PasswordSource]; LDAP and CSV can, Graph cannot), listing
 // what changed ([ChangeSource]) and listing groups ([GroupSource]). The
 // sources live in sub-packages: directory/ldap, directory/csv and
-// directory/graph.
+// directory/graph. directory/syncapi carries a sync to a target in
+// another process (a server on another machine) over HTTP.
 //
 // # Lookup chain
 //
