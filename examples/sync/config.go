@@ -23,8 +23,8 @@ const defaultConfigPath = "usher-sync.json"
 type Config struct {
 	// OrgID is the organization ID; identifiers derive from it. Required.
 	OrgID string `json:"orgId"`
-	// Token is the access token for Server. Optional; only the key upload
-	// uses it.
+	// Token is the access token for Server (scope sync). Optional; the
+	// key upload and the store "server" use it.
 	Token string `json:"token,omitempty"`
 	// Server is the base URL of the Usher server the public key is
 	// uploaded to, e.g. https://usher.example.com. Optional.
@@ -36,7 +36,9 @@ type Config struct {
 	// Source is where users come from. Required.
 	Source SourceConfig `json:"source"`
 	// Store is the user store: "sqlite:PATH" or a PostgreSQL DSN
-	// ("postgres://..." or "postgres:host=... dbname=..."). Required.
+	// ("postgres://..." or "postgres:host=... dbname=..."), or "server":
+	// the Usher server at Server, through its sync API with Token, which
+	// verifies every record against the uploaded public key. Required.
 	Store string `json:"store"`
 	// Mail is a mail configuration as userstore/mail.FromJSON reads it
 	// (SMTP or M365), for email resend. Optional.
@@ -125,6 +127,14 @@ func (c *Config) check() error {
 	}
 	if c.Store == "" {
 		miss("store")
+	}
+	if c.Store == storeServer {
+		if c.Server == "" {
+			errs = append(errs, fmt.Errorf("setting %q is %q: the setting %q must name the server", "store", storeServer, "server"))
+		}
+		if c.Token == "" {
+			errs = append(errs, fmt.Errorf("setting %q is %q: the setting %q must hold an access token of scope sync", "store", storeServer, "token"))
+		}
 	}
 	if c.PrivateKey == "" {
 		miss("privateKey")

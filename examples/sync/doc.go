@@ -76,9 +76,19 @@
 //	...
 //
 // Any 2xx answer is success; 401 and 403 mean the token was refused; 409
-// means the organization has another key registered. (The reference
-// server's sync API is not written yet; this is the contract it is to
-// implement.)
+// means the organization has another key registered. The reference
+// server (examples/server) serves it, with the rest of its sync API
+// (directory/syncapi).
+//
+// # Syncing to a server on another machine
+//
+// With "store": "server" (init --store server) the target is the Usher
+// server at "server" rather than a database: sync, apply and autosync
+// push the signed records through its sync API with "token" (an access
+// token of scope sync, made on the server's admin page), and the server
+// verifies each against the uploaded public key before it writes it.
+// lookup, status, email and group read a local store and refuse to run
+// then; the server's admin page shows what it holds.
 //
 // # Identifiers
 //

@@ -31,7 +31,7 @@ func (a *app) cmdEmail(ctx context.Context, args []string) error {
 	if err := wantArgs(pos, 0, 1, "at most one e-mail"); err != nil {
 		return err
 	}
-	s, err := a.open(ctx, c.config, needStore, c.level())
+	s, err := a.open(ctx, c.config, needStore|needLocal, c.level())
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (a *app) groupList(ctx context.Context, args []string) error {
 	if err := wantArgs(pos, 0, 0, "no arguments"); err != nil {
 		return err
 	}
-	s, err := a.open(ctx, c.config, needStore, c.level())
+	s, err := a.open(ctx, c.config, needStore|needLocal, c.level())
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (a *app) groupAttach(ctx context.Context, args []string) error {
 	if len(emails) == 0 {
 		return usagef("no e-mail given")
 	}
-	s, err := a.open(ctx, c.config, needStore, c.level())
+	s, err := a.open(ctx, c.config, needStore|needLocal, c.level())
 	if err != nil {
 		return err
 	}

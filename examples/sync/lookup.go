@@ -24,7 +24,7 @@ func (a *app) cmdLookup(ctx context.Context, args []string) error {
 		return err
 	}
 	ident := strings.ToLower(strings.TrimSpace(pos[0]))
-	s, err := a.open(ctx, c.config, needSource|needStore, c.level())
+	s, err := a.open(ctx, c.config, needSource|needStore|needLocal, c.level())
 	if err != nil {
 		return err
 	}

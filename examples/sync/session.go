@@ -18,8 +18,8 @@ type session struct {
 	cfg    *Config
 	log    *slog.Logger
 	source directory.Source
-	store  userstore.Store
-	target *directory.StoreTarget
+	store  userstore.Store // nil with store "server"
+	target directory.SyncTarget
 	signer *directory.RecordSigner
 	close  func()
 }
@@ -35,6 +35,9 @@ const (
 	// public key file when there is one, so that a verb that signs
 	// nothing does not need the private key.
 	needVerifier
+	// needLocal is a verb that reads the local store itself (lookup,
+	// status, email, group): refused when the store is a server.
+	needLocal
 )
 
 // open loads the configuration at path and opens what n asks for.
@@ -96,6 +99,16 @@ func (a *app) open(ctx context.Context, path string, n need, level slog.Level) (
 		}
 		s.source = src
 		closers = append(closers, closeSrc)
+	}
+	if cfg.Store == storeServer {
+		// The target is an Usher server on another machine, which
+		// verifies every record itself; verbs that read the store here
+		// have nothing to read.
+		if n&needLocal != 0 {
+			return fail(fmt.Errorf("this command reads the user store, and setting \"store\" is %q (the Usher server at %s): run it where the store is, or look on the server's admin page", storeServer, cfg.Server))
+		}
+		s.target = a.remoteTarget(cfg)
+		return s, nil
 	}
 	if n&needStore != 0 {
 		st, err := a.openStore(ctx, cfg.Store)

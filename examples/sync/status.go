@@ -18,7 +18,7 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	if err := wantArgs(pos, 0, 0, "no arguments"); err != nil {
 		return err
 	}
-	s, err := a.open(ctx, c.config, needSource|needVerifier, c.level())
+	s, err := a.open(ctx, c.config, needSource|needVerifier|needLocal, c.level())
 	if err != nil {
 		return err
 	}

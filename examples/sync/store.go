@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
+
+	"github.com/usher-sdk/usher/directory/syncapi"
 
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
@@ -41,8 +45,29 @@ func openStore(ctx context.Context, spec string) (userstore.Store, error) {
 	return s, nil
 }
 
+// storeServer is the store setting that makes the Usher server at the
+// "server" setting the target, through its sync API (directory/syncapi).
+const storeServer = "server"
+
+// remoteTarget is the Usher server at cfg.Server as the sync target,
+// authenticated with cfg.Token (a token of scope sync). Its requests
+// have no overall deadline, since a full sync's stream of records runs as
+// long as it needs; the context ends them, and a server that stops
+// answering is given up after a minute.
+func (a *app) remoteTarget(cfg *Config) *syncapi.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = time.Minute
+	return &syncapi.Client{
+		BaseURL: strings.TrimRight(cfg.Server, "/") + "/api/sync", Token: cfg.Token, Organization: cfg.OrgID,
+		HTTPClient: &http.Client{Transport: tr},
+	}
+}
+
 // checkStoreSpec checks the form of a store setting without opening it.
 func checkStoreSpec(spec string) error {
+	if spec == storeServer {
+		return nil
+	}
 	if p, ok := sqlitePath(spec); ok {
 		if p == "" {
 			return fmt.Errorf("store %q: the SQLite path is empty", spec)
