@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -34,12 +33,9 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +44,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/usher-sdk/usher/internal/pbkdf2"
+	"github.com/usher-sdk/usher/internal/serverproc"
 )
 
 func main() {
@@ -64,8 +61,6 @@ func main() {
 	}
 }
 
-const adminPassword = "serverload admin password"
-
 func run(database string, processes, users, workers int, duration time.Duration, loginShare float64) error {
 	dir, err := os.MkdirTemp("", "serverload")
 	if err != nil {
@@ -78,20 +73,20 @@ func run(database string, processes, users, workers int, duration time.Duration,
 	}
 	defer drop()
 
-	bin := filepath.Join(dir, "server")
-	if out, err := exec.Command("go", "build", "-o", bin, "./examples/server").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./examples/server (run from the module root): %v\n%s", err, out)
+	bin, err := serverproc.Build(dir)
+	if err != nil {
+		return err
 	}
 	var urls []string
-	for i := range processes {
-		u, stop, err := startServer(bin, dir, dsn, i)
+	for range processes {
+		p, err := serverproc.Start(bin, dir, dsn)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		urls = append(urls, u)
+		defer p.Stop()
+		urls = append(urls, p.URL)
 	}
-	token, err := makeToken(urls[0])
+	token, err := serverproc.Token(urls[0], "users:read", "users:write", "authenticate")
 	if err != nil {
 		return err
 	}
@@ -139,68 +134,6 @@ func scratchDatabase(database, dir string) (string, func(), error) {
 		}, nil
 	}
 	return database, func() {}, nil
-}
-
-var listening = regexp.MustCompile(`Usher reference server on (http://127\.0\.0\.1:\d+)/`)
-
-// startServer starts one server process and returns its URL.
-func startServer(bin, dir, dsn string, i int) (string, func(), error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-database", dsn, "-log-level", "error")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "USHER_BOOTSTRAP_PASSWORD="+adminPassword,
-		"USHER_ACTIVATION_KEY=serverload-shared-activation-key-0123456789")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case u := <-found:
-		return u, stop, nil
-	case <-time.After(60 * time.Second):
-		stop()
-		return "", nil, fmt.Errorf("server process %d did not start", i)
-	}
-}
-
-var secretInPage = regexp.MustCompile(`<code id="secret">(ush_[A-Za-z0-9_-]+)</code>`)
-
-// makeToken signs in on the admin page and makes an access token.
-func makeToken(base string) (string, error) {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: time.Minute}
-	resp, err := c.PostForm(base+"/admin/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	resp, err = c.PostForm(base+"/admin/tokens", url.Values{"name": {"serverload"}, "scope": {"users:read", "users:write", "authenticate"}})
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := secretInPage.FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("no token on the tokens page (status %s)", resp.Status)
-	}
-	return string(m[1]), nil
 }
 
 // importUsers imports n users with one cheap password hash and returns
