@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"database/sql"
 	"fmt"
 	"iter"
@@ -130,8 +132,19 @@ type inserted struct {
 
 // bulkEvent is a change-feed event to insert.
 type bulkEvent struct {
-	kind          userstore.ChangeKind
-	userID, group string
+	kind                   userstore.ChangeKind
+	userID, group, groupID string
+}
+
+// newGroupID returns a group ID for a group UpsertSynced creates: 32
+// lower-case hex digits, the form of the column's DEFAULT, made here so
+// that the batch's change-feed events can carry it.
+func newGroupID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // upsertSynced does UpsertSynced's work inside t.
@@ -164,7 +177,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			groupKeys[k] = true
 		}
 	}
-	stored := map[extKey]userstore.User{}
+	stored := map[extKey]userstore.User{} // read below; their groups' keys join groupKeys
 	for _, src := range slices.Sorted(maps.Keys(bySource)) {
 		err := s.matching(s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> ''`, "u.external_id", s.q.forUpdateOf, bySource[src], 3, func(query string, args []any) error {
 			found, err := queryAll(ctx, t, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
@@ -192,14 +205,20 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	groups := map[string]string{} // key -> stored name
-	err = s.matching(`SELECT name_norm, name FROM usher_groups WHERE realm = $1`, "name_norm", "", slices.Sorted(maps.Keys(groupKeys)), 2, func(query string, args []any) error {
-		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
-			var v [2]string
-			return v, r.Scan(&v[0], &v[1])
+	for _, u := range stored {
+		for _, g := range u.Groups {
+			groupKeys[userstore.NormalizeUsername(g)] = true
+		}
+	}
+	groups := map[string]string{}   // key -> stored name
+	groupIDs := map[string]string{} // key -> group ID, for the change feed
+	err = s.matching(`SELECT name_norm, name, id FROM usher_groups WHERE realm = $1`, "name_norm", "", slices.Sorted(maps.Keys(groupKeys)), 2, func(query string, args []any) error {
+		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([3]string, error) {
+			var v [3]string
+			return v, r.Scan(&v[0], &v[1], &v[2])
 		}, query, append([]any{s.realm}, args...)...)
 		for _, v := range rows {
-			groups[v[0]] = v[1]
+			groups[v[0]], groupIDs[v[0]] = v[1], v[2]
 		}
 		return err
 	})
@@ -239,7 +258,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 				next.UpdatedAt, next.Version = now, old.Version+1
 				updates = append(updates, next)
 				renamed = append(renamed, userstore.NormalizeUsername(next.Username) != userstore.NormalizeUsername(old.Username))
-				events = append(events, bulkEvent{userstore.UserUpdated, id, ""})
+				events = append(events, bulkEvent{kind: userstore.UserUpdated, userID: id})
 			}
 			u = next
 			for _, g := range old.Groups {
@@ -253,7 +272,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
 			inserts = append(inserts, inserted{u, norm})
-			events = append(events, bulkEvent{userstore.UserCreated, id, ""})
+			events = append(events, bulkEvent{kind: userstore.UserCreated, userID: id})
 		}
 		names[norm] = id
 
@@ -261,7 +280,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		for _, key := range cur {
 			if _, keep := want[key]; !keep {
 				delMembers = append(delMembers, [2]string{key, id})
-				events = append(events, bulkEvent{userstore.MemberRemoved, id, groups[key]})
+				events = append(events, bulkEvent{userstore.MemberRemoved, id, groups[key], groupIDs[key]})
 			}
 		}
 		u.Groups = make([]string, 0, len(want))
@@ -269,14 +288,18 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			name, ok := groups[key]
 			if !ok {
 				name = want[key]
-				groups[key] = name
-				newGroups = append(newGroups, userstore.Group{Name: name})
-				events = append(events, bulkEvent{userstore.GroupCreated, "", name})
+				gid, err := newGroupID()
+				if err != nil {
+					return nil, err
+				}
+				groups[key], groupIDs[key] = name, gid
+				newGroups = append(newGroups, userstore.Group{ID: gid, Name: name})
+				events = append(events, bulkEvent{userstore.GroupCreated, "", name, gid})
 			}
 			u.Groups = append(u.Groups, name)
 			if _, has := slices.BinarySearch(cur, key); !has {
 				addMembers = append(addMembers, [2]string{key, id})
-				events = append(events, bulkEvent{userstore.MemberAdded, id, name})
+				events = append(events, bulkEvent{userstore.MemberAdded, id, name, groupIDs[key]})
 			}
 		}
 		slices.SortFunc(u.Groups, cmp.Compare)
@@ -303,10 +326,10 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	err = insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version)`,
-		[]colType{text, text, text, text, text, bigint, bigint, bigint}, newGroups,
+	err = insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version, id)`,
+		[]colType{text, text, text, text, text, bigint, bigint, bigint, text}, newGroups,
 		func(g userstore.Group) []any {
-			return []any{s.realm, userstore.NormalizeUsername(g.Name), g.Name, "", "null", nowNS, nowNS, 1}
+			return []any{s.realm, userstore.NormalizeUsername(g.Name), g.Name, "", "null", nowNS, nowNS, 1, g.ID}
 		})
 	if err != nil {
 		return nil, err
@@ -336,10 +359,10 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	if err != nil {
 		return nil, err
 	}
-	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, at)`, []colType{text, bigint, text, text, text, bigint}, events, func(e bulkEvent) []any {
+	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, []colType{text, bigint, text, text, text, text, bigint}, events, func(e bulkEvent) []any {
 		p := pos
 		pos++
-		return []any{s.realm, p, string(e.kind), e.userID, e.group, nowNS}
+		return []any{s.realm, p, string(e.kind), e.userID, e.group, e.groupID, nowNS}
 	})
 	if err != nil {
 		return nil, err

@@ -156,3 +156,36 @@ func TestSyncedStates(t *testing.T) {
 		}
 	})
 }
+
+// TestUpsertSyncedFeedGroupIDs checks that the group and member events of
+// a batch carry the group's ID, for groups it creates and groups it finds.
+func TestUpsertSyncedFeedGroupIDs(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		existing, err := s.CreateGroup(ctx, userstore.Group{Name: "old"})
+		require.NoError(t, err)
+		_, err = s.UpsertSynced(ctx, []userstore.SyncedUser{
+			{User: userstore.User{Source: "ad", ExternalID: "e1", Username: "u1", Enabled: true}, Groups: []string{"old", "new"}},
+		})
+		require.NoError(t, err)
+		_, err = s.UpsertSynced(ctx, []userstore.SyncedUser{
+			{User: userstore.User{Source: "ad", ExternalID: "e1", Username: "u1", Enabled: true}, Groups: []string{"new"}},
+		})
+		require.NoError(t, err)
+		created, err := s.GetGroup(ctx, "new")
+		require.NoError(t, err)
+		want := map[string]string{"old": existing.ID, "new": created.ID}
+		require.Len(t, created.ID, 32)
+		kinds := map[userstore.ChangeKind]int{}
+		for c, err := range s.Changes(ctx, 0) {
+			require.NoError(t, err)
+			if c.Group == "" {
+				continue
+			}
+			kinds[c.Kind]++
+			assert.Equal(t, want[c.Group], c.GroupID, "%s of group %s", c.Kind, c.Group)
+		}
+		assert.Equal(t, map[userstore.ChangeKind]int{userstore.GroupCreated: 2, userstore.MemberAdded: 2, userstore.MemberRemoved: 1}, kinds)
+	})
+}
