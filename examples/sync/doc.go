@@ -61,9 +61,11 @@
 // --key-alg p256) unless it exists: existing keys are never overwritten.
 // The private key is written with mode 0600; back it up, since it signs
 // every record, and keep it secret, since whoever holds it can forge
-// records. The store verifies each record against the public key before it
-// writes it and keeps the signature on the user (attribute
-// "sync.signature").
+// records. Every record is signed and the signature is kept on the user
+// (attribute "sync.signature"), where it verifies with the public key.
+// Written into a local store, in this process, a record is not verified
+// again (directory.NewSigningStoreTarget relies on the signer that just
+// made it); pushed to a server, it is verified there before it is written.
 //
 // With --upload-key, init uploads the public key to the Usher server:
 //
