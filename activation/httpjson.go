@@ -6,26 +6,19 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/usher-sdk/usher/internal/httpjson"
 )
 
 // maxBodyBytes caps request bodies of every handler.
 const maxBodyBytes = 64 << 10
 
-// apiError is the JSON error body of the JSON handlers.
-type apiError struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
+// writeJSON answers status with v in Usher's JSON shape.
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
+// writeError answers Usher's JSON error shape.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: code, Message: msg})
+	httpjson.Error(w, status, code, msg)
 }
 
 // decodeJSON reads a JSON body into v, refusing unknown fields and

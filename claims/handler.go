@@ -2,11 +2,12 @@ package claims
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/usher-sdk/usher/internal/httpjson"
 )
 
 // stateCookie binds a sign-in to the browser that started it.
@@ -102,13 +103,7 @@ func (c *Client) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeError writes Usher's JSON error shape.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Error   string `json:"error"`
-		Message string `json:"message"`
-	}{code, message})
+	httpjson.Error(w, status, code, message)
 }
 
 // localPath returns p when it is a path on this site, "/" otherwise.

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/usher-sdk/usher/directory"
+	"github.com/usher-sdk/usher/internal/httpjson"
 )
 
 // Client is the agent's side of the protocol: a directory.SyncTarget and
@@ -79,7 +80,7 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 // statusError reads an error answer.
 func statusError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	var e apiError
+	var e httpjson.ErrorBody
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
 		return &StatusError{Status: resp.StatusCode, Code: e.Error, Message: e.Message}
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/usher-sdk/usher/directory"
+	"github.com/usher-sdk/usher/internal/httpjson"
 )
 
 // Keys registers and finds the organization's public key. A server holds
@@ -80,15 +81,12 @@ func NewHandler(keys Keys, store directory.SyncStore, opts ...Option) (http.Hand
 	return mux, nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// writeJSON answers status with v in Usher's JSON shape.
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
+// writeError answers Usher's JSON error shape.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: code, Message: msg})
+	httpjson.Error(w, status, code, msg)
 }
 
 func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -67,8 +67,3 @@ const (
 	resultRefused      = "refused"
 )
 
-// apiError is Usher's JSON error body.
-type apiError struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}

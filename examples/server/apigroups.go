@@ -59,6 +59,19 @@ type groupFields struct {
 	Metadata    *map[string]string `json:"metadata"`
 }
 
+// apply sets the fields f gives on g.
+func (f groupFields) apply(g *userstore.Group) {
+	if f.Name != nil {
+		g.Name = strings.TrimSpace(*f.Name)
+	}
+	if f.Description != nil {
+		g.Description = *f.Description
+	}
+	if f.Metadata != nil {
+		g.Metadata = maps.Clone(*f.Metadata)
+	}
+}
+
 // createGroup: POST /api/v1/groups {"name", "description", "metadata"}.
 func (a *app) createGroup(w http.ResponseWriter, r *http.Request) {
 	var body groupFields
@@ -67,15 +80,7 @@ func (a *app) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var g userstore.Group
-	if body.Name != nil {
-		g.Name = strings.TrimSpace(*body.Name)
-	}
-	if body.Description != nil {
-		g.Description = *body.Description
-	}
-	if body.Metadata != nil {
-		g.Metadata = maps.Clone(*body.Metadata)
-	}
+	body.apply(&g)
 	g, err := a.users.CreateGroup(r.Context(), g)
 	if err != nil {
 		writeGroupError(w, a, r, err)
@@ -129,15 +134,7 @@ func (a *app) updateGroup(w http.ResponseWriter, r *http.Request) {
 		}
 		g.Version = v
 	}
-	if body.Name != nil {
-		g.Name = strings.TrimSpace(*body.Name)
-	}
-	if body.Description != nil {
-		g.Description = *body.Description
-	}
-	if body.Metadata != nil {
-		g.Metadata = maps.Clone(*body.Metadata)
-	}
+	body.apply(&g)
 	g, err = a.users.UpdateGroupByID(r.Context(), userstore.GroupUpdate{Group: g, AddMembers: body.AddMembers, RemoveMembers: body.RemoveMembers})
 	if err != nil {
 		writeGroupError(w, a, r, err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/usher-sdk/usher/internal/httpjson"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -15,10 +16,7 @@ const maxBodyBytes = 1 << 20
 
 // apiError is the one error body of the API: a stable code for programs
 // and a message for people.
-type apiError struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
+type apiError = httpjson.ErrorBody
 
 // Error codes of the API.
 const (
@@ -33,15 +31,12 @@ const (
 	codeInternal        = "internal"
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// writeJSON answers status with v in Usher's JSON shape.
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
+// writeError answers Usher's JSON error shape.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: code, Message: msg})
+	httpjson.Error(w, status, code, msg)
 }
 
 // errBadBody is a request body that is not what the route takes.

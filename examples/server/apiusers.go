@@ -270,34 +270,19 @@ const maxBulk = 1000
 // failure.
 func (a *app) bulkEnable(enabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			IDs []string `json:"ids"`
-		}
-		if err := decodeJSON(w, r, &body); err != nil {
-			writeStoreError(w, a.logger, r, err)
-			return
-		}
-		if len(body.IDs) == 0 || len(body.IDs) > maxBulk {
-			writeStoreError(w, a.logger, r, fmt.Errorf("%w: ids: want 1 to %d user IDs", errBadBody, maxBulk))
-			return
-		}
-		type result struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
-		results := make([]result, 0, len(body.IDs))
-		for _, id := range body.IDs {
-			results = append(results, result{ID: id, Status: a.setEnabled(r, id, enabled)})
-		}
-		writeJSON(w, http.StatusOK, struct {
-			Results []result `json:"results"`
-		}{results})
+		a.bulk(w, r, func(id string) string { return a.setEnabled(r, id, enabled) })
 	}
 }
 
 // bulkDelete: POST /api/v1/users/delete {"ids": [...]} answers
 // {"results": [{"id", "status": "ok" | "not_found" | "failed"}]}.
 func (a *app) bulkDelete(w http.ResponseWriter, r *http.Request) {
+	a.bulk(w, r, func(id string) string { return a.deleteOne(r, id) })
+}
+
+// bulk reads {"ids": [...]} (1 to maxBulk) and answers {"results":
+// [{"id", "status"}]} with what do said of each, in order.
+func (a *app) bulk(w http.ResponseWriter, r *http.Request, do func(id string) string) {
 	var body struct {
 		IDs []string `json:"ids"`
 	}
@@ -315,7 +300,7 @@ func (a *app) bulkDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	results := make([]result, 0, len(body.IDs))
 	for _, id := range body.IDs {
-		results = append(results, result{ID: id, Status: a.deleteOne(r, id)})
+		results = append(results, result{ID: id, Status: do(id)})
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Results []result `json:"results"`
