@@ -66,4 +66,3 @@ const (
 	resultBadSignature = "bad_signature"
 	resultRefused      = "refused"
 )
-
