@@ -172,3 +172,20 @@ func TestVerifyCSROpenSSL(t *testing.T) {
 	_, err = issuer.VerifyCSR(data, "nonce124")
 	require.ErrorIs(t, err, issuer.ErrNonceMismatch)
 }
+
+func BenchmarkVerifyCSR(b *testing.B) {
+	for _, k := range []struct {
+		name string
+		key  crypto.Signer
+	}{{"P-256", p256Key(b)}, {"Ed25519", ed25519Key(b)}} {
+		b.Run(k.name, func(b *testing.B) {
+			der := newCSR(b, k.key, testNonce)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := issuer.VerifyCSR(der, testNonce); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
