@@ -348,7 +348,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	}
 	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, []colType{text, text, text}, addMembers, func(m [2]string) []any {
 		return []any{s.realm, m[0], m[1]}
-	})
+	}, skipExisting)
 	if err != nil {
 		return nil, err
 	}
@@ -479,12 +479,18 @@ var userColumns = []colType{text, text, text, text, text, text, boolean,
 // costs one round trip and no statement of thousands of parameters; on
 // SQLite it writes multi-row INSERTs of up to bulkRows rows, the
 // statement for full chunks prepared once.
-func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any) error {
+func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any, opts ...insertOption) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	suffix := ""
+	for _, o := range opts {
+		if o == skipExisting {
+			suffix = " ON CONFLICT DO NOTHING"
+		}
+	}
 	if t.s.dialect == database.Postgres {
-		return insertUnnest(ctx, t, table, cols, rows, values)
+		return insertUnnest(ctx, t, table, suffix, cols, rows, values)
 	}
 	var full *sql.Stmt
 	defer func() {
@@ -502,9 +508,9 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType,
 		var err error
 		switch {
 		case n < bulkRows:
-			_, err = t.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1), args...)
+			_, err = t.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)+suffix, args...)
 		case full == nil:
-			if full, err = t.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)); err != nil {
+			if full, err = t.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)+suffix); err != nil {
 				return err
 			}
 			fallthrough
@@ -519,10 +525,18 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType,
 	return nil
 }
 
+// insertOption changes what insertRows does.
+type insertOption int
+
+// skipExisting makes insertRows leave out rows whose key is stored
+// already (ON CONFLICT DO NOTHING): a membership a concurrent writer made
+// between the batch's read and its insert is not a conflict.
+const skipExisting insertOption = 1
+
 // insertUnnest is insertRows on PostgreSQL: the values of each column go
 // in one typed array (pgx encodes []string, []int64 and []bool as
 // PostgreSQL arrays), and unnest turns the arrays back into rows.
-func insertUnnest[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any) error {
+func insertUnnest[T any](ctx context.Context, t *tx, table, suffix string, cols []colType, rows []T, values func(T) []any) error {
 	arrays := make([]any, len(cols))
 	for c, ct := range cols {
 		switch ct {
@@ -557,6 +571,7 @@ func insertUnnest[T any](ctx context.Context, t *tx, table string, cols []colTyp
 		fmt.Fprintf(&b, "$%d::%s[]", c+1, ct)
 	}
 	b.WriteByte(')')
+	b.WriteString(suffix)
 	_, err := t.ExecContext(ctx, b.String(), arrays...)
 	return err
 }
