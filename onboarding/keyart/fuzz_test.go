@@ -39,8 +39,15 @@ func FuzzOfSPKI(f *testing.F) {
 		if art.Sum() != sha256.Sum256(der) {
 			t.Fatal("art is not of the given bytes")
 		}
-		if _, err := x509.ParsePKIXPublicKey(der); err != nil {
+		pub, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
 			t.Fatalf("accepted bytes the parser refuses: %v", err)
+		}
+		// The parser is strict enough that an accepted encoding is the
+		// canonical one, so the device (Of on its key) and the server
+		// (OfSPKI on the bytes received) agree.
+		if again, err := keyart.Of(pub); err != nil || again != art {
+			t.Fatalf("Of(ParsePKIXPublicKey(der)) = %v, %v; differs from OfSPKI(der)", again.Code(), err)
 		}
 		if !codeRE.MatchString(art.Code()) {
 			t.Fatalf("bad code %q", art.Code())

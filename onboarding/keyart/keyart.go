@@ -1,6 +1,7 @@
 package keyart
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -36,7 +37,7 @@ var (
 // Art is the picture and comparison code of one public key. It holds only
 // the SHA-256 of the key's SubjectPublicKeyInfo, so it is cheap to copy and
 // compare with ==. The zero value is the art of an all-zero hash, which no
-// real key has. Art is immutable and safe for concurrent use.
+// key is known to have; functions that fail return it. Art is immutable and safe for concurrent use.
 type Art struct {
 	sum [sha256.Size]byte
 }
@@ -53,6 +54,8 @@ func Of(pub crypto.PublicKey) (Art, error) {
 	if err != nil {
 		return Art{}, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
 	}
+	// Round-trip through OfSPKI so that Of accepts exactly the keys whose
+	// encoding OfSPKI accepts (this refuses, e.g., short ed25519 keys).
 	art, err := OfSPKI(der)
 	if err != nil {
 		return Art{}, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
@@ -87,12 +90,16 @@ func marshal(pub crypto.PublicKey) (der []byte, err error) {
 }
 
 // OfSPKI returns the art of der, a DER-encoded SubjectPublicKeyInfo such as a
-// device sends. der must be at most [MaxSPKILen] bytes and must parse with
-// [x509.ParsePKIXPublicKey]; otherwise OfSPKI returns an error wrapping
-// [ErrEmpty], [ErrTooLarge] or [ErrMalformed]. The hash is over der exactly as
-// given, which is what the device hashes on its side; two different
-// encodings of one key (which Go's strict parser rarely admits) would give two
-// different pictures, never one picture for two keys.
+// device sends. der must be at most [MaxSPKILen] bytes, must parse with
+// [x509.ParsePKIXPublicKey], and must be the canonical encoding of the key it
+// holds: exactly what [x509.MarshalPKIXPublicKey] makes of that key.
+// Otherwise OfSPKI returns an error wrapping [ErrEmpty], [ErrTooLarge] or
+// [ErrMalformed]. Insisting on the canonical form gives every key exactly one
+// picture and makes OfSPKI(der) equal [Of] of the parsed key: the parser
+// alone admits variants (for example a BIT STRING with nonzero unused bits,
+// which it right-aligns into a different key). DSA keys, which Go parses but
+// cannot encode, are refused. The hash is over der as given, which is then
+// the same bytes as the canonical encoding.
 func OfSPKI(der []byte) (Art, error) {
 	switch {
 	case len(der) == 0:
@@ -100,8 +107,16 @@ func OfSPKI(der []byte) (Art, error) {
 	case len(der) > MaxSPKILen:
 		return Art{}, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(der), MaxSPKILen)
 	}
-	if _, err := x509.ParsePKIXPublicKey(der); err != nil {
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
 		return Art{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	canonical, err := marshal(pub)
+	if err != nil {
+		return Art{}, fmt.Errorf("%w: cannot re-encode %T: %w", ErrMalformed, pub, err)
+	}
+	if !bytes.Equal(canonical, der) {
+		return Art{}, fmt.Errorf("%w: not the canonical DER encoding of its %T", ErrMalformed, pub)
 	}
 	return FromSum(sha256.Sum256(der)), nil
 }

@@ -9,10 +9,13 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,6 +80,8 @@ func TestOfSPKIRefuses(t *testing.T) {
 		{"truncated", truncated, keyart.ErrMalformed},
 		{"point off curve", corrupt, keyart.ErrMalformed},
 		{"private key", pkcs8, keyart.ErrMalformed},
+		{"ed25519 BIT STRING with unused bits", ed25519UnusedBits, keyart.ErrMalformed},
+		{"DSA, parsed but not encodable", dsaSPKI(t), keyart.ErrMalformed},
 		{"PEM instead of DER", []byte("-----BEGIN PUBLIC KEY-----\n"), keyart.ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -88,6 +93,38 @@ func TestOfSPKIRefuses(t *testing.T) {
 			assert.Equal(t, keyart.Art{}, art)
 		})
 	}
+}
+
+// ed25519UnusedBits parses (Go right-aligns the BIT STRING into a different
+// key) but is not the canonical encoding of that key; found by FuzzOfSPKI.
+var ed25519UnusedBits = []byte("0*0\x05\x06\x03+ep\x03!\x01" + strings.Repeat("0", 32))
+
+// dsaSPKI returns the SubjectPublicKeyInfo of a small DSA key (parameters
+// not meant to be secure) built with encoding/asn1.
+func dsaSPKI(t *testing.T) []byte {
+	t.Helper()
+	params, err := asn1.Marshal(struct{ P, Q, G *big.Int }{big.NewInt(23), big.NewInt(11), big.NewInt(4)})
+	require.NoError(t, err)
+	y, err := asn1.Marshal(big.NewInt(8))
+	require.NoError(t, err)
+	der, err := asn1.Marshal(struct {
+		Algorithm struct {
+			OID    asn1.ObjectIdentifier
+			Params asn1.RawValue
+		}
+		Key asn1.BitString
+	}{
+		Algorithm: struct {
+			OID    asn1.ObjectIdentifier
+			Params asn1.RawValue
+		}{asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 1}, asn1.RawValue{FullBytes: params}},
+		Key: asn1.BitString{Bytes: y, BitLength: 8 * len(y)},
+	})
+	require.NoError(t, err)
+	pub, err := x509.ParsePKIXPublicKey(der)
+	require.NoError(t, err, "the parser accepts this DSA key")
+	require.Equal(t, "*dsa.PublicKey", fmt.Sprintf("%T", pub)) // no import of the deprecated package
+	return der
 }
 
 func TestOfRefuses(t *testing.T) {

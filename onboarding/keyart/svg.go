@@ -7,9 +7,9 @@ import (
 	"io"
 )
 
-// SVG writes the picture to w as a standalone SVG document with a viewBox of
-// [Units]×[Units] and a default size of 240×240 pixels; the embedding page
-// may scale it. The document is built by hand from numbers and colours this
+// SVG writes the picture to w as a standalone SVG document whose viewBox is
+// [Units] wide and high, with a default size of 240 by 240 pixels; the
+// embedding page may scale it. The document is built by hand from numbers and colours this
 // package computes — no input text reaches it — and is well-formed XML. The
 // bytes depend only on the art.
 func (a Art) SVG(w io.Writer) error {
