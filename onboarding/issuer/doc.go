@@ -14,6 +14,11 @@
 //     CA whose key and certificate live as PEM files in a directory and are
 //     made on first use; it revokes serials and publishes a CRL.
 //
+// Because the nonce occupies challengePassword, an SCEP (RFC 8894) issuer that
+// forwards the device's CSR needs a CA that accepts the onboarding nonce
+// there (a dynamic-challenge check that asks Usher, or no challenge), not
+// one that expects a static shared secret.
+//
 // Replay protection — refusing a nonce that was already used — is the job
 // of the caller's onboarding store, which must consume a nonce exactly once.
 package issuer

@@ -18,8 +18,11 @@ import (
 // Implementations must be safe for concurrent use.
 type Issuer interface {
 	// Issue returns a certificate for csr's public key with subject. The
-	// caller has checked csr with [VerifyCSR]; Issue uses only its public
-	// key, never its subject or extensions.
+	// caller has checked csr with [VerifyCSR]. [LocalCA] uses only the
+	// CSR's public key, never its subject or extensions; an issuer for a
+	// third-party CA may forward the CSR as it is (csr.Raw), and must then
+	// check that the certificate it gets back is for csr's key and names
+	// subject.
 	Issue(ctx context.Context, csr *x509.CertificateRequest, subject Subject) (*x509.Certificate, error)
 	// Revoke records that the certificate with this serial number is
 	// revoked, for instance because its device or user was destroyed.

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -335,5 +336,33 @@ func BenchmarkLocalCAIssue(b *testing.B) {
 		if _, err := ca.Issue(ctx, csr, testSubject); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestSubjectOfRefuses(t *testing.T) {
+	t.Parallel()
+	mustURL := func(s string) *url.URL {
+		u, err := url.Parse(s)
+		require.NoError(t, err)
+		return u
+	}
+	tests := []struct {
+		name string
+		uris []*url.URL
+	}{
+		{"no URI", nil},
+		{"other scheme", []*url.URL{mustURL("https://device/a/u/d")}},
+		{"two URIs", []*url.URL{mustURL("usher://device/a/u/d"), mustURL("usher://device/a/u/e")}},
+		{"two parts", []*url.URL{mustURL("usher://device/a/u")}},
+		{"four parts", []*url.URL{mustURL("usher://device/a/u/d/x")}},
+		{"empty part", []*url.URL{mustURL("usher://device/a//d")}},
+		{"control character", []*url.URL{mustURL("usher://device/a/u%0A/d")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := issuer.SubjectOf(&x509.Certificate{URIs: tt.uris})
+			require.ErrorIs(t, err, issuer.ErrInvalidSubject)
+		})
 	}
 }
