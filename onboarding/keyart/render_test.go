@@ -112,6 +112,8 @@ func TestBitFlipVisible(t *testing.T) {
 	const size = keyart.MinPNGSize
 	base := sha256.Sum256([]byte("flip"))
 	baseImg := decodePNG(t, keyart.FromSum(base), size)
+	var baseSVG bytes.Buffer
+	require.NoError(t, keyart.FromSum(base).SVG(&baseSVG))
 	for bit := range 256 {
 		s := base
 		s[bit/8] ^= 0x80 >> (bit % 8)
@@ -124,10 +126,14 @@ func TestBitFlipVisible(t *testing.T) {
 				}
 			}
 		}
+		var svg bytes.Buffer
+		require.NoError(t, keyart.FromSum(s).SVG(&svg))
 		if bit < 153 {
 			assert.True(t, visible, "flipping bit %d changes no cell or frame", bit)
+			assert.NotEqual(t, baseSVG.String(), svg.String(), "bit %d: SVG unchanged", bit)
 		} else {
 			assert.False(t, visible, "bit %d is not meant to be drawn", bit)
+			assert.Equal(t, baseSVG.String(), svg.String(), "bit %d: SVG changed", bit)
 			assert.Equal(t, keyart.FromSum(base).Frame(), keyart.FromSum(s).Frame())
 		}
 	}
