@@ -27,8 +27,7 @@ type Change struct {
 	Group  string // for group and member events: the group's name at the time
 	// GroupID is the group's ID (Group.ID) for group and member events,
 	// so that a follower can tell a renamed group; it is empty for events
-	// a store wrote without it (sqlstore's SyncWriter batches, events of
-	// releases before group IDs), when a follower goes by Group.
+	// written by releases before group IDs, when a follower goes by Group.
 	GroupID string
 	At      time.Time
 }

@@ -269,6 +269,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			slices.Sort(cur)
 		} else {
 			u.ID, u.Attributes = id, synced.MergeAttributes(nil, u.Attributes)
+			u.Roles = nil // a sync does not set roles (memstore's rule too)
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
 			inserts = append(inserts, inserted{u, norm})

@@ -45,6 +45,7 @@ var syncWriterTests = []struct {
 	{"Parallel", testSyncParallel},
 	{"Closed", testSyncClosed},
 	{"GroupsGetIDs", testSyncGroupIDs},
+	{"SetsNoRoles", testSyncSetsNoRoles},
 	{"ParallelWithGroupUpdates", testSyncParallelGroupUpdates},
 }
 
@@ -138,6 +139,20 @@ func testSyncGroupIDs(t *testing.T, s userstore.Store, w userstore.SyncWriter) {
 	mustUpsert(t, w, synced("e1", "one-renamed", "Crew"))
 	if got := mustGet(t, s, out[0].ID); !slices.Equal(got.Roles, []string{"kept"}) || !slices.Equal(got.Groups, []string{"Crew"}) {
 		t.Errorf("after a batch: Roles %q, Groups %q; want [kept], [Crew]", got.Roles, got.Groups)
+	}
+}
+
+// testSyncSetsNoRoles: a batch never sets roles, not even on the users it
+// creates, and returns them as stored.
+func testSyncSetsNoRoles(t *testing.T, s userstore.Store, w userstore.SyncWriter) {
+	su := synced("r1", "roleless")
+	su.User.Roles = []string{"given"}
+	out := mustUpsert(t, w, su)
+	if len(out[0].Roles) != 0 {
+		t.Errorf("UpsertSynced returned Roles %q for a new user; want none", out[0].Roles)
+	}
+	if got := mustGet(t, s, out[0].ID); len(got.Roles) != 0 {
+		t.Errorf("stored Roles %q; want none", got.Roles)
 	}
 }
 
