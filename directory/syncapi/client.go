@@ -33,7 +33,11 @@ type Client struct {
 	HTTPClient *http.Client
 }
 
-var _ directory.BatchSyncTarget = (*Client)(nil)
+var (
+	_ directory.BatchSyncTarget  = (*Client)(nil)
+	_ directory.SyncBatchLookup  = (*Client)(nil)
+	_ directory.SyncRecordLookup = (*Client)(nil)
+)
 
 // StatusError is an answer other than the one expected.
 type StatusError struct {
@@ -135,6 +139,53 @@ func (c *Client) Synced(ctx context.Context, source string) iter.Seq2[directory.
 			yield(directory.SyncedRecord{}, fmt.Errorf("syncapi: records: %w", err))
 		}
 	}
+}
+
+// SyncedRecords returns the records the server holds for those of
+// source's users whose external IDs are given, keyed by external ID
+// (directory.SyncBatchLookup: Sync compares a batch at a time through it,
+// and AutoSync skips unchanged users of a change batch), MaxBatch IDs per
+// request.
+func (c *Client) SyncedRecords(ctx context.Context, source string, externalIDs []string) (map[string]directory.SyncedRecord, error) {
+	out := make(map[string]directory.SyncedRecord, len(externalIDs))
+	for start := 0; start < len(externalIDs); start += MaxBatch {
+		ids := externalIDs[start:min(start+MaxBatch, len(externalIDs))]
+		b, err := json.Marshal(lookupRequest{Source: source, ExternalIDs: ids})
+		if err != nil {
+			return nil, fmt.Errorf("syncapi: %w", err)
+		}
+		resp, err := c.do(ctx, http.MethodPost, "/records/lookup", "application/json", bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		var res struct {
+			Records []wireRecord `json:"records"`
+		}
+		if resp.StatusCode != http.StatusOK {
+			err = statusError(resp)
+		} else {
+			err = json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&res)
+		}
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("syncapi: records lookup: %w", err)
+		}
+		for _, wr := range res.Records {
+			out[wr.Record.ExternalID] = directory.SyncedRecord{Record: wr.Record, Signature: wr.Signature}
+		}
+	}
+	return out, nil
+}
+
+// SyncedRecord returns the record the server holds for one user
+// (directory.SyncRecordLookup).
+func (c *Client) SyncedRecord(ctx context.Context, source, externalID string) (directory.SyncedRecord, bool, error) {
+	found, err := c.SyncedRecords(ctx, source, []string{externalID})
+	if err != nil {
+		return directory.SyncedRecord{}, false, err
+	}
+	sr, ok := found[externalID]
+	return sr, ok, nil
 }
 
 // ApplySync pushes one change; see ApplySyncBatch.

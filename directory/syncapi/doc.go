@@ -17,6 +17,9 @@
 //	               the records held for a source, as JSON lines
 //	               ({"record": …, "signature": …}; a failure half-way
 //	               ends the stream with {"error": …})
+//	POST /records/lookup {"source", "externalIds": […]} (at most 1000)
+//	               answers {"records": [{"record", "signature"}, …]}: the
+//	               records held for those users
 //	POST /changes  {"changes": [{"kind", "record", "before", "fields",
 //	               "gone", "signature"}, …]} (at most 1000) answers
 //	               {"results": [{} | {"error": "bad_signature" | "refused",

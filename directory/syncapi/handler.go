@@ -77,6 +77,7 @@ func NewHandler(keys Keys, store directory.SyncStore, opts ...Option) (http.Hand
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /keys", h.uploadKey)
 	mux.HandleFunc("GET /records", h.records)
+	mux.HandleFunc("POST /records/lookup", h.lookup)
 	mux.HandleFunc("POST /changes", h.changes)
 	return mux, nil
 }
@@ -189,6 +190,42 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_ = bw.Flush()
+}
+
+// lookupRequest asks for the records of some of a source's users.
+type lookupRequest struct {
+	Source      string   `json:"source"`
+	ExternalIDs []string `json:"externalIds"`
+}
+
+func (h *handler) lookup(w http.ResponseWriter, r *http.Request) {
+	t, _ := h.target(w, r)
+	if t == nil {
+		return
+	}
+	var body lookupRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBatch*(256+8)+4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_input", "request body: "+clip(err.Error()))
+		return
+	}
+	if body.Source == "" || len(body.Source) > 256 || len(body.ExternalIDs) > MaxBatch {
+		writeError(w, http.StatusBadRequest, "invalid_input", fmt.Sprintf("want a source and at most %d external IDs", MaxBatch))
+		return
+	}
+	found, err := t.SyncedRecords(r.Context(), body.Source, body.ExternalIDs)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	out := make([]wireRecord, 0, len(found))
+	for _, sr := range found {
+		out = append(out, wireRecord{Record: sr.Record, Signature: sr.Signature})
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Records []wireRecord `json:"records"`
+	}{out})
 }
 
 func (h *handler) changes(w http.ResponseWriter, r *http.Request) {

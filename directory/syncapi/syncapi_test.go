@@ -230,3 +230,24 @@ func firstErr(seq iter.Seq2[directory.SyncedRecord, error]) (int, error) {
 	}
 	return n, nil
 }
+
+// TestLookupAndIncremental: the client looks records up by external ID,
+// so an incremental step writes only what changed.
+func TestLookupAndIncremental(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	require.NoError(t, e.client.UploadKey(ctx, e.pubPEM))
+	src := &source{entries: entries(20)}
+	_, res, err := directory.Sync(ctx, src, e.client, e.signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "acme"})
+	require.NoError(t, err)
+	require.NoError(t, res.Err())
+
+	found, err := e.client.SyncedRecords(ctx, "ldap", []string{"guid-3", "guid-7", "nobody"})
+	require.NoError(t, err)
+	assert.Len(t, found, 2)
+	assert.Equal(t, "user3", found["guid-3"].Record.Username)
+	_, ok, err := e.client.SyncedRecord(ctx, "ldap", "nobody")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}

@@ -114,6 +114,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"DELETE", "/api/v1/users/{id}/activation-code", scopeActivation, a.deleteActivationCode},
 		{"POST", "/api/sync/keys", scopeSync, a.syncAPI.ServeHTTP},
 		{"GET", "/api/sync/records", scopeSync, a.syncAPI.ServeHTTP},
+		{"POST", "/api/sync/records/lookup", scopeSync, a.syncAPI.ServeHTTP},
 		{"POST", "/api/sync/changes", scopeSync, a.syncAPI.ServeHTTP},
 		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}

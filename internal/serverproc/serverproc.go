@@ -43,6 +43,9 @@ type Process struct {
 	cmd *exec.Cmd
 }
 
+// Pid is the process's ID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Stop stops the process gracefully and waits for it.
 func (p *Process) Stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)

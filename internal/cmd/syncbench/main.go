@@ -23,7 +23,11 @@
 //	USHER_LDAPSEED_BULK=100000 ./scripts/testservers.sh go run ./internal/cmd/syncbench
 //
 // -store postgres syncs into a new PostgreSQL database per sync instead
-// (on $USHER_TEST_POSTGRES_DSN, which the harness sets). After the rounds
+// (on $USHER_TEST_POSTGRES_DSN, which the harness sets). -store server
+// syncs into the reference server (examples/server, a new process on a new
+// SQLite file per sync) through its sync API (directory/syncapi), as the
+// agent on another machine does: the server verifies every record; the
+// CPU figures then count the server process too. After the rounds
 // every stored signature is verified with the public key, and a second
 // full sync with nothing to do shows the peak heap, which does not grow
 // with the number of unchanged users.
@@ -37,8 +41,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -62,6 +68,8 @@ import (
 
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/ldap"
+	"github.com/usher-sdk/usher/directory/syncapi"
+	"github.com/usher-sdk/usher/internal/serverproc"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
@@ -84,7 +92,7 @@ func run(ctx context.Context) error {
 	twoStep := flag.Bool("twostep", true, "also time PlanSync then ApplySync into a second store")
 	verify := flag.Bool("verify", false, "verify every record in the target (a target fed by another process) instead of relying on the signer in this one")
 	tmpDir := flag.String("dir", "", "where the SQLite files, the cursor and the password file go (default the system's temporary directory; /dev/shm takes the disk out of the measurement)")
-	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file) or "postgres" (a new database per sync on -pgdsn)`)
+	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file), "postgres" (a new database per sync on -pgdsn) or "server" (the reference server, a new process on a new SQLite file per sync, through its sync API)`)
 	pgDSN := flag.String("pgdsn", os.Getenv("USHER_TEST_POSTGRES_DSN"), "PostgreSQL server URL for -store postgres (default $USHER_TEST_POSTGRES_DSN)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the full sync to this file")
 	flag.Parse()
@@ -94,8 +102,8 @@ func run(ctx context.Context) error {
 	switch {
 	case *storeKind == "postgres" && *pgDSN == "":
 		return errors.New("-store postgres: no server: run it under ./scripts/testservers.sh or pass -pgdsn")
-	case *storeKind != "postgres" && *storeKind != "sqlite":
-		return fmt.Errorf("-store %q: want sqlite or postgres", *storeKind)
+	case *storeKind != "postgres" && *storeKind != "sqlite" && *storeKind != "server":
+		return fmt.Errorf("-store %q: want sqlite, postgres or server", *storeKind)
 	}
 	var drops []func()
 	defer func() {
@@ -159,7 +167,64 @@ func run(ctx context.Context) error {
 			_ = s.Close()
 		}
 	}()
-	fullSync := func(mode, path string) (*directory.StoreTarget, time.Duration, error) {
+	var serverBin string
+	if *storeKind == "server" {
+		if serverBin, err = serverproc.Build(dir); err != nil {
+			return err
+		}
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	// toServer is a full sync into a new server process on a new SQLite
+	// file at path: the server verifies every record.
+	toServer := func(mode, path string) (directory.SyncTarget, time.Duration, error) {
+		p, err := serverproc.Start(serverBin, dir, "sqlite:"+path)
+		if err != nil {
+			return nil, 0, err
+		}
+		drops = append(drops, p.Stop)
+		token, err := serverproc.Token(p.URL, "sync")
+		if err != nil {
+			return nil, 0, err
+		}
+		t := &syncapi.Client{BaseURL: p.URL + "/api/sync", Token: token, Organization: "bench"}
+		if err := t.UploadKey(ctx, pubPEM); err != nil {
+			return nil, 0, err
+		}
+		start, cpu0, slapd0, server0 := time.Now(), cpuTime(), procCPU(slapd), procCPU(p.Pid())
+		var res *directory.SyncResult
+		if mode == "streamed" {
+			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
+		} else {
+			var plan *directory.Plan
+			if plan, err = directory.PlanSync(ctx, src, t, directory.PlanOptions{}); err == nil {
+				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench"})
+			}
+		}
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s sync to the server: %w", mode, err)
+		}
+		took := time.Since(start)
+		cpu, slapdCPU, serverCPU := cpuTime()-cpu0, procCPU(slapd)-slapd0, procCPU(p.Pid())-server0
+		lastCPU := searchCPU[len(searchCPU)-1]
+		fmt.Printf("  %s sync to the server: CPU %v of the agent + %v of the server (%.1f µs per user) + %v of slapd = %.2fx the CPU of the last ldapsearch (%v with slapd's)\n",
+			mode, cpu.Round(time.Millisecond), serverCPU.Round(time.Millisecond), float64((cpu+serverCPU).Microseconds())/float64(n),
+			slapdCPU.Round(time.Millisecond), float64(cpu+serverCPU+slapdCPU)/float64(lastCPU), lastCPU.Round(time.Millisecond))
+		if res.Applied[directory.SyncAdd] != n {
+			return nil, 0, fmt.Errorf("%s sync added %d users, want %d", mode, res.Applied[directory.SyncAdd], n)
+		}
+		return t, took, nil
+	}
+	fullSync := func(mode, path string) (directory.SyncTarget, time.Duration, error) {
+		if *storeKind == "server" {
+			return toServer(mode, path)
+		}
 		var store *sqlstore.Store
 		if *storeKind == "postgres" {
 			dsn, drop, err := scratchDatabase(ctx, *pgDSN)
@@ -226,7 +291,7 @@ func run(ctx context.Context) error {
 		modes = append(modes, "two-step")
 	}
 	ratios := map[string][]float64{}
-	var target *directory.StoreTarget
+	var target directory.SyncTarget
 	_, before, err := search()
 	if err != nil {
 		return err
