@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/usher-sdk/usher/onboarding/issuer"
 )
@@ -124,4 +126,15 @@ func ExampleSubjectOf() {
 	// Output:
 	// "CN=Ann Lee/Sales" <nil>
 	// usher://device/mail/CN=Ann%20Lee%2FSales/ann%27s%20phone
+}
+
+// A SCEP issuer forwards verified device CSRs to a third-party CA. (Not run:
+// it needs a CA.)
+func ExampleNewSCEP() {
+	s, err := issuer.NewSCEP(issuer.SCEPConfig{URL: "https://ca.example.com/scep"},
+		issuer.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var _ issuer.Issuer = s
 }
