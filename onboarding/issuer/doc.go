@@ -12,10 +12,11 @@
 //     signature (proof of possession) and the nonce.
 //  4. An [Issuer] issues the certificate. [LocalCA] is the built-in one: a
 //     CA whose key and certificate live as PEM files in a directory and are
-//     made on first use; it revokes serials and publishes a CRL.
+//     made on first use; it revokes serials and publishes a CRL. [SCEP] has
+//     a third-party CA issue it over SCEP (RFC 8894).
 //
-// Because the nonce occupies challengePassword, an SCEP (RFC 8894) issuer that
-// forwards the device's CSR needs a CA that accepts the onboarding nonce
+// Because the nonce occupies challengePassword, the [SCEP] issuer, which forwards
+// the device's CSR unchanged, needs a CA that accepts the onboarding nonce
 // there (a dynamic-challenge check that asks Usher, or no challenge), not
 // one that expects a static shared secret.
 //

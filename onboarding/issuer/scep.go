@@ -111,12 +111,15 @@ func (s *SCEP) CACertificates(ctx context.Context) ([]*x509.Certificate, error) 
 	return append([]*x509.Certificate(nil), st.caCerts...), nil
 }
 
-// state fetches the CA certificates and makes the requester key once; a
-// failure is not remembered.
+// state fetches the CA certificates and makes the requester key on first
+// use and again when the requester certificate nears its expiry; a failure
+// is not remembered.
 func (s *SCEP) state(ctx context.Context) (*scepState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ready != nil {
+	// The requester certificate is remade, and the CA certificates fetched
+	// again, a day before it expires.
+	if s.ready != nil && time.Now().Before(s.ready.cert.NotAfter.Add(-24*time.Hour)) {
 		return s.ready, nil
 	}
 	body, _, err := s.do(ctx, http.MethodGet, "GetCACert", nil)

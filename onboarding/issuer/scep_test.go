@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,4 +150,49 @@ func TestNewSCEPConfig(t *testing.T) {
 	require.Error(t, err, "no CA listens there")
 	_, err = s.Issue(context.Background(), nil, testSubject)
 	require.ErrorIs(t, err, issuer.ErrMalformedCSR)
+}
+
+// TestSCEPBadCA answers with what a broken or hostile CA might send.
+func TestSCEPBadCA(t *testing.T) {
+	t.Parallel()
+	ca := newCA(t, t.TempDir())
+	root, err := ca.Certificate(context.Background())
+	require.NoError(t, err)
+	tests := []struct {
+		name          string
+		caCert, pkiOp func(w http.ResponseWriter)
+	}{
+		{"GetCACert garbage", func(w http.ResponseWriter) { _, _ = w.Write([]byte("garbage")) }, nil},
+		{"GetCACert HTTP 500", func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) }, nil},
+		{"GetCACert oversize", func(w http.ResponseWriter) { _, _ = w.Write(make([]byte, 2<<20)) }, nil},
+		{"PKIOperation garbage", nil, func(w http.ResponseWriter) { _, _ = w.Write([]byte("garbage")) }},
+		{"PKIOperation empty", nil, func(w http.ResponseWriter) {}},
+		{"PKIOperation HTTP 403", nil, func(w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) }},
+		{"PKIOperation a certificate", nil, func(w http.ResponseWriter) { _, _ = w.Write(root.Raw) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Query().Get("operation") {
+				case "GetCACert":
+					if tt.caCert != nil {
+						tt.caCert(w)
+						return
+					}
+					_, _ = w.Write(root.Raw)
+				case "PKIOperation":
+					tt.pkiOp(w)
+				default:
+					w.WriteHeader(http.StatusNotFound)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			s, err := issuer.NewSCEP(issuer.SCEPConfig{URL: srv.URL + "/scep"}, issuer.WithHTTPClient(srv.Client()))
+			require.NoError(t, err)
+			cert, err := s.Issue(context.Background(), verifiedCSR(t, p256Key(t)), testSubject)
+			require.Error(t, err)
+			assert.Nil(t, cert)
+		})
+	}
 }
