@@ -138,3 +138,27 @@ func ExampleNewSCEP() {
 	}
 	var _ issuer.Issuer = s
 }
+
+// When a device is destroyed, its certificate is revoked if the issuer can.
+func ExampleRevoker() {
+	dir, err := os.MkdirTemp("", "usher-ca-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	local, err := issuer.NewLocalCA(issuer.LocalCAConfig{Dir: dir})
+	if err != nil {
+		log.Fatal(err)
+	}
+	scep, err := issuer.NewSCEP(issuer.SCEPConfig{URL: "https://ca.example.com/scep"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, iss := range []issuer.Issuer{local, scep} {
+		_, ok := iss.(issuer.Revoker)
+		fmt.Printf("%T revokes: %v\n", iss, ok)
+	}
+	// Output:
+	// *issuer.LocalCA revokes: true
+	// *issuer.SCEP revokes: false
+}

@@ -11,9 +11,9 @@ import (
 	"unicode/utf8"
 )
 
-// Issuer issues a device's client certificate and revokes it. [LocalCA] is
-// the built-in implementation; an issuer for a third-party CA (SCEP)
-// implements the same interface.
+// Issuer issues a device's client certificate. [LocalCA] and [SCEP] are the
+// built-in implementations. An Issuer that can also revoke implements
+// [Revoker]; callers find that out with a type assertion.
 //
 // Implementations must be safe for concurrent use.
 type Issuer interface {
@@ -21,12 +21,18 @@ type Issuer interface {
 	// caller has checked csr with [VerifyCSR]. [LocalCA] uses only the
 	// CSR's public key, never its subject or extensions; an issuer for a
 	// third-party CA may forward the CSR as it is (csr.Raw), and must then
-	// check that the certificate it gets back is for csr's key and names
-	// subject.
+	// check that the certificate it gets back is for csr's key.
 	Issue(ctx context.Context, csr *x509.CertificateRequest, subject Subject) (*x509.Certificate, error)
+}
+
+// Revoker is the capability of an [Issuer] that revokes what it issued,
+// used when a device or a user is destroyed. [LocalCA] is one; [SCEP] is
+// not, as SCEP has no revocation message.
+//
+// Implementations must be safe for concurrent use.
+type Revoker interface {
 	// Revoke records that the certificate with this serial number is
-	// revoked, for instance because its device or user was destroyed.
-	// Revoking a serial twice is not an error.
+	// revoked. Revoking a serial twice is not an error.
 	Revoke(ctx context.Context, serial *big.Int) error
 }
 

@@ -77,7 +77,7 @@ func WithLogger(l *slog.Logger) Option { return func(ca *LocalCA) { ca.log = l }
 // pass the onboarding store's SQL implementation.
 func WithRevocationStore(s RevocationStore) Option { return func(ca *LocalCA) { ca.revs = s } }
 
-// LocalCA is the built-in [Issuer]: a certificate authority whose ECDSA
+// LocalCA is the built-in [Issuer] and [Revoker]: a certificate authority whose ECDSA
 // P-256 key and self-signed certificate are PEM files in a directory.
 //
 // On first use (the first Issue, Revoke, CRL or Certificate) it loads them,
@@ -383,4 +383,7 @@ func (ca *LocalCA) CRL(ctx context.Context) ([]byte, error) {
 	return der, nil
 }
 
-var _ Issuer = (*LocalCA)(nil)
+var (
+	_ Issuer  = (*LocalCA)(nil)
+	_ Revoker = (*LocalCA)(nil)
+)

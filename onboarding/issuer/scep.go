@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"sync"
@@ -32,8 +31,6 @@ var (
 	// ErrSCEPPending: the SCEP CA answered PENDING (manual approval), which
 	// SCEP does not wait for.
 	ErrSCEPPending = errors.New("issuer: SCEP request pending at the CA")
-	// ErrSCEPRevoke: SCEP has no revocation message; revoke at the CA.
-	ErrSCEPRevoke = fmt.Errorf("issuer: SCEP cannot revoke: %w", errors.ErrUnsupported)
 )
 
 // SCEPConfig configures a [SCEP] issuer.
@@ -67,7 +64,8 @@ func WithHTTPClient(c *http.Client) SCEPOption { return func(s *SCEP) { s.client
 //     certificate returned rather than to [SubjectOf].
 //   - Only ECDSA P-256 device keys: github.com/smallstep/scep cannot make a
 //     request for an Ed25519 key.
-//   - Revoke returns [ErrSCEPRevoke]: revocation happens at the CA.
+//   - It is no [Revoker]: SCEP has no revocation message, so revoke at the
+//     CA.
 //
 // The CA's certificates are fetched (GetCACert) on first use. A SCEP is
 // safe for concurrent use.
@@ -264,8 +262,5 @@ func (s *SCEP) Issue(ctx context.Context, csr *x509.CertificateRequest, subject 
 	}
 	return cert, nil
 }
-
-// Revoke returns [ErrSCEPRevoke]: SCEP cannot revoke.
-func (s *SCEP) Revoke(context.Context, *big.Int) error { return ErrSCEPRevoke }
 
 var _ Issuer = (*SCEP)(nil)

@@ -3,7 +3,6 @@ package issuer_test
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -112,9 +111,8 @@ func TestSCEPIssue(t *testing.T) {
 	_, err = s.Issue(ctx, verifiedCSR(t, ed25519Key(t)), testSubject)
 	require.ErrorIs(t, err, issuer.ErrUnsupportedKey, "the SCEP library cannot send Ed25519 requests")
 
-	err = s.Revoke(ctx, caCerts[0].SerialNumber)
-	require.ErrorIs(t, err, issuer.ErrSCEPRevoke)
-	require.ErrorIs(t, err, errors.ErrUnsupported)
+	_, canRevoke := any(s).(issuer.Revoker)
+	assert.False(t, canRevoke, "SCEP cannot revoke")
 }
 
 // TestSCEPStaticChallenge shows the clash documented on SCEP: a CA with a
