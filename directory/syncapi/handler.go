@@ -181,6 +181,9 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(bw)
 	for rec, err := range t.Synced(r.Context(), source) {
 		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client went away (Sync stops reading once it has seen one)
+			}
 			h.log.ErrorContext(r.Context(), "syncapi: reading records", "err", err)
 			_ = enc.Encode(wireRecord{Error: "reading the records failed; the server's log has the detail"})
 			break
