@@ -25,7 +25,7 @@ const scepServerModule = "github.com/micromdm/scep/v2/cmd/scepserver@v2.3.0"
 // scepServerBinary finds scepserver on PATH or installs it into the user's
 // cache with `go install`; when neither works the test is skipped, or fails
 // in CI.
-func scepServerBinary(t *testing.T) string {
+func scepServerBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("scepserver"); err == nil {
 		return p
@@ -52,8 +52,9 @@ func scepServerBinary(t *testing.T) string {
 }
 
 // startSCEPServer runs a fresh scepserver CA on loopback and returns its
-// SCEP URL. challenge "" runs it without a challenge password.
-func startSCEPServer(t *testing.T, challenge string) string {
+// SCEP URL. challenge "" runs it without a challenge password; extra are
+// more flags.
+func startSCEPServer(t testing.TB, challenge string, extra ...string) string {
 	t.Helper()
 	bin := scepServerBinary(t)
 	depot := filepath.Join(t.TempDir(), "depot")
@@ -64,7 +65,7 @@ func startSCEPServer(t *testing.T, challenge string) string {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	args := []string{"-depot", depot, "-http-addr", addr}
+	args := append([]string{"-depot", depot, "-http-addr", addr}, extra...)
 	if challenge != "" {
 		args = append(args, "-challenge", challenge)
 	}
@@ -192,5 +193,24 @@ func TestSCEPBadCA(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, cert)
 		})
+	}
+}
+
+// BenchmarkSCEPIssue measures one issuance through scepserver on loopback,
+// to compare with BenchmarkLocalCAIssue in the same run.
+func BenchmarkSCEPIssue(b *testing.B) {
+	ctx := context.Background()
+	// -allowrenew 0: scepserver otherwise refuses a second certificate for
+	// the same subject until the first nears its expiry.
+	s, err := issuer.NewSCEP(issuer.SCEPConfig{URL: startSCEPServer(b, "", "-allowrenew", "0")})
+	require.NoError(b, err)
+	csr := verifiedCSR(b, p256Key(b))
+	_, err = s.CACertificates(ctx)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Issue(ctx, csr, testSubject); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
