@@ -330,6 +330,8 @@ func (ca *LocalCA) Issue(ctx context.Context, csr *x509.CertificateRequest, subj
 
 // Revoke records serial as revoked now in the [RevocationStore]; the next
 // [LocalCA.CRL] lists it. Revoking a serial again keeps the first time.
+// LocalCA keeps no list of what it issued, so it cannot refuse a serial it
+// never issued; the caller revokes the serials it recorded for a device.
 func (ca *LocalCA) Revoke(ctx context.Context, serial *big.Int) error {
 	if serial == nil || serial.Sign() <= 0 || serial.BitLen() > 160 {
 		return errors.New("issuer: serial must be positive and at most 20 bytes")
