@@ -15,6 +15,8 @@ import (
 	"os"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/usher-sdk/usher/internal/keyfile"
 )
 
 // ErrBadSignature means a synced record's signature is missing, malformed,
@@ -186,45 +188,22 @@ func GenerateKeyFiles(alg KeyAlgorithm, privatePath, publicPath string) error {
 	return nil
 }
 
-// writeNew creates path exclusively with perm and writes data to it.
+// writeNew creates path with perm and data, whole or not at all, unless
+// it exists (internal/keyfile.WriteNew).
 func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("directory: writing key: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
-		return fmt.Errorf("directory: writing key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(path)
+	if err := keyfile.WriteNew(path, data, perm); err != nil {
 		return fmt.Errorf("directory: writing key: %w", err)
 	}
 	return nil
 }
 
 // LoadPrivateKey reads a PKCS #8 PEM private key written by
-// GenerateKeyFiles. It refuses a file that others can read.
+// GenerateKeyFiles. It refuses a file that others can read (mode not
+// 0600 or stricter).
 func LoadPrivateKey(path string) (crypto.PrivateKey, error) {
-	fi, err := os.Stat(path)
+	key, err := keyfile.LoadPrivateKey(path)
 	if err != nil {
 		return nil, fmt.Errorf("directory: private key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("directory: private key %s has mode %v; it must be 0600", path, fi.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("directory: private key: %w", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("directory: private key %s: not a PEM \"PRIVATE KEY\" block", path)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("directory: private key %s: %w", path, err)
 	}
 	if _, err := algorithmOf(key); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/usher-sdk/usher/activation"
+	"github.com/usher-sdk/usher/internal/keyfile"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -40,32 +41,18 @@ func loadActivationKey(cfg settings) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("activation key: %w", err)
 	}
+	// Made on first start, whole or not at all; of processes starting at
+	// once, one writes it and all read the same.
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	switch {
-	case err == nil:
-		_, werr := f.WriteString(hex.EncodeToString(b) + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, fmt.Errorf("activation key: %w", werr)
-		}
-	case !errors.Is(err, fs.ErrExist):
+	if err := keyfile.WriteNew(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("activation key: %w", err)
 	}
-	fi, err := os.Stat(path)
+	data, err := keyfile.ReadSecret(path)
 	if err != nil {
 		return nil, fmt.Errorf("activation key: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("activation key: %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
-	}
-	key, err := readSecret(path)
-	if err != nil {
-		return nil, fmt.Errorf("activation key: %w", err)
-	}
+	key := strings.TrimRight(string(data), "\r\n")
 	if len(key) < 32 {
 		return nil, fmt.Errorf("activation key: %s holds fewer than 32 bytes", path)
 	}

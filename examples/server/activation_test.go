@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/usher-sdk/usher/internal/keyfile"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -106,7 +107,7 @@ func TestActivationKeyFile(t *testing.T) {
 	// A key file others can read is refused.
 	require.NoError(t, os.Chmod(path, 0o644))
 	_, err = loadActivationKey(ts.app.cfg)
-	assert.ErrorContains(t, err, "readable by others")
+	assert.ErrorIs(t, err, keyfile.ErrInsecure)
 }
 
 // TestActivationSettings: settings saved on one process's admin page are
