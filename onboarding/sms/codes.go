@@ -15,9 +15,14 @@ import (
 
 // Defaults of [CodesConfig].
 const (
-	DefaultDigits         = 6
-	DefaultTTL            = 5 * time.Minute
-	DefaultMaxAttempts    = 5
+	// DefaultDigits is the length of a code.
+	DefaultDigits = 6
+	// DefaultTTL is how long a code is accepted.
+	DefaultTTL = 5 * time.Minute
+	// DefaultMaxAttempts is how many verifications a code allows.
+	DefaultMaxAttempts = 5
+	// DefaultResendInterval is the least time between two codes for one
+	// key.
 	DefaultResendInterval = 30 * time.Second
 	// MinKeyLen is the shortest HMAC key [NewCodes] accepts.
 	MinKeyLen = 32

@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -150,4 +151,15 @@ func dropTrunk(cc, national string) string {
 		return national
 	}
 	return strings.TrimPrefix(national, "0")
+}
+
+// Equal reports whether a and b are the same phone number once both are
+// normalised with defaultRegion (see [Normalize]); a number that does not
+// normalise equals nothing. Use it to match the number a user gives with
+// an application user's stored phone. It compares in constant time for
+// numbers of equal length and is safe for concurrent use.
+func Equal(a, b, defaultRegion string) bool {
+	na, errA := Normalize(a, defaultRegion)
+	nb, errB := Normalize(b, defaultRegion)
+	return errA == nil && errB == nil && subtle.ConstantTimeCompare([]byte(na), []byte(nb)) == 1
 }

@@ -89,3 +89,12 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestEqual(t *testing.T) {
+	t.Parallel()
+	assert.True(t, Equal("07700 900123", "+44 7700-900-123", "+44"))
+	assert.True(t, Equal("+447700900123", "+447700900123", ""))
+	assert.False(t, Equal("07700 900123", "+44 7700 900124", "+44"))
+	assert.False(t, Equal("07700 900123", "07700 900123", ""), "neither normalises")
+	assert.False(t, Equal("junk", "junk", "+44"))
+}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -281,4 +282,47 @@ func TestWebhookTLSClientAndLogging(t *testing.T) {
 	for _, secret := range []string{"s3cret", "qwerty", "424242", "token-xyz", msg.To} {
 		assert.NotContains(t, out, secret)
 	}
+}
+
+// FuzzWebhookRequest checks that no message moves the request to another
+// host, adds a query parameter or header, or comes out of the JSON body
+// changed.
+func FuzzWebhookRequest(f *testing.F) {
+	for _, s := range []string{nasty, "", "../..", "%00", "a\r\nX-Evil: 1", "}}{{"} {
+		f.Add(s)
+	}
+	w, err := NewWebhook(WebhookConfig{
+		URL:         "https://gw.example/v1/{{.Text}}/send?to={{.To}}&text={{.Text}}&k=1",
+		Headers:     map[string]string{"X-Text": "{{.Text}}"},
+		ContentType: "application/json",
+		Body:        `{"text":"{{.Text}}"}`,
+	})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, text string) {
+		req, err := w.request(context.Background(), Message{To: "+447700900123", Text: text})
+		if err != nil {
+			if validHeaderValue(text) {
+				t.Fatalf("refused %q: %v", text, err)
+			}
+			return
+		}
+		if req.URL.Host != "gw.example" || req.URL.Scheme != "https" || req.URL.User != nil {
+			t.Fatalf("%q moved the request to %s", text, req.URL.Redacted())
+		}
+		q := req.URL.Query()
+		if len(q) != 3 || q.Get("text") != text || q.Get("k") != "1" {
+			t.Fatalf("%q changed the query: %v", text, q)
+		}
+		if want := "/v1/" + text + "/send"; req.URL.Path != want {
+			t.Fatalf("path %q, want %q", req.URL.Path, want)
+		}
+		if len(req.Header) != 2 || req.Header.Get("X-Text") != text {
+			t.Fatalf("%q changed the headers: %v", text, req.Header)
+		}
+		b, _ := io.ReadAll(req.Body)
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 || (m["text"] != text && utf8.ValidString(text)) {
+			t.Fatalf("%q: body %s: %v", text, b, err)
+		}
+	})
 }
