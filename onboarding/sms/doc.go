@@ -12,7 +12,8 @@
 //     (HMAC-SHA-256) of each in a [CodeStore], and verifies them: single
 //     use, with an expiry, an attempt limit and a resend throttle.
 //     [MemStore] is the in-memory store; the SQL store comes with the
-//     onboarding package's store.
+//     onboarding package's store; package smstest is the conformance
+//     suite every store should pass.
 //   - [Sender] delivers a [Message]; [Webhook] is the built-in sender, an
 //     HTTP request built from templates whose values are escaped for the
 //     place they land in (URL, header or body).

@@ -27,7 +27,8 @@ type CodeRecord struct {
 // be safe for concurrent use and make each method atomic: that is what
 // keeps concurrent wrong guesses within the attempt limit and a code
 // single use. [MemStore] is the in-memory implementation; the SQL one
-// comes with the onboarding package's store.
+// comes with the onboarding package's store. smstest.RunCodeStore checks
+// an implementation against this contract.
 type CodeStore interface {
 	// Replace stores rec under key, replacing any record there, unless
 	// the existing record was issued after notIssuedAfter; then it
