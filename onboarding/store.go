@@ -55,7 +55,8 @@ type ActivityStore interface {
 
 // DeviceStore keeps enrolled devices.
 type DeviceStore interface {
-	// AddDevice stores d with a new ID and CreatedAt unless the user already
+	// AddDevice stores d with CreatedAt (and a new ID unless d has one)
+	// unless the user already
 	// has limit devices in d's application, which is ErrDeviceLimit. The
 	// check and the insert are atomic: concurrent adds never exceed limit.
 	AddDevice(ctx context.Context, d Device, limit int) (Device, error)

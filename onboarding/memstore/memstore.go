@@ -207,11 +207,14 @@ func (s *Store) AddDevice(_ context.Context, d onboarding.Device, limit int) (on
 		return onboarding.Device{}, err
 	}
 	d = copyDevice(d)
-	d.ID, d.CreatedAt = id, now
+	if d.ID == "" {
+		d.ID = id
+	}
+	d.CreatedAt = now
 	if d.State == "" {
 		d.State = onboarding.DeviceActive
 	}
-	s.devices[id] = d
+	s.devices[d.ID] = d
 	return copyDevice(d), nil
 }
 

@@ -314,7 +314,10 @@ func (s *Store) AddDevice(ctx context.Context, d onboarding.Device, limit int) (
 	if err != nil {
 		return onboarding.Device{}, err
 	}
-	d.ID, d.CreatedAt = id, now
+	if d.ID == "" {
+		d.ID = id
+	}
+	d.CreatedAt = now
 	if d.State == "" {
 		d.State = onboarding.DeviceActive
 	}

@@ -303,8 +303,13 @@ func testDevices(t *testing.T, s onboarding.Store) {
 	if _, err := s.DeleteDevice(ctx, d.ID); !errors.Is(err, onboarding.ErrNotFound) {
 		t.Errorf("DeleteDevice again = %v", err)
 	}
-	if _, err := s.AddDevice(ctx, device(a.ID, "u1"), 2); err != nil {
-		t.Errorf("AddDevice after a delete: %v", err)
+	mine := device(a.ID, "u1")
+	mine.ID = "my-device-id"
+	if d, err := s.AddDevice(ctx, mine, 2); err != nil || d.ID != "my-device-id" {
+		t.Errorf("AddDevice with an ID, after a delete = %q, %v", d.ID, err)
+	}
+	if d, err := s.GetDevice(ctx, "my-device-id"); err != nil || d.ID != "my-device-id" {
+		t.Errorf("GetDevice(caller's ID) = %q, %v", d.ID, err)
 	}
 }
 
