@@ -49,7 +49,8 @@ var (
 // ThrottleError is returned by [Codes.Issue] during the resend interval.
 // It matches [ErrThrottled] with errors.Is.
 type ThrottleError struct {
-	// RetryAfter is how long until a new code may be issued.
+	// RetryAfter is the resend interval: a new code may be issued at
+	// the latest this long from now (possibly sooner).
 	RetryAfter time.Duration
 }
 

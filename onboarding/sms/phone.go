@@ -40,7 +40,8 @@ var (
 //   - digits, with spaces, dashes, dots and parentheses as separators
 //     (all removed), and an optional leading "+";
 //   - an international number: "+" then the country code and the
-//     subscriber number, first digit not 0;
+//     subscriber number, first digit not 0; a trunk prefix written "(0)",
+//     as in "+44 (0)20 7946 0000", is dropped;
 //   - a national number, prefixed with defaultRegion after dropping one
 //     leading trunk prefix: "0" for every code but +1, +7 and +39, and
 //     for +1 (NANP) a leading "1" on an 11-digit number, for +7 a leading
@@ -64,7 +65,7 @@ func Normalize(number, defaultRegion string) (string, error) {
 		s = s[1:]
 	}
 	var b strings.Builder
-	depth := 0
+	depth, group := 0, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -76,10 +77,16 @@ func Normalize(number, defaultRegion string) (string, error) {
 			if depth > 1 {
 				return "", fmt.Errorf("%w: nested parentheses", ErrInvalidPhone)
 			}
+			group = b.Len()
 		case c == ')':
 			depth--
 			if depth < 0 {
 				return "", fmt.Errorf("%w: unbalanced parentheses", ErrInvalidPhone)
+			}
+			if international && b.String()[group:] == "0" { // "+44 (0) 20…"
+				rest := b.String()[:group]
+				b.Reset()
+				b.WriteString(rest)
 			}
 		case c == '+':
 			return "", fmt.Errorf("%w: \"+\" is allowed only first", ErrInvalidPhone)
