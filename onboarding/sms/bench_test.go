@@ -37,4 +37,3 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 	}
 }
-
