@@ -200,4 +200,3 @@ func classify(err error) (int, string, string) {
 	}
 	return http.StatusInternalServerError, CodeInternal, "internal error"
 }
-
