@@ -56,7 +56,7 @@ type fixture struct {
 
 // newFixture makes a Manager with the chain Credentials → Manual over a
 // directory.Chain on a memstore user store holding alice / secret.
-func newFixture(t *testing.T, limit int, kinds ...string) *fixture {
+func newFixture(t testing.TB, limit int, kinds ...string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	users := usermem.New()
@@ -102,7 +102,7 @@ type device struct {
 	spki []byte
 }
 
-func newDevice(t *testing.T) device {
+func newDevice(t testing.TB) device {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
