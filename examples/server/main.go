@@ -11,39 +11,37 @@
 //
 // What it serves:
 //
-//	/admin/                 the admin page: dashboard, users (search, create,
-//	                        enable/disable/delete in bulk, CSV import and
-//	                        export), a
-//	                        user's page (groups, password, reset mail,
-//	                        activation code, audit), activation settings (saved
-//	                        in the database for every process), sync status,
-//	                        audit trail,
-//	                        access tokens
-//	/api/v1/users…          the JSON API, with access tokens made on the admin
-//	                        page (Authorization: Bearer ush_…), scoped
-//	                        users:read / users:write / activation: users
-//	                        (list, create, read, update, delete, bulk
-//	                        enable/disable, password, CSV import and export)
-//	                        and their activation codes; groups (list,
-//	                        create, read, rename and change members in one
-//	                        step, delete, members); POST /api/v1/authenticate
-//	                        checks a user's password for an application
-//	                        (scope authenticate)
-//	/api/sync/…             the sync agent's API (scope sync, header
-//	                        Usher-Organization): POST keys registers the
-//	                        organization's public key, GET records?source=
-//	                        streams what the server holds, POST changes
-//	                        applies signed changes, each verified here
-//	/scim/v2/…              SCIM 2.0 (userstore/scim) for Entra ID, Okta and
-//	                        others, with tokens of scope scim
-//	/activate               the end user's activation: code, then password
-//	/reset                  the end user's password reset by mail (-mail-config,
-//	                        -base-url for the link)
-//	/api/v1/activation/…    the same steps as JSON (activation.Manager.UserHandler)
-//	/_layouts/PG/register.aspx  PortalGuard's batch endpoint (-batch-admins)
-//	/api/v1/openapi.json    the OpenAPI 3.1 document of the API
-//	/metrics                Prometheus metrics (a token with scope metrics)
-//	/healthz, /readyz       liveness; readiness (database reachable, schema current)
+//	/admin/                the admin page: dashboard; users (search, create,
+//	                       enable, disable and delete in bulk, CSV import and
+//	                       export); a user's page (groups, password, reset
+//	                       mail, activation code, audit); activation
+//	                       settings; sync status; audit trail; access tokens
+//	/api/v1/users…         users: list, create, read, update, delete, bulk
+//	                       enable/disable/delete, password, groups, CSV import
+//	                       and export (scopes users:read, users:write), and
+//	                       their activation codes (scope activation)
+//	/api/v1/groups…        groups by stable ID: list, create, read, rename and
+//	                       change members in one step, delete, members
+//	/api/v1/authenticate   a user's password checked for an application
+//	                       (scope authenticate)
+//	/api/sync/…            the sync agent's API (directory/syncapi; scope sync,
+//	                       header Usher-Organization): the organization's key,
+//	                       the records held, signed changes verified here
+//	/scim/v2/…             SCIM 2.0 (userstore/scim) for Entra ID, Okta and
+//	                       others (scope scim)
+//	/activate, /reset      the end user's activation (code, then password)
+//	                       and password reset by mail (-mail-config)
+//	/api/v1/activation/…   the same activation steps as JSON
+//	/_layouts/PG/register.aspx
+//	                       PortalGuard's batch endpoint (-batch-admins)
+//	/api/v1/openapi.json   the OpenAPI 3.1 document of the API
+//	/metrics               Prometheus metrics (scope metrics)
+//	/healthz, /readyz      liveness; readiness (database reachable, schema
+//	                       current)
+//
+// API clients authenticate with access tokens made on the admin page
+// (Authorization: Bearer ush_…), shown once, stored hashed, scoped and
+// revocable.
 //
 // Every audit event (logins, admin actions, activations, sync runs) is in
 // the audit trail in the database and, with -syslog udp://…, tcp://… or
