@@ -366,19 +366,32 @@ func (m *Manager) Pending(ctx context.Context, applicationID string) ([]PendingA
 	return out, nil
 }
 
-// Approve meets the pending step of an onboarding; admin names who approved,
-// for the audit trail. The device learns it from Status, with the nonce it
-// already has.
-func (m *Manager) Approve(ctx context.Context, id, admin string) error {
-	return m.decide(ctx, id, admin, true)
+// Approval is an administrator's decision on a pending onboarding.
+type Approval struct {
+	// Admin names who decided, for the activity and the audit trail.
+	Admin string
+	// UserID binds the onboarding to an application user when no earlier
+	// step found one (a chain of Manual alone). It must not differ from a
+	// user an earlier step found (ErrInvalid).
+	UserID string
 }
 
-// Reject ends a pending onboarding for good.
-func (m *Manager) Reject(ctx context.Context, id, admin string) error {
-	return m.decide(ctx, id, admin, false)
+// Approve meets the pending step of an onboarding. The device learns it
+// from Status, with the nonce it already has.
+func (m *Manager) Approve(ctx context.Context, id string, a Approval) error {
+	return m.decide(ctx, id, a, true)
 }
 
-func (m *Manager) decide(ctx context.Context, id, admin string, approve bool) error {
+// Reject ends a pending onboarding for good; a.UserID is ignored.
+func (m *Manager) Reject(ctx context.Context, id string, a Approval) error {
+	return m.decide(ctx, id, a, false)
+}
+
+func (m *Manager) decide(ctx context.Context, id string, ap Approval, approve bool) error {
+	admin := ap.Admin
+	if admin == "" {
+		admin = "an administrator"
+	}
 	act, err := m.store.GetActivity(ctx, id)
 	if err != nil {
 		return err
@@ -393,6 +406,12 @@ func (m *Manager) decide(ctx context.Context, id, admin string, approve bool) er
 			return fmt.Errorf("%w: onboarding is %s, not pending", ErrOutOfOrder, a.Status)
 		}
 		tag = app.Requirements[a.Step].Kind
+		if approve && ap.UserID != "" {
+			if a.UserID != "" && a.UserID != ap.UserID {
+				return fmt.Errorf("%w: the onboarding is for another user", ErrInvalid)
+			}
+			a.UserID = ap.UserID
+		}
 		if approve {
 			a.Steps = append(a.Steps, m.step(tag, "Approved by "+admin+"."))
 			m.advance(a, len(app.Requirements))

@@ -63,7 +63,7 @@ func TestManagerCredentialsManualEnrol(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, onboarding.StatusPending, polled.Status)
 
-	require.NoError(t, f.m.Approve(ctx, st.ActivityID, "admin"))
+	require.NoError(t, f.m.Approve(ctx, st.ActivityID, onboarding.Approval{Admin: "admin"}))
 	polled, err = f.m.Status(ctx, st.ActivityID, st2.Nonce)
 	require.NoError(t, err)
 	require.Equal(t, onboarding.StatusAwaitingCSR, polled.Status)
@@ -105,7 +105,7 @@ func TestManagerCredentialsManualEnrol(t *testing.T) {
 	require.NoError(t, err)
 	s, err = f.m.Answer(ctx, s.ActivityID, 1, s.Nonce, nil)
 	require.NoError(t, err)
-	require.NoError(t, f.m.Approve(ctx, s.ActivityID, "admin"))
+	require.NoError(t, f.m.Approve(ctx, s.ActivityID, onboarding.Approval{Admin: "admin"}))
 	_, err = f.m.Enrol(ctx, s.ActivityID, d2.csr(t, s.Nonce))
 	assert.ErrorIs(t, err, onboarding.ErrDeviceLimit)
 	again, err := f.m.Status(ctx, s.ActivityID, s.Nonce)
@@ -166,7 +166,7 @@ func TestManagerRefusals(t *testing.T) {
 			_, err := f.m.Answer(ctx, st.ActivityID, 0, st.Nonce, json.RawMessage(`[`))
 			return err
 		},
-		"approve not pending": func() error { return f.m.Approve(ctx, st.ActivityID, "admin") },
+		"approve not pending": func() error { return f.m.Approve(ctx, st.ActivityID, onboarding.Approval{Admin: "admin"}) },
 		"early csr": func() error {
 			_, err := f.m.Enrol(ctx, st.ActivityID, d.csr(t, st.Nonce))
 			return err
@@ -183,7 +183,7 @@ func TestManagerRefusals(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.m.Answer(ctx, st.ActivityID, 1, s.Nonce, nil)
 	require.NoError(t, err)
-	require.NoError(t, f.m.Reject(ctx, st.ActivityID, "admin"))
+	require.NoError(t, f.m.Reject(ctx, st.ActivityID, onboarding.Approval{Admin: "admin"}))
 	_, err = f.m.Status(ctx, st.ActivityID, s.Nonce)
 	assert.ErrorIs(t, err, onboarding.ErrRejected)
 	require.NoError(t, f.m.DestroyActivity(ctx, st.ActivityID))

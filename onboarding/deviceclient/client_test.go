@@ -112,7 +112,7 @@ func TestDeviceOnboarding(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, pend, 1)
 			require.Equal(t, code, pend[0].Code)
-			require.NoError(t, s.m.Approve(ctx, pend[0].Activity.ID, "admin"))
+			require.NoError(t, s.m.Approve(ctx, pend[0].Activity.ID, onboarding.Approval{Admin: "admin"}))
 
 			st, err = c.Status(ctx, st)
 			require.NoError(t, err)
@@ -173,7 +173,7 @@ func TestDeviceRefusals(t *testing.T) {
 
 	st2, err := c.Answer(ctx, st1, nil)
 	require.NoError(t, err)
-	require.NoError(t, s.m.Approve(ctx, st0.ActivityID, "admin"))
+	require.NoError(t, s.m.Approve(ctx, st0.ActivityID, onboarding.Approval{Admin: "admin"}))
 	st3, err := c.Status(ctx, st2)
 	require.NoError(t, err)
 	before = snapshot()
@@ -208,7 +208,7 @@ func TestDeviceRefusals(t *testing.T) {
 	require.NoError(t, err)
 	st, err = c2.Answer(ctx, st, nil)
 	require.NoError(t, err)
-	require.NoError(t, s.m.Approve(ctx, st.ActivityID, "admin"))
+	require.NoError(t, s.m.Approve(ctx, st.ActivityID, onboarding.Approval{Admin: "admin"}))
 	st, err = c2.Status(ctx, st)
 	require.NoError(t, err)
 	_, _, err = c2.Enrol(ctx, st)
