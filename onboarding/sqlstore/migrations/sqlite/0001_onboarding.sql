@@ -42,3 +42,9 @@ CREATE TABLE usher_onboarding_devices (
 );
 
 CREATE INDEX usher_onboarding_devices_user ON usher_onboarding_devices (user_id, application_id);
+
+-- Revoked device certificates, for issuer.LocalCA's CRL (issuer.RevocationStore).
+CREATE TABLE usher_onboarding_revocations (
+    serial     TEXT    NOT NULL PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
+);
