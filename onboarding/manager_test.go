@@ -124,6 +124,15 @@ func TestManagerCredentialsManualEnrol(t *testing.T) {
 	revs, _ = f.revs.Revocations(ctx)
 	assert.Len(t, revs, 2)
 
+	var kinds []string
+	for _, e := range f.audit.events {
+		if e.Detail[onboarding.DetailActivity] == st.ActivityID {
+			kinds = append(kinds, string(e.Kind)+"/"+e.Detail[onboarding.DetailTag])
+			assert.NotContains(t, e.Detail[onboarding.DetailMessage], "secret")
+		}
+	}
+	assert.Equal(t, []string{"onboarding.started/system", "onboarding.refused/credentials", "onboarding.step/credentials",
+		"onboarding.step/manual", "onboarding.approved/manual", "onboarding.enrolled/system", "onboarding.device_destroyed/system"}, kinds)
 	lines := f.audit.lines()
 	assert.Contains(t, lines[0], "[ONBOARDING] [")
 	assert.Contains(t, lines, "[ONBOARDING] ["+st.ActivityID[:5]+"] [alice] ["+onboarding.Fingerprint(d.spki)[:5]+"] Credentials checked. User found.")

@@ -88,6 +88,14 @@ func (s *Store) newID() (string, time.Time, error) {
 	return id, now, nil
 }
 
+// nonNil keeps an empty key from becoming NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
@@ -199,7 +207,7 @@ func (s *Store) CreateActivity(ctx context.Context, a onboarding.Activity) (onbo
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO usher_onboarding_activities (`+activityColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			a.ID, a.ApplicationID, a.PublicKey, a.KeyFingerprint, a.UserID, a.Login, a.Step, a.Nonce, string(a.Status),
+			a.ID, a.ApplicationID, nonNil(a.PublicKey), a.KeyFingerprint, a.UserID, a.Login, a.Step, a.Nonce, string(a.Status),
 			string(steps), nanos(now), nanos(now))
 		return err
 	})
@@ -345,7 +353,7 @@ func (s *Store) AddDevice(ctx context.Context, d onboarding.Device, limit int) (
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO usher_onboarding_devices (`+deviceColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			d.ID, d.ApplicationID, d.UserID, d.PublicKey, d.CertSerial, d.ActivityID, string(d.State), nanos(now))
+			d.ID, d.ApplicationID, d.UserID, nonNil(d.PublicKey), d.CertSerial, d.ActivityID, string(d.State), nanos(now))
 		if err != nil {
 			return fmt.Errorf("sqlstore: add device: %w", err)
 		}
