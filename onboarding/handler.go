@@ -32,6 +32,7 @@ const (
 	CodeBadCSR             = "bad_csr"             // 400: malformed CSR or bad signature
 	CodeKeyMismatch        = "key_mismatch"        // 400: CSR for another key
 	CodeDeviceLimit        = "device_limit"        // 409: user has the most devices allowed
+	CodeMethodNotAllowed   = "method_not_allowed"  // 405
 	CodeInternal           = "internal"            // 500
 )
 
@@ -118,6 +119,12 @@ func (m *Manager) DeviceHandler() http.Handler {
 		}
 		m.reply(w, r, http.StatusCreated, resp, err)
 	})
+	for _, p := range []string{"/v1/onboardings", "/v1/onboardings/{id}/status", "/v1/onboardings/{id}/answers", "/v1/onboardings/{id}/certificate"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			httpjson.Error(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST")
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, CodeNotFound, "no such endpoint")
 	})
