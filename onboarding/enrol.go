@@ -26,7 +26,11 @@ type Enrolment struct {
 // (issuer.VerifyCSR; a used one is ErrReplay); the user must have fewer
 // devices than the application allows (ErrDeviceLimit). The nonce is then
 // consumed, the Issuer issues the certificate and the device is stored.
-// A refused CSR changes nothing.
+// A refused CSR changes nothing. When the Issuer fails, the onboarding
+// waits for the CSR again with the same nonce; when the store refuses the
+// device (a concurrent enrolment reached the limit first), the certificate
+// is revoked (if the Issuer is an issuer.Revoker) and the onboarding is
+// rejected.
 func (m *Manager) Enrol(ctx context.Context, id string, csrData []byte) (Enrolment, error) {
 	act, err := m.store.GetActivity(ctx, id)
 	if err != nil {
@@ -66,6 +70,10 @@ func (m *Manager) Enrol(ctx context.Context, id string, csrData []byte) (Enrolme
 		m.emit(ctx, AuditRefused, act, TagSystem, "Device limit reached.", "")
 		return Enrolment{}, ErrDeviceLimit
 	}
+	deviceID, err := m.ids.Next(m.now(), m.rand)
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("onboarding: device ID: %w", err)
+	}
 	nonce := act.Nonce
 	act, err = m.store.UpdateActivity(ctx, id, func(a *Activity) error {
 		if a.Status != StatusAwaitingCSR || !nonceEqual(a.Nonce, nonce) {
@@ -88,13 +96,17 @@ func (m *Manager) Enrol(ctx context.Context, id string, csrData []byte) (Enrolme
 		m.emit(ctx, AuditRefused, act, TagSystem, msg, "")
 		return Enrolment{}, errors.Join(err, uerr)
 	}
-	deviceID, err := m.ids.Next(m.now(), m.rand)
-	if err != nil {
-		return fail("Certificate not issued.", fmt.Errorf("onboarding: device ID: %w", err))
-	}
 	cert, err := m.iss.Issue(ctx, csr, issuer.Subject{UserID: act.UserID, Application: app.Name, DeviceID: deviceID})
 	if err != nil {
-		return fail("Certificate not issued.", fmt.Errorf("onboarding: issue: %w", err))
+		// Nothing was issued: give the nonce back, so that the device can
+		// send its CSR again once the issuer works.
+		_, uerr := m.store.UpdateActivity(ctx, id, func(a *Activity) error {
+			a.Status, a.Nonce = StatusAwaitingCSR, nonce
+			a.Steps = append(a.Steps, m.step(TagSystem, "Certificate not issued; the device may try again."))
+			return nil
+		})
+		m.emit(ctx, AuditRefused, act, TagSystem, "Certificate not issued.", "")
+		return Enrolment{}, errors.Join(fmt.Errorf("onboarding: issue: %w", err), uerr)
 	}
 	dev, err := m.store.AddDevice(ctx, Device{
 		ID:            deviceID,

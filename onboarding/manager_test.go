@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/issuer"
+	"github.com/usher-sdk/usher/onboarding/memstore"
 )
 
 var creds = json.RawMessage(`{"username":"alice","password":"secret"}`)
@@ -246,4 +248,33 @@ func TestConcurrentAnswersMeetOnce(t *testing.T) {
 	assert.Equal(t, 1, ok)
 	act, _ := f.m.Activity(ctx, st.ActivityID)
 	assert.Equal(t, 1, act.Step)
+}
+
+type failingIssuer struct{ err error }
+
+func (f failingIssuer) Issue(context.Context, *x509.CertificateRequest, issuer.Subject) (*x509.Certificate, error) {
+	return nil, f.err
+}
+
+// TestEnrolIssuerDown: when the issuer fails, the device may send its CSR
+// again with the same nonce.
+func TestEnrolIssuerDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	down := errors.New("CA down")
+	m, err := onboarding.New(memstore.New(), failingIssuer{down}, onboarding.Config{})
+	require.NoError(t, err)
+	_, err = m.CreateApplication(ctx, onboarding.Application{Name: "Door", Requirements: []onboarding.RequirementSpec{{Kind: onboarding.KindManual}}})
+	require.NoError(t, err)
+	d := newDevice(t)
+	st, err := m.Start(ctx, "Door", d.spki)
+	require.NoError(t, err)
+	st, err = m.Answer(ctx, st.ActivityID, 0, st.Nonce, nil)
+	require.NoError(t, err)
+	require.NoError(t, m.Approve(ctx, st.ActivityID, onboarding.Approval{UserID: "u1"}))
+	_, err = m.Enrol(ctx, st.ActivityID, d.csr(t, st.Nonce))
+	require.ErrorIs(t, err, down)
+	again, err := m.Status(ctx, st.ActivityID, st.Nonce)
+	require.NoError(t, err)
+	assert.Equal(t, onboarding.StatusAwaitingCSR, again.Status)
 }

@@ -40,10 +40,11 @@ func Component() database.Component {
 // Store is an onboarding.Store on a database.DB. Make it with New. It is
 // safe for concurrent use, also by several processes sharing the database.
 type Store struct {
-	db   *database.DB
-	now  func() time.Time
-	rand io.Reader
-	seq  ids.Sequence
+	db        *database.DB
+	noMigrate bool
+	now       func() time.Time
+	rand      io.Reader
+	seq       ids.Sequence
 }
 
 // Option sets a dependency of a Store.
@@ -54,7 +55,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // WithoutMigrations makes New check that the schema is current instead of
 // migrating it.
-func WithoutMigrations() Option { return func(s *Store) { s.db = nil } }
+func WithoutMigrations() Option { return func(s *Store) { s.noMigrate = true } }
 
 // New returns a Store on db, migrating the "onboarding" component (and the
 // database's core) unless WithoutMigrations is given. It does not own db.
@@ -67,8 +68,7 @@ func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	var err error
-	if s.db == nil { // WithoutMigrations
-		s.db = db
+	if s.noMigrate {
 		err = db.CheckSchema(ctx, Component())
 	} else {
 		err = db.Migrate(ctx, Component())
