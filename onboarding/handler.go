@@ -21,7 +21,7 @@ const (
 	CodeInvalidRequest     = "invalid_request"     // 400: malformed JSON, base64 or fields
 	CodeTooLarge           = "too_large"           // 413: body over MaxRequestBody
 	CodeUnknownApplication = "unknown_application" // 404
-	CodeNotFound           = "not_found"           // 404: no such onboarding
+	CodeNotFound           = "not_found"           // 404: no such onboarding, activity or device
 	CodeUnsupportedKey     = "unsupported_key"     // 400: not P-256 or Ed25519
 	CodeOutOfOrder         = "out_of_order"        // 409: skipped, repeated or reordered step
 	CodeReplay             = "replay"              // 409: not the current nonce
@@ -185,7 +185,7 @@ func classify(err error) (int, string, string) {
 		msg    string
 	}{
 		{ErrUnknownApplication, http.StatusNotFound, CodeUnknownApplication, "unknown application"},
-		{ErrNotFound, http.StatusNotFound, CodeNotFound, "no such onboarding"},
+		{ErrNotFound, http.StatusNotFound, CodeNotFound, "not found"},
 		{ErrUnsupportedKey, http.StatusBadRequest, CodeUnsupportedKey, "the key must be ECDSA P-256 or Ed25519"},
 		{ErrKeyMismatch, http.StatusBadRequest, CodeKeyMismatch, "the CSR is not for the onboarding's key"},
 		{ErrReplay, http.StatusConflict, CodeReplay, "not the onboarding's current nonce"},

@@ -42,3 +42,11 @@ func (Manual) Check(_ context.Context, sc StepContext, _ json.RawMessage) (Resul
 }
 
 var _ Requirement = Manual{}
+
+func artOf(spki []byte) (keyart.Art, error) {
+	art, err := keyart.OfSPKI(spki)
+	if err != nil {
+		return art, fmt.Errorf("onboarding: %w", err)
+	}
+	return art, nil
+}
