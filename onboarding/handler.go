@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/internal/httpjson"
 	"github.com/usher-sdk/usher/onboarding/issuer"
 )
@@ -33,6 +34,7 @@ const (
 	CodeKeyMismatch        = "key_mismatch"        // 400: CSR for another key
 	CodeDeviceLimit        = "device_limit"        // 409: user has the most devices allowed
 	CodeMethodNotAllowed   = "method_not_allowed"  // 405
+	CodeUnavailable        = "unavailable"         // 503: a user source cannot be reached
 	CodeInternal           = "internal"            // 500
 )
 
@@ -196,6 +198,7 @@ func classify(err error) (int, string, string) {
 		{ErrDeviceLimit, http.StatusConflict, CodeDeviceLimit, "the user has as many devices as allowed"},
 		{ErrInvalid, http.StatusBadRequest, CodeInvalidRequest, "invalid request"},
 		{ErrRefused, http.StatusUnauthorized, CodeRefused, "answer refused"},
+		{directory.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "a user directory cannot be reached; try again"},
 		{issuer.ErrCSRTooLarge, http.StatusBadRequest, CodeBadCSR, "CSR too large"},
 		{issuer.ErrMalformedCSR, http.StatusBadRequest, CodeBadCSR, "malformed CSR"},
 		{issuer.ErrBadSignature, http.StatusBadRequest, CodeBadCSR, "CSR signature invalid"},

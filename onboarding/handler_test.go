@@ -1,7 +1,9 @@
 package onboarding_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/onboarding"
+	"github.com/usher-sdk/usher/onboarding/memstore"
+	"github.com/usher-sdk/usher/userstore"
 )
 
 func TestDeviceHandlerErrors(t *testing.T) {
@@ -47,4 +52,31 @@ func TestDeviceHandlerErrors(t *testing.T) {
 			assert.NotEmpty(t, e.Message)
 		})
 	}
+}
+
+type downAuth struct{}
+
+func (downAuth) Authenticate(context.Context, string, string) (userstore.User, error) {
+	return userstore.User{}, fmt.Errorf("ldap: %w", directory.ErrUnavailable)
+}
+
+// A source that cannot be reached is 503 unavailable, not a refusal.
+func TestDeviceHandlerUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, err := onboarding.New(memstore.New(), failingIssuer{}, onboarding.Config{Requirements: []onboarding.Requirement{
+		onboarding.Credentials{Chain: func(context.Context, onboarding.Application) (onboarding.Authenticator, error) {
+			return downAuth{}, nil
+		}},
+	}})
+	require.NoError(t, err)
+	_, err = m.CreateApplication(ctx, onboarding.Application{Name: "Bank", Requirements: []onboarding.RequirementSpec{{Kind: onboarding.KindCredentials}}})
+	require.NoError(t, err)
+	st, err := m.Start(ctx, "Bank", newDevice(t).spki)
+	require.NoError(t, err)
+	body, _ := json.Marshal(onboarding.AnswerRequest{Step: 0, Nonce: st.Nonce, Answer: creds})
+	rec := httptest.NewRecorder()
+	m.DeviceHandler().ServeHTTP(rec, httptest.NewRequest("POST", "/v1/onboardings/"+st.ActivityID+"/answers", strings.NewReader(string(body))))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Contains(t, rec.Body.String(), onboarding.CodeUnavailable)
 }
