@@ -316,6 +316,7 @@ func (m *Manager) Answer(ctx context.Context, id string, step int, nonce string,
 		switch res.Outcome {
 		case Pending:
 			a.Status = StatusPending
+		case Again:
 		case Met:
 			m.advance(a, len(app.Requirements))
 		default:

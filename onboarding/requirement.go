@@ -16,6 +16,9 @@ const (
 	// Pending: someone else must decide (Manager.Approve or Manager.Reject);
 	// the device asks again with Manager.Status.
 	Pending
+	// Again: the step goes on (a code was sent); the device answers the
+	// same step again with the new nonce.
+	Again
 )
 
 // Prompt is what a requirement asks the device for, sent to it as JSON.
