@@ -10,6 +10,7 @@ import (
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/internal/httpjson"
 	"github.com/usher-sdk/usher/onboarding/issuer"
+	"github.com/usher-sdk/usher/onboarding/sms"
 )
 
 // MaxRequestBody is the largest request body the device handler reads:
@@ -35,6 +36,7 @@ const (
 	CodeDeviceLimit        = "device_limit"        // 409: user has the most devices allowed
 	CodeMethodNotAllowed   = "method_not_allowed"  // 405
 	CodeUnavailable        = "unavailable"         // 503: a user source cannot be reached
+	CodeThrottled          = "throttled"           // 429: an SMS code was sent too recently
 	CodeInternal           = "internal"            // 500
 )
 
@@ -197,6 +199,7 @@ func classify(err error) (int, string, string) {
 		{ErrRejected, http.StatusForbidden, CodeRejected, "the onboarding was rejected"},
 		{ErrDeviceLimit, http.StatusConflict, CodeDeviceLimit, "the user has as many devices as allowed"},
 		{ErrInvalid, http.StatusBadRequest, CodeInvalidRequest, "invalid request"},
+		{sms.ErrThrottled, http.StatusTooManyRequests, CodeThrottled, "a code was sent too recently; try again later"},
 		{ErrRefused, http.StatusUnauthorized, CodeRefused, "answer refused"},
 		{directory.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "a user directory cannot be reached; try again"},
 		{issuer.ErrCSRTooLarge, http.StatusBadRequest, CodeBadCSR, "CSR too large"},
