@@ -328,7 +328,11 @@ func (m *Manager) Answer(ctx context.Context, id string, step int, nonce string,
 		return State{}, err
 	}
 	m.emit(ctx, AuditStep, updated, spec.Kind, msg, "")
-	return m.state(ctx, app, updated)
+	st, err := m.state(ctx, app, updated)
+	if err == nil && res.Outcome == Again && res.Prompt != nil {
+		st.Prompt = res.Prompt
+	}
+	return st, err
 }
 
 // advance moves a past its current step.

@@ -31,6 +31,8 @@ type Prompt struct {
 	// Code is the comparison code the device shows beside its key's
 	// picture (Manual).
 	Code string `json:"code,omitempty"`
+	// URL is where the device sends its user (OIDC's authorization URL).
+	URL string `json:"url,omitempty"`
 	// Message is for the person holding the device.
 	Message string `json:"message,omitempty"`
 }
@@ -53,6 +55,9 @@ type Result struct {
 	// Message goes into the activity's steps and the audit trail. It must
 	// not hold secrets.
 	Message string
+	// Prompt, with Outcome Again, replaces the requirement's Prompt in the
+	// answer to this call (an authorization URL made for this answer).
+	Prompt *Prompt
 }
 
 // ErrRefused is what a Requirement's Check wraps when the answer is wrong
