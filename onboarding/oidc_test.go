@@ -62,7 +62,9 @@ func TestOIDCThenManual(t *testing.T) {
 	m, err := onboarding.New(memstore.New(), ca, onboarding.Config{Requirements: []onboarding.Requirement{
 		onboarding.OIDC{
 			Client: func(context.Context, onboarding.Application) (onboarding.OIDCClient, error) { return client, nil },
-			Users:  func(context.Context, onboarding.Application) (onboarding.IdentityProvisioner, error) { return prov, nil },
+			Users: func(context.Context, onboarding.Application) (onboarding.IdentityProvisioner, error) {
+				return prov, nil
+			},
 		},
 	}})
 	require.NoError(t, err)
