@@ -19,8 +19,13 @@
 // A Requirement says what it asks the device for (Prompt) and checks the
 // answer (Check); Credentials (a password through the application's lookup
 // chain), SMS (a code sent to the user's phone, after Credentials; codes in
-// package onboarding/sms, their SQL store sqlstore.Store.SMSCodes) and Manual
-// are built in, and applications add their own through Config.Requirements. A Manager walks each onboarding (an
+// package onboarding/sms, their SQL store sqlstore.Store.SMSCodes), OIDC (a
+// sign-in at an OpenID Provider through package claims' one client, the user
+// found or created by its Provisioner) and Manual are built in, and
+// applications add their own through Config.Requirements. A requirement that
+// takes two answers (SMS: the phone, then the code; OIDC: {} for the
+// authorization URL, then the callback) returns Outcome Again after the
+// first, which keeps the step and changes the nonce. A Manager walks each onboarding (an
 // Activity) through its application's chain in order. Every answer names the
 // step it is for and carries the activity's current nonce, which changes with
 // every step: an answer for another step is ErrOutOfOrder (a step cannot be
