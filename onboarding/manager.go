@@ -22,6 +22,11 @@ import (
 	"github.com/usher-sdk/usher/userstore"
 )
 
+// MaxActivitySteps is the most steps an activity records: 100. A device that
+// answers a two-answer requirement (SMS, OIDC) over and over is refused
+// after that and must start afresh.
+const MaxActivitySteps = 100
+
 // Config configures a Manager. Its zero value gives a Manager that knows
 // only the Manual requirement.
 type Config struct {
@@ -304,6 +309,9 @@ func (m *Manager) Answer(ctx context.Context, id string, step int, nonce string,
 		// no concurrent answer used the nonce meanwhile.
 		if a.Status != StatusInProgress || a.Step != step || !nonceEqual(a.Nonce, nonce) {
 			return ErrReplay
+		}
+		if len(a.Steps) >= MaxActivitySteps {
+			return fmt.Errorf("%w: the onboarding took %d steps; start afresh", ErrInvalid, MaxActivitySteps)
 		}
 		if res.UserID != "" {
 			if a.UserID != "" && a.UserID != res.UserID {

@@ -118,3 +118,43 @@ type authFunc func(ctx context.Context, login, password string) (userstore.User,
 func (f authFunc) Authenticate(ctx context.Context, login, password string) (userstore.User, error) {
 	return f(ctx, login, password)
 }
+
+// TestStepsBounded: answering the first half of a two-answer requirement
+// over and over stops at MaxActivitySteps.
+func TestStepsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	users := usermem.New()
+	t.Cleanup(func() { _ = users.Close() })
+	alice, err := users.CreateUser(ctx, userstore.User{Username: "alice", Phone: "+447700900123", Enabled: true})
+	require.NoError(t, err)
+	codes, err := sms.NewCodes(sms.CodesConfig{Key: make([]byte, 32)}, &sms.MemStore{})
+	require.NoError(t, err)
+	m, err := onboarding.New(memstore.New(), failingIssuer{}, onboarding.Config{Requirements: []onboarding.Requirement{
+		onboarding.Credentials{Chain: func(context.Context, onboarding.Application) (onboarding.Authenticator, error) {
+			return authFunc(func(context.Context, string, string) (userstore.User, error) { return alice, nil }), nil
+		}},
+		onboarding.SMS{Codes: codes, Sender: &outbox{}, Users: func(context.Context, onboarding.Application) (onboarding.UserGetter, error) { return users, nil }},
+	}})
+	require.NoError(t, err)
+	_, err = m.CreateApplication(ctx, onboarding.Application{Name: "Bank", Requirements: []onboarding.RequirementSpec{
+		{Kind: onboarding.KindCredentials}, {Kind: onboarding.KindSMS}}})
+	require.NoError(t, err)
+	st, err := m.Start(ctx, "Bank", newDevice(t).spki)
+	require.NoError(t, err)
+	st, err = m.Answer(ctx, st.ActivityID, 0, st.Nonce, creds)
+	require.NoError(t, err)
+	var last error
+	for range onboarding.MaxActivitySteps {
+		next, err := m.Answer(ctx, st.ActivityID, 1, st.Nonce, json.RawMessage(`{"phone":"+15550100"}`))
+		if err != nil {
+			last = err
+			break
+		}
+		st = next
+	}
+	assert.ErrorIs(t, last, onboarding.ErrInvalid)
+	act, err := m.Activity(ctx, st.ActivityID)
+	require.NoError(t, err)
+	assert.Len(t, act.Steps, onboarding.MaxActivitySteps)
+}
