@@ -22,8 +22,10 @@
 //   - claims: the one OpenID Connect client (sign-in, claim and
 //     group-to-role mapping, Azure AD group overage, just-in-time
 //     provisioning into a userstore, claim rules).
-//   - onboarding, authrequest (to come): device enrolment and push
-//     sign-in approvals.
+//   - onboarding: applications, requirement chains (credentials, SMS,
+//     OpenID Connect, manual approval), device keys turned into X.509
+//     certificates (local CA, SCEP), the device protocol and its client.
+//   - authrequest (to come): push sign-in approvals on enrolled devices.
 //
 // The command examples/server wires them into an HTTP server with an admin
 // page. What the packages share lives in internal/ and is not for import.
