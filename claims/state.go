@@ -114,13 +114,7 @@ func NewSQLStates(ctx context.Context, db *database.DB, migrate bool) (*SQLState
 	if db == nil {
 		return nil, errors.New("claims: nil database")
 	}
-	var err error
-	if migrate {
-		err = db.Migrate(ctx, Component())
-	} else {
-		err = db.CheckSchema(ctx, Component())
-	}
-	if err != nil {
+	if err := db.Prepare(ctx, migrate, Component()); err != nil {
 		return nil, fmt.Errorf("claims: state schema: %w", err)
 	}
 	return &SQLStates{db: db, now: time.Now}, nil

@@ -316,3 +316,13 @@ func TestRealms(t *testing.T) {
 		}
 	})
 }
+
+func TestPrepare(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		c := widgets(widgetsV1)
+		require.ErrorIs(t, db.Prepare(t.Context(), false, c), database.ErrSchemaBehind, "without migrating, a missing schema is refused")
+		require.NoError(t, db.Prepare(t.Context(), true, c))
+		require.NoError(t, db.Prepare(t.Context(), false, c), "now current")
+	})
+}

@@ -194,6 +194,17 @@ func (d *DB) Migrate(ctx context.Context, cs ...Component) error {
 	return d.migrateLocked(ctx, ps)
 }
 
+// Prepare is what a store does with its components when it is made:
+// Migrate them when migrate is true (the default of every store), else
+// CheckSchema them (a store made "without migrations", for operators who
+// migrate at deploy time).
+func (d *DB) Prepare(ctx context.Context, migrate bool, cs ...Component) error {
+	if migrate {
+		return d.Migrate(ctx, cs...)
+	}
+	return d.CheckSchema(ctx, cs...)
+}
+
 // CheckSchema reports whether the schema of core and of every component
 // in cs is exactly what this code knows: nil, or a *SchemaError matching
 // ErrSchemaBehind or ErrSchemaTooNew. Stores made without migrating call

@@ -67,13 +67,7 @@ func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	var err error
-	if s.noMigrate {
-		err = db.CheckSchema(ctx, Component())
-	} else {
-		err = db.Migrate(ctx, Component())
-	}
-	if err != nil {
+	if err := db.Prepare(ctx, !s.noMigrate, Component()); err != nil {
 		return nil, fmt.Errorf("sqlstore: onboarding schema: %w", err)
 	}
 	return s, nil

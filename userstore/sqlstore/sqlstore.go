@@ -171,13 +171,7 @@ func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 	}
 	s := &Store{base: db, db: db.SQL(), dialect: db.Dialect(), realm: c.realm, clock: c.clock, log: c.log,
 		readOnly: c.readOnly, pageSize: c.pageSize, q: newQueries(db.Dialect())}
-	var err error
-	if c.migrate {
-		err = db.Migrate(ctx, Component())
-	} else {
-		err = db.CheckSchema(ctx, Component())
-	}
-	if err != nil {
+	if err := db.Prepare(ctx, c.migrate, Component()); err != nil {
 		return nil, fmt.Errorf("sqlstore: new: %w", err)
 	}
 	if !c.readOnly {

@@ -178,6 +178,24 @@ func run(ctx context.Context) error {
 		return err
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	// runSync is one first full sync into t: streamed (Sync) or planned
+	// then applied (PlanSync + ApplySync).
+	runSync := func(mode string, t directory.SyncTarget) (*directory.SyncResult, error) {
+		var res *directory.SyncResult
+		var err error
+		if mode == "streamed" {
+			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
+		} else {
+			var plan *directory.Plan
+			if plan, err = directory.PlanSync(ctx, src, t, directory.PlanOptions{}); err == nil {
+				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench"})
+			}
+		}
+		if err == nil {
+			err = res.Err()
+		}
+		return res, err
+	}
 	// toServer is a full sync into a new server process on a new SQLite
 	// file at path: the server verifies every record.
 	toServer := func(mode, path string) (directory.SyncTarget, time.Duration, error) {
@@ -195,18 +213,7 @@ func run(ctx context.Context) error {
 			return nil, 0, err
 		}
 		start, cpu0, slapd0, server0 := time.Now(), cpuTime(), procCPU(slapd), procCPU(p.Pid())
-		var res *directory.SyncResult
-		if mode == "streamed" {
-			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
-		} else {
-			var plan *directory.Plan
-			if plan, err = directory.PlanSync(ctx, src, t, directory.PlanOptions{}); err == nil {
-				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench"})
-			}
-		}
-		if err == nil {
-			err = res.Err()
-		}
+		res, err := runSync(mode, t)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s sync to the server: %w", mode, err)
 		}
@@ -253,18 +260,7 @@ func run(ctx context.Context) error {
 			return nil, 0, err
 		}
 		start, cpu0, slapd0 := time.Now(), cpuTime(), procCPU(slapd)
-		var res *directory.SyncResult
-		if mode == "streamed" {
-			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
-		} else {
-			var plan *directory.Plan
-			if plan, err = directory.PlanSync(ctx, src, t, directory.PlanOptions{}); err == nil {
-				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench"})
-			}
-		}
-		if err == nil {
-			err = res.Err()
-		}
+		res, err := runSync(mode, t)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s sync: %w", mode, err)
 		}

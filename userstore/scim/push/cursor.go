@@ -75,13 +75,7 @@ func NewSQLCursors(ctx context.Context, db *database.DB, migrate bool) (*SQLCurs
 	if db == nil {
 		return nil, errors.New("push: nil database")
 	}
-	var err error
-	if migrate {
-		err = db.Migrate(ctx, Component())
-	} else {
-		err = db.CheckSchema(ctx, Component())
-	}
-	if err != nil {
+	if err := db.Prepare(ctx, migrate, Component()); err != nil {
 		return nil, fmt.Errorf("push: cursor schema: %w", err)
 	}
 	return &SQLCursors{db: db, now: time.Now}, nil
