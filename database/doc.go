@@ -26,6 +26,13 @@
 // migrated by a newer version of a component than the code knows is
 // refused (ErrSchemaTooNew) rather than used.
 //
+// A component whose schema is written by code rather than SQL files (the
+// River job queue of authrequest/outbox, whose tables River's own
+// migrator makes) gives Steps instead of Migrations: one Go function per
+// version, which Migrate runs in the same transaction as the files of
+// every other component, under the same lock, and records in
+// usher_migrations like a file; CheckSchema treats both alike.
+//
 // Databases made before this package, whose user store recorded its
 // versions in usher_schema_migrations, are upgraded in place: Migrate
 // moves that history into usher_migrations as the "userstore" component's.

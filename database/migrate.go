@@ -32,6 +32,32 @@ type Component struct {
 	// in order, never edited once released, and a component may leave a
 	// dialect's folder out only when it never runs on that dialect.
 	Migrations fs.FS
+
+	// Steps, used instead of Migrations, gives the component's migrations
+	// for a dialect as Go functions, for components whose schema is made
+	// by code rather than SQL files (the River job queue's, which River's
+	// own migrator writes). It returns the steps in any order, versions
+	// from 1 without gaps, the same for every call; nil or none when the
+	// component never runs on that dialect. A component has Migrations or
+	// Steps, not both.
+	Steps func(Dialect) []Step
+}
+
+// Step is one migration version written in Go. Migrate runs Up in the one
+// migration transaction, after the steps before it and under the
+// migration lock, and records Version and Name in usher_migrations as it
+// does a file's. Up must use only tx (never the DB's pool, which would
+// wait for the lock Migrate holds on SQLite) and must not commit or roll
+// it back; when it fails, nothing of the migration is kept. Like a file,
+// a released step never changes.
+type Step struct {
+	// Version orders the component's steps, from 1.
+	Version int
+	// Name says what the step does, for the version table and the log
+	// ("river_002").
+	Name string
+	// Up applies the step.
+	Up func(ctx context.Context, tx *sql.Tx) error
 }
 
 //go:embed migrations
@@ -82,11 +108,12 @@ func (e *SchemaError) Error() string {
 
 func (e *SchemaError) Unwrap() error { return e.Err }
 
-// migration is one schema step.
+// migration is one schema step: SQL statements, or a Go function.
 type migration struct {
 	version int
 	name    string
 	sql     string
+	up      func(ctx context.Context, tx *sql.Tx) error
 }
 
 // plan is the steps of one component for one dialect.
@@ -116,14 +143,40 @@ func plans(d Dialect, cs []Component) ([]plan, error) {
 		if !componentName.MatchString(c.Name) {
 			return nil, fmt.Errorf("database: component name %q: want lower-case letters, digits, '-' or '_' (at most 64)", c.Name)
 		}
-		if c.Migrations == nil {
+		var steps []migration
+		var err error
+		switch {
+		case c.Migrations != nil && c.Steps != nil:
+			return nil, fmt.Errorf("database: component %q: both Migrations and Steps", c.Name)
+		case c.Steps != nil:
+			steps, err = goSteps(c.Steps(d))
+		case c.Migrations != nil:
+			steps, err = readSteps(c.Migrations, string(d))
+		default:
 			return nil, fmt.Errorf("database: component %q: nil Migrations", c.Name)
 		}
-		steps, err := readSteps(c.Migrations, string(d))
 		if err != nil {
 			return nil, fmt.Errorf("database: component %q: %w", c.Name, err)
 		}
 		out = append(out, plan{component: c.Name, steps: steps})
+	}
+	return out, nil
+}
+
+// goSteps checks a component's Go steps and orders them.
+func goSteps(ss []Step) ([]migration, error) {
+	out := make([]migration, 0, len(ss))
+	for _, st := range ss {
+		if st.Up == nil || st.Name == "" {
+			return nil, fmt.Errorf("step %d (%q) needs a Name and an Up function", st.Version, st.Name)
+		}
+		out = append(out, migration{version: st.Version, name: st.Name, up: st.Up})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("steps: version %d where %d was expected (%s)", m.version, i+1, m.name)
+		}
 	}
 	return out, nil
 }
@@ -285,31 +338,30 @@ func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
 		return fmt.Errorf("database: migrate: %w", err)
 	}
 	defer conn.Close()
-	// Explicit BEGIN / COMMIT, so that SQLite takes the write lock at once
-	// whatever the DSN's _txlock says.
-	begin := "BEGIN"
 	if d.dialect == SQLite {
-		begin = "BEGIN IMMEDIATE"
+		// A DB made with New on a DSN without a busy timeout would fail at
+		// once while another process migrates.
 		var timeout int
 		if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err == nil && timeout == 0 {
 			_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", sqliteBusyTimeout))
 		}
 	}
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
+	// On SQLite the transaction begins IMMEDIATE (SQLiteDSN's _txlock, which
+	// New requires), taking the write lock at once; on PostgreSQL the
+	// advisory lock below serializes migrators.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("database: migrate: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			// A fresh context: roll back even when ctx is done.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			_, _ = conn.ExecContext(rctx, "ROLLBACK")
+			_ = tx.Rollback()
 		}
 	}()
-	if err := d.prepareVersionTable(ctx, conn); err != nil {
+	if err := d.prepareVersionTable(ctx, tx); err != nil {
 		return fmt.Errorf("database: migrate: %w", err)
 	}
-	applied, err := d.appliedVersions(ctx, conn)
+	applied, err := d.appliedVersions(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("database: migrate: %w", err)
 	}
@@ -323,13 +375,13 @@ func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
 			if slices.Contains(applied[p.component], m.version) {
 				continue
 			}
-			if err := apply(ctx, conn, p.component, m); err != nil {
+			if err := apply(ctx, tx, p.component, m); err != nil {
 				return fmt.Errorf("database: migrate %s to version %d (%s): %w", p.component, m.version, m.name, err)
 			}
 			done, doneBy = append(done, m), append(doneBy, p.component)
 		}
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("database: migrate: commit: %w", err)
 	}
 	for i, m := range done {
@@ -340,7 +392,7 @@ func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
 
 // prepareVersionTable takes the migration lock, creates usher_migrations
 // when missing and moves the legacy userstore history into it.
-func (d *DB) prepareVersionTable(ctx context.Context, conn *sql.Conn) error {
+func (d *DB) prepareVersionTable(ctx context.Context, conn *sql.Tx) error {
 	if d.dialect == Postgres {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
 			return err
@@ -372,7 +424,12 @@ func (d *DB) prepareVersionTable(ctx context.Context, conn *sql.Conn) error {
 }
 
 // apply runs one step and records it.
-func apply(ctx context.Context, conn *sql.Conn, component string, m migration) error {
+func apply(ctx context.Context, conn *sql.Tx, component string, m migration) error {
+	if m.up != nil {
+		if err := m.up(ctx, conn); err != nil {
+			return err
+		}
+	}
 	for _, stmt := range statements(m.sql) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in %q", err, firstLine(stmt))
