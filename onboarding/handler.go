@@ -152,21 +152,7 @@ func (m *Manager) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 // decodeJSON is the parser of device input, fuzzed by FuzzDeviceHandler.
-func decodeJSON(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return fmt.Errorf("request body is not the expected JSON object: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("request body has data after the JSON object")
-	}
-	return nil
-}
+func decodeJSON(r io.Reader, v any) error { return httpjson.Decode(r, v) }
 
 func (m *Manager) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err == nil {
