@@ -1,7 +1,6 @@
 package authrequest
 
 import (
-
 	"time"
 )
 
@@ -66,12 +65,12 @@ type Request struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// State is the third party's opaque value, returned and passed to
 	// callbacks; not to be confused with Status.
-	State          string            `json:"state,omitempty"`
-	BiometricCheck bool              `json:"biometric_check"`
+	State          string `json:"state,omitempty"`
+	BiometricCheck bool   `json:"biometric_check"`
 	// Vars are the request's custom variables (over the profile's).
-	Vars map[string]string `json:"vars,omitempty"`
-	Origin         Origin            `json:"origin"`
-	Kind           Kind              `json:"kind"`
+	Vars   map[string]string `json:"vars,omitempty"`
+	Origin Origin            `json:"origin"`
+	Kind   Kind              `json:"kind"`
 	// PreApprovalID is the pre-approval a KindPreApproval request decides.
 	PreApprovalID string `json:"pre_approval_id,omitempty"`
 	// Number is the number-matching code the third party shows and the
@@ -149,7 +148,6 @@ func (e Event) Matches(happened Event) bool {
 	}
 	return false
 }
-
 
 // Kind says what a request asks for.
 type Kind string
