@@ -14,6 +14,7 @@ import (
 	"github.com/usher-sdk/usher/internal/keyfile"
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/deviceclient"
+	"github.com/usher-sdk/usher/onboarding/issuer"
 )
 
 // Defaults of onboard's flags.
@@ -314,8 +315,8 @@ func (a *app) manual(ctx context.Context, c *deviceclient.Client, st onboarding.
 	if err != nil {
 		abs = o.picture
 	}
-	fmt.Fprintf(a.stdout, "  Show an administrator this picture and code; they compare them with the\n")
-	fmt.Fprintf(a.stdout, "  pending request on the server (every digit of the code first).\n\n")
+	fmt.Fprintf(a.stdout, "  The administrator compares them with the pending request on the server\n")
+	fmt.Fprintf(a.stdout, "  (every digit of the code first, then the picture).\n\n")
 	fmt.Fprintf(a.stdout, "    picture: %s\n    code:    %s\n\n", abs, code)
 	next, err := c.Answer(ctx, st, nil)
 	if err != nil {
@@ -402,10 +403,14 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 		}
 		return p
 	}
+	appName := o.app
+	if sub, err := issuer.SubjectOf(cert); err == nil {
+		appName = sub.Application // as the server spells it
+	}
 	if err := writeState(o.statePath(), state{
 		Version:     stateVersion,
 		Server:      o.server,
-		Application: o.app,
+		Application: appName,
 		DeviceID:    deviceID,
 		Key:         abs(o.key),
 		Certificate: abs(o.cert()),
