@@ -48,8 +48,8 @@ type Component struct {
 // migration lock, and records Version and Name in usher_migrations as it
 // does a file's. Up must use only tx (never the DB's pool, which would
 // wait for the lock Migrate holds on SQLite) and must not commit or roll
-// it back; when it fails, nothing of the migration is kept. Like a file,
-// a released step never changes.
+// it back; when it fails, nothing of the migration is kept (but see
+// CommitBefore). Like a file, a released step never changes.
 type Step struct {
 	// Version orders the component's steps, from 1.
 	Version int
@@ -58,6 +58,13 @@ type Step struct {
 	Name string
 	// Up applies the step.
 	Up func(ctx context.Context, tx *sql.Tx) error
+	// CommitBefore makes Migrate commit what it applied so far, with its
+	// versions, and run this step and those after it in a new transaction
+	// under the lock again, for a step that needs an earlier one committed
+	// (PostgreSQL refuses to use an enum value added in the same
+	// transaction). A failure after the split leaves the versions before
+	// it applied. Ignored when nothing was applied before the step.
+	CommitBefore bool
 }
 
 //go:embed migrations
@@ -114,6 +121,8 @@ type migration struct {
 	name    string
 	sql     string
 	up      func(ctx context.Context, tx *sql.Tx) error
+	// commitBefore: see Step.CommitBefore.
+	commitBefore bool
 }
 
 // plan is the steps of one component for one dialect.
@@ -170,7 +179,7 @@ func goSteps(ss []Step) ([]migration, error) {
 		if st.Up == nil || st.Name == "" {
 			return nil, fmt.Errorf("step %d (%q) needs a Name and an Up function", st.Version, st.Name)
 		}
-		out = append(out, migration{version: st.Version, name: st.Name, up: st.Up})
+		out = append(out, migration{version: st.Version, name: st.Name, up: st.Up, commitBefore: st.CommitBefore})
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
 	for i, m := range out {
@@ -224,6 +233,7 @@ func readSteps(fsys fs.FS, dir string) ([]migration, error) {
 // what is applied once it holds the lock, so that any number of processes
 // opening the database at once migrate it once and a failing step leaves
 // nothing behind. Migrating a current schema only reads the version table.
+// (A Step with CommitBefore splits that transaction in two; see Step.)
 //
 // A component whose database version is newer than this code's is refused
 // with a *SchemaError matching ErrSchemaTooNew, before anything is applied.
@@ -330,8 +340,9 @@ func (d *DB) appliedVersions(ctx context.Context, q querier) (map[string][]int, 
 }
 
 // migrateLocked applies what is missing in one transaction on one
-// connection, holding the migration lock.
-func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
+// connection, holding the migration lock, or in several in a row when a
+// step asks for what was applied before it to be committed.
+func (d *DB) migrateLocked(ctx context.Context, ps []plan) error {
 	defer d.LockWriter()()
 	conn, err := d.sql.Conn(ctx)
 	if err != nil {
@@ -346,12 +357,24 @@ func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
 			_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", sqliteBusyTimeout))
 		}
 	}
+	for {
+		more, err := d.migrateOnce(ctx, conn, ps)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// migrateOnce applies, in one transaction, what is missing up to the next
+// step that wants a commit before it, and reports whether steps remain.
+func (d *DB) migrateOnce(ctx context.Context, conn *sql.Conn, ps []plan) (more bool, err error) {
 	// On SQLite the transaction begins IMMEDIATE (SQLiteDSN's _txlock, which
 	// New requires), taking the write lock at once; on PostgreSQL the
-	// advisory lock below serializes migrators.
+	// advisory lock below serializes migrators. Each transaction re-reads
+	// what is applied once it holds the lock.
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("database: migrate: %w", err)
+		return false, fmt.Errorf("database: migrate: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -359,35 +382,40 @@ func (d *DB) migrateLocked(ctx context.Context, ps []plan) (err error) {
 		}
 	}()
 	if err := d.prepareVersionTable(ctx, tx); err != nil {
-		return fmt.Errorf("database: migrate: %w", err)
+		return false, fmt.Errorf("database: migrate: %w", err)
 	}
 	applied, err := d.appliedVersions(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("database: migrate: %w", err)
+		return false, fmt.Errorf("database: migrate: %w", err)
 	}
 	if _, err := compare(ps, applied); err != nil {
-		return err
+		return false, err
 	}
 	var done []migration
 	var doneBy []string
+steps:
 	for _, p := range ps {
 		for _, m := range p.steps {
 			if slices.Contains(applied[p.component], m.version) {
 				continue
 			}
+			if m.commitBefore && len(done) > 0 {
+				more = true
+				break steps
+			}
 			if err := apply(ctx, tx, p.component, m); err != nil {
-				return fmt.Errorf("database: migrate %s to version %d (%s): %w", p.component, m.version, m.name, err)
+				return false, fmt.Errorf("database: migrate %s to version %d (%s): %w", p.component, m.version, m.name, err)
 			}
 			done, doneBy = append(done, m), append(doneBy, p.component)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("database: migrate: commit: %w", err)
+		return false, fmt.Errorf("database: migrate: commit: %w", err)
 	}
 	for i, m := range done {
 		d.log.InfoContext(ctx, "database: applied migration", "dialect", string(d.dialect), "component", doneBy[i], "version", m.version, "name", m.name)
 	}
-	return nil
+	return more, nil
 }
 
 // prepareVersionTable takes the migration lock, creates usher_migrations

@@ -82,6 +82,57 @@ func TestFailingStepLeavesNothing(t *testing.T) {
 	})
 }
 
+// TestCommitBefore: a step that needs the ones before it committed, as
+// PostgreSQL requires of an enum value before it is used.
+func TestCommitBefore(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		db := open(t, dsn)
+		exec := func(q string) func(context.Context, *sql.Tx) error {
+			return func(ctx context.Context, tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q); return err }
+		}
+		ddl := []string{
+			"CREATE TABLE app_moods (mood TEXT NOT NULL)",
+			"INSERT INTO app_moods (mood) VALUES ('calm')",
+			"INSERT INTO app_moods (mood) VALUES ('glad')",
+		}
+		if db.Dialect() == database.Postgres {
+			ddl = []string{
+				"CREATE TYPE app_mood AS ENUM ('calm')",
+				"ALTER TYPE app_mood ADD VALUE 'glad'",
+				"CREATE TABLE app_moods (mood app_mood NOT NULL DEFAULT 'glad')",
+			}
+		}
+		moods := func(split bool, fail error) database.Component {
+			return database.Component{Name: "moods", Steps: func(database.Dialect) []database.Step {
+				last := exec(ddl[2])
+				if fail != nil {
+					last = func(context.Context, *sql.Tx) error { return fail }
+				}
+				return []database.Step{
+					{Version: 1, Name: "moods_1", Up: exec(ddl[0])},
+					{Version: 2, Name: "moods_2", Up: exec(ddl[1])},
+					{Version: 3, Name: "moods_3", Up: last, CommitBefore: split},
+				}
+			}}
+		}
+		if db.Dialect() == database.Postgres {
+			err := db.Migrate(ctx, moods(false, nil))
+			require.ErrorContains(t, err, "unsafe use of new value", "the reason for CommitBefore")
+		}
+		// A failure after the split keeps what was committed before it.
+		boom := errors.New("boom")
+		require.ErrorIs(t, db.Migrate(ctx, moods(true, boom)), boom)
+		assert.Equal(t, []int{1, 2}, versions(t, db, "moods"))
+		require.NoError(t, db.Migrate(ctx, moods(true, nil)))
+		assert.Equal(t, []int{1, 2, 3}, versions(t, db, "moods"))
+		require.NoError(t, db.CheckSchema(ctx, moods(true, nil)))
+		// On a current schema, CommitBefore changes nothing.
+		require.NoError(t, db.Migrate(ctx, moods(true, nil), gadgets(1, nil)))
+		assert.Equal(t, []int{1}, versions(t, db, "gadgets"))
+	})
+}
+
 func TestStepsErrors(t *testing.T) {
 	t.Parallel()
 	up := func(context.Context, *sql.Tx) error { return nil }
