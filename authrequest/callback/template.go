@@ -24,12 +24,12 @@ const (
 type escContext uint8
 
 const (
-	ctxRaw       escContext = iota // as is: plain text and header values
-	ctxPath                     // a URL path segment
-	ctxQuery                    // a URL query or fragment
-	ctxJSONIn                   // inside a JSON string
-	ctxJSONOut                  // outside a JSON string: a whole string literal
-	ctxForm                     // a form body
+	ctxRaw     escContext = iota // as is: plain text and header values
+	ctxPath                      // a URL path segment
+	ctxQuery                     // a URL query or fragment
+	ctxJSONIn                    // inside a JSON string
+	ctxJSONOut                   // outside a JSON string: a whole string literal
+	ctxForm                      // a form body
 )
 
 // kinds of templates, for the checks of their expansion.

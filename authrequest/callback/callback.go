@@ -1,0 +1,51 @@
+package callback
+
+// Callback is one HTTP call an authentication profile makes when an event
+// happens to a request. Every string but Event and Method may hold
+// {variables}, expanded and escaped for where they go.
+type Callback struct {
+	// Event is what fires it: "Create", "Approve", "Deny", "Response"
+	// (Approve or Deny), "Error" or "Any" (every event but Error).
+	Event string `json:"event"`
+	// Method is the HTTP method; default POST.
+	Method string `json:"method,omitempty"`
+	// URL is absolute, http or https; variables in its path are
+	// path-escaped and in its query query-escaped.
+	URL string `json:"url"`
+	// Headers are sent as given, with variables expanded; a value that
+	// would hold a line break after expansion is refused.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Body is sent as given, with variables JSON-escaped when ContentType
+	// is JSON (the default, "application/json") and URL-encoded for
+	// "application/x-www-form-urlencoded".
+	Body        string `json:"body,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	// Auth is how the call authenticates to its receiver.
+	Auth Auth `json:"auth"`
+}
+
+// AuthKind is how a callback authenticates.
+type AuthKind string
+
+// Kinds of Auth.
+const (
+	AuthNone   AuthKind = ""                   // nothing
+	AuthHeader AuthKind = "header"             // a shared token in a header
+	AuthOAuth2 AuthKind = "client_credentials" // OAuth 2.0 client credentials
+)
+
+// Auth configures a callback's authentication. Secrets (Value,
+// ClientSecret) are stored as given, since they must be sent; callers
+// that show a profile must not show them.
+type Auth struct {
+	Kind AuthKind `json:"kind,omitempty"`
+	// Header and Value: the header sent for AuthHeader, e.g.
+	// "Authorization" and "Bearer s3cr3t".
+	Header string `json:"header,omitempty"`
+	Value  string `json:"value,omitempty"`
+	// TokenURL, ClientID, ClientSecret and Scopes for AuthOAuth2.
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
