@@ -66,6 +66,13 @@
 // onboarded, the certificate's subject, issuer, serial and validity and the
 // state file's server, application and device ID.
 //
+// # A server to try it on
+//
+// Until the reference server mounts the device API (issue 16),
+// examples/device/devserver serves it for development (one application,
+// Credentials then Manual, one user, in memory, the admin API without
+// sign-in on loopback); README.md walks through an onboarding with it.
+//
 // # Later
 //
 // Listing pending authentication requests and approving or denying them

@@ -104,6 +104,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(a.stderr, "%s %s: %v\n", prog, c.name, err)
 			return exitUsage
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(a.stderr, "%s %s: interrupted (%v)\n", prog, c.name, err)
+			return exitFailure
 		case errors.Is(err, errRejected):
 			fmt.Fprintf(a.stderr, "%s %s: %v\n", prog, c.name, err)
 			return exitRejected

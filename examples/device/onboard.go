@@ -361,7 +361,7 @@ func (a *app) waitDecision(ctx context.Context, c *deviceclient.Client, st onboa
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return st, fmt.Errorf("manual approval: no decision within %s (-wait); the request stays pending on the server", o.wait)
 			}
-			return st, ctx.Err()
+			return st, fmt.Errorf("manual approval: %w; the request stays pending on the server", ctx.Err())
 		case <-t.C:
 		}
 		next, err := c.Status(ctx, st)

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/usher-sdk/usher/internal/keyfile"
@@ -52,7 +54,7 @@ func (a *app) cmdShow(_ context.Context, args []string) error {
 			return fmt.Errorf("certificate %s is not for the key in %s", p.cert(), p.key)
 		}
 		fmt.Fprintf(a.stdout, "certificate: %s\n", p.cert())
-		fmt.Fprintf(a.stdout, "  subject:   %s\n", cert.Subject)
+		fmt.Fprintf(a.stdout, "  subject:   %s\n", nameString(cert.Subject))
 		if sub, err := issuer.SubjectOf(cert); err == nil {
 			fmt.Fprintf(a.stdout, "  device:    %s (user %s, application %s)\n", sub.DeviceID, sub.UserID, sub.Application)
 		}
@@ -77,6 +79,31 @@ func (a *app) cmdShow(_ context.Context, args []string) error {
 		return fmt.Errorf("state file %s is for another key (fingerprint %s)", p.statePath(), st.Fingerprint)
 	}
 	return nil
+}
+
+// shortNames are the attribute types of the names Usher's issuers write.
+var shortNames = map[string]string{
+	"2.5.4.3":                   "CN",
+	"2.5.4.10":                  "O",
+	"2.5.4.11":                  "OU",
+	"0.9.2342.19200300.100.1.1": "UID",
+}
+
+// nameString is n as "CN=…, OU=…, UID=…" in the certificate's order; unlike
+// pkix.Name.String it shows UID (the user's ID) as text.
+func nameString(n pkix.Name) string {
+	parts := make([]string, 0, len(n.Names))
+	for _, atv := range n.Names {
+		t, ok := shortNames[atv.Type.String()]
+		if !ok {
+			t = atv.Type.String()
+		}
+		parts = append(parts, fmt.Sprintf("%s=%v", t, atv.Value))
+	}
+	if len(parts) == 0 {
+		return n.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // expiry says whether cert is valid at now.
