@@ -200,6 +200,7 @@ func testPreApprovals(t *testing.T, _ *config, s authrequest.Store) {
 				if p.State != authrequest.PreApprovalAsked {
 					return authrequest.ErrAnswered
 				}
+				time.Sleep(time.Millisecond) // widen the window of a store that is not atomic
 				p.State = authrequest.PreApprovalConfirmed
 				return nil
 			})

@@ -162,6 +162,7 @@ func testUpdateRequestConcurrent(t *testing.T, c *config, s authrequest.Store) {
 				if x.Status != authrequest.StatePending {
 					return nil, authrequest.ErrAnswered
 				}
+				time.Sleep(time.Millisecond) // widen the window of a store that is not atomic
 				x.Status = authrequest.StateApproved
 				x.Answers = append(x.Answers, authrequest.Answer{DeviceID: string(rune('a' + i)), Decision: authrequest.Approve, Time: at(time.Second)})
 				return []authrequest.Delivery{d}, nil
