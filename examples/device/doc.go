@@ -7,7 +7,7 @@
 //	usher-device init    -key FILE [-alg p256|ed25519] [-png FILE] [-svg FILE]
 //	usher-device onboard -server URL -app NAME [-key FILE] [-state FILE]
 //	                     [-username NAME] [-password-file FILE] [-phone NUMBER]
-//	                     [-picture FILE] [-poll 2s] [-wait 30m]
+//	                     [-picture FILE] [-poll 2s] [-wait 30m] [-cacert FILE]
 //	usher-device show    [-key FILE] [-state FILE] [-png FILE] [-svg FILE]
 //
 // Every subcommand has -help. -key defaults to ./device.key.
@@ -49,6 +49,9 @@
 //     approves or rejects, giving up after -wait.
 //   - any other kind: the simulator asks for each field the prompt names.
 //
+// -cacert names a PEM file of the CA certificates that sign the server's TLS
+// certificate, for a server the system does not trust (a development CA).
+//
 // When every requirement is met it sends a PKCS #10 CSR signed with the key
 // and carrying the server's current nonce, and stores the certificate as PEM
 // in the key file + ".crt", mode 0644: a certificate is public (it is the
@@ -56,7 +59,8 @@
 // shows every server it talks to), and other tools may read it; only the key
 // is secret. It then writes the state file (-state, default the key file +
 // ".json", mode 0600): the server, application, device ID, key and
-// certificate paths and the key's fingerprint, which later subcommands read.
+// certificate paths, the key's fingerprint and -cacert, which later
+// subcommands read.
 // A key is onboarded once: onboard refuses to start while its certificate or
 // state file exists.
 //

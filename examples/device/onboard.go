@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -35,6 +37,7 @@ type onboardFlags struct {
 	server, app            string
 	username, passwordFile string
 	phone, picture         string
+	caFile                 string
 	poll, wait             time.Duration
 }
 
@@ -51,6 +54,7 @@ func (a *app) cmdOnboard(ctx context.Context, args []string) error {
 	fl.StringVar(&o.passwordFile, "password-file", "", "credentials: read the password from the first line of this file, mode 0600 (default: ask; typed passwords are shown)")
 	fl.StringVar(&o.phone, "phone", "", "SMS: the phone number (default: ask)")
 	fl.StringVar(&o.picture, "picture", "", "manual approval: write the key's picture as PNG here (default: the key file + \".png\")")
+	fl.StringVar(&o.caFile, "cacert", "", "PEM file of the CA certificates that sign the server's TLS certificate (default: the system's)")
 	fl.DurationVar(&o.poll, "poll", defaultPoll, "manual approval: how often to ask whether an administrator decided")
 	fl.DurationVar(&o.wait, "wait", defaultWait, "manual approval: give up after this long (0: wait until interrupted)")
 	if err := parse(fl, args); err != nil {
@@ -90,7 +94,11 @@ func (a *app) cmdOnboard(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	c, err := deviceclient.New(o.server, key, deviceclient.WithHTTPClient(a.httpClient))
+	hc, err := a.client(o.caFile)
+	if err != nil {
+		return err
+	}
+	c, err := deviceclient.New(o.server, key, deviceclient.WithHTTPClient(hc))
 	if err != nil {
 		return usagef("-server: %v", err)
 	}
@@ -403,6 +411,10 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 		}
 		return p
 	}
+	caFile := ""
+	if o.caFile != "" {
+		caFile = abs(o.caFile)
+	}
 	appName := o.app
 	if sub, err := issuer.SubjectOf(cert); err == nil {
 		appName = sub.Application // as the server spells it
@@ -415,6 +427,7 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 		Key:         abs(o.key),
 		Certificate: abs(o.cert()),
 		Fingerprint: id.fingerprint,
+		CAFile:      caFile,
 		OnboardedAt: a.now().UTC().Round(0),
 	}); err != nil {
 		return err
@@ -423,6 +436,32 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 	fmt.Fprintf(a.stdout, "certificate: %s (serial %s, expires %s)\n", o.cert(), serialHex(cert), cert.NotAfter.UTC().Format(time.RFC3339))
 	fmt.Fprintf(a.stdout, "state:       %s\n", o.statePath())
 	return nil
+}
+
+// client returns the HTTP client, trusting the certificates of caFile for
+// TLS instead of the system's when given.
+func (a *app) client(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return a.httpClient, nil
+	}
+	data, err := keyfile.Read(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("-cacert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("-cacert %s: no PEM certificate in it", caFile)
+	}
+	var tr *http.Transport
+	if t, ok := a.httpClient.Transport.(*http.Transport); ok {
+		tr = t.Clone()
+	} else {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc := *a.httpClient
+	hc.Transport = tr
+	return &hc, nil
 }
 
 // serialHex is the certificate's serial number in hex, as openssl shows it.

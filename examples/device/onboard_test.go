@@ -376,6 +376,28 @@ func TestOnboardOIDC(t *testing.T) {
 	assert.FileExists(t, key+".crt")
 }
 
+// TestOnboardTLS: a server whose certificate the system does not trust is
+// reached with -cacert.
+func TestOnboardTLS(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	srv := httptest.NewTLSServer(s.m.DeviceHandler())
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
+	key := newKeyFile(t, "p256")
+
+	code, _, errOut := runCmd(t, nil, "onboard", "-server", srv.URL, "-app", "Nope", "-key", key)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "certificate")
+	code, _, errOut = runCmd(t, nil, "onboard", "-server", srv.URL, "-app", "Nope", "-key", key, "-cacert", caFile)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "no such application", "the TLS connection worked")
+	code, _, errOut = runCmd(t, nil, "onboard", "-server", srv.URL, "-app", "Nope", "-key", key, "-cacert", key+".none")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "-cacert")
+}
+
 // TestOnboardErrors: what goes wrong is said clearly and exits 1.
 func TestOnboardErrors(t *testing.T) {
 	t.Parallel()

@@ -20,13 +20,15 @@ const stateVersion = 1
 // to. It holds no secret, but it is written 0600 like the key because it
 // says where the key is used.
 type state struct {
-	Version     int       `json:"version"`
-	Server      string    `json:"server"`
-	Application string    `json:"application"`
-	DeviceID    string    `json:"device_id"`
-	Key         string    `json:"key"`
-	Certificate string    `json:"certificate"`
-	Fingerprint string    `json:"fingerprint"`
+	Version     int    `json:"version"`
+	Server      string `json:"server"`
+	Application string `json:"application"`
+	DeviceID    string `json:"device_id"`
+	Key         string `json:"key"`
+	Certificate string `json:"certificate"`
+	Fingerprint string `json:"fingerprint"`
+	// CAFile is onboard's -cacert, for later subcommands.
+	CAFile      string    `json:"ca_file,omitempty"`
 	OnboardedAt time.Time `json:"onboarded_at"`
 }
 
