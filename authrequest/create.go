@@ -1,6 +1,7 @@
 package authrequest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -140,9 +141,12 @@ func (m *Manager) Create(ctx context.Context, in CreateRequest) (Created, error)
 	} else if u, reason, err = m.resolveUser(ctx, app, prof, &r, now); err != nil {
 		return Created{}, err
 	}
-	r.Action, r.Description = m.texts(in.Action, in.Description, prof, r, u)
 	var ds []Delivery
-	if !in.QR {
+	if in.QR {
+		// Expanded when a device claims it and its user is known.
+		r.Action, r.Description = cmp.Or(in.Action, prof.Action), cmp.Or(in.Description, prof.Description)
+	} else {
+		r.Action, r.Description = m.texts(in.Action, in.Description, prof, r, u)
 		if ds, err = m.deliveries(prof, r, u, EventCreate, nil); err != nil {
 			return Created{}, err
 		}

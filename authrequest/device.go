@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 	"unicode/utf8"
 
@@ -77,13 +78,13 @@ func (m *Manager) device(ctx context.Context, id string, msg, sig []byte) (onboa
 	case !verify(d.PublicKey, msg, sig):
 		return onboarding.Device{}, "bad signature", ErrRefused
 	}
-	if m.revoked != nil && d.CertSerial != "" {
+	if serial, ok := new(big.Int).SetString(d.CertSerial, 16); ok && m.revoked != nil {
 		rs, err := m.revoked.Revocations(ctx)
 		if err != nil {
 			return onboarding.Device{}, "", fmt.Errorf("authrequest: revocations: %w", err)
 		}
 		for _, r := range rs {
-			if r.Serial != nil && r.Serial.Text(16) == d.CertSerial {
+			if r.Serial != nil && r.Serial.Cmp(serial) == 0 {
 				return onboarding.Device{}, "certificate revoked", ErrRefused
 			}
 		}
