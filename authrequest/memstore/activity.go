@@ -12,8 +12,8 @@ import (
 
 // RecordAuthentication notes that userID authenticated in the application
 // at t; an earlier t than the one kept changes nothing.
-func (s *Store) RecordAuthentication(_ context.Context, applicationID, userID string, t time.Time) error {
-	if err := s.lock(); err != nil {
+func (s *Store) RecordAuthentication(ctx context.Context, applicationID, userID string, t time.Time) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -26,8 +26,8 @@ func (s *Store) RecordAuthentication(_ context.Context, applicationID, userID st
 
 // LastAuthentication returns when userID last authenticated in any
 // application, or the zero time.
-func (s *Store) LastAuthentication(_ context.Context, userID string) (time.Time, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) LastAuthentication(ctx context.Context, userID string) (time.Time, error) {
+	if err := s.lock(ctx); err != nil {
 		return time.Time{}, err
 	}
 	defer s.mu.Unlock()
@@ -42,8 +42,8 @@ func (s *Store) LastAuthentication(_ context.Context, userID string) (time.Time,
 
 // ActiveUsers returns the users who authenticated at or after since,
 // sorted; applicationID "" means every application.
-func (s *Store) ActiveUsers(_ context.Context, applicationID string, since time.Time) ([]string, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ActiveUsers(ctx context.Context, applicationID string, since time.Time) ([]string, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -60,11 +60,11 @@ func (s *Store) ActiveUsers(_ context.Context, applicationID string, since time.
 }
 
 // CreateToken stores t with a new ID; a Hash in use is ErrConflict.
-func (s *Store) CreateToken(_ context.Context, t authrequest.Token) (authrequest.Token, error) {
+func (s *Store) CreateToken(ctx context.Context, t authrequest.Token) (authrequest.Token, error) {
 	if t.Hash == "" {
 		return authrequest.Token{}, fmt.Errorf("memstore: token without hash: %w", authrequest.ErrInvalid)
 	}
-	if err := s.lock(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Token{}, err
 	}
 	defer s.mu.Unlock()
@@ -84,8 +84,8 @@ func (s *Store) CreateToken(_ context.Context, t authrequest.Token) (authrequest
 }
 
 // TokenByHash returns the token whose Hash is hash.
-func (s *Store) TokenByHash(_ context.Context, hash string) (authrequest.Token, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) TokenByHash(ctx context.Context, hash string) (authrequest.Token, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Token{}, err
 	}
 	defer s.mu.Unlock()
@@ -98,8 +98,8 @@ func (s *Store) TokenByHash(_ context.Context, hash string) (authrequest.Token, 
 }
 
 // ListTokens returns every token, oldest first.
-func (s *Store) ListTokens(_ context.Context) ([]authrequest.Token, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ListTokens(ctx context.Context) ([]authrequest.Token, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -114,8 +114,8 @@ func (s *Store) ListTokens(_ context.Context) ([]authrequest.Token, error) {
 }
 
 // DeleteToken revokes a token.
-func (s *Store) DeleteToken(_ context.Context, id string) error {
-	if err := s.lock(); err != nil {
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

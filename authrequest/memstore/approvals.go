@@ -12,8 +12,8 @@ import (
 
 // SetApprover makes approverID the approver of userID, or removes it when
 // approverID is empty.
-func (s *Store) SetApprover(_ context.Context, applicationID, userID, approverID string) error {
-	if err := s.lock(); err != nil {
+func (s *Store) SetApprover(ctx context.Context, applicationID, userID, approverID string) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -27,8 +27,8 @@ func (s *Store) SetApprover(_ context.Context, applicationID, userID, approverID
 }
 
 // Approver returns userID's approver, or "".
-func (s *Store) Approver(_ context.Context, applicationID, userID string) (string, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) Approver(ctx context.Context, applicationID, userID string) (string, error) {
+	if err := s.lock(ctx); err != nil {
 		return "", err
 	}
 	defer s.mu.Unlock()
@@ -37,8 +37,8 @@ func (s *Store) Approver(_ context.Context, applicationID, userID string) (strin
 
 // CreatePolicy stores p with a new ID; names compare without regard to
 // case.
-func (s *Store) CreatePolicy(_ context.Context, p authrequest.PreApprovalPolicy) (authrequest.PreApprovalPolicy, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) CreatePolicy(ctx context.Context, p authrequest.PreApprovalPolicy) (authrequest.PreApprovalPolicy, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApprovalPolicy{}, err
 	}
 	defer s.mu.Unlock()
@@ -58,8 +58,8 @@ func (s *Store) CreatePolicy(_ context.Context, p authrequest.PreApprovalPolicy)
 }
 
 // GetPolicy returns the policy by ID.
-func (s *Store) GetPolicy(_ context.Context, id string) (authrequest.PreApprovalPolicy, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) GetPolicy(ctx context.Context, id string) (authrequest.PreApprovalPolicy, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApprovalPolicy{}, err
 	}
 	defer s.mu.Unlock()
@@ -71,8 +71,8 @@ func (s *Store) GetPolicy(_ context.Context, id string) (authrequest.PreApproval
 }
 
 // ListPolicies returns an application's policies by name.
-func (s *Store) ListPolicies(_ context.Context, applicationID string) ([]authrequest.PreApprovalPolicy, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ListPolicies(ctx context.Context, applicationID string) ([]authrequest.PreApprovalPolicy, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -89,8 +89,8 @@ func (s *Store) ListPolicies(_ context.Context, applicationID string) ([]authreq
 }
 
 // DeletePolicy removes a policy and its pre-approvals.
-func (s *Store) DeletePolicy(_ context.Context, id string) error {
-	if err := s.lock(); err != nil {
+func (s *Store) DeletePolicy(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -107,11 +107,11 @@ func (s *Store) DeletePolicy(_ context.Context, id string) error {
 }
 
 // CreatePreApproval stores p; an ID in use is ErrConflict.
-func (s *Store) CreatePreApproval(_ context.Context, p authrequest.PreApproval) (authrequest.PreApproval, error) {
+func (s *Store) CreatePreApproval(ctx context.Context, p authrequest.PreApproval) (authrequest.PreApproval, error) {
 	if p.ID == "" {
 		return authrequest.PreApproval{}, fmt.Errorf("memstore: pre-approval without ID: %w", authrequest.ErrInvalid)
 	}
-	if err := s.lock(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApproval{}, err
 	}
 	defer s.mu.Unlock()
@@ -124,8 +124,8 @@ func (s *Store) CreatePreApproval(_ context.Context, p authrequest.PreApproval) 
 }
 
 // GetPreApproval returns the pre-approval by ID.
-func (s *Store) GetPreApproval(_ context.Context, id string) (authrequest.PreApproval, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) GetPreApproval(ctx context.Context, id string) (authrequest.PreApproval, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApproval{}, err
 	}
 	defer s.mu.Unlock()
@@ -138,8 +138,8 @@ func (s *Store) GetPreApproval(_ context.Context, id string) (authrequest.PreApp
 
 // UpdatePreApproval runs fn on a copy under the store's lock and keeps the
 // result unless fn fails; ID, ApplicationID and CreatedAt cannot change.
-func (s *Store) UpdatePreApproval(_ context.Context, id string, fn func(*authrequest.PreApproval) error) (authrequest.PreApproval, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) UpdatePreApproval(ctx context.Context, id string, fn func(*authrequest.PreApproval) error) (authrequest.PreApproval, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApproval{}, err
 	}
 	defer s.mu.Unlock()
@@ -158,8 +158,8 @@ func (s *Store) UpdatePreApproval(_ context.Context, id string, fn func(*authreq
 
 // ActivePreApproval returns the user's active pre-approval in the
 // application (the one that lasts longest when several do).
-func (s *Store) ActivePreApproval(_ context.Context, applicationID, userID string, now time.Time) (authrequest.PreApproval, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ActivePreApproval(ctx context.Context, applicationID, userID string, now time.Time) (authrequest.PreApproval, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.PreApproval{}, err
 	}
 	defer s.mu.Unlock()

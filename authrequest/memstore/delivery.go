@@ -139,7 +139,7 @@ func (s *Store) StartDelivery(ctx context.Context, sender authrequest.Sender) er
 	if sender == nil {
 		return fmt.Errorf("memstore: StartDelivery without a sender: %w", authrequest.ErrInvalid)
 	}
-	if err := s.lock(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

@@ -9,11 +9,13 @@
 // the store holds except through its methods. Each method holds one lock
 // for its whole run, so UpdateRequest and UpdatePreApproval are atomic;
 // their fn, and ExpireRequests' fn, run under that lock and must not call
-// the store.
+// the store. A method called with a context already done returns its
+// error; otherwise contexts are not consulted, as nothing blocks.
 package memstore
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -103,8 +105,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// lock takes the store's lock, or returns ErrClosed without it.
-func (s *Store) lock() error {
+// lock takes the store's lock, or returns ErrClosed or ctx's error
+// without it.
+func (s *Store) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -1,7 +1,11 @@
 package memstore_test
 
 import (
+	"context"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/usher-sdk/usher/authrequest"
 	"github.com/usher-sdk/usher/authrequest/memstore"
@@ -17,4 +21,18 @@ func TestConformance(t *testing.T) {
 	}, storetest.WithDeliveries(func(_ *testing.T, s authrequest.Store) []authrequest.Delivery {
 		return s.(*memstore.Store).Deliveries()
 	}))
+}
+
+func TestCancelledContext(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.GetRequest(ctx, "x")
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = s.CreateProfile(ctx, authrequest.Profile{Name: "p"})
+	assert.ErrorIs(t, err, context.Canceled)
+	list, err := s.ListProfiles(t.Context(), "")
+	require.NoError(t, err)
+	assert.Empty(t, list, "nothing stored")
 }

@@ -20,8 +20,8 @@ func (s *Store) profileNameTakenLocked(applicationID, name, exceptID string) boo
 }
 
 // CreateProfile stores p with a new ID.
-func (s *Store) CreateProfile(_ context.Context, p authrequest.Profile) (authrequest.Profile, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) CreateProfile(ctx context.Context, p authrequest.Profile) (authrequest.Profile, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Profile{}, err
 	}
 	defer s.mu.Unlock()
@@ -39,8 +39,8 @@ func (s *Store) CreateProfile(_ context.Context, p authrequest.Profile) (authreq
 }
 
 // GetProfile returns the profile, with its Secrets.
-func (s *Store) GetProfile(_ context.Context, id string) (authrequest.Profile, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) GetProfile(ctx context.Context, id string) (authrequest.Profile, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Profile{}, err
 	}
 	defer s.mu.Unlock()
@@ -53,8 +53,8 @@ func (s *Store) GetProfile(_ context.Context, id string) (authrequest.Profile, e
 
 // UpdateProfile replaces the profile; a name another profile of the
 // application has is ErrConflict.
-func (s *Store) UpdateProfile(_ context.Context, p authrequest.Profile) (authrequest.Profile, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) UpdateProfile(ctx context.Context, p authrequest.Profile) (authrequest.Profile, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Profile{}, err
 	}
 	defer s.mu.Unlock()
@@ -72,8 +72,8 @@ func (s *Store) UpdateProfile(_ context.Context, p authrequest.Profile) (authreq
 }
 
 // ListProfiles returns an application's profiles by name.
-func (s *Store) ListProfiles(_ context.Context, applicationID string) ([]authrequest.Profile, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ListProfiles(ctx context.Context, applicationID string) ([]authrequest.Profile, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -90,8 +90,8 @@ func (s *Store) ListProfiles(_ context.Context, applicationID string) ([]authreq
 }
 
 // DeleteProfile removes a profile.
-func (s *Store) DeleteProfile(_ context.Context, id string) error {
-	if err := s.lock(); err != nil {
+func (s *Store) DeleteProfile(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

@@ -15,11 +15,11 @@ func pending(st authrequest.State) bool {
 }
 
 // CreateRequest stores r and records ds, or neither.
-func (s *Store) CreateRequest(_ context.Context, r authrequest.Request, singlePending bool, ds []authrequest.Delivery) (authrequest.Request, error) {
+func (s *Store) CreateRequest(ctx context.Context, r authrequest.Request, singlePending bool, ds []authrequest.Delivery) (authrequest.Request, error) {
 	if r.ID == "" {
 		return authrequest.Request{}, fmt.Errorf("memstore: request without ID: %w", authrequest.ErrInvalid)
 	}
-	if err := s.lock(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Request{}, err
 	}
 	defer s.mu.Unlock()
@@ -41,8 +41,8 @@ func (s *Store) CreateRequest(_ context.Context, r authrequest.Request, singlePe
 }
 
 // GetRequest returns the request by ID.
-func (s *Store) GetRequest(_ context.Context, id string) (authrequest.Request, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) GetRequest(ctx context.Context, id string) (authrequest.Request, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Request{}, err
 	}
 	defer s.mu.Unlock()
@@ -55,8 +55,8 @@ func (s *Store) GetRequest(_ context.Context, id string) (authrequest.Request, e
 
 // UpdateRequest runs fn on a copy of the request under the store's lock and
 // keeps the result and fn's deliveries unless fn fails.
-func (s *Store) UpdateRequest(_ context.Context, id string, fn func(*authrequest.Request) ([]authrequest.Delivery, error)) (authrequest.Request, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) UpdateRequest(ctx context.Context, id string, fn func(*authrequest.Request) ([]authrequest.Delivery, error)) (authrequest.Request, error) {
+	if err := s.lock(ctx); err != nil {
 		return authrequest.Request{}, err
 	}
 	defer s.mu.Unlock()
@@ -91,8 +91,8 @@ func limited(rs []authrequest.Request, limit int) []authrequest.Request {
 }
 
 // PendingRequests returns what userID's devices have to answer.
-func (s *Store) PendingRequests(_ context.Context, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) PendingRequests(ctx context.Context, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -109,8 +109,8 @@ func (s *Store) PendingRequests(_ context.Context, userID string, now time.Time,
 }
 
 // ListRequests returns an application's requests, newest first.
-func (s *Store) ListRequests(_ context.Context, applicationID string, before time.Time, limit int) ([]authrequest.Request, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ListRequests(ctx context.Context, applicationID string, before time.Time, limit int) ([]authrequest.Request, error) {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -125,8 +125,8 @@ func (s *Store) ListRequests(_ context.Context, applicationID string, before tim
 }
 
 // DeleteRequest removes a request.
-func (s *Store) DeleteRequest(_ context.Context, id string) error {
-	if err := s.lock(); err != nil {
+func (s *Store) DeleteRequest(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -140,8 +140,8 @@ func (s *Store) DeleteRequest(_ context.Context, id string) error {
 // ExpireRequests moves the requests not final and past ExpiresAt to
 // StateExpired, oldest first, handing each to fn as it now is (expired)
 // and recording fn's deliveries.
-func (s *Store) ExpireRequests(_ context.Context, now time.Time, fn func(authrequest.Request) []authrequest.Delivery) (int, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) ExpireRequests(ctx context.Context, now time.Time, fn func(authrequest.Request) []authrequest.Delivery) (int, error) {
+	if err := s.lock(ctx); err != nil {
 		return 0, err
 	}
 	defer s.mu.Unlock()
