@@ -5,7 +5,7 @@
 // user store holding one user, and an in-memory onboarding store with a
 // local CA. Nothing it holds survives a restart but the CA in -dir.
 //
-//	go run ./examples/device/devserver -password-file pw [-addr 127.0.0.1:8080]
+//	go run ./examples/device/devserver -password-file pw [-addr 127.0.0.1:8090]
 //	    [-dir DIR] [-app Demo] [-username alice]
 //
 // It serves the device API (onboarding.Manager.DeviceHandler) at / and the
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("devserver", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var cfg config
-	fl.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (loopback only: the admin API has no sign-in)")
+	fl.StringVar(&cfg.addr, "addr", "127.0.0.1:8090", "listen address (loopback only: the admin API has no sign-in)")
 	fl.StringVar(&cfg.dir, "dir", "", "folder of the local CA's key and certificate (default: a new temporary folder)")
 	fl.StringVar(&cfg.app, "app", "Demo", "name of the application")
 	fl.StringVar(&cfg.username, "username", "alice", "the one user's username")
