@@ -24,8 +24,9 @@ type DeliveryConfig struct {
 	Backoff time.Duration
 	// MaxBackoff caps the wait between attempts. Default 5 minutes.
 	MaxBackoff time.Duration
-	// Timeout bounds one attempt. Default 30s.
-	Timeout time.Duration
+	// AttemptTimeout bounds one attempt, Sender.Send included. Default
+	// 15s, as in authrequest/outbox.
+	AttemptTimeout time.Duration
 }
 
 func (c DeliveryConfig) withDefaults() DeliveryConfig {
@@ -44,8 +45,8 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	if c.MaxBackoff < c.Backoff {
 		c.MaxBackoff = c.Backoff
 	}
-	if c.Timeout <= 0 {
-		c.Timeout = 30 * time.Second
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = 15 * time.Second
 	}
 	return c
 }
@@ -187,7 +188,7 @@ func (s *Store) take() (job, bool) {
 }
 
 func (s *Store) attempt(ctx context.Context, sender authrequest.Sender, j job) {
-	actx, cancel := context.WithTimeout(ctx, s.delivery.Timeout)
+	actx, cancel := context.WithTimeout(ctx, s.delivery.AttemptTimeout)
 	err := sender.Send(actx, copyDelivery(j.d))
 	cancel()
 	if err == nil {

@@ -90,7 +90,7 @@ func (f *fakeSender) failures() []failure {
 	return append([]failure(nil), f.failed...)
 }
 
-var fast = memstore.DeliveryConfig{Workers: 4, MaxAttempts: 5, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: time.Second}
+var fast = memstore.DeliveryConfig{Workers: 4, MaxAttempts: 5, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: time.Second}
 
 func newStore(t *testing.T, cfg memstore.DeliveryConfig) *memstore.Store {
 	s := memstore.New(memstore.WithDelivery(cfg))
@@ -201,7 +201,7 @@ func TestDeliveryBoundedConcurrency(t *testing.T) {
 func TestDeliveryTimeout(t *testing.T) {
 	t.Parallel()
 	cfg := fast
-	cfg.Timeout = 10 * time.Millisecond
+	cfg.AttemptTimeout = 10 * time.Millisecond
 	cfg.MaxAttempts = 2
 	s := newStore(t, cfg)
 	snd := newSender(nil)
@@ -219,7 +219,7 @@ func TestDeliveryTimeout(t *testing.T) {
 	hang.mu.Lock()
 	defer hang.mu.Unlock()
 	for _, w := range hang.waited {
-		assert.Less(t, w, time.Second, "each attempt ends at its Timeout")
+		assert.Less(t, w, time.Second, "each attempt ends at its AttemptTimeout")
 	}
 	assert.Len(t, hang.waited, 2)
 }
