@@ -149,7 +149,7 @@ func (p *pictureFlags) check() error {
 	return nil
 }
 
-// write writes the pictures asked for and says where.
+// writePictures writes the pictures asked for and says where.
 func (a *app) writePictures(p *pictureFlags, art keyart.Art) error {
 	if p.png != "" {
 		if err := writePNG(p.png, art, p.size); err != nil {
