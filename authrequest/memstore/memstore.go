@@ -2,7 +2,7 @@
 // single-process demos. It passes authrequest/storetest.
 //
 // NOT DURABLE: everything, including callback deliveries not yet made, is
-// lost when the process ends. The promise that no callback is lost
+// lost when the process ends. The promise that no callback is lost
 // holds only for authrequest/sqlstore; do not use memstore in production.
 //
 // Values go in and come out as deep copies, so a caller cannot change what

@@ -6,6 +6,21 @@
 // stores keep microseconds, and compares times with time.Equal. It uses
 // application, user and policy IDs of its own ("app-1", "u1"), so a store
 // must not require them to exist elsewhere.
+//
+// Where authrequest's Store docs leave a choice, the suite expects:
+//   - ExpireRequests hands fn each request as it now is, in StateExpired;
+//   - UpdateProfile onto a name another profile of the application has
+//     (without regard to case) is ErrConflict;
+//   - policy names, like profile names, are unique without regard to case;
+//   - CreatePreApproval with an ID in use, and CreateToken with a Hash in
+//     use, are ErrConflict;
+//   - RecordAuthentication keeps the latest time, so an older one recorded
+//     later changes nothing;
+//   - "not expired at t" means ExpiresAt after t; unclaimed requests are
+//     never pending (PendingRequests, singlePending);
+//   - UpdatePreApproval keeps ID, ApplicationID and CreatedAt and sets
+//     UpdatedAt, as UpdateRequest does; on create, UpdatedAt of a request
+//     or pre-approval is the store's to set or keep.
 package storetest
 
 import (
