@@ -14,11 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/usher-sdk/usher/internal/httpjson"
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/issuer"
 )
@@ -26,16 +26,9 @@ import (
 // MaxResponseBody is the largest answer the client reads: 1 MiB.
 const MaxResponseBody = 1 << 20
 
-// Error is an error answer of the server.
-type Error struct {
-	Status  int    // HTTP status
-	Code    string // one of the onboarding.Code constants
-	Message string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("deviceclient: %d %s: %s", e.Status, e.Code, e.Message)
-}
+// Error is an error answer of the server: its HTTP Status, its Code (one
+// of the onboarding.Code constants) and its Message.
+type Error = httpjson.APIError
 
 // Client talks to one server on behalf of one device key. Make it with New;
 // it is safe for concurrent use, though one onboarding is a sequence of
@@ -142,37 +135,11 @@ func (c *Client) SendCSR(ctx context.Context, st onboarding.State, csr []byte) (
 }
 
 func (c *Client) post(ctx context.Context, path string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("deviceclient: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("deviceclient: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("deviceclient: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
-	if err != nil {
-		return fmt.Errorf("deviceclient: read answer: %w", err)
-	}
-	if len(data) > MaxResponseBody {
-		return fmt.Errorf("deviceclient: answer over %d bytes", MaxResponseBody)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
+	if err := httpjson.Do(ctx, c.http, http.MethodPost, c.base.String()+path, nil, body, out, MaxResponseBody); err != nil {
+		if _, ok := errors.AsType[*Error](err); ok {
+			return err
 		}
-		_ = json.Unmarshal(data, &e)
-		return &Error{Status: resp.StatusCode, Code: e.Error, Message: e.Message}
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("deviceclient: answer: %w", err)
+		return fmt.Errorf("deviceclient: %w", err)
 	}
 	return nil
 }

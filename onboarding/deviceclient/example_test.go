@@ -54,5 +54,5 @@ func Example() {
 	// pending
 	// awaiting_csr
 	// user-1 Door
-	// deviceclient: 409 replay: not the onboarding's current nonce
+	// 409 replay: not the onboarding's current nonce
 }
