@@ -45,7 +45,8 @@ type RequestStore interface {
 	// With singlePending, a pending request (StatePending or
 	// StateApproverPending, not expired at r.CreatedAt) of the same user
 	// and application makes it fail with ErrPendingExists, atomically with
-	// the insert. An existing ID is ErrConflict.
+	// the insert. An existing ID is ErrConflict. The store sets UpdatedAt
+	// to CreatedAt.
 	CreateRequest(ctx context.Context, r Request, singlePending bool, ds []Delivery) (Request, error)
 	// GetRequest returns the request or ErrNotFound.
 	GetRequest(ctx context.Context, id string) (Request, error)
@@ -58,7 +59,9 @@ type RequestStore interface {
 	UpdateRequest(ctx context.Context, id string, fn func(*Request) ([]Delivery, error)) (Request, error)
 	// PendingRequests returns the requests in StatePending for userID, or
 	// in StateApproverPending with approverID == userID, not expired at
-	// now, oldest first, at most limit.
+	// now (ExpiresAt after now), oldest first, at most limit (limit <= 0
+	// returns none). An unclaimed request is never pending; neither is one
+	// with an empty user.
 	PendingRequests(ctx context.Context, userID string, now time.Time, limit int) ([]Request, error)
 	// ListRequests returns an application's requests, newest first, at
 	// most limit, created before the cursor time (zero: from the newest).
@@ -66,8 +69,9 @@ type RequestStore interface {
 	// DeleteRequest removes a request (its activity) or returns ErrNotFound.
 	DeleteRequest(ctx context.Context, id string) error
 	// ExpireRequests moves requests that are not final and whose ExpiresAt
-	// is before now to StateExpired, recording what deliveries fn returns
-	// for each, and returns how many it moved.
+	// is not after now to StateExpired, recording what deliveries fn
+	// returns for each (fn receives each request as it now is, in
+	// StateExpired), and returns how many it moved.
 	ExpireRequests(ctx context.Context, now time.Time, fn func(Request) []Delivery) (int, error)
 }
 
@@ -80,7 +84,9 @@ type ProfileStore interface {
 	// GetProfile returns the profile, with its Secrets, or ErrNotFound.
 	GetProfile(ctx context.Context, id string) (Profile, error)
 	// UpdateProfile replaces the profile (keeping ID, ApplicationID and
-	// CreatedAt; setting UpdatedAt), or returns ErrNotFound.
+	// CreatedAt; setting UpdatedAt), or returns ErrNotFound; a name another
+	// profile of the application has (without regard to case) is
+	// ErrConflict.
 	UpdateProfile(ctx context.Context, p Profile) (Profile, error)
 	// ListProfiles returns an application's profiles by name.
 	ListProfiles(ctx context.Context, applicationID string) ([]Profile, error)
@@ -98,7 +104,7 @@ type ApprovalStore interface {
 	Approver(ctx context.Context, applicationID, userID string) (string, error)
 
 	// CreatePolicy stores p with a new ID and CreatedAt; a name taken in
-	// the application is ErrConflict.
+	// the application (without regard to case) is ErrConflict.
 	CreatePolicy(ctx context.Context, p PreApprovalPolicy) (PreApprovalPolicy, error)
 	// GetPolicy returns the policy or ErrNotFound.
 	GetPolicy(ctx context.Context, id string) (PreApprovalPolicy, error)
@@ -108,12 +114,14 @@ type ApprovalStore interface {
 	// ErrNotFound.
 	DeletePolicy(ctx context.Context, id string) error
 
-	// CreatePreApproval stores p (ID set by the caller).
+	// CreatePreApproval stores p (ID set by the caller; an existing ID is
+	// ErrConflict), setting UpdatedAt to CreatedAt.
 	CreatePreApproval(ctx context.Context, p PreApproval) (PreApproval, error)
 	// GetPreApproval returns the pre-approval or ErrNotFound.
 	GetPreApproval(ctx context.Context, id string) (PreApproval, error)
 	// UpdatePreApproval reads, hands to fn and stores in one transaction,
-	// as UpdateRequest does.
+	// as UpdateRequest does: ID, ApplicationID and CreatedAt cannot
+	// change; UpdatedAt is set by the store.
 	UpdatePreApproval(ctx context.Context, id string, fn func(*PreApproval) error) (PreApproval, error)
 	// ActivePreApproval returns the user's pre-approval in the application
 	// that is PreApprovalActive with ActiveUntil after now, or ErrNotFound.
@@ -123,7 +131,8 @@ type ApprovalStore interface {
 // ActivityStore records when users last authenticated.
 type ActivityStore interface {
 	// RecordAuthentication notes that userID approved a request of the
-	// application at t.
+	// application at t; it keeps the latest time, so an earlier t changes
+	// nothing.
 	RecordAuthentication(ctx context.Context, applicationID, userID string, t time.Time) error
 	// LastAuthentication returns when userID last authenticated in any
 	// application (zero time for never).
@@ -148,7 +157,8 @@ type Token struct {
 
 // TokenStore keeps third parties' access tokens.
 type TokenStore interface {
-	// CreateToken stores t with a new ID and CreatedAt.
+	// CreateToken stores t with a new ID and CreatedAt; a Hash in use is
+	// ErrConflict.
 	CreateToken(ctx context.Context, t Token) (Token, error)
 	// TokenByHash returns the token whose Hash is hash, or ErrNotFound.
 	TokenByHash(ctx context.Context, hash string) (Token, error)
