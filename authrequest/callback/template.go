@@ -88,8 +88,9 @@ func Expand(text string, vars map[string]string) (string, error) {
 // (url.PathEscape: a value cannot add a "/", "?" or "#"), and in the query
 // and fragment, where they are query-escaped (url.QueryEscape: a value
 // cannot add a "&", "=" or "#"); not in the scheme, the host or the port,
-// so that no value changes where a callback goes. A path segment that a
-// value makes "." or ".." is refused at expansion.
+// so that no value changes where a callback goes. The template's own text
+// must be percent-encoded already (no spaces or non-ASCII letters). A path
+// segment that a value makes "." or ".." is refused at expansion.
 func ParseURL(text string) (*Template, error) {
 	t, err := parse(text, kindURL)
 	if err != nil {
@@ -105,6 +106,9 @@ func ParseURL(text string) (*Template, error) {
 	var prefix strings.Builder
 	for i := range t.parts {
 		p := &t.parts[i]
+		if p.name == "" && strings.IndexFunc(p.lit, notURLChar) >= 0 {
+			return nil, fmt.Errorf("%w: URL: a character that must be percent-encoded", ErrInvalid)
+		}
 		if p.name != "" {
 			switch st {
 			case stScheme, stAuthority:
@@ -146,6 +150,18 @@ func ParseURL(text string) (*Template, error) {
 		return nil, fmt.Errorf("%w: URL: not an absolute http or https URL", ErrInvalid)
 	}
 	return t, nil
+}
+
+// notURLChar reports whether r may not stand unencoded in a URL (RFC
+// 3986: unreserved, reserved and "%").
+func notURLChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	case r < utf8.RuneSelf && strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r):
+		return false
+	}
+	return true
 }
 
 // ParseJSON parses a JSON body template. A variable inside a JSON string
@@ -304,7 +320,7 @@ func (t *Template) sample() string {
 			b.WriteString(p.lit)
 			continue
 		}
-		b.WriteString(escape(p.ctx, "x"))
+		escapeTo(&b, p.ctx, "x")
 	}
 	return b.String()
 }
@@ -338,7 +354,7 @@ func (t *Template) Expand(vars map[string]string) (string, error) {
 			continue
 		}
 		start := b.Len()
-		b.WriteString(escape(p.ctx, vars[p.name]))
+		escapeTo(&b, p.ctx, vars[p.name])
 		if p.ctx == ctxPath {
 			spans = append(spans, [2]int{start, b.Len()})
 		}
@@ -363,71 +379,88 @@ func (t *Template) Expand(vars map[string]string) (string, error) {
 	return out, nil
 }
 
-func escape(c escContext, v string) string {
+func escapeTo(b *strings.Builder, c escContext, v string) {
 	switch c {
 	case ctxPath:
-		return url.PathEscape(v)
+		b.WriteString(url.PathEscape(v))
 	case ctxQuery, ctxForm:
-		return url.QueryEscape(v)
+		b.WriteString(url.QueryEscape(v))
 	case ctxJSONIn:
-		return jsonEscape(v, false)
+		jsonEscapeTo(b, v, false)
 	case ctxJSONOut:
-		return jsonEscape(v, true)
+		jsonEscapeTo(b, v, true)
+	default:
+		b.WriteString(v)
 	}
-	return v
 }
 
 const hexDigits = "0123456789abcdef"
 
 // jsonEscape escapes v as the inside of a JSON string, or as a whole
-// string literal when quote is set. Invalid UTF-8 becomes U+FFFD; U+2028
-// and U+2029 are escaped for JavaScript readers.
+// string literal when quote is set.
 func jsonEscape(v string, quote bool) string {
 	var b strings.Builder
-	b.Grow(len(v) + 2)
+	jsonEscapeTo(&b, v, quote)
+	return b.String()
+}
+
+// jsonEscapeTo writes v escaped as the inside of a JSON string, or as a
+// whole string literal when quote is set. Invalid UTF-8 becomes U+FFFD;
+// U+2028 and U+2029 are escaped for JavaScript readers.
+func jsonEscapeTo(b *strings.Builder, v string, quote bool) {
 	if quote {
 		b.WriteByte('"')
 	}
+	done := 0 // v[:done] is written
 	for i := 0; i < len(v); {
 		c := v[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			b.WriteString(v[done:i])
+			switch c {
+			case '"', '\\':
 				b.WriteByte('\\')
 				b.WriteByte(c)
-			case c == '\n':
+			case '\n':
 				b.WriteString(`\n`)
-			case c == '\r':
+			case '\r':
 				b.WriteString(`\r`)
-			case c == '\t':
+			case '\t':
 				b.WriteString(`\t`)
-			case c < 0x20 || c == 0x7f:
+			default:
 				b.WriteString(`\u00`)
 				b.WriteByte(hexDigits[c>>4])
 				b.WriteByte(hexDigits[c&0xf])
-			default:
-				b.WriteByte(c)
 			}
 			i++
+			done = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(v[i:])
+		var esc string
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\ufffd`)
+			esc = `\ufffd`
 		case r == '\u2028':
-			b.WriteString(`\u2028`)
+			esc = `\u2028`
 		case r == '\u2029':
-			b.WriteString(`\u2029`)
+			esc = `\u2029`
 		default:
-			b.WriteString(v[i : i+size])
+			i += size
+			continue
 		}
+		b.WriteString(v[done:i])
+		b.WriteString(esc)
 		i += size
+		done = i
 	}
+	b.WriteString(v[done:])
 	if quote {
 		b.WriteByte('"')
 	}
-	return b.String()
 }
 
 // validHeaderValue reports whether v has no control character but tab.
