@@ -25,7 +25,9 @@
 //   - onboarding: applications, requirement chains (credentials, SMS,
 //     OpenID Connect, manual approval), device keys turned into X.509
 //     certificates (local CA, SCEP), the device protocol and its client.
-//   - authrequest (to come): push sign-in approvals on enrolled devices.
+//   - authrequest: push authentication requests answered on enrolled
+//     devices, authentication profiles with signed callbacks delivered
+//     through a durable outbox, immediate approval and pre-approval.
 //
 // The command examples/server wires them into an HTTP server with an admin
 // page. What the packages share lives in internal/ and is not for import.
