@@ -49,9 +49,10 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
-// WithLogger sets the logger (default: discard). Calls are logged at
-// Debug with the receiver's host, status and duration, never with a
-// secret, a token, a URL's path or query, or a body.
+// WithLogger sets the logger (default: discard). Calls are logged with
+// the message ID, event, receiver's host, status and duration, successes
+// at Debug and failures at Info with the error; never with a secret, a
+// token, a URL's path or query, a header or a body.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
 // WithTimeout sets the bound of one call, token fetch and reading the
@@ -148,7 +149,7 @@ func (c *Client) Do(ctx context.Context, cb Callback, m Message) (Result, error)
 	return c.Send(ctx, p, m)
 }
 
-// Send calls p once with m: it expands the URL, headers and body, signs
+// Send calls p (from Prepare) once with m: it expands the URL, headers and body, signs
 // the body the Standard Webhooks way, authenticates (fetching a client
 // credentials token when none is cached), sends, and reads at most the
 // Client's maximum of the answer, all within the Client's timeout.
@@ -171,15 +172,17 @@ func (c *Client) Send(ctx context.Context, p *Prepared, m Message) (Result, erro
 	res := Result{}
 	done := func(err error) (Result, error) {
 		res.Duration = c.now().Sub(start)
-		level, msg := slog.LevelDebug, "callback: delivered"
-		if err != nil {
-			msg = "callback: failed"
-		}
-		c.log.LogAttrs(ctx, level, msg,
+		attrs := []slog.Attr{
 			slog.String("id", m.ID), slog.String("event", p.cb.Event),
 			slog.String("method", req.Method), slog.String("host", req.URL.Host),
 			slog.Int("status", res.StatusCode), slog.Duration("duration", res.Duration),
-			slog.Bool("permanent", IsPermanent(err)))
+		}
+		if err == nil {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "callback: delivered", attrs...)
+		} else {
+			attrs = append(attrs, slog.Bool("permanent", IsPermanent(err)), slog.String("err", err.Error()))
+			c.log.LogAttrs(ctx, slog.LevelInfo, "callback: failed", attrs...)
+		}
 		return res, err
 	}
 	var entry *tokenEntry
@@ -229,17 +232,13 @@ func (c *Client) request(p *Prepared, m Message) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != p.scheme || u.Host != p.host {
-		return nil, fmt.Errorf("%w: URL invalid after expansion", ErrInvalid)
-	}
 	body, err := p.body.Expand(m.Vars)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequest(p.method, u.String(), strings.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	req, err := http.NewRequest(p.method, raw, strings.NewReader(body))
+	if err != nil || req.URL.Scheme != p.scheme || req.URL.Host != p.host {
+		return nil, fmt.Errorf("%w: URL invalid after expansion", ErrInvalid)
 	}
 	if body == "" {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0

@@ -309,6 +309,24 @@ func TestDoClientCredentials(t *testing.T) {
 	assert.EqualValues(t, 3, tokens.fetches.Load())
 }
 
+func TestDoClientCredentialsShortLived(t *testing.T) {
+	t.Parallel()
+	tokens := newTokenServer(t, 4)
+	rcv := newReceiver(t)
+	clk := &clock{t: time.Now()}
+	c := New(WithClock(clk.now))
+	cb := oauthCallback(rcv.URL, tokens.URL)
+	for _, step := range []struct {
+		advance time.Duration
+		want    string
+	}{{0, "tok-1"}, {time.Second, "tok-1"}, {time.Second, "tok-2"}, {time.Second, "tok-2"}, {10 * time.Second, "tok-3"}} {
+		clk.add(step.advance)
+		_, err := c.Do(context.Background(), cb, msg(nil))
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer "+step.want, rcv.last(t).Header.Get("Authorization"))
+	}
+}
+
 func TestDoClientCredentialsConcurrent(t *testing.T) {
 	t.Parallel()
 	tokens := newTokenServer(t, 3600)
@@ -336,6 +354,7 @@ func TestDoClientCredentialsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, IsPermanent(err), "a refused client is permanent")
 	assert.NotContains(t, err.Error(), "client-s3cr3t", "the endpoint's echo is not repeated")
+	assert.Contains(t, err.Error(), "invalid_client")
 	assert.Equal(t, 0, rcv.count())
 
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -451,10 +470,19 @@ func TestDoNetworkError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL
 	srv.Close()
-	_, err := New().Do(context.Background(), Callback{Event: "Any", URL: addr + "/p/{username}"}, msg(map[string]string{"username": "alice"}))
+	var logs bytes.Buffer
+	c := New(WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, err := c.Do(context.Background(), Callback{
+		Event: "Any", URL: addr + "/p/{username}", Body: `{"u":"{username}"}`,
+		Auth: Auth{Kind: AuthHeader, Header: "X-Token", Value: "s3cr3t"},
+	}, msg(map[string]string{"username": "alice"}))
 	require.Error(t, err)
 	assert.False(t, IsPermanent(err))
 	assert.NotContains(t, err.Error(), "alice", "the URL with its values is not in the error")
+	assert.Contains(t, logs.String(), "callback: failed")
+	for _, s := range []string{"alice", "s3cr3t"} {
+		assert.NotContains(t, logs.String(), s)
+	}
 }
 
 func TestDoInvalid(t *testing.T) {

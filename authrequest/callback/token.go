@@ -20,7 +20,8 @@ import (
 // keeps (256), dropping the least recently used.
 const DefaultTokenCacheSize = 256
 
-// expiryDelta: a token this close to its expiry is fetched anew.
+// expiryDelta: a token this close to its expiry is fetched anew (or at
+// half its lifetime, for a token that lives less than twice as long).
 const expiryDelta = 10 * time.Second
 
 type tokenKey struct {
@@ -45,6 +46,9 @@ type tokenEntry struct {
 	fetch chan struct{}
 	mu    sync.Mutex
 	tok   *oauth2.Token
+	// refresh is when tok is fetched anew; zero for a token without an
+	// expiry, kept until a receiver refuses it.
+	refresh time.Time
 }
 
 // tokenCache is a bounded LRU cache of token entries, safe for concurrent
@@ -89,7 +93,7 @@ func (e *tokenEntry) valid(now time.Time) *oauth2.Token {
 	if e.tok == nil || e.tok.AccessToken == "" {
 		return nil
 	}
-	if !e.tok.Expiry.IsZero() && !now.Add(expiryDelta).Before(e.tok.Expiry) {
+	if !e.refresh.IsZero() && !now.Before(e.refresh) {
 		return nil
 	}
 	return e.tok
@@ -127,26 +131,39 @@ func (c *Client) token(ctx context.Context, a Auth) (*tokenEntry, *oauth2.Token,
 	if err != nil {
 		return nil, nil, tokenError(err)
 	}
+	var refresh time.Time
 	if !tok.Expiry.IsZero() {
 		// x/oauth2 computes the expiry from expires_in with time.Now; the
 		// Client's clock governs the cache instead.
-		tok.Expiry = c.now().Add(time.Until(tok.Expiry))
+		now, life := c.now(), time.Until(tok.Expiry)
+		tok.Expiry = now.Add(life)
+		refresh = now.Add(max(life-expiryDelta, life/2))
+		if life <= 0 {
+			refresh = now // use once, fetch again next time
+		}
 	}
 	e.mu.Lock()
-	e.tok = tok
+	e.tok, e.refresh = tok, refresh
 	e.mu.Unlock()
 	return e, tok, nil
 }
 
 // tokenError classifies a token endpoint's failure: a refusal of the
-// client (400, 401, 403) is permanent, anything else temporary. The
-// endpoint's answer is not repeated, as it may echo the secret.
+// client (400, 401, 403) or a redirect (not followed) is permanent,
+// anything else temporary. The endpoint's answer is not repeated, as it
+// may echo the secret; only an error code of [A-Za-z0-9_] is kept.
 func tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		switch code := re.Response.StatusCode; code {
-		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
-			return &Error{Err: errors.New("token endpoint refused the client: " + http.StatusText(code) + " " + re.ErrorCode), permanent: true}
+		switch code := re.Response.StatusCode; {
+		case code == http.StatusBadRequest || code == http.StatusUnauthorized || code == http.StatusForbidden:
+			msg := "token endpoint refused the client: " + http.StatusText(code)
+			if ValidName(re.ErrorCode) {
+				msg += " " + re.ErrorCode
+			}
+			return &Error{Err: errors.New(msg), permanent: true}
+		case code >= 300 && code < 400:
+			return &Error{Err: errors.New("token endpoint redirects (not followed)"), permanent: true}
 		default:
 			return &Error{Err: errors.New("token endpoint answered " + http.StatusText(code))}
 		}
