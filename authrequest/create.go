@@ -193,17 +193,26 @@ func (m *Manager) resolveUser(ctx context.Context, app onboarding.Application, p
 		return userstore.User{}, "", fmt.Errorf("authrequest: users of application: %w", err)
 	}
 	u, err := users.GetUserByUsername(ctx, r.Username)
+	reason := ""
 	switch {
 	case errors.Is(err, userstore.ErrNotFound):
-		return userstore.User{}, "unknown user", nil
+		reason, u = "unknown user", userstore.User{}
 	case err != nil:
 		return userstore.User{}, "", fmt.Errorf("authrequest: find user: %w", err)
 	case !u.Enabled:
-		return u, "user disabled", nil
+		reason = "user disabled"
 	}
+	// The same reads for every user, known or not, so that the answer's
+	// time says little about which it was.
 	a, err := m.admit(ctx, p, r.ApplicationID, u.ID, now)
-	if err != nil || a.reason != "" {
-		return u, a.reason, err
+	if err != nil {
+		return userstore.User{}, "", err
+	}
+	if reason == "" {
+		reason = a.reason
+	}
+	if reason != "" {
+		return u, reason, nil
 	}
 	r.UserID, r.ApproverID = u.ID, a.approver
 	return u, "", nil
