@@ -9,13 +9,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/hasher"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
@@ -126,7 +126,7 @@ func openSQLite(ctx context.Context, o options) (*target, error) {
 func openPostgres(ctx context.Context, o options) (*target, error) {
 	var cleanup []func()
 	dsn := o.dsn
-	if scratch, drop, err := scratchDatabase(ctx, o.dsn); err == nil {
+	if scratch, drop, err := pgscratch.New(ctx, o.dsn, "loginbench_"); err == nil {
 		dsn = scratch
 		cleanup = append(cleanup, drop)
 	} else {
@@ -147,31 +147,6 @@ func openPostgres(ctx context.Context, o options) (*target, error) {
 	return t, nil
 }
 
-// scratchDatabase creates an empty database on the server of dsn (a URL)
-// and returns its DSN and a function that drops it.
-func scratchDatabase(ctx context.Context, dsn string) (string, func(), error) {
-	u, err := url.Parse(dsn)
-	if err != nil || u.Scheme == "" {
-		return "", nil, errors.New("the DSN is not a URL")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", nil, err
-	}
-	name := "loginbench_" + randomHex(6)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		return "", nil, err
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
 
 // seed creates n users with the benchmark password.
 func (t *target) seed(ctx context.Context, n int) error {

@@ -23,7 +23,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -33,7 +32,6 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +41,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/internal/pbkdf2"
 	"github.com/usher-sdk/usher/internal/serverproc"
 )
@@ -117,21 +116,7 @@ func scratchDatabase(database, dir string) (string, func(), error) {
 		if admin == "" {
 			return "", nil, errors.New("-database postgres needs $USHER_TEST_POSTGRES_DSN: run under ./scripts/testservers.sh")
 		}
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			return "", nil, err
-		}
-		name := "serverload_" + hex.EncodeToString(randomBytes(4))
-		if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-			db.Close()
-			return "", nil, err
-		}
-		u, _ := url.Parse(admin)
-		u.Path = "/" + name
-		return u.String(), func() {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}, nil
+		return pgscratch.New(context.Background(), admin, "serverload_")
 	}
 	return database, func() {}, nil
 }

@@ -42,13 +42,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
-	"database/sql"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
-	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +63,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/ldap"
 	"github.com/usher-sdk/usher/directory/syncapi"
@@ -234,7 +232,7 @@ func run(ctx context.Context) error {
 		}
 		var store *sqlstore.Store
 		if *storeKind == "postgres" {
-			dsn, drop, err := scratchDatabase(ctx, *pgDSN)
+			dsn, drop, err := pgscratch.New(ctx, *pgDSN, "syncbench_")
 			if err != nil {
 				return nil, 0, err
 			}
@@ -470,33 +468,6 @@ func modifyUsers(url, bindDN, bindPW, base string, skip, n int) error {
 	return nil
 }
 
-// scratchDatabase creates an empty database on the PostgreSQL server of
-// dsn (a URL) and returns its URL and a function that drops it.
-func scratchDatabase(ctx context.Context, dsn string) (string, func(), error) {
-	u, err := neturl.Parse(dsn)
-	if err != nil || u.Scheme == "" {
-		return "", nil, errors.New("the PostgreSQL DSN is not a URL")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", nil, err
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "syncbench_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		return "", nil, err
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
 
 // heapPeak samples the heap in use every 5 ms until stop is called, and
 // returns the largest sample.
