@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/hasher"
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
@@ -146,7 +146,6 @@ func openPostgres(ctx context.Context, o options) (*target, error) {
 	t.dsn = dsn
 	return t, nil
 }
-
 
 // seed creates n users with the benchmark password.
 func (t *target) seed(ctx context.Context, n int) error {

@@ -41,8 +41,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/internal/pbkdf2"
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/internal/serverproc"
 )
 

@@ -63,10 +63,10 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/directory/ldap"
 	"github.com/usher-sdk/usher/directory/syncapi"
+	"github.com/usher-sdk/usher/internal/pgscratch"
 	"github.com/usher-sdk/usher/internal/serverproc"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
@@ -467,7 +467,6 @@ func modifyUsers(url, bindDN, bindPW, base string, skip, n int) error {
 	}
 	return nil
 }
-
 
 // heapPeak samples the heap in use every 5 ms until stop is called, and
 // returns the largest sample.
