@@ -20,6 +20,7 @@ const (
 	exitFailure  = 1 // anything else went wrong: files, network, the server refused an answer
 	exitUsage    = 2 // a mistake in the command line
 	exitRejected = 3 // an administrator rejected the onboarding
+	exitTimeout  = 4 // wait: no request arrived within -timeout
 )
 
 // prog is the name in messages: the command is installed as usher-device.
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // tests can run several at once.
 type app struct {
 	in             *bufio.Reader
+	tty            *os.File // stdin when it is a terminal, for hidden passwords; else nil
 	stdout, stderr io.Writer
 	httpClient     *http.Client
 	now            func() time.Time
@@ -58,6 +60,7 @@ type app struct {
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	return &app{
 		in:         bufio.NewReaderSize(stdin, maxLine),
+		tty:        terminalOf(stdin),
 		stdout:     stdout,
 		stderr:     stderr,
 		httpClient: &http.Client{Timeout: 30 * time.Second},
@@ -77,9 +80,11 @@ func (a *app) commands() []command {
 		{"init", "make the device's key (P-256 or Ed25519) in a new file, show its fingerprint, code and picture", (*app).cmdInit},
 		{"onboard", "onboard the key to an application on a server, walking its requirements", (*app).cmdOnboard},
 		{"show", "the key's fingerprint and code, the certificate, the server and device ID", (*app).cmdShow},
-		// "requests", "approve" and "deny" (authentication requests, with
-		// number matching) come with package authrequest's device API
-		// (issue 16); they will read the state file that onboard writes.
+		{"requests", "list the pending authentication requests (as user or approver)", (*app).cmdRequests},
+		{"approve", "approve a pending request (-id, -all or the only one; number matching)", (*app).cmdApprove},
+		{"deny", "deny a pending request, with a reason", (*app).cmdDeny},
+		{"claim", "claim a QR request from its code's text (usher-auth:?id=…&code=…)", (*app).cmdClaim},
+		{"wait", "wait until a request is pending and print it", (*app).cmdWait},
 	}
 }
 
@@ -110,6 +115,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 		case errors.Is(err, errRejected):
 			fmt.Fprintf(a.stderr, "%s %s: %v\n", prog, c.name, err)
 			return exitRejected
+		case errors.Is(err, errTimeout):
+			fmt.Fprintf(a.stderr, "%s %s: %v\n", prog, c.name, err)
+			return exitTimeout
 		default:
 			fmt.Fprintf(a.stderr, "%s %s: %v\n", prog, c.name, err)
 			return exitFailure
@@ -126,7 +134,7 @@ func (a *app) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun %s <command> -help for a command's flags.\n", prog)
-	fmt.Fprintln(w, "Exit codes: 0 done, 1 failure, 2 command-line mistake, 3 onboarding rejected.")
+	fmt.Fprintln(w, "Exit codes: 0 done, 1 failure, 2 command-line mistake, 3 onboarding rejected,\n4 wait saw no request within -timeout.")
 }
 
 // usagef returns an error that run reports with exit code 2.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/deviceclient"
 	"github.com/usher-sdk/usher/onboarding/issuer"
+	"github.com/usher-sdk/usher/onboarding/sms"
 )
 
 // Defaults of onboard's flags.
@@ -29,16 +31,21 @@ const (
 	// maxRounds bounds the answers of one onboarding (the server allows
 	// onboarding.MaxActivitySteps steps).
 	maxRounds = onboarding.MaxActivitySteps
+	// defaultSMSWait is how long onboard -sms-dir waits for the code file.
+	defaultSMSWait = 30 * time.Second
+	// smsPoll is how often onboard -sms-dir looks for the code file.
+	smsPoll = 50 * time.Millisecond
 )
 
 // onboardFlags are onboard's flags.
 type onboardFlags struct {
 	*paths
-	server, app            string
+	server, app, api       string
 	username, passwordFile string
 	phone, picture         string
 	caFile                 string
-	poll, wait             time.Duration
+	smsDir                 string
+	poll, wait, smsWait    time.Duration
 }
 
 // cmdOnboard: onboard -server URL -app NAME [-key FILE] [-state FILE] ….
@@ -50,9 +57,12 @@ func (a *app) cmdOnboard(ctx context.Context, args []string) error {
 	o := onboardFlags{paths: keyFlags(fl)}
 	fl.StringVar(&o.server, "server", "", "base URL of the server's device API (where /v1/onboardings is); required")
 	fl.StringVar(&o.app, "app", "", "name of the application to onboard to; required")
+	fl.StringVar(&o.api, "api", "", "base URL of the authentication-request device API, kept in the state file for requests, approve, deny, claim and wait (default: -server)")
 	fl.StringVar(&o.username, "username", "", "credentials: the username (default: ask)")
-	fl.StringVar(&o.passwordFile, "password-file", "", "credentials: read the password from the first line of this file, mode 0600 (default: ask; typed passwords are shown)")
+	fl.StringVar(&o.passwordFile, "password-file", "", "credentials: read the password from the first line of this file, mode 0600 (default: ask, without echo on a terminal)")
 	fl.StringVar(&o.phone, "phone", "", "SMS: the phone number (default: ask)")
+	fl.StringVar(&o.smsDir, "sms-dir", "", "SMS: read the code from the file a development sms.FileSender writes in this folder, instead of asking")
+	fl.DurationVar(&o.smsWait, "sms-wait", defaultSMSWait, "SMS with -sms-dir: give up when no code file arrives within this long")
 	fl.StringVar(&o.picture, "picture", "", "manual approval: write the key's picture as PNG here (default: the key file + \".png\")")
 	fl.StringVar(&o.caFile, "cacert", "", "PEM file of the CA certificates that sign the server's TLS certificate (default: the system's)")
 	fl.DurationVar(&o.poll, "poll", defaultPoll, "manual approval: how often to ask whether an administrator decided")
@@ -68,10 +78,14 @@ func (a *app) cmdOnboard(ctx context.Context, args []string) error {
 		return usagef("-server is required")
 	case o.app == "":
 		return usagef("-app is required")
+	case o.api != "" && !strings.HasPrefix(o.api, "http://") && !strings.HasPrefix(o.api, "https://"):
+		return usagef("-api must be an http:// or https:// URL")
 	case o.poll <= 0:
 		return usagef("-poll must be positive")
 	case o.wait < 0:
 		return usagef("-wait must not be negative")
+	case o.smsWait <= 0:
+		return usagef("-sms-wait must be positive")
 	}
 	if o.picture == "" {
 		o.picture = o.key + ".png"
@@ -227,6 +241,21 @@ func (a *app) sms(ctx context.Context, c *deviceclient.Client, st onboarding.Sta
 			return st, err
 		}
 	}
+	codeFile := ""
+	if o.smsDir != "" {
+		// The file is named by the E.164 number; a stale one from an
+		// earlier run is removed before the server writes the new one.
+		e164, err := sms.Normalize(phone, "")
+		if err != nil {
+			return st, fmt.Errorf("SMS: with -sms-dir give the phone number in international form (+44…): %w", err)
+		}
+		if codeFile, err = sms.FilePath(o.smsDir, e164); err != nil {
+			return st, err
+		}
+		if err := os.Remove(codeFile); err != nil && !isNotExist(err) {
+			return st, fmt.Errorf("SMS: %w", err)
+		}
+	}
 	st, err = c.Answer(ctx, st, map[string]string{"phone": phone})
 	if err != nil {
 		return st, serverError("SMS: sending the phone number", err)
@@ -234,7 +263,12 @@ func (a *app) sms(ctx context.Context, c *deviceclient.Client, st onboarding.Sta
 	// The server answers the same whether or not the number is the user's.
 	fmt.Fprintln(a.stdout, "  If that is the user's number, a code is on its way by SMS.")
 	for try := 1; ; try++ {
-		code, err := a.ask(ctx, "SMS code: ", "")
+		var code string
+		if codeFile != "" {
+			code, err = a.readCodeFile(ctx, codeFile, o.smsWait)
+		} else {
+			code, err = a.ask(ctx, "SMS code: ", "")
+		}
 		if err != nil {
 			return st, err
 		}
@@ -243,10 +277,48 @@ func (a *app) sms(ctx context.Context, c *deviceclient.Client, st onboarding.Sta
 			fmt.Fprintln(a.stdout, "  Code accepted.")
 			return next, nil
 		}
-		if errorCode(err) != onboarding.CodeRefused || try == maxTries {
+		if errorCode(err) != onboarding.CodeRefused || try == maxTries || codeFile != "" {
 			return st, serverError("SMS code", err)
 		}
 		fmt.Fprintln(a.stdout, "  The server refused the code (wrong, expired or used up); try again.")
+	}
+}
+
+// readCodeFile waits up to wait for the file a development sms.FileSender
+// writes, reads the code from it and removes it.
+func (a *app) readCodeFile(ctx context.Context, path string, wait time.Duration) (string, error) {
+	fmt.Fprintf(a.stdout, "  Waiting for the code in %s (-sms-dir, at most %s)…\n", path, wait)
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	t := time.NewTicker(smsPoll)
+	defer t.Stop()
+	for {
+		data, err := keyfile.ReadSecret(path)
+		switch {
+		case err == nil:
+			msg, err := sms.ParseFile(data)
+			if err != nil {
+				return "", fmt.Errorf("SMS: %s: %w", path, err)
+			}
+			if err := os.Remove(path); err != nil {
+				return "", fmt.Errorf("SMS: %w", err)
+			}
+			if msg.Code == "" {
+				return "", fmt.Errorf("SMS: %s holds no code", path)
+			}
+			fmt.Fprintln(a.stdout, "  Read the code from the file (and removed it).")
+			return msg.Code, nil
+		case !isNotExist(err):
+			return "", fmt.Errorf("SMS: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return "", fmt.Errorf("SMS: no code file %s within %s (-sms-wait): is the number the user's, and does the server write to -sms-dir?", path, wait)
+			}
+			return "", ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 
@@ -428,6 +500,7 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 		Certificate: abs(o.cert()),
 		Fingerprint: id.fingerprint,
 		CAFile:      caFile,
+		API:         o.api,
 		OnboardedAt: a.now().UTC().Round(0),
 	}); err != nil {
 		return err

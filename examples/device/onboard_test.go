@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usher-sdk/usher/authrequest"
+	armem "github.com/usher-sdk/usher/authrequest/memstore"
 	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/directory"
 	"github.com/usher-sdk/usher/hasher"
@@ -31,6 +34,7 @@ import (
 const (
 	alicePassword = "correct horse battery staple"
 	alicePhone    = "+447700900123"
+	bobPassword   = "bob's own password"
 )
 
 // outbox is an sms.Sender that hands each code to the test.
@@ -83,19 +87,31 @@ func (p provisioner) Provision(context.Context, claims.Identity) (userstore.User
 
 // testServer is an Usher server in the test process: a Manager on
 // onboarding/memstore with the local CA, over a userstore memstore holding
-// alice, with its device API on httptest. Its applications: "Bank"
-// (Credentials → Manual), "Texts" (Credentials → SMS) and "SSO" (OIDC).
+// alice and bob, with its device API on httptest. Its applications: "Bank"
+// (Credentials → Manual), "Texts" (Credentials → SMS), "SSO" (OIDC) and
+// "Push" (Credentials). Beside it, an authrequest.Manager on
+// authrequest/memstore over the same applications and devices, whose
+// device API is at the same URL and under /auth.
 type testServer struct {
 	m     *onboarding.Manager
 	ca    *issuer.LocalCA
 	url   string
 	bank  onboarding.Application
 	texts onboarding.Application
+	push  onboarding.Application
 	sms   outbox
 	idp   *idp
+
+	ar      *authrequest.Manager
+	arStore *armem.Store
+	users   *usermem.Store
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t *testing.T) *testServer { return newTestServerWith(t, nil) }
+
+// newTestServerWith is newTestServer with the SMS requirement's sender
+// (the outbox when nil).
+func newTestServerWith(t *testing.T, sender sms.Sender) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	users := usermem.New()
@@ -108,6 +124,9 @@ func newTestServer(t *testing.T) *testServer {
 	alice, err := users.CreateUser(ctx, userstore.User{Username: "alice", Phone: alicePhone, Enabled: true})
 	require.NoError(t, err)
 	require.NoError(t, svc.SetUserPassword(ctx, alice.ID, alicePassword))
+	bob, err := users.CreateUser(ctx, userstore.User{Username: "bob", Enabled: true})
+	require.NoError(t, err)
+	require.NoError(t, svc.SetUserPassword(ctx, bob.ID, bobPassword))
 	chain, err := directory.NewChain(users, directory.ChainConfig{
 		Local: func(ctx context.Context, login, password string) (userstore.User, error) {
 			return svc.Login(ctx, userstore.LoginRequest{Login: login, Password: password})
@@ -117,10 +136,14 @@ func newTestServer(t *testing.T) *testServer {
 	codes, err := sms.NewCodes(sms.CodesConfig{Key: make([]byte, sms.MinKeyLen)}, &sms.MemStore{})
 	require.NoError(t, err)
 	box := make(outbox, 1)
+	if sender == nil {
+		sender = box
+	}
 	ca, err := issuer.NewLocalCA(issuer.LocalCAConfig{Dir: t.TempDir()})
 	require.NoError(t, err)
 	provider := &idp{states: map[string]string{}, issued: make(chan string, 1)}
-	m, err := onboarding.New(memstore.New(), ca, onboarding.Config{Requirements: []onboarding.Requirement{
+	obStore := memstore.New()
+	m, err := onboarding.New(obStore, ca, onboarding.Config{Requirements: []onboarding.Requirement{
 		onboarding.OIDC{
 			Client: func(context.Context, onboarding.Application) (onboarding.OIDCClient, error) { return provider, nil },
 			Users: func(context.Context, onboarding.Application) (onboarding.IdentityProvisioner, error) {
@@ -128,7 +151,7 @@ func newTestServer(t *testing.T) *testServer {
 			},
 		},
 		onboarding.Credentials{Chain: func(context.Context, onboarding.Application) (onboarding.Authenticator, error) { return chain, nil }},
-		onboarding.SMS{Codes: codes, Sender: box,
+		onboarding.SMS{Codes: codes, Sender: sender,
 			Users: func(context.Context, onboarding.Application) (onboarding.UserGetter, error) { return users, nil }},
 	}})
 	require.NoError(t, err)
@@ -141,9 +164,25 @@ func newTestServer(t *testing.T) *testServer {
 	_, err = m.CreateApplication(ctx, onboarding.Application{Name: "SSO", Requirements: []onboarding.RequirementSpec{
 		{Kind: onboarding.KindOIDC}}})
 	require.NoError(t, err)
-	srv := httptest.NewServer(m.DeviceHandler())
+	push, err := m.CreateApplication(ctx, onboarding.Application{Name: "Push", Requirements: []onboarding.RequirementSpec{
+		{Kind: onboarding.KindCredentials}}})
+	require.NoError(t, err)
+
+	arStore := armem.New()
+	t.Cleanup(func() { _ = arStore.Close() })
+	ar, err := authrequest.New(arStore, obStore, obStore, authrequest.Config{
+		Users: func(context.Context, onboarding.Application) (authrequest.Users, error) { return users, nil }})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", m.DeviceHandler())
+	for _, p := range []string{"/v1/devices/", "/v1/requests/"} {
+		mux.Handle(p, ar.DeviceHandler())
+	}
+	mux.Handle("/auth/", http.StripPrefix("/auth", ar.DeviceHandler()))
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &testServer{m: m, ca: ca, url: srv.URL, bank: bank, texts: texts, sms: box, idp: provider}
+	return &testServer{m: m, ca: ca, url: srv.URL, bank: bank, texts: texts, push: push, sms: box, idp: provider,
+		ar: ar, arStore: arStore, users: users}
 }
 
 // newKeyFile runs init and returns the key's path.
@@ -434,4 +473,37 @@ func TestOnboardErrors(t *testing.T) {
 			assert.NoFileExists(t, key+".crt")
 		})
 	}
+}
+
+// TestOnboardSMSDir: with -sms-dir the simulator reads the code from the
+// file the server's development FileSender writes, and removes it.
+func TestOnboardSMSDir(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "sms")
+	fs, err := sms.NewFileSender(dir)
+	require.NoError(t, err)
+	s := newTestServerWith(t, fs)
+	key := newKeyFile(t, "p256")
+	pwFile := filepath.Join(t.TempDir(), "password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(alicePassword+"\n"), 0o600))
+	base := []string{"onboard", "-server", s.url, "-app", "Texts", "-key", key, "-username", "alice", "-password-file", pwFile, "-sms-dir", dir}
+
+	// Not the user's number: the server sends nothing, the simulator gives up.
+	code, _, errOut := runCmd(t, nil, append(base, "-phone", "+447700900999", "-sms-wait", "200ms")...)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "no code file")
+	// A national number cannot name the file.
+	code, _, errOut = runCmd(t, nil, append(base, "-phone", "07700 900123")...)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "international form")
+
+	// A stale file from an earlier run is removed before the new code comes.
+	stale, err := sms.FilePath(dir, alicePhone)
+	require.NoError(t, err)
+	require.NoError(t, fs.Send(context.Background(), sms.Message{To: alicePhone, Text: "Your code is 000000", Code: "000000"}))
+	code, out, errOut := runCmd(t, nil, append(base, "-phone", alicePhone)...)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "Read the code from the file")
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, key+".crt")
 }

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/usher-sdk/usher/internal/keyfile"
 	"github.com/usher-sdk/usher/onboarding"
@@ -61,11 +64,62 @@ func (a *app) ask(ctx context.Context, question, hint string) (string, error) {
 	return strings.TrimRight(string(line), "\r\n"), nil
 }
 
-// askPassword reads a password from standard input. The simulator does not
-// depend on golang.org/x/term, so the terminal echoes what is typed; the
-// prompt says so and names -password-file, which scripts should use.
+// askPassword reads a password from standard input: from a terminal
+// without echo (golang.org/x/term), otherwise (a pipe, a test) as a line.
 func (a *app) askPassword(ctx context.Context) (string, error) {
-	return a.ask(ctx, "Password (the terminal shows it; -password-file avoids that): ", "-password-file")
+	if a.tty == nil {
+		return a.ask(ctx, "Password (standard input is not a terminal, so it is read as a line): ", "-password-file")
+	}
+	return a.askHidden(ctx, "Password: ")
+}
+
+// askHidden prints question and reads one line from the terminal with
+// echo off. When ctx ends (SIGINT) while it waits, the terminal's state
+// is restored before it returns, so the shell does not inherit a terminal
+// without echo.
+func (a *app) askHidden(ctx context.Context, question string) (string, error) {
+	if a.in.Buffered() > 0 { // typed ahead: already read from the terminal
+		return a.ask(ctx, question, "")
+	}
+	fd := int(a.tty.Fd())
+	saved, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("terminal: %w", err)
+	}
+	fmt.Fprint(a.stdout, question)
+	type result struct {
+		line []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		line, err := term.ReadPassword(fd)
+		done <- result{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		_ = term.Restore(fd, saved)
+		fmt.Fprintln(a.stdout)
+		return "", ctx.Err()
+	case r := <-done:
+		fmt.Fprintln(a.stdout)
+		if r.err != nil {
+			return "", fmt.Errorf("reading the terminal: %w", r.err)
+		}
+		if len(r.line) > maxLine {
+			return "", fmt.Errorf("answer longer than %d bytes", maxLine)
+		}
+		return strings.TrimRight(string(r.line), "\r\n"), nil
+	}
+}
+
+// terminalOf returns stdin as a file when it is a terminal, else nil.
+func terminalOf(stdin io.Reader) *os.File {
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return f
 }
 
 // readPasswordFile returns the first line of path, a secret file (mode

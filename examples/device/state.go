@@ -15,9 +15,9 @@ import (
 const stateVersion = 1
 
 // state is the small file onboard writes beside the key so that later
-// subcommands (show now; requests, approve and deny with authrequest's
-// device API) know which server, application and device the key belongs
-// to. It holds no secret, but it is written 0600 like the key because it
+// subcommands (show; requests, approve, deny, claim and wait with
+// authrequest's device API) know which server, application and device the
+// key belongs to. It holds no secret, but it is written 0600 like the key because it
 // says where the key is used.
 type state struct {
 	Version     int    `json:"version"`
@@ -28,8 +28,19 @@ type state struct {
 	Certificate string `json:"certificate"`
 	Fingerprint string `json:"fingerprint"`
 	// CAFile is onboard's -cacert, for later subcommands.
-	CAFile      string    `json:"ca_file,omitempty"`
+	CAFile string `json:"ca_file,omitempty"`
+	// API is onboard's -api: the base URL of authrequest's device API
+	// when the server mounts it elsewhere than Server; empty means Server.
+	API         string    `json:"api,omitempty"`
 	OnboardedAt time.Time `json:"onboarded_at"`
+}
+
+// apiURL is the base URL of authrequest's device API: API, else Server.
+func (s state) apiURL() string {
+	if s.API != "" {
+		return s.API
+	}
+	return s.Server
 }
 
 // writeState writes st to path, which must not exist.
