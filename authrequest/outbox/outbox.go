@@ -193,6 +193,8 @@ type Outbox struct {
 	cfg    Config
 	log    *slog.Logger
 	client *river.Client[*sql.Tx]
+	// closePool closes River's own pool, if it has one (riverPool).
+	closePool func() error
 
 	sender atomic.Pointer[senderBox]
 
@@ -213,8 +215,8 @@ func (args) Kind() string { return Kind }
 
 func (args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
 
-// driver returns River's driver for the DB's dialect.
-func driver(d database.Dialect, pool *sql.DB) (riverdriver.Driver[*sql.Tx], error) {
+// riverDriver returns River's driver for the DB's dialect.
+func riverDriver(d database.Dialect, pool *sql.DB) (riverdriver.Driver[*sql.Tx], error) {
 	switch d {
 	case database.SQLite:
 		return riversqlite.New(pool), nil
@@ -233,7 +235,7 @@ func Component() database.Component {
 }
 
 func riverSteps(d database.Dialect) []database.Step {
-	drv, err := driver(d, nil)
+	drv, err := riverDriver(d, nil)
 	if err != nil {
 		return nil
 	}
@@ -267,7 +269,9 @@ func riverSteps(d database.Dialect) []database.Step {
 }
 
 // New makes an Outbox on db, whose "river" Component must be migrated
-// (Component). It only records deliveries until Start.
+// (Component). It only records deliveries until Start. On a SQLite file
+// River works on a small pool of its own (see Close), whose writes queue
+// with the DB's (database.DB.LockWriter).
 func New(db *database.DB, cfg Config, opts ...Option) (*Outbox, error) {
 	if db == nil {
 		return nil, errors.New("outbox: nil DB")
@@ -285,8 +289,14 @@ func New(db *database.DB, cfg Config, opts ...Option) (*Outbox, error) {
 			return nil, err
 		}
 	}
-	drv, err := driver(db.Dialect(), db.SQL())
+	pool, closePool, err := riverPool(context.Background(), db)
 	if err != nil {
+		return nil, err
+	}
+	o.closePool = closePool
+	drv, err := riverDriver(db.Dialect(), pool)
+	if err != nil {
+		o.closeRiverPool()
 		return nil, err
 	}
 	workers := river.NewWorkers()
@@ -309,10 +319,34 @@ func New(db *database.DB, cfg Config, opts ...Option) (*Outbox, error) {
 		DiscardedJobRetentionPeriod: cfg.FailedRetention,
 	})
 	if err != nil {
+		o.closeRiverPool()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	o.client = client
 	return o, nil
+}
+
+func (o *Outbox) closeRiverPool() {
+	if o.closePool != nil {
+		_ = o.closePool()
+	}
+}
+
+// Close stops the workers as Stop does, waiting up to ctx, and releases
+// the connections River holds of its own (on a SQLite file). The Outbox
+// cannot be used after Close; the DB stays open.
+func (o *Outbox) Close(ctx context.Context) error {
+	err := o.Stop(ctx)
+	if errors.Is(err, ErrNotStarted) {
+		err = nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closePool != nil {
+		err = errors.Join(err, o.closePool())
+		o.closePool = nil
+	}
+	return err
 }
 
 // Insert records ds in tx, the transaction of the event that causes them,

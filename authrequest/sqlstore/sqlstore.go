@@ -157,12 +157,10 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return s.closeErr
 	}
-	if s.started {
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		defer cancel()
-		if err := s.out.Stop(ctx); err != nil && !errors.Is(err, outbox.ErrNotStarted) {
-			s.closeErr = fmt.Errorf("sqlstore: close: %w", err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := s.out.Close(ctx); err != nil {
+		s.closeErr = fmt.Errorf("sqlstore: close: %w", err)
 	}
 	return s.closeErr
 }
