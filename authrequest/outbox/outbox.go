@@ -486,8 +486,16 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.AttemptTimeout)
 	defer cancel()
 	if rerr := o.recordFailure(rctx, box.Sender, d, err); rerr != nil {
-		o.log.ErrorContext(ctx, "outbox: cannot record the failure of a delivery; trying it again", "delivery", d.ID, "error", rerr)
-		return river.JobSnooze(o.cfg.NextRetry(job.Attempt))
+		if errors.Is(rerr, authrequest.ErrInvalid) {
+			// Deliveries that can never be recorded (no ID, too many):
+			// a bug of the Sender, not worth trying forever.
+			o.log.ErrorContext(ctx, "outbox: the Error callbacks of a failed delivery are invalid; dropped", "delivery", d.ID, "error", rerr)
+		} else {
+			// The database is unreachable: keep the job, and with it the
+			// promise of its Error callbacks, and try again later.
+			o.log.ErrorContext(ctx, "outbox: cannot record the failure of a delivery; trying it again", "delivery", d.ID, "error", rerr)
+			return river.JobSnooze(o.cfg.NextRetry(job.Attempt))
+		}
 	}
 	o.failed.Add(1)
 	o.log.ErrorContext(ctx, "outbox: delivery failed", "delivery", d.ID, "attempt", job.Attempt, "permanent", permanent, "error", err)

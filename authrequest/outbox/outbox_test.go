@@ -187,6 +187,28 @@ func TestErrorCallbackFails(t *testing.T) {
 	assert.Equal(t, int64(2), rcv.calls.Load())
 }
 
+// invalidFailed is a Sender whose Error callbacks cannot be recorded.
+type invalidFailed struct{ senderFunc }
+
+func (invalidFailed) Failed(context.Context, authrequest.Delivery, error) []authrequest.Delivery {
+	return []authrequest.Delivery{{}} // no ID
+}
+
+func TestInvalidErrorCallbacksDropped(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := openDB(t, dialects[0].fresh(t))
+	o, err := outbox.New(db, fastConfig())
+	require.NoError(t, err)
+	insert(t, db, o, authrequest.Delivery{ID: "a"})
+	require.NoError(t, o.Start(ctx, invalidFailed{func(context.Context, authrequest.Delivery) error {
+		return fmt.Errorf("%w: gone", authrequest.ErrPermanent)
+	}}))
+	defer stop(t, o)
+	require.Eventually(t, func() bool { n, _ := o.Pending(ctx); return n == 0 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, uint64(1), o.Stats().Failed)
+}
+
 // TestLatency logs the enqueue-to-Send latency (not asserted).
 func TestLatency(t *testing.T) {
 	if testing.Short() {
