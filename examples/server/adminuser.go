@@ -129,6 +129,7 @@ func (a *app) userAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.auditAdmin(r, "admin.user_deleted", u.ID, nil)
+		a.destroyUserDevices(r, u.ID)
 		a.renderUsers(w, r, http.StatusOK, "Deleted "+u.Username+".", "")
 	default:
 		http.NotFound(w, r)

@@ -236,6 +236,7 @@ func (a *app) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.auditAdmin(r, "admin.user_deleted", id, nil)
+	a.destroyUserDevices(r, id)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -313,6 +314,7 @@ func (a *app) deleteOne(r *http.Request, id string) string {
 	switch {
 	case err == nil:
 		a.auditAdmin(r, "admin.user_deleted", id, nil)
+		a.destroyUserDevices(r, id)
 		return "ok"
 	case errors.Is(err, userstore.ErrNotFound):
 		return "not_found"
@@ -357,4 +359,13 @@ func (a *app) setEnabled(r *http.Request, id string, enabled bool) string {
 		}
 	}
 	return "failed"
+}
+
+// destroyUserDevices destroys (and revokes) the devices of a deleted
+// user; a failure is logged: the user is gone and their certificates
+// name no one the server knows.
+func (a *app) destroyUserDevices(r *http.Request, id string) {
+	if err := a.onboarding.DestroyUserDevices(remoteContext(r), id); err != nil {
+		a.logger.ErrorContext(r.Context(), "destroy a deleted user's devices", "user_id", id, "err", err)
+	}
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
+	"github.com/usher-sdk/usher/onboarding"
+	"github.com/usher-sdk/usher/onboarding/issuer"
+	obsql "github.com/usher-sdk/usher/onboarding/sqlstore"
 	"github.com/usher-sdk/usher/userstore"
 	"github.com/usher-sdk/usher/userstore/mail"
 	"github.com/usher-sdk/usher/userstore/sqlstore"
@@ -53,6 +56,14 @@ type app struct {
 	usersAudit userstore.AuditLog
 	adminSvc   *userstore.Service
 	components []database.Component
+
+	// Onboarding (onboarding.go): the Manager on its SQL store, the device
+	// CA, the applications' user pools and the Manager's admin API.
+	onboarding *onboarding.Manager
+	obStore    *obsql.Store
+	ca         *issuer.LocalCA
+	realms     *realms
+	obAdmin    http.Handler
 }
 
 // openApp opens the database (creating a SQLite file and its folder when
@@ -86,7 +97,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 			a.close()
 		}
 	}()
-	a.components = []database.Component{sqlstore.Component(), claims.Component(), component()}
+	a.components = []database.Component{sqlstore.Component(), claims.Component(), obsql.Component(), component()}
 	if err := db.Migrate(ctx, a.components...); err != nil {
 		return nil, err
 	}
@@ -132,6 +143,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if err := a.openOIDC(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openOnboarding(ctx); err != nil {
+		return nil, err
+	}
 	if a.scim, err = a.openSCIM(); err != nil {
 		return nil, err
 	}
@@ -143,6 +157,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 
 // close releases everything openApp opened.
 func (a *app) close() {
+	a.realms.close()
 	if a.stopSyslog != nil {
 		a.stopSyslog()
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/directory/csv"
+	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -17,9 +19,11 @@ var exportColumns = []string{"Username", "Full name", "Device count", "Enabled",
 
 // exportCSV writes every user (or those opts selects) as CSV, streaming:
 // memory stays at one page of the store however many users there are.
-// Every cell is made safe for spreadsheets (csv.SafeCell). Device count,
-// last authentication and last onboarding are empty until the server
-// tracks devices and sign-ins (the devices issue).
+// Every cell is made safe for spreadsheets (csv.SafeCell). Device count
+// is the user's devices in the applications of the default realm, last
+// onboarding the time of their latest enrolment (from the audit trail);
+// last authentication is empty until the server takes push
+// authentications (authrequest).
 func (a *app) exportCSV(ctx context.Context, w io.Writer, opts userstore.ListOptions) error {
 	cw := stdcsv.NewWriter(w)
 	cw.UseCRLF = true
@@ -32,11 +36,25 @@ func (a *app) exportCSV(ctx context.Context, w io.Writer, opts userstore.ListOpt
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
+	all, err := a.applications(ctx)
+	if err != nil {
+		return err
+	}
+	var apps []onboarding.Application
+	for _, app := range all {
+		if app.Realm() == database.DefaultRealm {
+			apps = append(apps, app)
+		}
+	}
 	for u, err := range a.users.ListUsers(ctx, opts) {
 		if err != nil {
 			return err
 		}
-		rec := []string{u.Username, u.DisplayName, "0", strconv.FormatBool(u.Enabled), "", "", strings.Join(u.Groups, "|"), stamp(u.CreatedAt), stamp(u.UpdatedAt)}
+		devices, last, err := a.deviceSummary(ctx, apps, u.ID)
+		if err != nil {
+			return err
+		}
+		rec := []string{u.Username, u.DisplayName, strconv.Itoa(devices), strconv.FormatBool(u.Enabled), "", stamp(last), strings.Join(u.Groups, "|"), stamp(u.CreatedAt), stamp(u.UpdatedAt)}
 		for i := range rec {
 			rec[i] = csv.SafeCell(rec[i])
 		}

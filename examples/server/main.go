@@ -15,13 +15,26 @@
 //	                       enable, disable and delete in bulk, CSV import and
 //	                       export); a user's page (groups, password, reset
 //	                       mail, activation code, audit); activation
-//	                       settings; sync status; audit trail; access tokens
+//	                       settings; applications (create with layout,
+//	                       ordered requirements, realm and device limit;
+//	                       users and their devices, destroy in bulk),
+//	                       pending approvals (key picture and comparison
+//	                       code; approve, reject), onboarding activities;
+//	                       sync status; audit trail; access tokens
 //	/api/v1/users…         users: list, create, read, update, delete, bulk
 //	                       enable/disable/delete, password, groups, CSV import
 //	                       and export (scopes users:read, users:write), and
 //	                       their activation codes (scope activation)
 //	/api/v1/groups…        groups by stable ID: list, create, read, rename and
 //	                       change members in one step, delete, members
+//	/api/v1/applications…, /api/v1/activities…, /api/v1/devices/{id}
+//	                       onboarding: applications, pending approvals,
+//	                       activities, devices (scope onboarding)
+//	/api/device/v1/onboardings…
+//	                       the devices' onboarding protocol (no token: the
+//	                       device proves its key); /api/device/ca.crt and
+//	                       /api/device/ca.crl, the device CA's certificate
+//	                       and CRL (DER); the CA's files are in -ca-dir
 //	/api/v1/authenticate   a user's password checked for an application
 //	                       (scope authenticate)
 //	/api/sync/…            the sync agent's API (directory/syncapi; scope sync,
@@ -60,6 +73,14 @@
 // claims package: a user whose mapped roles hold -oidc-admin-role
 // (default usher-admin) gets an admin account and a session; anyone else
 // is refused.
+//
+// Onboarding (package onboarding) links a user's device to an
+// application: its requirements are credentials (the application's user
+// realm, made on demand; the default realm is the Users page), manual
+// approval, an SMS code (with -sms-config) and an OpenID Connect sign-in
+// (with -oidc-config, redirected to /device/oidc/callback). Enrolled
+// devices get a certificate from the local CA; destroying a device (or
+// deleting its user) revokes it.
 //
 // Sessions and access tokens live in the database, so several server
 // processes sharing one PostgreSQL serve any request.

@@ -12,14 +12,16 @@ import (
 
 // metrics are the server's Prometheus metrics, in a registry of the app's
 // own (no global state): request counts and latencies by route, admin
-// sign-ins by outcome, sync changes by outcome, and internal errors (the
-// store's, mostly).
+// sign-ins by outcome, sync changes by outcome, onboardings and devices
+// by event, and internal errors (the store's, mostly).
 type metrics struct {
 	reg            *prometheus.Registry
 	requests       *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
 	logins         *prometheus.CounterVec
 	syncChanges    *prometheus.CounterVec
+	onboardings    *prometheus.CounterVec
+	devices        *prometheus.CounterVec
 	internalErrors prometheus.Counter
 }
 
@@ -39,11 +41,17 @@ func newMetrics() *metrics {
 		syncChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "usher_sync_changes_total", Help: "Changes pushed through the sync API by outcome (applied, bad_signature, refused).",
 		}, []string{"outcome"}),
+		onboardings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_onboardings_total", Help: "Device onboardings by event (started, approved, rejected, refused, completed).",
+		}, []string{"event"}),
+		devices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_devices_total", Help: "Devices by event (enrolled, destroyed).",
+		}, []string{"event"}),
 		internalErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "usher_internal_errors_total", Help: "Requests answered 500: an infrastructure fault (the database, mostly); the log has each.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.logins, m.syncChanges, m.internalErrors,
+	m.reg.MustRegister(m.requests, m.latency, m.logins, m.syncChanges, m.onboardings, m.devices, m.internalErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -20,15 +20,9 @@ func (a *app) openOIDC(ctx context.Context) error {
 	if a.cfg.OIDCConfig == "" {
 		return nil
 	}
-	b, err := readBounded(a.cfg.OIDCConfig)
+	cfg, err := a.readOIDCConfig()
 	if err != nil {
-		return fmt.Errorf("oidc-config: %w", err)
-	}
-	var cfg claims.Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return fmt.Errorf("oidc-config %s: %w", a.cfg.OIDCConfig, err)
+		return err
 	}
 	if cfg.RedirectURL == "" {
 		cfg.RedirectURL = a.baseURL() + "/admin/oidc/callback"
@@ -44,6 +38,21 @@ func (a *app) openOIDC(ctx context.Context) error {
 	a.oidcAdmins, err = claims.NewProvisioner(a.withSyslog(a.admins, "admin"), claims.ProvisionConfig{SelfRegistration: true, ActiveByDefault: true},
 		claims.WithProvisionLogger(a.logger))
 	return err
+}
+
+// readOIDCConfig reads the claims.Config JSON file of -oidc-config.
+func (a *app) readOIDCConfig() (claims.Config, error) {
+	var cfg claims.Config
+	b, err := readBounded(a.cfg.OIDCConfig)
+	if err != nil {
+		return cfg, fmt.Errorf("oidc-config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("oidc-config %s: %w", a.cfg.OIDCConfig, err)
+	}
+	return cfg, nil
 }
 
 // oidcSignedIn finishes an OIDC admin sign-in: a user with the admin

@@ -26,6 +26,9 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	// activation's own JSON steps for applications: POST /api/v1/activation/activate, …/password.
 	mux.Handle("/api/v1/activation/", http.StripPrefix("/api/v1/activation", a.activationHandler((*activation.Manager).UserHandler)))
+	// The devices' endpoints, without access tokens (devices prove their
+	// key): onboarding, and the device CA's certificate and CRL.
+	a.mountDevice(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API route")
 	})
@@ -65,6 +68,15 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/users/export", a.requireAdmin(a.exportUsers))
 	admin.HandleFunc("GET /admin/users/{id}", a.requireAdmin(a.userPage))
 	admin.HandleFunc("POST /admin/users/{id}/{action}", a.requireAdmin(a.userAction))
+	admin.HandleFunc("GET /admin/applications", a.requireAdmin(a.applicationsPage))
+	admin.HandleFunc("POST /admin/applications", a.requireAdmin(a.createApplicationForm))
+	admin.HandleFunc("GET /admin/applications/{id}", a.requireAdmin(a.applicationPage))
+	admin.HandleFunc("GET /admin/applications/{id}/activities", a.requireAdmin(a.activitiesPage))
+	admin.HandleFunc("POST /admin/applications/{id}/devices/destroy", a.requireAdmin(a.destroyDevicesForm))
+	admin.HandleFunc("GET /admin/pending", a.requireAdmin(a.pendingPage))
+	admin.HandleFunc("GET /admin/activities/{id}/picture.svg", a.requireAdmin(a.activityPicture))
+	admin.HandleFunc("GET /admin/activities/{id}/picture.png", a.requireAdmin(a.activityPicture))
+	admin.HandleFunc("POST /admin/activities/{id}/{action}", a.requireAdmin(a.decideForm))
 	admin.HandleFunc("GET /admin/activation", a.requireAdmin(a.activationPage))
 	admin.HandleFunc("POST /admin/activation", a.requireAdmin(a.saveActivationForm))
 	admin.HandleFunc("GET /admin/sync", a.requireAdmin(a.syncPage))
@@ -116,6 +128,20 @@ func (a *app) apiRoutes() []apiRoute {
 		{"GET", "/api/sync/records", scopeSync, a.syncAPI.ServeHTTP},
 		{"POST", "/api/sync/records/lookup", scopeSync, a.syncAPI.ServeHTTP},
 		{"POST", "/api/sync/changes", scopeSync, a.syncAPI.ServeHTTP},
+		{"GET", "/api/v1/applications", scopeOnboarding, a.listApplications},
+		{"POST", "/api/v1/applications", scopeOnboarding, a.createApplication},
+		{"GET", "/api/v1/applications/{id}", scopeOnboarding, a.getApplication},
+		{"GET", "/api/v1/applications/{id}/pending", scopeOnboarding, a.onboardingAdminAPI},
+		{"GET", "/api/v1/applications/{id}/activities", scopeOnboarding, a.onboardingAdminAPI},
+		{"GET", "/api/v1/applications/{id}/users/{user}/devices", scopeOnboarding, a.userDevices},
+		{"POST", "/api/v1/applications/{id}/devices/destroy", scopeOnboarding, a.destroyDevicesAPI},
+		{"GET", "/api/v1/activities/{id}", scopeOnboarding, a.onboardingAdminAPI},
+		{"GET", "/api/v1/activities/{id}/picture.svg", scopeOnboarding, a.onboardingAdminAPI},
+		{"GET", "/api/v1/activities/{id}/picture.png", scopeOnboarding, a.onboardingAdminAPI},
+		{"POST", "/api/v1/activities/{id}/approve", scopeOnboarding, a.onboardingAdminAPI},
+		{"POST", "/api/v1/activities/{id}/reject", scopeOnboarding, a.onboardingAdminAPI},
+		{"DELETE", "/api/v1/activities/{id}", scopeOnboarding, a.onboardingAdminAPI},
+		{"DELETE", "/api/v1/devices/{id}", scopeOnboarding, a.onboardingAdminAPI},
 		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"net/http"
 	"net/url"
 	"testing"
@@ -23,6 +24,7 @@ func TestTwoProcessesShareOnePostgres(t *testing.T) {
 	// Both processes need the same activation key (the default file would
 	// be per working folder).
 	cfg.ActivationKey = "0123456789abcdef0123456789abcdef-shared"
+	cfg.CADir = t.TempDir() // the device CA's files, shared like the key
 	one := startTestServer(t, cfg)
 	two := startTestServer(t, cfg)
 
@@ -56,6 +58,27 @@ func TestTwoProcessesShareOnePostgres(t *testing.T) {
 	u, err := one.app.users.GetUserByUsername(t.Context(), "shared")
 	require.NoError(t, err)
 	assert.True(t, u.Locked(one.app.now()), "five failures across two processes lock the account")
+
+	// An onboarding started on one is approved on two and enrolled on
+	// one; the device destroyed on two is in the CRL of one.
+	obTok := one.token(scopeOnboarding)
+	r = one.api(obTok, "POST", "/api/v1/applications", map[string]any{"name": "Shared", "requirements": []map[string]string{{"kind": "credentials"}, {"kind": "manual"}}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	one.addUser("", "dora", "dora's long password")
+	dev, _ := one.device()
+	st := untilPending(t, dev, "Shared", "dora", "dora's long password")
+	require.Equal(t, http.StatusNoContent, two.api(obTok, "POST", "/api/v1/activities/"+st.ActivityID+"/approve", "{}").StatusCode)
+	st, err = dev.Status(t.Context(), st)
+	require.NoError(t, err)
+	deviceID, cert, err := dev.Enrol(t.Context(), st)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, two.api(obTok, "DELETE", "/api/v1/devices/"+deviceID, nil).StatusCode)
+	r = one.get(one.browser(), deviceAPIPrefix+"/ca.crl")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	crl, err := x509.ParseRevocationList([]byte(r.Body))
+	require.NoError(t, err)
+	require.Len(t, crl.RevokedCertificateEntries, 1)
+	assert.Equal(t, 0, crl.RevokedCertificateEntries[0].SerialNumber.Cmp(cert.SerialNumber))
 }
 
 // TestBootstrapOnPostgresOnce: the first of two processes on a fresh
@@ -65,6 +88,7 @@ func TestBootstrapOnPostgresOnce(t *testing.T) {
 	cfg := testSettings(t)
 	cfg.Database = testenv.PostgresDB(t)
 	cfg.ActivationKey = "0123456789abcdef0123456789abcdef-shared"
+	cfg.CADir = t.TempDir()
 	a := startTestServer(t, cfg)
 	b, err := openApp(t.Context(), cfg, a.app.logger)
 	require.NoError(t, err)

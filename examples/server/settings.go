@@ -49,6 +49,16 @@ type settings struct {
 	Syslog           string
 	SyslogCA         string
 	SyslogServerName string
+	// CADir holds the device CA's key (0600) and certificate; empty: the
+	// folder "ca" beside a SQLite database, else usher-data/ca.
+	CADir string
+	// SMSConfig is a sms.WebhookConfig JSON file; without it the SMS
+	// requirement is not offered. SMSKey keys the hashes of SMS codes
+	// (empty: usher-data/sms.key, made on first start); SMSRegion is the
+	// calling code of numbers typed without one.
+	SMSConfig string
+	SMSKey    string
+	SMSRegion string
 }
 
 // setting describes one entry of the settings table: the one place that
@@ -142,6 +152,21 @@ func settingsTable() []setting {
 			set: str(func(s *settings) *string { return &s.SyslogCA })},
 		{name: "syslog-server-name", help: "the name a tls:// syslog receiver's certificate must hold (default: the host of -syslog)",
 			set: str(func(s *settings) *string { return &s.SyslogServerName })},
+		{name: "ca-dir", help: "folder of the device CA's key (0600) and certificate, made on first start; every process sharing a database needs the same files (default: \"ca\" beside a SQLite database, else usher-data/ca)",
+			set: str(func(s *settings) *string { return &s.CADir })},
+		{name: "sms-config", help: `JSON file of the SMS gateway for the onboarding requirement "sms" (onboarding/sms.WebhookConfig: {"URL": "https://gw.example/send?to={{.To}}&text={{.Text}}", "Headers": {…}}); keep it 0600 when it holds a key`,
+			set: str(func(s *settings) *string { return &s.SMSConfig })},
+		{name: "sms-key", secret: true,
+			help: "at least 32 bytes that key the hashes of SMS codes; every process sharing a database needs the same (default: usher-data/sms.key, made on first start)",
+			set:  str(func(s *settings) *string { return &s.SMSKey })},
+		{name: "sms-region", help: "country calling code of phone numbers typed without one, e.g. 44 (default: only international numbers)",
+			set: func(s *settings, v string) error {
+				if strings.Trim(v, "0123456789") != "" || len(v) > 3 {
+					return fmt.Errorf("want a calling code of 1 to 3 digits, like 44")
+				}
+				s.SMSRegion = v
+				return nil
+			}},
 		{name: "log-level", def: "info", help: "debug, info, warn or error",
 			set: func(s *settings, v string) error {
 				switch v {

@@ -1,0 +1,436 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usher-sdk/usher/onboarding"
+	"github.com/usher-sdk/usher/onboarding/keyart"
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// maxFormSteps is how many requirement selects the new-application form
+// offers; more go in its JSON field.
+const maxFormSteps = 4
+
+// applicationsData is what the applications page shows.
+type applicationsData struct {
+	Applications []onboarding.Application
+	Kinds        []string // requirement kinds the server offers
+	Steps        []int    // 1…maxFormSteps, for the form's selects
+	Form         applicationForm
+}
+
+// applicationForm is the new-application form as the admin filled it.
+type applicationForm struct {
+	Name, Description, LogoURL, Primary, Secondary, Realm, Limit, Requirements string
+}
+
+// requirementKinds lists the kinds of requirements the server offers.
+func (a *app) requirementKinds() []string {
+	kinds := []string{onboarding.KindCredentials, onboarding.KindManual}
+	if a.cfg.SMSConfig != "" {
+		kinds = append(kinds, onboarding.KindSMS)
+	}
+	if a.cfg.OIDCConfig != "" {
+		kinds = append(kinds, onboarding.KindOIDC)
+	}
+	return kinds
+}
+
+func (a *app) applicationsPage(w http.ResponseWriter, r *http.Request) {
+	a.renderApplications(w, r, http.StatusOK, "", "", applicationForm{})
+}
+
+func (a *app) renderApplications(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string, form applicationForm) {
+	apps, err := a.applications(r.Context())
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	steps := make([]int, maxFormSteps)
+	for i := range steps {
+		steps[i] = i + 1
+	}
+	a.render(w, r, status, "applications.html", page{Title: "Applications", Notice: notice, Error: errMsg,
+		Data: applicationsData{Applications: apps, Kinds: a.requirementKinds(), Steps: steps, Form: form}})
+}
+
+// createApplicationForm: POST /admin/applications. The requirements come
+// from the step selects in order, or from the JSON field when it is
+// filled ([{"kind": "credentials"}, {"kind": "manual"}]).
+func (a *app) createApplicationForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderApplications(w, r, http.StatusBadRequest, "", "The form could not be read.", applicationForm{})
+		return
+	}
+	f := r.PostForm
+	form := applicationForm{Name: strings.TrimSpace(f.Get("name")), Description: strings.TrimSpace(f.Get("description")),
+		LogoURL: strings.TrimSpace(f.Get("logoUrl")), Primary: f.Get("primaryColour"), Secondary: f.Get("secondaryColour"),
+		Realm: strings.TrimSpace(f.Get("realm")), Limit: strings.TrimSpace(f.Get("deviceLimit")), Requirements: strings.TrimSpace(f.Get("requirements"))}
+	refuse := func(msg string) {
+		a.renderApplications(w, r, http.StatusBadRequest, "", msg, form)
+	}
+	in := onboarding.Application{Name: form.Name, Description: form.Description, UserRealm: form.Realm,
+		Layout: onboarding.Layout{LogoURL: form.LogoURL, PrimaryColour: form.Primary, SecondaryColour: form.Secondary}}
+	if form.Limit != "" {
+		n, err := strconv.Atoi(form.Limit)
+		if err != nil || n < 0 || n > 1000 {
+			refuse("The device limit is a number from 0 (the default, 1) to 1000.")
+			return
+		}
+		in.DeviceLimit = n
+	}
+	if form.Requirements != "" {
+		if err := json.Unmarshal([]byte(form.Requirements), &in.Requirements); err != nil {
+			refuse(`The requirements are a JSON list like [{"kind": "credentials"}, {"kind": "manual"}].`)
+			return
+		}
+	} else {
+		for i := 1; i <= maxFormSteps; i++ {
+			if k := f.Get("step" + strconv.Itoa(i)); k != "" {
+				in.Requirements = append(in.Requirements, onboarding.RequirementSpec{Kind: k})
+			}
+		}
+	}
+	for _, c := range []string{in.Layout.PrimaryColour, in.Layout.SecondaryColour} {
+		if c != "" && !isColour(c) {
+			refuse("Colours are #rrggbb.")
+			return
+		}
+	}
+	if u := in.Layout.LogoURL; u != "" && (len(u) > 2048 || !strings.HasPrefix(u, "https://")) {
+		refuse("The logo URL is an https:// address of at most 2048 characters.")
+		return
+	}
+	app, err := a.newApplication(remoteContext(r), in)
+	if err != nil {
+		status, msg := http.StatusBadRequest, ""
+		switch {
+		case errors.Is(err, onboarding.ErrConflict):
+			status, msg = http.StatusConflict, "An application of that name exists."
+		case errors.Is(err, errAdminRealm):
+			msg = err.Error() + "."
+		case errors.Is(err, onboarding.ErrInvalid):
+			msg = strings.ReplaceAll(err.Error(), "onboarding: invalid input: ", "")
+		default:
+			a.pageError(w, r, err)
+			return
+		}
+		a.renderApplications(w, r, status, "", msg, form)
+		return
+	}
+	a.renderApplications(w, r, http.StatusCreated, "Created the application "+app.Name+".", "", applicationForm{})
+}
+
+func isColour(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	_, err := strconv.ParseUint(s[1:], 16, 32)
+	return err == nil
+}
+
+// appUser is one user of an application's page with their devices.
+type appUser struct {
+	User    userstore.User
+	Devices []onboarding.Device
+}
+
+// applicationData is what an application's page shows.
+type applicationData struct {
+	App          onboarding.Application
+	Requirements []string // each requirement as kind and settings
+	Users        []appUser
+	Next         string
+	Pending      int
+}
+
+func (a *app) applicationPage(w http.ResponseWriter, r *http.Request) {
+	a.renderApplication(w, r, http.StatusOK, "", "")
+}
+
+func (a *app) renderApplication(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	ctx := r.Context()
+	app, err := a.onboarding.Application(ctx, r.PathValue("id"))
+	if errors.Is(err, onboarding.ErrNotFound) {
+		a.renderApplications(w, r, http.StatusNotFound, "", "No such application.", applicationForm{})
+		return
+	}
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	d := applicationData{App: app}
+	for _, s := range app.Requirements {
+		line := s.Kind
+		if len(s.Settings) > 0 {
+			line += " " + string(s.Settings)
+		}
+		d.Requirements = append(d.Requirements, line)
+	}
+	pool, err := a.realms.get(ctx, app.Realm())
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	for u, err := range pool.store.ListUsers(ctx, userstore.ListOptions{After: bounded(r.URL.Query().Get("after"), 64), Limit: usersPageSize + 1}) {
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		if len(d.Users) == usersPageSize {
+			d.Next = d.Users[len(d.Users)-1].User.ID
+			break
+		}
+		ds, err := a.obStore.ListDevices(ctx, app.ID, u.ID)
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		d.Users = append(d.Users, appUser{User: u, Devices: ds})
+	}
+	pending, err := a.onboarding.Pending(ctx, app.ID)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	d.Pending = len(pending)
+	a.render(w, r, status, "application.html", page{Title: app.Name, Notice: notice, Error: errMsg, Data: d})
+}
+
+// destroyDevicesForm: POST /admin/applications/{id}/devices/destroy, the
+// devices of the selected users (id) or one device (device).
+func (a *app) destroyDevicesForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderApplication(w, r, http.StatusBadRequest, "", "The form could not be read.")
+		return
+	}
+	ctx := remoteContext(r)
+	if dev := r.PostForm.Get("device"); dev != "" {
+		d, err := a.obStore.GetDevice(ctx, dev)
+		if err == nil && d.ApplicationID != r.PathValue("id") {
+			err = onboarding.ErrNotFound
+		}
+		if err == nil {
+			err = a.onboarding.DestroyDevice(ctx, d.ID)
+		}
+		if errors.Is(err, onboarding.ErrNotFound) {
+			a.renderApplication(w, r, http.StatusNotFound, "", "No such device.")
+			return
+		}
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		a.auditAdmin(r, "admin.device_destroyed", d.UserID, map[string]string{"application": d.ApplicationID, "device": d.ID})
+		a.renderApplication(w, r, http.StatusOK, "Destroyed the device; its certificate is revoked.", "")
+		return
+	}
+	ids := r.PostForm["id"]
+	if len(ids) == 0 || len(ids) > maxBulk {
+		a.renderApplication(w, r, http.StatusBadRequest, "", "Select users (at most 1000).")
+		return
+	}
+	n, err := a.destroyDevices(ctx, r.PathValue("id"), ids)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	a.renderApplication(w, r, http.StatusOK, fmt.Sprintf("Destroyed %d devices; their certificates are revoked.", n), "")
+}
+
+// pendingEntry is one onboarding waiting for approval.
+type pendingEntry struct {
+	App      onboarding.Application
+	Activity onboarding.Activity
+	Code     string // the comparison code, in groups of four
+	Steps    []onboarding.Step
+}
+
+// pendingPage: GET /admin/pending, every application's onboardings that
+// wait for an administrator, oldest first, each with the picture and
+// code of the key the server received.
+func (a *app) pendingPage(w http.ResponseWriter, r *http.Request) {
+	a.renderPending(w, r, http.StatusOK, "", "")
+}
+
+func (a *app) renderPending(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	apps, err := a.applications(r.Context())
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	var out []pendingEntry
+	for _, app := range apps {
+		ps, err := a.onboarding.Pending(r.Context(), app.ID)
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		for _, p := range ps {
+			out = append(out, pendingEntry{App: app, Activity: p.Activity, Code: groupCode(p.Code)})
+		}
+	}
+	a.render(w, r, status, "pending.html", page{Title: "Pending approvals", Notice: notice, Error: errMsg, Data: out})
+}
+
+// groupCode writes a comparison code in groups of four digits.
+func groupCode(c string) string {
+	if len(c) == keyart.CodeDigits {
+		return c[:4] + " " + c[4:]
+	}
+	return c
+}
+
+// decideForm: POST /admin/activities/{id}/{approve|reject|destroy}.
+func (a *app) decideForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderPending(w, r, http.StatusBadRequest, "", "The form could not be read.")
+		return
+	}
+	ctx := remoteContext(r)
+	id := r.PathValue("id")
+	s, _ := sessionOf(ctx)
+	var err error
+	var notice string
+	action := r.PathValue("action")
+	switch action {
+	case "approve":
+		err, notice = a.onboarding.Approve(ctx, id, onboarding.Approval{Admin: s.Username}), "Approved; the device may now enrol."
+	case "reject":
+		err, notice = a.onboarding.Reject(ctx, id, onboarding.Approval{Admin: s.Username}), "Rejected."
+	case "destroy":
+		act, gerr := a.onboarding.Activity(ctx, id)
+		if gerr != nil {
+			err = gerr
+			break
+		}
+		if err = a.onboarding.DestroyActivity(ctx, id); err == nil {
+			a.auditAdmin(r, "admin.activity_destroyed", act.UserID, map[string]string{"activity": id, "application": act.ApplicationID})
+			r.SetPathValue("id", act.ApplicationID)
+			a.renderActivities(w, r, http.StatusOK, "Destroyed the activity.", "")
+			return
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	switch {
+	case errors.Is(err, onboarding.ErrNotFound):
+		a.renderPending(w, r, http.StatusNotFound, "", "No such onboarding.")
+	case errors.Is(err, onboarding.ErrInvalid), errors.Is(err, onboarding.ErrFinished), errors.Is(err, onboarding.ErrRejected), errors.Is(err, onboarding.ErrOutOfOrder):
+		a.renderPending(w, r, http.StatusConflict, "", "This onboarding is not waiting for approval (any more).")
+	case err != nil:
+		a.pageError(w, r, err)
+	default:
+		a.renderPending(w, r, http.StatusOK, notice, "")
+	}
+}
+
+// activityView is one activity with its steps grouped by requirement.
+type activityView struct {
+	Activity onboarding.Activity
+	Groups   []stepGroup
+}
+
+// stepGroup is a run of an activity's steps with one tag, newest first.
+type stepGroup struct {
+	Tag   string
+	Steps []onboarding.Step
+}
+
+// groupSteps orders steps newest first and groups each run of one tag
+// (the requirement's kind, or "system").
+func groupSteps(steps []onboarding.Step) []stepGroup {
+	var out []stepGroup
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		if n := len(out); n > 0 && out[n-1].Tag == s.Tag {
+			out[n-1].Steps = append(out[n-1].Steps, s)
+			continue
+		}
+		out = append(out, stepGroup{Tag: s.Tag, Steps: []onboarding.Step{s}})
+	}
+	return out
+}
+
+// maxActivitiesShown bounds the activities page.
+const maxActivitiesShown = 200
+
+// activitiesPage: GET /admin/applications/{id}/activities, newest first.
+func (a *app) activitiesPage(w http.ResponseWriter, r *http.Request) {
+	a.renderActivities(w, r, http.StatusOK, "", "")
+}
+
+func (a *app) renderActivities(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	ctx := r.Context()
+	app, err := a.onboarding.Application(ctx, r.PathValue("id"))
+	if errors.Is(err, onboarding.ErrNotFound) {
+		a.renderApplications(w, r, http.StatusNotFound, "", "No such application.", applicationForm{})
+		return
+	}
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	acts, err := a.onboarding.Activities(ctx, app.ID)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	if len(acts) > maxActivitiesShown {
+		acts = acts[:maxActivitiesShown]
+	}
+	views := make([]activityView, 0, len(acts))
+	for _, act := range acts {
+		views = append(views, activityView{Activity: act, Groups: groupSteps(act.Steps)})
+	}
+	a.render(w, r, status, "activities.html", page{Title: "Onboarding activities · " + app.Name, Notice: notice, Error: errMsg,
+		Data: struct {
+			App        onboarding.Application
+			Activities []activityView
+		}{app, views}})
+}
+
+// activityPicture: GET /admin/activities/{id}/picture.svg (or .png), the
+// picture of the key the server received, from onboarding's admin
+// handler behind the admin sign-in.
+func (a *app) activityPicture(w http.ResponseWriter, r *http.Request) {
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = "/v1"+strings.TrimPrefix(r.URL.Path, "/admin"), ""
+	r2.URL = &u
+	a.obAdmin.ServeHTTP(w, r2)
+}
+
+// deviceSummary returns, for the users' export, how many devices a user
+// of the default realm has and when they last enrolled one.
+func (a *app) deviceSummary(ctx context.Context, apps []onboarding.Application, userID string) (int, time.Time, error) {
+	n := 0
+	for _, app := range apps {
+		ds, err := a.obStore.ListDevices(ctx, app.ID, userID)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		n += len(ds)
+	}
+	var last time.Time
+	for e, err := range a.users.Audit(ctx, userstore.AuditFilter{UserID: userID, Kind: onboarding.AuditEnrolled, Limit: 1}) {
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		last = e.Time
+	}
+	return n, last, nil
+}

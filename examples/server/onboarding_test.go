@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	stdcsv "encoding/csv"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/usher-sdk/usher/onboarding"
+	"github.com/usher-sdk/usher/onboarding/deviceclient"
+	"github.com/usher-sdk/usher/onboarding/keyart"
+	"github.com/usher-sdk/usher/userstore"
+)
+
+// addUser creates an enabled user with a password in the realm's pool.
+func (ts *testServer) addUser(realm, username, password string) userstore.User {
+	ts.t.Helper()
+	ctx := context.Background()
+	pool, err := ts.app.realms.get(ctx, realm)
+	require.NoError(ts.t, err)
+	u, err := pool.store.CreateUser(ctx, userstore.User{Username: username, Enabled: true})
+	require.NoError(ts.t, err)
+	require.NoError(ts.t, pool.svc.SetUserPassword(ctx, u.ID, password))
+	return u
+}
+
+// device is a simulated phone with its own P-256 key, talking to the
+// server's device endpoints.
+func (ts *testServer) device() (*deviceclient.Client, []byte) {
+	ts.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(ts.t, err)
+	c, err := deviceclient.New(ts.srv.URL+deviceAPIPrefix, key)
+	require.NoError(ts.t, err)
+	return c, c.PublicKey()
+}
+
+// untilPending walks a device through Credentials to the Manual step.
+func untilPending(t *testing.T, c *deviceclient.Client, app, username, password string) onboarding.State {
+	t.Helper()
+	ctx := t.Context()
+	st, err := c.Start(ctx, app)
+	require.NoError(t, err)
+	require.NotNil(t, st.Prompt)
+	require.Equal(t, onboarding.KindCredentials, st.Prompt.Kind)
+	st, err = c.Credentials(ctx, st, username, password)
+	require.NoError(t, err)
+	require.Equal(t, onboarding.KindManual, st.Prompt.Kind)
+	st, err = c.Answer(ctx, st, nil)
+	require.NoError(t, err)
+	require.Equal(t, onboarding.StatusPending, st.Status)
+	return st
+}
+
+func TestOnboardingAPI(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := t.Context()
+	tok := ts.token(scopeOnboarding)
+	alice := ts.addUser("", "alice", "alice's long password")
+
+	assert.Equal(t, http.StatusUnauthorized, ts.api("", "GET", "/api/v1/applications", nil).StatusCode)
+	assert.Equal(t, http.StatusForbidden, ts.api(ts.token(scopeUsersRead), "GET", "/api/v1/applications", nil).StatusCode)
+
+	r := ts.api(tok, "POST", "/api/v1/applications", map[string]any{"name": "VPN", "description": "the office VPN",
+		"layout":       map[string]string{"primary_colour": "#112233"},
+		"requirements": []map[string]string{{"kind": "credentials"}, {"kind": "manual"}}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	app := decode[onboarding.Application](t, r)
+	assert.NotEmpty(t, app.ID)
+	for _, bad := range []struct {
+		body   any
+		status int
+	}{
+		{map[string]any{"name": "vpn", "requirements": []map[string]string{{"kind": "manual"}}}, http.StatusConflict},
+		{map[string]any{"name": "No steps"}, http.StatusBadRequest},
+		{map[string]any{"name": "Unknown", "requirements": []map[string]string{{"kind": "telepathy"}}}, http.StatusBadRequest},
+		{map[string]any{"name": "Admins", "user_realm": adminRealm, "requirements": []map[string]string{{"kind": "manual"}}}, http.StatusBadRequest},
+		{map[string]any{"name": "x", "requirements": []map[string]string{{"kind": "manual"}}, "extra": 1}, http.StatusBadRequest},
+	} {
+		r := ts.api(tok, "POST", "/api/v1/applications", bad.body)
+		assert.Equal(t, bad.status, r.StatusCode, r.Body)
+	}
+	r = ts.api(tok, "GET", "/api/v1/applications", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	list := decode[struct{ Applications []onboarding.Application }](t, r)
+	require.Len(t, list.Applications, 1, "the refused ones were not made")
+
+	// The device: Credentials, then Manual.
+	c, spki := ts.device()
+	_, err := c.Start(ctx, "no such app")
+	assert.Error(t, err)
+	st, err := c.Start(ctx, "vpn")
+	require.NoError(t, err)
+	_, err = c.Credentials(ctx, st, "alice", "wrong")
+	var apiErr *deviceclient.Error
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	assert.Equal(t, onboarding.CodeRefused, apiErr.Code)
+	st = untilPending(t, c, "vpn", "alice", "alice's long password")
+
+	r = ts.api(tok, "GET", "/api/v1/applications/"+app.ID+"/pending", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	pending := decode[[]onboarding.PendingView](t, r)
+	require.Len(t, pending, 1)
+	art, err := keyart.OfSPKI(spki)
+	require.NoError(t, err)
+	assert.Equal(t, art.Code(), pending[0].Code, "the code the device shows")
+	assert.Equal(t, st.ActivityID, pending[0].ActivityID)
+	r = ts.api(tok, "GET", "/api/v1/activities/"+st.ActivityID+"/picture.svg", nil)
+	assert.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, "image/svg+xml", r.Header.Get("Content-Type"))
+
+	r = ts.api(tok, "POST", "/api/v1/activities/"+st.ActivityID+"/approve", map[string]string{})
+	require.Equal(t, http.StatusNoContent, r.StatusCode, r.Body)
+	st, err = c.Status(ctx, st)
+	require.NoError(t, err)
+	require.Equal(t, onboarding.StatusAwaitingCSR, st.Status)
+	deviceID, cert, err := c.Enrol(ctx, st)
+	require.NoError(t, err)
+
+	// The certificate chains to the CA the server publishes.
+	r = ts.get(ts.browser(), deviceAPIPrefix+"/ca.crt")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, "application/pkix-cert", r.Header.Get("Content-Type"))
+	caCert, err := x509.ParseCertificate([]byte(r.Body))
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(caCert)
+	_, err = cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	assert.NoError(t, err)
+	fi, err := os.Stat(filepath.Join(filepath.Dir(strings.TrimPrefix(ts.app.cfg.Database, "sqlite:")), "ca", "ca.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the CA key is its owner's only")
+
+	r = ts.api(tok, "GET", "/api/v1/applications/"+app.ID+"/users/"+alice.ID+"/devices", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	devs := decode[struct{ Devices []onboarding.Device }](t, r)
+	require.Len(t, devs.Devices, 1)
+	assert.Equal(t, deviceID, devs.Devices[0].ID)
+
+	// The export counts the device and dates the onboarding.
+	r = ts.api(ts.token(scopeUsersRead), "GET", "/api/v1/users/export", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	recs, err := stdcsv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, "alice", recs[1][0])
+	assert.Equal(t, "1", recs[1][2], "Device count")
+	assert.NotEmpty(t, recs[1][5], "Last onboarding")
+
+	// Metrics.
+	r = ts.api(ts.token(scopeMetrics), "GET", "/metrics", nil)
+	for _, line := range []string{`usher_onboardings_total{event="started"} 2`, `usher_onboardings_total{event="approved"} 1`,
+		`usher_onboardings_total{event="completed"} 1`, `usher_devices_total{event="enrolled"} 1`} {
+		assert.Contains(t, r.Body, line)
+	}
+
+	// Destroyed: the CRL lists its serial.
+	assert.Equal(t, http.StatusNoContent, ts.api(tok, "DELETE", "/api/v1/devices/"+deviceID, nil).StatusCode)
+	assert.Equal(t, http.StatusNotFound, ts.api(tok, "DELETE", "/api/v1/devices/"+deviceID, nil).StatusCode)
+	r = ts.get(ts.browser(), deviceAPIPrefix+"/ca.crl")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, "application/pkix-crl", r.Header.Get("Content-Type"))
+	crl, err := x509.ParseRevocationList([]byte(r.Body))
+	require.NoError(t, err)
+	require.NoError(t, crl.CheckSignatureFrom(caCert))
+	require.Len(t, crl.RevokedCertificateEntries, 1)
+	assert.Equal(t, 0, crl.RevokedCertificateEntries[0].SerialNumber.Cmp(cert.SerialNumber))
+
+	// A rejected onboarding ends for good.
+	c2, _ := ts.device()
+	st2 := untilPending(t, c2, "VPN", "alice", "alice's long password")
+	assert.Equal(t, http.StatusNoContent, ts.api(tok, "POST", "/api/v1/activities/"+st2.ActivityID+"/reject", nil).StatusCode)
+	_, err = c2.Status(ctx, st2)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	assert.Equal(t, onboarding.CodeRejected, apiErr.Code)
+	r = ts.api(tok, "GET", "/api/v1/applications/"+app.ID+"/activities", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Len(t, decode[[]onboarding.Activity](t, r), 3)
+
+	// Device bodies are bounded.
+	big := `{"application": "VPN", "public_key": "` + strings.Repeat("A", onboarding.MaxRequestBody) + `"}`
+	r = ts.api("", "POST", deviceAPIPrefix+"/v1/onboardings", big)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode, r.Body)
+}
+
+func TestOnboardingRealm(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	tok := ts.token(scopeOnboarding)
+	r := ts.api(tok, "POST", "/api/v1/applications", map[string]any{"name": "Contractors", "user_realm": "contractors",
+		"requirements": []map[string]string{{"kind": "credentials"}, {"kind": "manual"}}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	ts.addUser("", "bob", "default realm password")
+	ts.addUser("contractors", "carol", "contractor's password")
+
+	c, _ := ts.device()
+	st, err := c.Start(t.Context(), "Contractors")
+	require.NoError(t, err)
+	_, err = c.Credentials(t.Context(), st, "bob", "default realm password")
+	assert.Error(t, err, "a user of another realm is unknown here")
+	untilPending(t, c, "Contractors", "carol", "contractor's password")
+}
+
+func TestOnboardingAdminPages(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := t.Context()
+	b := ts.signIn()
+	alice := ts.addUser("", "alice", "alice's long password")
+
+	assert.Equal(t, http.StatusSeeOther, ts.get(ts.browser(), "/admin/pending").StatusCode, "signed out")
+	r := ts.get(b, "/admin/applications")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Body, "No applications yet.")
+
+	form := url.Values{"name": {"Office"}, "description": {"<b>desk</b>"}, "primaryColour": {"#aabbcc"}, "step1": {"credentials"}, "step2": {"manual"}, "deviceLimit": {"2"}}
+	r = ts.postForm(b, "/admin/applications", form)
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Created the application Office.")
+	assert.Contains(t, r.Body, "&lt;b&gt;desk&lt;/b&gt;")
+	for _, bad := range []struct {
+		form   url.Values
+		status int
+		msg    string
+	}{
+		{url.Values{"name": {"office"}, "step1": {"manual"}}, http.StatusConflict, "An application of that name exists."},
+		{url.Values{"name": {"Nothing"}}, http.StatusBadRequest, "at least one requirement"},
+		{url.Values{"name": {"Colours"}, "step1": {"manual"}, "primaryColour": {"red"}}, http.StatusBadRequest, "Colours are #rrggbb."},
+		{url.Values{"name": {"JSON"}, "requirements": {"[{"}}, http.StatusBadRequest, "JSON list"},
+		{url.Values{"name": {"Admins"}, "step1": {"manual"}, "realm": {adminRealm}}, http.StatusBadRequest, "administrators"},
+	} {
+		r := ts.postForm(b, "/admin/applications", bad.form)
+		assert.Equal(t, bad.status, r.StatusCode, bad.msg)
+		assert.Contains(t, r.Body, bad.msg)
+	}
+	r = ts.postForm(b, "/admin/applications", url.Values{"name": {"By JSON"}, "requirements": {`[{"kind": "manual", "settings": {"note": "x"}}]`}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	apps, err := ts.app.applications(ctx)
+	require.NoError(t, err)
+	require.Len(t, apps, 2)
+	app := apps[1]
+	require.Equal(t, "Office", app.Name)
+	assert.Equal(t, 2, app.DeviceLimit)
+
+	// A device waits; the pending page shows its picture and code.
+	c, spki := ts.device()
+	st := untilPending(t, c, "Office", "alice", "alice's long password")
+	art, err := keyart.OfSPKI(spki)
+	require.NoError(t, err)
+	r = ts.get(b, "/admin/pending")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Body, groupCode(art.Code()))
+	assert.Contains(t, r.Body, `<img src="/admin/activities/`+st.ActivityID+`/picture.svg"`)
+	assert.Contains(t, r.Body, "alice")
+	r = ts.get(b, "/admin/activities/"+st.ActivityID+"/picture.svg")
+	assert.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, "image/svg+xml", r.Header.Get("Content-Type"))
+	assert.Equal(t, http.StatusSeeOther, ts.get(ts.browser(), "/admin/activities/"+st.ActivityID+"/picture.svg").StatusCode)
+
+	// A cross-origin approval is refused and changes nothing.
+	req, err := http.NewRequest(http.MethodPost, ts.srv.URL+"/admin/activities/"+st.ActivityID+"/approve", nil)
+	require.NoError(t, err)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusForbidden, ts.do(b, req).StatusCode)
+	act, err := ts.app.onboarding.Activity(ctx, st.ActivityID)
+	require.NoError(t, err)
+	assert.Equal(t, onboarding.StatusPending, act.Status)
+
+	r = ts.postForm(b, "/admin/activities/"+st.ActivityID+"/approve", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Approved")
+	assert.Contains(t, r.Body, "Nothing is waiting for approval.")
+	r = ts.postForm(b, "/admin/activities/"+st.ActivityID+"/approve", nil)
+	assert.Equal(t, http.StatusConflict, r.StatusCode, "approved already")
+	st, err = c.Status(ctx, st)
+	require.NoError(t, err)
+	deviceID, _, err := c.Enrol(ctx, st)
+	require.NoError(t, err)
+
+	// The application's page lists the device; bulk destroy removes it.
+	r = ts.get(b, "/admin/applications/"+app.ID)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Body, deviceID)
+	assert.Contains(t, r.Body, "credentials")
+	r = ts.postForm(b, "/admin/applications/"+app.ID+"/devices/destroy", url.Values{"id": {alice.ID}})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Destroyed 1 devices")
+	_, err = ts.app.obStore.GetDevice(ctx, deviceID)
+	assert.ErrorIs(t, err, onboarding.ErrNotFound)
+
+	// A second device, rejected on the page; the activities page groups
+	// the steps by requirement, and destroys an activity.
+	c2, _ := ts.device()
+	st2 := untilPending(t, c2, "Office", "alice", "alice's long password")
+	r = ts.postForm(b, "/admin/activities/"+st2.ActivityID+"/reject", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Rejected.")
+	r = ts.get(b, "/admin/applications/"+app.ID+"/activities")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	for _, s := range []string{"<h3>system</h3>", "<h3>manual</h3>", "<h3>credentials</h3>", "Rejected by admin.", "Approved by admin.", "rejected", "completed"} {
+		assert.Contains(t, r.Body, s)
+	}
+	r = ts.postForm(b, "/admin/activities/"+st2.ActivityID+"/destroy", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Destroyed the activity.")
+	_, err = ts.app.onboarding.Activity(ctx, st2.ActivityID)
+	assert.ErrorIs(t, err, onboarding.ErrNotFound)
+
+	// Deleting a user destroys their devices.
+	c3, _ := ts.device()
+	st3 := untilPending(t, c3, "Office", "alice", "alice's long password")
+	require.NoError(t, ts.app.onboarding.Approve(ctx, st3.ActivityID, onboarding.Approval{Admin: "test"}))
+	st3, err = c3.Status(ctx, st3)
+	require.NoError(t, err)
+	dev3, _, err := c3.Enrol(ctx, st3)
+	require.NoError(t, err)
+	r = ts.postForm(b, "/admin/users/"+alice.ID+"/delete", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	_, err = ts.app.obStore.GetDevice(ctx, dev3)
+	assert.ErrorIs(t, err, onboarding.ErrNotFound)
+
+	r = ts.get(b, "/admin/audit?kind=onboarding.approved")
+	assert.Contains(t, r.Body, "onboarding.approved")
+}
