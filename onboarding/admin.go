@@ -113,7 +113,7 @@ func (m *Manager) AdminHandler(admin func(*http.Request) string) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, CodeNotFound, "no such endpoint")
 	})
-	return mux
+	return withRemote(mux)
 }
 
 func (m *Manager) noContent(w http.ResponseWriter, r *http.Request, err error) {

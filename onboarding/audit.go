@@ -3,6 +3,8 @@ package onboarding
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 
 	"github.com/usher-sdk/usher/userstore"
 )
@@ -32,6 +34,35 @@ const (
 	DetailTag         = "tag"         // requirement kind or TagSystem
 	DetailMessage     = "message"     // what happened
 )
+
+type remoteKey struct{}
+
+// WithRemote returns ctx carrying the client's address, which the
+// Manager's audit events record as AuditEvent.Remote. DeviceHandler and
+// AdminHandler set it from each request; a caller of the Go API sets it
+// itself.
+func WithRemote(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, remoteKey{}, addr)
+}
+
+// remoteFrom is the address WithRemote put in ctx, or "".
+func remoteFrom(ctx context.Context) string {
+	s, _ := ctx.Value(remoteKey{}).(string)
+	return s
+}
+
+// withRemote wraps h so that each request's context carries its client's
+// address (the host of RemoteAddr; put a proxy's X-Forwarded-For into
+// RemoteAddr before, if there is one).
+func withRemote(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := r.RemoteAddr
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+		h.ServeHTTP(w, r.WithContext(WithRemote(r.Context(), addr)))
+	})
+}
 
 // NotakeyLine formats e in the Notakey Authentication Server's shape,
 // "[ONBOARDING] [activity] [user] [device] message", with the activity and

@@ -132,7 +132,7 @@ func (m *Manager) DeviceHandler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, CodeNotFound, "no such endpoint")
 	})
-	return mux
+	return withRemote(mux)
 }
 
 // decode reads one JSON object of at most MaxRequestBody bytes into v,

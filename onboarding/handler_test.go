@@ -80,3 +80,19 @@ func TestDeviceHandlerUnavailable(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Contains(t, rec.Body.String(), onboarding.CodeUnavailable)
 }
+
+// The audit events of a device's requests record its address.
+func TestDeviceHandlerAuditsClientAddress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1)
+	body, _ := json.Marshal(onboarding.StartRequest{Application: "Bank", PublicKey: newDevice(t).spki})
+	req := httptest.NewRequest("POST", "/v1/onboardings", strings.NewReader(string(body)))
+	req.RemoteAddr = "203.0.113.9:51234"
+	rec := httptest.NewRecorder()
+	f.m.DeviceHandler().ServeHTTP(rec, req)
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	f.audit.mu.Lock()
+	defer f.audit.mu.Unlock()
+	require.NotEmpty(t, f.audit.events)
+	assert.Equal(t, "203.0.113.9", f.audit.events[0].Remote)
+}

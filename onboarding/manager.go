@@ -473,6 +473,7 @@ func (m *Manager) emit(ctx context.Context, kind userstore.AuditKind, act Activi
 		Kind:   kind,
 		UserID: act.UserID,
 		Login:  act.Login,
+		Remote: remoteFrom(ctx),
 		Detail: map[string]string{
 			DetailActivity:    act.ID,
 			DetailApplication: act.ApplicationID,
