@@ -31,7 +31,7 @@ var (
 
 // Normalize returns number in E.164 form: "+" followed by 8 to 15 digits.
 //
-// defaultRegion is a country calling code such as "+1" or "+44" (the "+"
+// defaultCode is a country calling code such as "+1" or "+44" (the "+"
 // is optional); it is used only for national numbers, those that do not
 // start with "+". It may be empty when every number is international.
 //
@@ -42,7 +42,7 @@ var (
 //   - an international number: "+" then the country code and the
 //     subscriber number, first digit not 0; a trunk prefix written "(0)",
 //     as in "+44 (0)20 7946 0000", is dropped;
-//   - a national number, prefixed with defaultRegion after dropping one
+//   - a national number, prefixed with defaultCode after dropping one
 //     leading trunk prefix: "0" for every code but +1, +7 and +39, and
 //     for +1 (NANP) a leading "1" on an 11-digit number, for +7 a leading
 //     "8" on an 11-digit number. Italy (+39) keeps its leading 0.
@@ -55,7 +55,7 @@ var (
 //
 // Errors wrap [ErrInvalidPhone] or [ErrNoDefaultRegion]. Normalize is a
 // pure function, safe for concurrent use.
-func Normalize(number, defaultRegion string) (string, error) {
+func Normalize(number, defaultCode string) (string, error) {
 	if len(number) > maxInput {
 		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidPhone, maxInput)
 	}
@@ -102,7 +102,7 @@ func Normalize(number, defaultRegion string) (string, error) {
 		return "", fmt.Errorf("%w: no digits", ErrInvalidPhone)
 	}
 	if !international {
-		cc, err := callingCode(defaultRegion)
+		cc, err := callingCode(defaultCode)
 		if err != nil {
 			return "", err
 		}
@@ -161,12 +161,12 @@ func dropTrunk(cc, national string) string {
 }
 
 // Equal reports whether a and b are the same phone number once both are
-// normalised with defaultRegion (see [Normalize]); a number that does not
+// normalised with defaultCode (see [Normalize]); a number that does not
 // normalise equals nothing. Use it to match the number a user gives with
 // an application user's stored phone. It compares in constant time for
 // numbers of equal length and is safe for concurrent use.
-func Equal(a, b, defaultRegion string) bool {
-	na, errA := Normalize(a, defaultRegion)
-	nb, errB := Normalize(b, defaultRegion)
+func Equal(a, b, defaultCode string) bool {
+	na, errA := Normalize(a, defaultCode)
+	nb, errB := Normalize(b, defaultCode)
 	return errA == nil && errB == nil && subtle.ConstantTimeCompare([]byte(na), []byte(nb)) == 1
 }
