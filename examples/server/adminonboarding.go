@@ -306,7 +306,22 @@ func (a *app) decideForm(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
 	switch action {
 	case "approve":
-		err, notice = a.onboarding.Approve(ctx, id, onboarding.Approval{Admin: s.Username}), "Approved; the device may now enrol."
+		// With no user found by an earlier step (Manual first), the admin
+		// names the user the device is for.
+		ap := onboarding.Approval{Admin: s.Username}
+		if name := strings.TrimSpace(r.PostForm.Get("username")); name != "" {
+			u, uerr := a.userOfActivity(ctx, id, name)
+			if errors.Is(uerr, userstore.ErrNotFound) {
+				a.renderPending(w, r, http.StatusBadRequest, "", "No user "+name+" in the application's realm.")
+				return
+			}
+			if uerr != nil {
+				err = uerr
+				break
+			}
+			ap.UserID = u.ID
+		}
+		err, notice = a.onboarding.Approve(ctx, id, ap), "Approved; the device may now enrol."
 	case "reject":
 		err, notice = a.onboarding.Reject(ctx, id, onboarding.Approval{Admin: s.Username}), "Rejected."
 	case "destroy":
@@ -335,6 +350,27 @@ func (a *app) decideForm(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.renderPending(w, r, http.StatusOK, notice, "")
 	}
+}
+
+// userOfActivity finds a user by username in the realm of an
+// activity's application.
+func (a *app) userOfActivity(ctx context.Context, activityID, username string) (userstore.User, error) {
+	if len(username) > maxLoginLen {
+		return userstore.User{}, userstore.ErrNotFound
+	}
+	act, err := a.onboarding.Activity(ctx, activityID)
+	if err != nil {
+		return userstore.User{}, err
+	}
+	app, err := a.onboarding.Application(ctx, act.ApplicationID)
+	if err != nil {
+		return userstore.User{}, err
+	}
+	pool, err := a.realms.get(ctx, app.Realm())
+	if err != nil {
+		return userstore.User{}, err
+	}
+	return pool.store.GetUserByUsername(ctx, username)
 }
 
 // activityView is one activity with its steps grouped by requirement.

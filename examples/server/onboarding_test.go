@@ -7,13 +7,17 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	stdcsv "encoding/csv"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -333,4 +337,139 @@ func TestOnboardingAdminPages(t *testing.T) {
 
 	r = ts.get(b, "/admin/audit?kind=onboarding.approved")
 	assert.Contains(t, r.Body, "onboarding.approved")
+}
+
+func TestOnboardingSMS(t *testing.T) {
+	t.Parallel()
+	codes := make(chan map[string]string, 4)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		codes <- m
+	}))
+	t.Cleanup(gw.Close)
+	dir := t.TempDir()
+	smsCfg := filepath.Join(dir, "sms.json")
+	require.NoError(t, os.WriteFile(smsCfg, []byte(`{"URL": "`+gw.URL+`/send", "ContentType": "application/json", "Body": "{\"to\": \"{{.To}}\", \"code\": \"{{.Code}}\"}"}`), 0o600))
+	cfg := testSettings(t)
+	cfg.Database = "sqlite:" + filepath.Join(dir, "usher.db")
+	cfg.SMSConfig, cfg.SMSRegion = smsCfg, "44"
+	ts := startTestServer(t, cfg)
+	fi, err := os.Stat(filepath.Join(dir, "sms.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	pool, err := ts.app.realms.get(t.Context(), "")
+	require.NoError(t, err)
+	u, err := pool.store.GetUser(t.Context(), ts.addUser("", "erin", "erin's long password").ID)
+	require.NoError(t, err)
+	u.Phone = "+447700900123"
+	_, err = pool.store.UpdateUser(t.Context(), u)
+	require.NoError(t, err)
+	r := ts.postForm(ts.signIn(), "/admin/applications", url.Values{"name": {"Texts"}, "step1": {"credentials"}, "step2": {"sms"}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+
+	ctx := t.Context()
+	c, _ := ts.device()
+	st, err := c.Start(ctx, "Texts")
+	require.NoError(t, err)
+	st, err = c.Credentials(ctx, st, "erin", "erin's long password")
+	require.NoError(t, err)
+	require.Equal(t, onboarding.KindSMS, st.Prompt.Kind)
+	st, err = c.Answer(ctx, st, map[string]string{"phone": "07700 900123"})
+	require.NoError(t, err)
+	var sent map[string]string
+	select {
+	case sent = <-codes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no SMS reached the gateway")
+	}
+	assert.Equal(t, "+447700900123", sent["to"])
+	st, err = c.Answer(ctx, st, map[string]string{"code": sent["code"]})
+	require.NoError(t, err)
+	require.Equal(t, onboarding.StatusAwaitingCSR, st.Status)
+	_, _, err = c.Enrol(ctx, st)
+	require.NoError(t, err)
+}
+
+func TestOnboardingOIDC(t *testing.T) {
+	t.Parallel()
+	ts, p := oidcServer(t)
+	p.SetRedirectURIs(ts.app.baseURL()+"/admin/oidc/callback", ts.app.baseURL()+deviceOIDCCallback)
+	p.SignInAs("bob-sub")
+	tok := ts.token(scopeOnboarding)
+	r := ts.api(tok, "POST", "/api/v1/applications", map[string]any{"name": "SSO", "user_realm": "sso",
+		"requirements": []map[string]string{{"kind": "oidc"}}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+
+	ctx := t.Context()
+	c, _ := ts.device()
+	st, err := c.Start(ctx, "SSO")
+	require.NoError(t, err)
+	require.Equal(t, onboarding.KindOIDC, st.Prompt.Kind)
+	st, err = c.Answer(ctx, st, map[string]string{})
+	require.NoError(t, err)
+	require.NotEmpty(t, st.Prompt.URL)
+
+	// The person's browser: the provider, then the server's page that
+	// shows the address to paste into the device.
+	resp, err := http.Get(st.Prompt.URL)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Equal(t, deviceOIDCCallback, resp.Request.URL.Path)
+	assert.Contains(t, string(body), ts.app.baseURL()+deviceOIDCCallback+"?")
+	q := resp.Request.URL.Query()
+	st, err = c.Answer(ctx, st, map[string]string{"state": q.Get("state"), "code": q.Get("code")})
+	require.NoError(t, err)
+	require.Equal(t, onboarding.StatusAwaitingCSR, st.Status)
+	_, _, err = c.Enrol(ctx, st)
+	require.NoError(t, err)
+
+	pool, err := ts.app.realms.get(ctx, "sso")
+	require.NoError(t, err)
+	u, err := pool.store.GetUserByUsername(ctx, "bob")
+	require.NoError(t, err, "bob was made in the application's realm")
+	_, err = ts.app.users.GetUserByUsername(ctx, "bob")
+	assert.ErrorIs(t, err, userstore.ErrNotFound, "not among the default realm's users")
+	act, err := ts.app.onboarding.Activity(ctx, st.ActivityID)
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, act.UserID)
+}
+
+// TestOnboardingManualFirst: with Manual as the only requirement, the
+// admin names the user when approving.
+func TestOnboardingManualFirst(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	b := ts.signIn()
+	frank := ts.addUser("", "frank", "frank's long password")
+	r := ts.postForm(b, "/admin/applications", url.Values{"name": {"Desk"}, "step1": {"manual"}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	c, _ := ts.device()
+	st, err := c.Start(t.Context(), "Desk")
+	require.NoError(t, err)
+	st, err = c.Answer(t.Context(), st, nil)
+	require.NoError(t, err)
+	require.Equal(t, onboarding.StatusPending, st.Status)
+
+	r = ts.get(b, "/admin/pending")
+	assert.Contains(t, r.Body, `name="username"`)
+	r = ts.postForm(b, "/admin/activities/"+st.ActivityID+"/approve", url.Values{"username": {"nobody"}})
+	assert.Equal(t, http.StatusBadRequest, r.StatusCode)
+	assert.Contains(t, r.Body, "No user nobody")
+	r = ts.postForm(b, "/admin/activities/"+st.ActivityID+"/approve", url.Values{"username": {"frank"}})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	st, err = c.Status(t.Context(), st)
+	require.NoError(t, err)
+	_, _, err = c.Enrol(t.Context(), st)
+	require.NoError(t, err)
+	act, err := ts.app.onboarding.Activity(t.Context(), st.ActivityID)
+	require.NoError(t, err)
+	assert.Equal(t, frank.ID, act.UserID)
 }
