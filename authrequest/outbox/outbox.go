@@ -15,11 +15,16 @@
 //
 // The jobs live in River's tables (river_job and the rest) in the
 // application's database, made by the "river" Component, which runs River's
-// own migrator inside the one migration step of package database. On SQLite
-// (River's riversqlite driver) the outbox shares the application's *sql.DB,
-// with SQLiteDSN's WAL, 10 s busy timeout and immediate transactions; on
-// PostgreSQL it uses River's database/sql driver over the same pgx pool,
-// polling for new jobs every Config.PollInterval.
+// own migrator inside the one migration step of package database (on
+// PostgreSQL in two transactions: River's version 4 adds an enum value
+// that later versions use). On a SQLite file (River's riversqlite driver)
+// River opens a small pool of its own on the application's file, with
+// SQLiteDSN's WAL, 10 s busy timeout and immediate transactions, whose
+// writes queue behind the DB's writer lock like the application's own, so
+// that neither starves the other; River's notifications wake the workers
+// within about 50 ms of a commit. On PostgreSQL River uses its database/sql
+// driver over the application's pgx pool and polls for new jobs every
+// Config.PollInterval (database/sql cannot LISTEN).
 //
 // A job's arguments hold the delivery's variables (user names, e-mail
 // addresses, answers), so finished jobs are kept only briefly:
