@@ -3,13 +3,8 @@ package issuer_test
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,72 +15,8 @@ import (
 	"github.com/usher-sdk/usher/onboarding/issuer"
 )
 
-const scepServerModule = "github.com/micromdm/scep/v2/cmd/scepserver@v2.3.0"
-
-// scepServerBinary finds scepserver on PATH or installs it into the user's
-// cache with `go install`; when neither works the test is skipped, or fails
-// in CI.
-func scepServerBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("scepserver"); err == nil {
-		return p
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	gobin := filepath.Join(cache, "usher-test", "scepserver-v2.3.0")
-	bin := filepath.Join(gobin, "scepserver")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	cmd := exec.Command("go", "install", scepServerModule)
-	cmd.Env = append(os.Environ(), "GOBIN="+gobin)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("scepserver not found and `go install %s` failed: %v\n%s", scepServerModule, err, out)
-		if testenv.InCI() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
-}
-
-// startSCEPServer runs a fresh scepserver CA on loopback and returns its
-// SCEP URL. challenge "" runs it without a challenge password; extra are
-// more flags.
 func startSCEPServer(t testing.TB, challenge string, extra ...string) string {
-	t.Helper()
-	bin := scepServerBinary(t)
-	depot := filepath.Join(t.TempDir(), "depot")
-	out, err := exec.Command(bin, "ca", "-init", "-depot", depot, "-keySize", "2048").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	args := append([]string{"-depot", depot, "-http-addr", addr}, extra...)
-	if challenge != "" {
-		args = append(args, "-challenge", challenge)
-	}
-	srv := exec.Command(bin, args...)
-	require.NoError(t, srv.Start())
-	t.Cleanup(func() {
-		_ = srv.Process.Kill()
-		_ = srv.Wait()
-	})
-	url := "http://" + addr + "/scep"
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url + "?operation=GetCACaps")
-		if err == nil {
-			_ = resp.Body.Close()
-			return url
-		}
-		require.True(t, time.Now().Before(deadline), "scepserver did not start: %v", err)
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testenv.StartSCEPServer(t, challenge, extra...)
 }
 
 func TestSCEPIssue(t *testing.T) {
