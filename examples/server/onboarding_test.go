@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -472,4 +473,39 @@ func TestOnboardingManualFirst(t *testing.T) {
 	act, err := ts.app.onboarding.Activity(t.Context(), st.ActivityID)
 	require.NoError(t, err)
 	assert.Equal(t, frank.ID, act.UserID)
+}
+
+// TestOnboardingRefusesBadSetup: the server does not start with a short
+// SMS key, a gateway file it cannot read, or a CA key others may read.
+func TestOnboardingRefusesBadSetup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	smsCfg := filepath.Join(dir, "sms.json")
+	require.NoError(t, os.WriteFile(smsCfg, []byte(`{"URL": "https://gw.example/send?to={{.To}}&text={{.Text}}"}`), 0o600))
+	badSMS := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(badSMS, []byte(`{"Address": "x"}`), 0o600))
+	caDir := filepath.Join(dir, "ca")
+	require.NoError(t, os.MkdirAll(caDir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(caDir, "ca.key"), []byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"), 0o644))
+	for _, tt := range []struct {
+		name string
+		edit func(*settings)
+		want string
+	}{
+		{"short SMS key", func(s *settings) { s.SMSConfig, s.SMSKey = smsCfg, "short" }, "sms key: at least 32 bytes"},
+		{"bad gateway file", func(s *settings) { s.SMSConfig = badSMS }, "sms-config"},
+		{"readable CA key", func(s *settings) { s.CADir = caDir }, "ca-dir"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testSettings(t)
+			cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
+			tt.edit(&cfg)
+			a, err := openApp(t.Context(), cfg, slog.New(slog.DiscardHandler))
+			if err == nil {
+				a.close()
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
 }

@@ -68,6 +68,13 @@ func TestSettings(t *testing.T) {
 		{name: "empty secret file", args: []string{"-bootstrap-password-file", write("empty", "\n")}, wantErr: "is empty"},
 		{name: "half TLS", args: []string{"-tls-cert", "c.pem"}, wantErr: "tls-cert and tls-key go together"},
 		{name: "every problem at once", args: []string{"-session-ttl", "soon", "-log-level", "loud"}, wantErr: "session-ttl (from -session-ttl)"},
+		{name: "onboarding", args: []string{"-ca-dir", "/srv/ca", "-sms-config", "sms.json", "-sms-region", "44"}, env: map[string]string{"USHER_SMS_KEY_FILE": pwFile}, check: func(t *testing.T, s settings) {
+			assert.Equal(t, "/srv/ca", s.CADir)
+			assert.Equal(t, "sms.json", s.SMSConfig)
+			assert.Equal(t, "44", s.SMSRegion)
+			assert.Equal(t, "s3cret-from-file", s.SMSKey)
+		}},
+		{name: "bad SMS region", args: []string{"-sms-region", "+44"}, wantErr: "sms-region (from -sms-region)"},
 		{name: "unknown flag", args: []string{"-prot", "1"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`},
 	}
