@@ -44,7 +44,7 @@ func (m *Manager) Enrol(ctx context.Context, id string, csrData []byte) (Enrolme
 	case act.Status != StatusAwaitingCSR:
 		return Enrolment{}, fmt.Errorf("%w: CSR before the last requirement is met", ErrOutOfOrder)
 	}
-	csr, err := issuer.VerifyCSR(csrData, act.Nonce)
+	csr, err := issuer.VerifyCSRChallenge(csrData, act.Nonce, m.csrChallenge())
 	if errors.Is(err, issuer.ErrNonceMismatch) {
 		return Enrolment{}, fmt.Errorf("%w: %w", ErrReplay, err)
 	}

@@ -129,6 +129,11 @@ type State struct {
 	Nonce string `json:"nonce"`
 	// Prompt is the current requirement's, when Status is in_progress.
 	Prompt *Prompt `json:"prompt,omitempty"`
+	// CSRChallenge, when Status is awaiting_csr and the Issuer is an
+	// issuer.Challenger, is the CA's challenge: the CSR carries it in its
+	// challengePassword and the nonce in its randomNonce attribute
+	// (issuer.NewCSRChallenge).
+	CSRChallenge string `json:"csr_challenge,omitempty"`
 }
 
 func (m *Manager) newNonce() (string, error) {
@@ -220,10 +225,21 @@ func (m *Manager) state(ctx context.Context, app Application, act Activity) (Sta
 		}
 		s.Prompt = &p
 	}
+	if act.Status == StatusAwaitingCSR {
+		s.CSRChallenge = m.csrChallenge()
+	}
 	if act.Status.Final() {
 		s.Nonce = ""
 	}
 	return s, nil
+}
+
+// csrChallenge is the Issuer's CA challenge, or "".
+func (m *Manager) csrChallenge() string {
+	if c, ok := m.iss.(issuer.Challenger); ok {
+		return c.CSRChallenge()
+	}
+	return ""
 }
 
 // load returns the activity and its application, checking nonce in

@@ -2,6 +2,8 @@ package onboarding_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509/pkix"
 	"net/http"
 	"testing"
 	"time"
@@ -16,15 +18,26 @@ import (
 )
 
 // An onboarding whose certificate comes from a third-party CA over SCEP
-// (micromdm's scepserver without a static challenge, as issuer.SCEP
-// documents: the CSR's challengePassword is the onboarding's nonce).
+// (micromdm's scepserver): without a static challenge the CSR's
+// challengePassword is the onboarding's nonce; with one (scepserver
+// -challenge), the device learns it at the CSR step and the nonce moves to
+// randomNonce.
 func TestManagerEnrolsThroughSCEP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts scepserver")
 	}
 	t.Parallel()
+	for _, challenge := range []string{"", "SECRET"} {
+		t.Run("challenge="+challenge, func(t *testing.T) {
+			t.Parallel()
+			enrolThroughSCEP(t, challenge)
+		})
+	}
+}
+
+func enrolThroughSCEP(t *testing.T, challenge string) {
 	ctx := context.Background()
-	scep, err := issuer.NewSCEP(issuer.SCEPConfig{URL: testenv.StartSCEPServer(t, "")},
+	scep, err := issuer.NewSCEP(issuer.SCEPConfig{URL: testenv.StartSCEPServer(t, challenge), Challenge: challenge},
 		issuer.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 	require.NoError(t, err)
 	store := memstore.New()
@@ -43,8 +56,15 @@ func TestManagerEnrolsThroughSCEP(t *testing.T) {
 	st, err = m.Status(ctx, st.ActivityID, st.Nonce)
 	require.NoError(t, err)
 	require.Equal(t, onboarding.StatusAwaitingCSR, st.Status)
+	assert.Equal(t, challenge, st.CSRChallenge, "the device learns the CA's challenge at the CSR step")
+	if challenge != "" {
+		_, err = m.Enrol(ctx, st.ActivityID, d.csr(t, st.Nonce))
+		require.ErrorIs(t, err, onboarding.ErrReplay, "a CSR without the challenge")
+	}
 
-	enr, err := m.Enrol(ctx, st.ActivityID, d.csr(t, st.Nonce))
+	csr, err := issuer.NewCSRChallenge(rand.Reader, d.key, pkix.Name{CommonName: "phone"}, st.Nonce, st.CSRChallenge)
+	require.NoError(t, err)
+	enr, err := m.Enrol(ctx, st.ActivityID, csr)
 	require.NoError(t, err)
 	assert.True(t, d.key.PublicKey.Equal(enr.Certificate.PublicKey), "the CA certified the device's key")
 	caCerts, err := scep.CACertificates(ctx)

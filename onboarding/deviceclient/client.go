@@ -106,10 +106,11 @@ func (c *Client) Credentials(ctx context.Context, st onboarding.State, username,
 	return c.Answer(ctx, st, map[string]string{"username": username, "password": password})
 }
 
-// Enrol sends a CSR signed with the device key carrying st's nonce and
+// Enrol sends a CSR signed with the device key carrying st's nonce (and
+// st.CSRChallenge in its challengePassword when the server gives one) and
 // returns the device ID and certificate.
 func (c *Client) Enrol(ctx context.Context, st onboarding.State) (string, *x509.Certificate, error) {
-	csr, err := issuer.NewCSR(rand.Reader, c.key, pkix.Name{CommonName: "device"}, st.Nonce)
+	csr, err := issuer.NewCSRChallenge(rand.Reader, c.key, pkix.Name{CommonName: "device"}, st.Nonce, st.CSRChallenge)
 	if err != nil {
 		return "", nil, fmt.Errorf("deviceclient: CSR: %w", err)
 	}

@@ -44,6 +44,11 @@ var (
 // oidChallengePassword is PKCS #9 challengePassword, where the nonce goes.
 var oidChallengePassword = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 7}
 
+// oidRandomNonce is PKCS #9 randomNonce (RFC 2985, an OCTET STRING),
+// where the nonce goes when the challengePassword must hold a CA's
+// challenge (see [Challenger]).
+var oidRandomNonce = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 25, 3}
+
 var (
 	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	oidEd25519         = asn1.ObjectIdentifier{1, 3, 101, 112}
@@ -69,6 +74,14 @@ var (
 //
 // VerifyCSR is safe for concurrent use.
 func VerifyCSR(data []byte, nonce string) (*x509.CertificateRequest, error) {
+	return VerifyCSRChallenge(data, nonce, "")
+}
+
+// VerifyCSRChallenge is [VerifyCSR] for a CSR that a CA with a static
+// challenge will see (see [Challenger]): with challenge not empty, the
+// challengePassword must be challenge and the nonce is in the PKCS #9
+// randomNonce attribute (as [NewCSRChallenge] writes it).
+func VerifyCSRChallenge(data []byte, nonce, challenge string) (*x509.CertificateRequest, error) {
 	if len(data) > MaxCSRSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrCSRTooLarge, len(data), MaxCSRSize)
 	}
@@ -101,6 +114,14 @@ func VerifyCSR(data []byte, nonce string) (*x509.CertificateRequest, error) {
 	got, err := challengePassword(csr.RawTBSCertificateRequest)
 	if err != nil {
 		return nil, err
+	}
+	if challenge != "" {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
+			return nil, fmt.Errorf("%w: challengePassword is not the CA's challenge", ErrNonceMismatch)
+		}
+		if got, err = randomNonce(csr.RawTBSCertificateRequest); err != nil {
+			return nil, err
+		}
 	}
 	if nonce == "" || len(nonce) > MaxNonceSize || subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
 		return nil, ErrNonceMismatch
@@ -141,31 +162,55 @@ type attribute struct {
 // CertificationRequestInfo. The standard library does not expose it: its
 // Attributes field only decodes attributes shaped like extension requests.
 func challengePassword(tbsDER []byte) (string, error) {
+	v, err := singleAttribute(tbsDER, oidChallengePassword, "challengePassword")
+	if err != nil {
+		return "", err
+	}
+	var s string
+	if rest, err := asn1.Unmarshal(v.FullBytes, &s); err != nil || len(rest) != 0 {
+		return "", fmt.Errorf("%w: challengePassword is not a string", ErrMalformedCSR)
+	}
+	return s, nil
+}
+
+// randomNonce returns the single randomNonce value of a
+// CertificationRequestInfo.
+func randomNonce(tbsDER []byte) (string, error) {
+	v, err := singleAttribute(tbsDER, oidRandomNonce, "randomNonce")
+	if err != nil {
+		return "", err
+	}
+	var b []byte
+	if rest, err := asn1.Unmarshal(v.FullBytes, &b); err != nil || len(rest) != 0 {
+		return "", fmt.Errorf("%w: randomNonce is not an OCTET STRING", ErrMalformedCSR)
+	}
+	return string(b), nil
+}
+
+// singleAttribute returns the one value of the attribute typ, refusing
+// none or several.
+func singleAttribute(tbsDER []byte, typ asn1.ObjectIdentifier, name string) (asn1.RawValue, error) {
 	var tbs tbsRequest
 	if rest, err := asn1.Unmarshal(tbsDER, &tbs); err != nil || len(rest) != 0 {
-		return "", fmt.Errorf("%w: attributes", ErrMalformedCSR)
+		return asn1.RawValue{}, fmt.Errorf("%w: attributes", ErrMalformedCSR)
 	}
 	var found []asn1.RawValue
 	for _, raw := range tbs.RawAttributes {
 		var a attribute
 		if rest, err := asn1.Unmarshal(raw.FullBytes, &a); err != nil || len(rest) != 0 {
-			return "", fmt.Errorf("%w: attribute", ErrMalformedCSR)
+			return asn1.RawValue{}, fmt.Errorf("%w: attribute", ErrMalformedCSR)
 		}
-		if a.Type.Equal(oidChallengePassword) {
+		if a.Type.Equal(typ) {
 			found = append(found, a.Values...)
 			if len(found) > 1 {
-				return "", fmt.Errorf("%w: more than one challengePassword", ErrNonceMismatch)
+				return asn1.RawValue{}, fmt.Errorf("%w: more than one %s", ErrNonceMismatch, name)
 			}
 		}
 	}
 	if len(found) == 0 {
-		return "", fmt.Errorf("%w: no challengePassword attribute", ErrNonceMismatch)
+		return asn1.RawValue{}, fmt.Errorf("%w: no %s attribute", ErrNonceMismatch, name)
 	}
-	var s string
-	if rest, err := asn1.Unmarshal(found[0].FullBytes, &s); err != nil || len(rest) != 0 {
-		return "", fmt.Errorf("%w: challengePassword is not a string", ErrMalformedCSR)
-	}
-	return s, nil
+	return found[0], nil
 }
 
 // certificationRequest is CertificationRequest (RFC 2986, section 4.2).
@@ -182,8 +227,16 @@ type certificationRequest struct {
 // hence this helper for Go devices and tests. rand is passed to the key's
 // Sign method. The nonce must be 1 to [MaxNonceSize] bytes of UTF-8.
 func NewCSR(rand io.Reader, key crypto.Signer, subject pkix.Name, nonce string) ([]byte, error) {
-	if nonce == "" || len(nonce) > MaxNonceSize {
-		return nil, fmt.Errorf("issuer: nonce must be 1 to %d bytes", MaxNonceSize)
+	return NewCSRChallenge(rand, key, subject, nonce, "")
+}
+
+// NewCSRChallenge is [NewCSR] for a CA with a static challenge: with
+// challenge not empty, the challengePassword holds challenge and the nonce
+// goes into a PKCS #9 randomNonce attribute, as [VerifyCSRChallenge]
+// expects.
+func NewCSRChallenge(rand io.Reader, key crypto.Signer, subject pkix.Name, nonce, challenge string) ([]byte, error) {
+	if nonce == "" || len(nonce) > MaxNonceSize || len(challenge) > MaxNonceSize {
+		return nil, fmt.Errorf("issuer: nonce must be 1 to %d bytes, a challenge at most %d", MaxNonceSize, MaxNonceSize)
 	}
 	if err := checkKey(key.Public()); err != nil {
 		return nil, err
@@ -196,18 +249,34 @@ func NewCSR(rand io.Reader, key crypto.Signer, subject pkix.Name, nonce string) 
 	if err != nil {
 		return nil, fmt.Errorf("issuer: subject: %w", err)
 	}
-	value, err := asn1.MarshalWithParams(nonce, "utf8")
+	password := nonce
+	if challenge != "" {
+		password = challenge
+	}
+	value, err := asn1.MarshalWithParams(password, "utf8")
 	if err != nil {
-		return nil, fmt.Errorf("issuer: nonce: %w", err)
+		return nil, fmt.Errorf("issuer: challengePassword: %w", err)
 	}
 	attr, err := asn1.Marshal(attribute{Type: oidChallengePassword, Values: []asn1.RawValue{{FullBytes: value}}})
 	if err != nil {
 		return nil, fmt.Errorf("issuer: attribute: %w", err)
 	}
+	attrs := []asn1.RawValue{{FullBytes: attr}}
+	if challenge != "" {
+		value, err := asn1.Marshal([]byte(nonce))
+		if err != nil {
+			return nil, fmt.Errorf("issuer: nonce: %w", err)
+		}
+		attr, err := asn1.Marshal(attribute{Type: oidRandomNonce, Values: []asn1.RawValue{{FullBytes: value}}})
+		if err != nil {
+			return nil, fmt.Errorf("issuer: attribute: %w", err)
+		}
+		attrs = append(attrs, asn1.RawValue{FullBytes: attr})
+	}
 	tbs, err := asn1.Marshal(tbsRequest{
 		Subject:       asn1.RawValue{FullBytes: name},
 		PublicKey:     asn1.RawValue{FullBytes: spki},
-		RawAttributes: []asn1.RawValue{{FullBytes: attr}},
+		RawAttributes: attrs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issuer: request: %w", err)

@@ -36,6 +36,19 @@ type Revoker interface {
 	Revoke(ctx context.Context, serial *big.Int) error
 }
 
+// Challenger is the capability of an [Issuer] whose CA wants a static
+// challenge password in every CSR (a SCEP CA run with -challenge). A
+// device then puts CSRChallenge in the CSR's challengePassword and its
+// onboarding nonce in the randomNonce attribute ([NewCSRChallenge]), and
+// the CSR is checked with [VerifyCSRChallenge]. The onboarding Manager
+// tells the device the challenge only once every requirement is met, but
+// from then on the device knows it: prefer a CA that needs no static
+// challenge, or limits issuance by its own policy.
+type Challenger interface {
+	// CSRChallenge returns the challenge, or "" for none.
+	CSRChallenge() string
+}
+
 // MaxSubjectField is the longest UserID, Application or DeviceID, in bytes,
 // that a [Subject] may have: 256.
 const MaxSubjectField = 256

@@ -38,6 +38,10 @@ type SCEPConfig struct {
 	// URL is the CA's SCEP endpoint, e.g. "https://ca.example.com/scep".
 	// Required.
 	URL string `json:"url"`
+	// Challenge is the CA's static challenge password, if it wants one
+	// (scepserver -challenge); SCEP is then a [Challenger]. A secret:
+	// read it from a file, never log it.
+	Challenge string `json:"-"`
 }
 
 // SCEPOption sets a dependency of a [SCEP] issuer.
@@ -55,9 +59,13 @@ func WithHTTPClient(c *http.Client) SCEPOption { return func(s *SCEP) { s.client
 // (RSA 2048 with a self-signed certificate, made in memory on first use;
 // the CA encrypts its answer to it). Consequences:
 //
-//   - The CA sees the CSR's challengePassword, which is the onboarding
-//     nonce: the CA must accept it (a dynamic-challenge check that asks
-//     Usher, or none), not demand a static shared secret.
+//   - The CA sees the CSR's challengePassword. Without
+//     SCEPConfig.Challenge it is the onboarding nonce, which the CA must
+//     accept (a dynamic-challenge check that asks Usher, or none). With
+//     it, SCEP is a [Challenger]: devices put the CA's static challenge in
+//     the challengePassword and the nonce in a randomNonce attribute, and
+//     learn the challenge when their onboarding reaches the CSR (see
+//     Challenger for what that costs).
 //   - The certificate's subject is whatever the CA makes of the CSR; SCEP
 //     has no field for subject, which Issue only validates. Issue checks
 //     that the certificate is for the CSR's key; bind the device to the
@@ -70,8 +78,9 @@ func WithHTTPClient(c *http.Client) SCEPOption { return func(s *SCEP) { s.client
 // The CA's certificates are fetched (GetCACert) on first use. A SCEP is
 // safe for concurrent use.
 type SCEP struct {
-	url    string
-	client *http.Client
+	url       string
+	challenge string
+	client    *http.Client
 
 	mu    sync.Mutex
 	ready *scepState
@@ -92,12 +101,18 @@ func NewSCEP(cfg SCEPConfig, opts ...SCEPOption) (*SCEP, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("issuer: URL %q is not an http(s) URL without query", cfg.URL)
 	}
-	s := &SCEP{url: cfg.URL, client: http.DefaultClient}
+	if len(cfg.Challenge) > MaxNonceSize {
+		return nil, fmt.Errorf("issuer: Challenge: at most %d bytes", MaxNonceSize)
+	}
+	s := &SCEP{url: cfg.URL, challenge: cfg.Challenge, client: http.DefaultClient}
 	for _, o := range opts {
 		o(s)
 	}
 	return s, nil
 }
+
+// CSRChallenge returns SCEPConfig.Challenge: SCEP is a [Challenger].
+func (s *SCEP) CSRChallenge() string { return s.challenge }
 
 // CACertificates returns the certificates the CA sent in answer to
 // GetCACert (the CA's, and an RA's if it has one), fetched on first use.

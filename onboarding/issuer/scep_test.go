@@ -2,7 +2,9 @@ package issuer_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -66,6 +68,36 @@ func TestSCEPStaticChallenge(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Issue(ctx, csr, testSubject)
 	require.NoError(t, err, "only a CSR with the CA's own secret passes")
+}
+
+// With SCEPConfig.Challenge the CA's challenge travels in the
+// challengePassword and the nonce in randomNonce: the CA issues, and the
+// nonce is still checked.
+func TestSCEPChallenger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts scepserver")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	s, err := issuer.NewSCEP(issuer.SCEPConfig{URL: startSCEPServer(t, "SECRET"), Challenge: "SECRET"})
+	require.NoError(t, err)
+	var c issuer.Challenger = s
+	require.Equal(t, "SECRET", c.CSRChallenge())
+
+	key := p256Key(t)
+	der, err := issuer.NewCSRChallenge(rand.Reader, key, pkix.Name{CommonName: "phone"}, "nonce-1", "SECRET")
+	require.NoError(t, err)
+	_, err = issuer.VerifyCSRChallenge(der, "nonce-2", "SECRET")
+	require.ErrorIs(t, err, issuer.ErrNonceMismatch, "another nonce")
+	_, err = issuer.VerifyCSRChallenge(der, "nonce-1", "OTHER")
+	require.ErrorIs(t, err, issuer.ErrNonceMismatch, "another challenge")
+	_, err = issuer.VerifyCSR(der, "nonce-1")
+	require.ErrorIs(t, err, issuer.ErrNonceMismatch, "the nonce is not in the challengePassword")
+	csr, err := issuer.VerifyCSRChallenge(der, "nonce-1", "SECRET")
+	require.NoError(t, err)
+	cert, err := s.Issue(ctx, csr, testSubject)
+	require.NoError(t, err)
+	assert.True(t, key.PublicKey.Equal(cert.PublicKey))
 }
 
 func TestNewSCEPConfig(t *testing.T) {
