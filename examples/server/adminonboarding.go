@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/keyart"
 	"github.com/usher-sdk/usher/userstore"
@@ -151,6 +152,7 @@ type applicationData struct {
 	Users        []appUser
 	Next         string
 	Pending      int
+	OwnRealm     bool // the application's users are not the Users page's
 }
 
 func (a *app) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +170,7 @@ func (a *app) renderApplication(w http.ResponseWriter, r *http.Request, status i
 		a.pageError(w, r, err)
 		return
 	}
-	d := applicationData{App: app}
+	d := applicationData{App: app, OwnRealm: app.Realm() != database.DefaultRealm}
 	for _, s := range app.Requirements {
 		line := s.Kind
 		if len(s.Settings) > 0 {
@@ -246,6 +248,50 @@ func (a *app) destroyDevicesForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.renderApplication(w, r, http.StatusOK, fmt.Sprintf("Destroyed %d devices; their certificates are revoked.", n), "")
+}
+
+// addRealmUserForm: POST /admin/applications/{id}/users adds a user with
+// a password to the realm of an application that has its own (the
+// default realm's users are on the Users page).
+func (a *app) addRealmUserForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderApplication(w, r, http.StatusBadRequest, "", "The form could not be read.")
+		return
+	}
+	ctx := r.Context()
+	app, err := a.onboarding.Application(ctx, r.PathValue("id"))
+	if errors.Is(err, onboarding.ErrNotFound) {
+		a.renderApplications(w, r, http.StatusNotFound, "", "No such application.", applicationForm{})
+		return
+	}
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	pool, err := a.realms.get(ctx, app.Realm())
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	u := userstore.User{Username: strings.TrimSpace(r.PostForm.Get("username")), DisplayName: strings.TrimSpace(r.PostForm.Get("displayName")), Enabled: true}
+	pw := r.PostForm.Get("password")
+	if err := pool.svc.CheckPassword(u.Username, pw); err != nil {
+		a.renderApplication(w, r, http.StatusUnprocessableEntity, "", userMessage(err))
+		return
+	}
+	hash, err := a.hashers.Hash(ctx, pw)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	u.PasswordHash = hash
+	if u, err = pool.store.CreateUser(ctx, u); err != nil {
+		a.renderApplication(w, r, statusOf(err), "", userMessage(err))
+		return
+	}
+	a.auditAdmin(r, "admin.user_created", u.ID, map[string]string{"realm": app.Realm()})
+	a.renderApplication(w, r, http.StatusCreated, "Created "+u.Username+" in the realm "+app.Realm()+".", "")
 }
 
 // pendingEntry is one onboarding waiting for approval.

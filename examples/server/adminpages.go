@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,11 +51,34 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 	if len(shown) > 20 {
 		shown = shown[:20]
 	}
+	pending, err := a.pendingCount(ctx)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
 	a.render(w, r, http.StatusOK, "dashboard.html", page{Title: "Dashboard", Data: struct {
 		Users, Enabled string
 		Failures       string
+		Pending        string
 		Recent         []userstore.AuditEvent
-	}{users, enabled, failures(len(recent)), shown}})
+	}{users, enabled, failures(len(recent)), fmt.Sprint(pending), shown}})
+}
+
+// pendingCount counts the onboardings waiting for approval.
+func (a *app) pendingCount(ctx context.Context) (int, error) {
+	apps, err := a.applications(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, app := range apps {
+		ps, err := a.onboarding.Pending(ctx, app.ID)
+		if err != nil {
+			return 0, err
+		}
+		n += len(ps)
+	}
+	return n, nil
 }
 
 func failures(n int) string {
@@ -80,9 +104,9 @@ func (a *app) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	a.render(w, r, http.StatusInternalServerError, "dashboard.html", page{Title: "Error",
 		Error: "Something went wrong; the server's log has the detail.",
 		Data: struct {
-			Users, Enabled, Failures string
-			Recent                   []userstore.AuditEvent
-		}{"?", "?", "?", nil}})
+			Users, Enabled, Failures, Pending string
+			Recent                            []userstore.AuditEvent
+		}{"?", "?", "?", "?", nil}})
 }
 
 // usersPageSize is how many users one page of the users list shows.

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/usher-sdk/usher/activation"
+	"github.com/usher-sdk/usher/database"
+	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -15,6 +18,15 @@ type userPageData struct {
 	Events []userstore.AuditEvent
 	Code   string // an activation code just made, shown once
 	Mail   bool   // whether reset mails can be sent
+	// Devices are the user's devices in the applications of the default
+	// realm, by application.
+	Devices []appDevice
+}
+
+// appDevice is a device with its application.
+type appDevice struct {
+	App    onboarding.Application
+	Device onboarding.Device
 }
 
 // userPage: GET /admin/users/{id}.
@@ -37,12 +49,40 @@ func (a *app) renderUser(w http.ResponseWriter, r *http.Request, status int, not
 		a.pageError(w, r, err)
 		return
 	}
+	devices, err := a.devicesOf(r.Context(), u.ID)
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
 	a.render(w, r, status, "user.html", page{Title: u.Username, Notice: notice, Error: errMsg,
-		Data: userPageData{User: toAPIUser(u, a.now()), Events: events, Code: code, Mail: a.cfg.MailConfig != ""}})
+		Data: userPageData{User: toAPIUser(u, a.now()), Events: events, Code: code, Mail: a.cfg.MailConfig != "", Devices: devices}})
+}
+
+// devicesOf lists a default-realm user's devices in every application of
+// that realm.
+func (a *app) devicesOf(ctx context.Context, userID string) ([]appDevice, error) {
+	apps, err := a.applications(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []appDevice
+	for _, app := range apps {
+		if app.Realm() != database.DefaultRealm {
+			continue
+		}
+		ds, err := a.obStore.ListDevices(ctx, app.ID, userID)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			out = append(out, appDevice{App: app, Device: d})
+		}
+	}
+	return out, nil
 }
 
 // userAction: POST /admin/users/{id}/{action} — password, reset,
-// activation, enabled, groups, delete.
+// activation, enabled, groups, devices, delete.
 func (a *app) userAction(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -123,6 +163,25 @@ func (a *app) userAction(w http.ResponseWriter, r *http.Request) {
 		}
 		a.auditAdmin(r, "admin.user_groups_set", u.ID, nil)
 		a.renderUser(w, r, http.StatusOK, "Groups saved.", "", "")
+	case "devices":
+		// Destroy one of the user's devices (revoking its certificate).
+		d, err := a.obStore.GetDevice(ctx, r.PostForm.Get("device"))
+		if err == nil && d.UserID != u.ID {
+			err = onboarding.ErrNotFound
+		}
+		if err == nil {
+			err = a.onboarding.DestroyDevice(remoteContext(r), d.ID)
+		}
+		if errors.Is(err, onboarding.ErrNotFound) {
+			a.renderUser(w, r, http.StatusNotFound, "", "No such device.", "")
+			return
+		}
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		a.auditAdmin(r, "admin.device_destroyed", u.ID, map[string]string{"application": d.ApplicationID, "device": d.ID})
+		a.renderUser(w, r, http.StatusOK, "Destroyed the device; its certificate is revoked.", "", "")
 	case "delete":
 		if err := a.users.DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, userstore.ErrNotFound) {
 			a.pageError(w, r, err)

@@ -208,7 +208,15 @@ func TestOnboardingRealm(t *testing.T) {
 		"requirements": []map[string]string{{"kind": "credentials"}, {"kind": "manual"}}})
 	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
 	ts.addUser("", "bob", "default realm password")
-	ts.addUser("contractors", "carol", "contractor's password")
+	app := decode[onboarding.Application](t, r)
+	b := ts.signIn()
+	r = ts.postForm(b, "/admin/applications/"+app.ID+"/users", url.Values{"username": {"carol"}, "password": {"contractor's password"}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Created carol in the realm contractors.")
+	r = ts.postForm(b, "/admin/applications/"+app.ID+"/users", url.Values{"username": {"carol"}, "password": {"contractor's password"}})
+	assert.Equal(t, http.StatusConflict, r.StatusCode)
+	_, err := ts.app.users.GetUserByUsername(t.Context(), "carol")
+	assert.ErrorIs(t, err, userstore.ErrNotFound, "not in the default realm")
 
 	c, _ := ts.device()
 	st, err := c.Start(t.Context(), "Contractors")
@@ -216,6 +224,11 @@ func TestOnboardingRealm(t *testing.T) {
 	_, err = c.Credentials(t.Context(), st, "bob", "default realm password")
 	assert.Error(t, err, "a user of another realm is unknown here")
 	untilPending(t, c, "Contractors", "carol", "contractor's password")
+	r = ts.get(b, "/admin/")
+	assert.Contains(t, r.Body, `<span class="n">1</span> devices waiting for approval`)
+	r = ts.get(b, "/admin/applications/"+app.ID)
+	assert.Contains(t, r.Body, "carol")
+	assert.NotContains(t, r.Body, "bob")
 }
 
 func TestOnboardingAdminPages(t *testing.T) {
@@ -322,6 +335,23 @@ func TestOnboardingAdminPages(t *testing.T) {
 	assert.Contains(t, r.Body, "Destroyed the activity.")
 	_, err = ts.app.onboarding.Activity(ctx, st2.ActivityID)
 	assert.ErrorIs(t, err, onboarding.ErrNotFound)
+
+	// The user's page lists a device and destroys it.
+	c4, _ := ts.device()
+	st4 := untilPending(t, c4, "Office", "alice", "alice's long password")
+	require.NoError(t, ts.app.onboarding.Approve(ctx, st4.ActivityID, onboarding.Approval{Admin: "test"}))
+	st4, err = c4.Status(ctx, st4)
+	require.NoError(t, err)
+	dev4, _, err := c4.Enrol(ctx, st4)
+	require.NoError(t, err)
+	r = ts.get(b, "/admin/users/"+alice.ID)
+	assert.Contains(t, r.Body, dev4)
+	r = ts.postForm(b, "/admin/users/"+alice.ID+"/devices", url.Values{"device": {dev4}})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Destroyed the device")
+	assert.NotContains(t, r.Body, dev4+"</code>")
+	r = ts.postForm(b, "/admin/users/"+alice.ID+"/devices", url.Values{"device": {dev4}})
+	assert.Equal(t, http.StatusNotFound, r.StatusCode)
 
 	// Deleting a user destroys their devices.
 	c3, _ := ts.device()

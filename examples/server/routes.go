@@ -73,6 +73,7 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/applications/{id}", a.requireAdmin(a.applicationPage))
 	admin.HandleFunc("GET /admin/applications/{id}/activities", a.requireAdmin(a.activitiesPage))
 	admin.HandleFunc("POST /admin/applications/{id}/devices/destroy", a.requireAdmin(a.destroyDevicesForm))
+	admin.HandleFunc("POST /admin/applications/{id}/users", a.requireAdmin(a.addRealmUserForm))
 	admin.HandleFunc("GET /admin/pending", a.requireAdmin(a.pendingPage))
 	admin.HandleFunc("GET /admin/activities/{id}/picture.svg", a.requireAdmin(a.activityPicture))
 	admin.HandleFunc("GET /admin/activities/{id}/picture.png", a.requireAdmin(a.activityPicture))
