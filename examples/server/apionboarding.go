@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,11 +25,38 @@ const deviceAPIPrefix = "/api/device"
 // mountDevice adds the device endpoints to mux.
 func (a *app) mountDevice(mux *http.ServeMux) {
 	h := http.StripPrefix(deviceAPIPrefix, limitBody(a.onboarding.DeviceHandler(), onboarding.MaxRequestBody))
+	mux.Handle("POST "+deviceAPIPrefix+"/v1/onboardings", a.limitStarts(h))
 	mux.Handle(deviceAPIPrefix+"/v1/onboardings", h)
 	mux.Handle(deviceAPIPrefix+"/v1/onboardings/", h)
 	mux.HandleFunc("GET "+deviceAPIPrefix+"/ca.crt", a.serveCACert)
 	mux.HandleFunc("GET "+deviceAPIPrefix+"/ca.crl", a.serveCRL)
 	mux.HandleFunc("GET "+deviceOIDCCallback, a.deviceOIDCPage)
+}
+
+// limitStarts holds back a client address that starts more than
+// -device-start-limit onboardings in a window (each start stores an
+// activity, and anyone may start one), counted in the database so that
+// every process counts together.
+func (a *app) limitStarts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.DeviceStarts > 0 {
+			key := throttleKey("\x00onboarding-start", r.RemoteAddr)
+			blocked, err := a.server.throttled(r.Context(), key)
+			if err == nil && !blocked {
+				err = a.server.count(r.Context(), key, a.cfg.DeviceStarts)
+			}
+			if err != nil {
+				writeStoreError(w, a.logger, r, err)
+				return
+			}
+			if blocked {
+				w.Header().Set("Retry-After", strconv.Itoa(int(throttleWindow/time.Second)))
+				writeError(w, http.StatusTooManyRequests, onboarding.CodeThrottled, "too many onboardings started from this address; try again later")
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // limitBody caps the request bodies h reads at n bytes.

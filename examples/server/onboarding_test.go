@@ -539,3 +539,26 @@ func TestOnboardingRefusesBadSetup(t *testing.T) {
 		})
 	}
 }
+
+// TestOnboardingStartLimit: one address may start only so many
+// onboardings in a window.
+func TestOnboardingStartLimit(t *testing.T) {
+	t.Parallel()
+	cfg := testSettings(t)
+	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
+	cfg.DeviceStarts = 3
+	ts := startTestServer(t, cfg)
+	r := ts.api(ts.token(scopeOnboarding), "POST", "/api/v1/applications", map[string]any{"name": "Desk", "requirements": []map[string]string{{"kind": "manual"}}})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	for range 3 {
+		c, _ := ts.device()
+		_, err := c.Start(t.Context(), "Desk")
+		require.NoError(t, err)
+	}
+	c, _ := ts.device()
+	_, err := c.Start(t.Context(), "Desk")
+	var apiErr *deviceclient.Error
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	assert.Equal(t, http.StatusTooManyRequests, apiErr.Status)
+	assert.Equal(t, onboarding.CodeThrottled, apiErr.Code)
+}

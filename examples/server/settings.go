@@ -59,6 +59,9 @@ type settings struct {
 	SMSConfig string
 	SMSKey    string
 	SMSRegion string
+	// DeviceStarts is how many onboardings one client address may start
+	// in 15 minutes; 0: no limit.
+	DeviceStarts int
 }
 
 // setting describes one entry of the settings table: the one place that
@@ -165,6 +168,15 @@ func settingsTable() []setting {
 					return fmt.Errorf("want a calling code of 1 to 3 digits, like 44")
 				}
 				s.SMSRegion = v
+				return nil
+			}},
+		{name: "device-start-limit", def: "100", help: "how many onboardings one client address (an IPv4 address, an IPv6 /64) may start in 15 minutes; 0 for no limit (behind a proxy every device has the proxy's address: raise it)",
+			set: func(s *settings, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return fmt.Errorf("want a number, 0 or more")
+				}
+				s.DeviceStarts = n
 				return nil
 			}},
 		{name: "log-level", def: "info", help: "debug, info, warn or error",

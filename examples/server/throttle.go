@@ -56,6 +56,12 @@ func (s *serverDB) throttled(ctx context.Context, key string) (bool, error) {
 // Rows of windows long past are swept on the way, so the table holds
 // about one window's failures.
 func (s *serverDB) failed(ctx context.Context, key string) error {
+	return s.count(ctx, key, throttleFailures)
+}
+
+// count counts an event for key and blocks key for throttleWindow once
+// limit events fall in one window.
+func (s *serverDB) count(ctx context.Context, key string, limit int) error {
 	now := s.now()
 	start := ms(now.Add(-throttleWindow))
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -73,7 +79,7 @@ func (s *serverDB) failed(ctx context.Context, key string) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE usher_server_login_failures SET blocked_until = $2 WHERE key = $1 AND failures >= $3 AND blocked_until <= $4`,
-			key, ms(now.Add(throttleWindow)), throttleFailures, ms(now))
+			key, ms(now.Add(throttleWindow)), limit, ms(now))
 		return err
 	})
 }
