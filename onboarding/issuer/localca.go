@@ -194,10 +194,13 @@ func (ca *LocalCA) loadOrCreate() (*caState, error) {
 
 	key, err := loadKey(keyPath)
 	if isNotExist(err) {
-		if _, err := os.Stat(certPath); err == nil {
+		if _, serr := os.Stat(certPath); serr != nil {
+			key, err = ca.createKey(keyPath)
+		} else if key, err = loadKey(keyPath); isNotExist(err) {
+			// Not another process that made both between our two looks:
+			// the key is really gone.
 			return nil, fmt.Errorf("issuer: %s exists without its key %s; refusing to make a new key", certPath, keyPath)
 		}
-		key, err = ca.createKey(keyPath)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("issuer: CA key: %w", err)
