@@ -102,16 +102,36 @@ func New(store Store, iss issuer.Issuer, cfg Config, opts ...Option) (*Manager, 
 // CreateApplication validates a, checks that the Manager knows each of its
 // requirement kinds, and stores it.
 func (m *Manager) CreateApplication(ctx context.Context, a Application) (Application, error) {
+	if err := m.checkApplication(a); err != nil {
+		return Application{}, err
+	}
+	return m.store.CreateApplication(ctx, a)
+}
+
+// checkApplication validates a and checks that the Manager knows each of
+// its requirement kinds.
+func (m *Manager) checkApplication(a Application) error {
 	errs := []error{a.Validate()}
 	for i, r := range a.Requirements {
 		if _, ok := m.reqs[r.Kind]; !ok && r.Kind != "" {
 			errs = append(errs, fmt.Errorf("%w: requirement %d: %w %q", ErrInvalid, i, ErrUnknownRequirement, r.Kind))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// UpdateApplication validates a as CreateApplication does and replaces the
+// stored application a.ID with it (its ID and CreatedAt stay).
+func (m *Manager) UpdateApplication(ctx context.Context, a Application) (Application, error) {
+	if err := m.checkApplication(a); err != nil {
 		return Application{}, err
 	}
-	return m.store.CreateApplication(ctx, a)
+	return m.store.UpdateApplication(ctx, a)
+}
+
+// Applications returns every application, by name.
+func (m *Manager) Applications(ctx context.Context) ([]Application, error) {
+	return m.store.ListApplications(ctx)
 }
 
 // Application returns the application by ID.

@@ -31,6 +31,15 @@ type ApplicationStore interface {
 	// GetApplicationByName finds an application by name without regard to
 	// case, or ErrNotFound.
 	GetApplicationByName(ctx context.Context, name string) (Application, error)
+	// ListApplications returns every application, by name without regard
+	// to case.
+	ListApplications(ctx context.Context) ([]Application, error)
+	// UpdateApplication replaces the stored application a.ID with a
+	// (validated by the caller), keeping its ID and CreatedAt, and returns
+	// it; an unknown ID is ErrNotFound, a name another application has
+	// (without regard to case) ErrConflict. Onboardings under way go on
+	// with the new chain from their current step.
+	UpdateApplication(ctx context.Context, a Application) (Application, error)
 }
 
 // ActivityStore keeps onboardings.

@@ -5,11 +5,13 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +120,42 @@ func (s *Store) GetApplicationByName(_ context.Context, name string) (onboarding
 		}
 	}
 	return onboarding.Application{}, fmt.Errorf("memstore: application: %w", onboarding.ErrNotFound)
+}
+
+// ListApplications returns every application, by name without regard to
+// case.
+func (s *Store) ListApplications(_ context.Context) ([]onboarding.Application, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]onboarding.Application, 0, len(s.apps))
+	for _, a := range s.apps {
+		out = append(out, copyApp(a))
+	}
+	slices.SortFunc(out, func(a, b onboarding.Application) int {
+		return cmp.Or(strings.Compare(onboarding.NameKey(a.Name), onboarding.NameKey(b.Name)), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// UpdateApplication replaces the application a.ID, keeping ID and
+// CreatedAt.
+func (s *Store) UpdateApplication(_ context.Context, a onboarding.Application) (onboarding.Application, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.apps[a.ID]
+	if !ok {
+		return onboarding.Application{}, fmt.Errorf("memstore: application: %w", onboarding.ErrNotFound)
+	}
+	key := onboarding.NameKey(a.Name)
+	for _, o := range s.apps {
+		if o.ID != a.ID && onboarding.NameKey(o.Name) == key {
+			return onboarding.Application{}, fmt.Errorf("memstore: application %q: %w", a.Name, onboarding.ErrConflict)
+		}
+	}
+	a = copyApp(a)
+	a.CreatedAt = old.CreatedAt
+	s.apps[a.ID] = a
+	return copyApp(a), nil
 }
 
 // CreateActivity stores a with a new ID.

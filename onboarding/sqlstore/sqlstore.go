@@ -167,6 +167,68 @@ func (s *Store) GetApplicationByName(ctx context.Context, name string) (onboardi
 		`SELECT `+appColumns+` FROM usher_onboarding_applications WHERE name_key = $1`, onboarding.NameKey(name)))
 }
 
+// ListApplications returns every application, by name without regard to
+// case.
+func (s *Store) ListApplications(ctx context.Context) ([]onboarding.Application, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+appColumns+` FROM usher_onboarding_applications ORDER BY name_key, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list applications: %w", err)
+	}
+	defer rows.Close()
+	out := []onboarding.Application{}
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list applications: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateApplication replaces the application a.ID, keeping ID and
+// CreatedAt.
+func (s *Store) UpdateApplication(ctx context.Context, a onboarding.Application) (onboarding.Application, error) {
+	layout, err := json.Marshal(a.Layout)
+	if err != nil {
+		return onboarding.Application{}, fmt.Errorf("sqlstore: layout: %w", err)
+	}
+	reqs, err := json.Marshal(a.Requirements)
+	if err != nil {
+		return onboarding.Application{}, fmt.Errorf("sqlstore: requirements: %w", err)
+	}
+	var out onboarding.Application
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE usher_onboarding_applications
+			SET name = $2, name_key = $3, description = $4, layout = $5, requirements = $6, user_realm = $7, device_limit = $8
+			WHERE id = $1`,
+			a.ID, a.Name, onboarding.NameKey(a.Name), a.Description, string(layout), string(reqs), a.UserRealm, a.DeviceLimit)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("sqlstore: application: %w", onboarding.ErrNotFound)
+		}
+		out, err = scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM usher_onboarding_applications WHERE id = $1`, a.ID))
+		return err
+	})
+	if isUnique(err) {
+		return onboarding.Application{}, fmt.Errorf("sqlstore: application %q: %w", a.Name, onboarding.ErrConflict)
+	}
+	if err != nil {
+		if errors.Is(err, onboarding.ErrNotFound) {
+			return onboarding.Application{}, err
+		}
+		return onboarding.Application{}, fmt.Errorf("sqlstore: update application: %w", err)
+	}
+	return out, nil
+}
+
 const activityColumns = `id, application_id, public_key, key_fingerprint, user_id, login, step, nonce, status, steps, created_at, updated_at`
 
 func scanActivity(row interface{ Scan(...any) error }) (onboarding.Activity, error) {

@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore func(tb testing.TB) onboarding.Store) {
 	}{
 		{"Applications", testApplications},
 		{"ApplicationNameUniqueWithoutCase", testNameUnique},
+		{"ListAndUpdateApplications", testListUpdate},
 		{"Activities", testActivities},
 		{"UpdateActivityError", testUpdateError},
 		{"UpdateActivityConcurrent", testUpdateConcurrent},
@@ -102,6 +103,51 @@ func testNameUnique(t *testing.T, s onboarding.Store) {
 		t.Errorf("second application BANK: %v, want ErrConflict", err)
 	}
 	mustApp(t, s, "Bank 2")
+}
+
+func testListUpdate(t *testing.T, s onboarding.Store) {
+	ctx := context.Background()
+	if as, err := s.ListApplications(ctx); err != nil || len(as) != 0 {
+		t.Fatalf("ListApplications of an empty store = %v, %v", as, err)
+	}
+	b := mustApp(t, s, "bank")
+	a := mustApp(t, s, "Archive")
+	c := mustApp(t, s, "Cloud")
+	as, err := s.ListApplications(ctx)
+	if err != nil || len(as) != 3 || as[0].ID != a.ID || as[1].ID != b.ID || as[2].ID != c.ID {
+		t.Fatalf("ListApplications = %+v, %v; want Archive, bank, Cloud", as, err)
+	}
+	if as[1].Name != "bank" || as[1].UserRealm != "pool" || len(as[1].Requirements) != 2 {
+		t.Errorf("listed %+v, want what was stored", as[1])
+	}
+
+	u := b
+	u.Name, u.Description, u.DeviceLimit = "Bank", "new", 5
+	u.Layout.PrimaryColour = "#112233"
+	u.Requirements = []onboarding.RequirementSpec{{Kind: "manual"}}
+	u.CreatedAt = time.Time{}
+	got, err := s.UpdateApplication(ctx, u)
+	if err != nil {
+		t.Fatalf("UpdateApplication: %v", err)
+	}
+	if got.Name != "Bank" || got.Description != "new" || got.DeviceLimit != 5 || got.Layout.PrimaryColour != "#112233" ||
+		len(got.Requirements) != 1 || !got.CreatedAt.Equal(b.CreatedAt) || got.ID != b.ID {
+		t.Errorf("UpdateApplication = %+v", got)
+	}
+	if g, err := s.GetApplicationByName(ctx, "BANK"); err != nil || g.Description != "new" {
+		t.Errorf("after update GetApplicationByName = %+v, %v", g, err)
+	}
+	u.Name = "CLOUD"
+	if _, err := s.UpdateApplication(ctx, u); !errors.Is(err, onboarding.ErrConflict) {
+		t.Errorf("rename onto Cloud: %v, want ErrConflict", err)
+	}
+	if g, _ := s.GetApplication(ctx, b.ID); g.Name != "Bank" {
+		t.Errorf("a refused update changed the name to %q", g.Name)
+	}
+	u.ID = "nope"
+	if _, err := s.UpdateApplication(ctx, u); !errors.Is(err, onboarding.ErrNotFound) {
+		t.Errorf("UpdateApplication(unknown) = %v, want ErrNotFound", err)
+	}
 }
 
 func activity(appID string) onboarding.Activity {
