@@ -131,7 +131,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: %s <command> [flags]\n\ncommands:\n", prog)
 	for _, c := range a.commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun %s <command> -help for a command's flags.\n", prog)
 	fmt.Fprintln(w, "Exit codes: 0 done, 1 failure, 2 command-line mistake, 3 onboarding rejected,\n4 wait saw no request within -timeout.")

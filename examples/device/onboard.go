@@ -508,6 +508,7 @@ func (a *app) enrol(ctx context.Context, c *deviceclient.Client, st onboarding.S
 	fmt.Fprintf(a.stdout, "\nOnboarded: device %s.\n", deviceID)
 	fmt.Fprintf(a.stdout, "certificate: %s (serial %s, expires %s)\n", o.cert(), serialHex(cert), cert.NotAfter.UTC().Format(time.RFC3339))
 	fmt.Fprintf(a.stdout, "state:       %s\n", o.statePath())
+	fmt.Fprintf(a.stdout, "\nNext: \"%s requests -key %s\" lists the authentication requests pushed to it.\n", prog, o.key)
 	return nil
 }
 

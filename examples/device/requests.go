@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -186,7 +187,8 @@ func (a *app) printRequest(r authrequest.DeviceRequest) {
 }
 
 // clean replaces control and format characters (escapes, line breaks,
-// bidirectional overrides) by spaces, and cuts s at 1000 bytes.
+// bidirectional overrides) by spaces, and cuts s at
+// authrequest.MaxTextLength bytes.
 func clean(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
@@ -194,8 +196,8 @@ func clean(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) > 1000 {
-		s = strings.ToValidUTF8(s[:1000], "") + "…"
+	if len(s) > authrequest.MaxTextLength {
+		s = strings.ToValidUTF8(s[:authrequest.MaxTextLength], "") + "…"
 	}
 	return s
 }
@@ -234,7 +236,7 @@ func (a *app) cmdApprove(ctx context.Context, args []string) error {
 	id := fl.String("id", "", "the request to approve (default: the only pending one)")
 	all := fl.Bool("all", false, "approve every pending request")
 	number := fl.String("number", "", "number matching: the number the sign-in page shows (default: ask when needed)")
-	payload := fl.String("payload", "", "text returned to the third party with the approval (at most 4096 bytes)")
+	payload := fl.String("payload", "", fmt.Sprintf("text returned to the third party with the approval (at most %d bytes)", maxPayload))
 	payloadType := fl.String("payload-type", "text/plain", "media type of -payload")
 	if err := parse(fl, args); err != nil {
 		return err
@@ -244,6 +246,8 @@ func (a *app) cmdApprove(ctx context.Context, args []string) error {
 		return usagef("give -id or -all, not both")
 	case len(*payload) > maxPayload:
 		return usagef("-payload: at most %d bytes", maxPayload)
+	case len(*payloadType) > authrequest.MaxPayloadType:
+		return usagef("-payload-type: at most %d bytes", authrequest.MaxPayloadType)
 	}
 	dev, err := a.open(d)
 	if err != nil {
@@ -293,7 +297,7 @@ func (a *app) cmdDeny(ctx context.Context, args []string) error {
 		"the user's words in -reason, which the third party receives.")
 	d := addDeviceFlags(fl)
 	id := fl.String("id", "", "the request to deny (default: the only pending one)")
-	reason := fl.String("reason", "", "why, for the third party (\"this wasn't me\"); at most 1000 bytes")
+	reason := fl.String("reason", "", fmt.Sprintf("why, for the third party (\"this wasn't me\"); at most %d bytes", authrequest.MaxTextLength))
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -394,7 +398,7 @@ func (a *app) cmdWait(ctx context.Context, args []string) error {
 			return nil
 		case err != nil && ctx.Err() == nil:
 			var e *deviceclient.Error
-			if errors.As(err, &e) && e.Status != 503 && e.Status != 502 {
+			if errors.As(err, &e) && e.Status != http.StatusServiceUnavailable && e.Status != http.StatusBadGateway {
 				return authError("listing the pending requests", err)
 			}
 			if !warned {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -267,4 +268,36 @@ func TestRequestsErrors(t *testing.T) {
 	code, _, errOut := runCmd(t, nil, "requests", "-key", key)
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, errOut, "destroyed or revoked")
+}
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Sign in":                     "Sign in",
+		"a\x1b[2Jb":                   "a [2Jb",
+		"line\nbreak\r\ttab":          "line break  tab",
+		"evil\u202Etxt.exe":           "evil txt.exe",
+		"bad \xff byte":               "bad \uFFFD byte",
+		"Zürich café":                 "Zürich café",
+		strings.Repeat("é", 600) + "": strings.Repeat("é", 512) + "…",
+	} {
+		assert.Equal(t, want, clean(in), "%q", in)
+	}
+}
+
+// FuzzClean: what a third party writes never reaches the terminal with a
+// control or format character, and stays bounded.
+func FuzzClean(f *testing.F) {
+	f.Add("a\x1b[31mb\u202E\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := clean(s)
+		if len(out) > authrequest.MaxTextLength+len("…") {
+			t.Fatalf("%d bytes", len(out))
+		}
+		for _, r := range out {
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				t.Fatalf("%q in %q", r, out)
+			}
+		}
+	})
 }
