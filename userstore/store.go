@@ -149,7 +149,49 @@ type TokenStore interface {
 	// DeleteTokens removes the user's tokens of a kind (all kinds when
 	// kind is empty).
 	DeleteTokens(ctx context.Context, kind, userID string) error
+	// ListTokens returns a page of the tokens of q.Kind, every user's,
+	// oldest first: ascending CreatedAt, then ascending Hash (compared
+	// byte by byte), so that paging with q.After never skips or repeats a
+	// token, even among tokens created at the same instant. A page shorter
+	// than the limit is the last. Errors: ErrInvalid (no Kind, a Limit
+	// over MaxTokenPage).
+	ListTokens(ctx context.Context, q TokenQuery) ([]Token, error)
 }
+
+// Page sizes of TokenStore.ListTokens.
+const (
+	// DefaultTokenPage is the page size when TokenQuery.Limit is 0 or less.
+	DefaultTokenPage = 100
+	// MaxTokenPage is the largest TokenQuery.Limit.
+	MaxTokenPage = 1000
+)
+
+// TokenQuery selects a page of TokenStore.ListTokens.
+type TokenQuery struct {
+	// Kind is the kind of tokens to list. Required.
+	Kind string
+	// After is the cursor: only tokens after it in the listing order are
+	// listed. The zero TokenCursor starts at the oldest;
+	// TokenCursor{CreatedAt: last.CreatedAt, Hash: last.Hash} of the last
+	// token of a page gives the next page.
+	After TokenCursor
+	// Limit caps the page: 0 or less means DefaultTokenPage; more than
+	// MaxTokenPage is refused (ErrInvalid).
+	Limit int
+	// UnexpiredAt, when set, keeps only the tokens not expired at it (see
+	// Token.Expired): those without ExpiresAt or expiring after it.
+	UnexpiredAt time.Time
+}
+
+// TokenCursor is a position in the order of TokenStore.ListTokens: a
+// token's CreatedAt and Hash. The zero TokenCursor is before every token.
+type TokenCursor struct {
+	CreatedAt time.Time
+	Hash      string
+}
+
+// IsZero reports whether c is the zero TokenCursor, the start of a listing.
+func (c TokenCursor) IsZero() bool { return c.CreatedAt.IsZero() && c.Hash == "" }
 
 // ChangeFeed reads the store's ordered, durable change events.
 //

@@ -101,3 +101,53 @@ func (s *Store) deleteTokens(kind, userID string) {
 		}
 	}
 }
+
+// ListTokens returns a page of the tokens of q.Kind, oldest first
+// (CreatedAt, then Hash), after q.After. It sorts every token of the kind
+// for each page, which suits a fake.
+func (s *Store) ListTokens(ctx context.Context, q userstore.TokenQuery) ([]userstore.Token, error) {
+	limit, err := tokenLimit(q)
+	if err != nil {
+		return nil, fmt.Errorf("memstore: list tokens: %w", err)
+	}
+	if err := s.rlock(ctx, "list tokens"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var out []userstore.Token
+	for k, t := range s.tokens {
+		if k.kind != q.Kind || (!q.UnexpiredAt.IsZero() && t.Expired(q.UnexpiredAt)) {
+			continue
+		}
+		if !q.After.IsZero() && compareToken(t, q.After) <= 0 {
+			continue
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b userstore.Token) int {
+		return compareToken(a, userstore.TokenCursor{CreatedAt: b.CreatedAt, Hash: b.Hash})
+	})
+	out = out[:min(len(out), limit)]
+	for i := range out {
+		out[i].Data = bytes.Clone(out[i].Data)
+	}
+	return slices.Clip(out), nil
+}
+
+// compareToken compares t's place in the order of ListTokens with c.
+func compareToken(t userstore.Token, c userstore.TokenCursor) int {
+	return cmp.Or(t.CreatedAt.Compare(c.CreatedAt), strings.Compare(t.Hash, c.Hash))
+}
+
+// tokenLimit checks q and returns its page size.
+func tokenLimit(q userstore.TokenQuery) (int, error) {
+	switch {
+	case q.Kind == "":
+		return 0, &userstore.ValidationError{Field: "Kind", Reason: "must not be empty"}
+	case q.Limit > userstore.MaxTokenPage:
+		return 0, &userstore.ValidationError{Field: "Limit", Reason: fmt.Sprintf("must be at most %d", userstore.MaxTokenPage)}
+	case q.Limit <= 0:
+		return userstore.DefaultTokenPage, nil
+	}
+	return q.Limit, nil
+}

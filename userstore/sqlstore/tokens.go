@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/usher-sdk/usher/userstore"
 )
@@ -103,4 +105,50 @@ func (s *Store) DeleteTokens(ctx context.Context, kind, userID string) error {
 	defer s.lockWriter()()
 	_, err := s.db.ExecContext(ctx, `DELETE FROM usher_tokens WHERE realm = $1 AND user_id = $2 AND ($3 = '' OR kind = $3)`, s.realm, userID, kind)
 	return s.fail(op, err)
+}
+
+// ListTokens returns a page of the tokens of q.Kind, oldest first
+// (CreatedAt, then Hash in byte order), after q.After. One indexed range
+// read (usher_tokens_kind_created), however many tokens there are.
+func (s *Store) ListTokens(ctx context.Context, q userstore.TokenQuery) ([]userstore.Token, error) {
+	const op = "list tokens"
+	limit, err := tokenLimit(q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	if err := s.ready(ctx, op); err != nil {
+		return nil, err
+	}
+	if s.cannotStore(q.Kind) {
+		return nil, nil
+	}
+	// The zero cursor's CreatedAt lies before every stored time (toNS
+	// stores the earliest as MinInt64+1), its Hash "" before every hash.
+	afterNS := int64(math.MinInt64)
+	if !q.After.CreatedAt.IsZero() {
+		afterNS = toNS(q.After.CreatedAt)
+	}
+	query := `SELECT ` + tokenCols + ` FROM usher_tokens WHERE realm = $1 AND kind = $2 AND (created_at, hash) > ($3, $4)`
+	args := []any{s.realm, q.Kind, afterNS, s.cursor(q.After.Hash)}
+	if !q.UnexpiredAt.IsZero() {
+		query += ` AND (expires_at = 0 OR expires_at > $5)`
+		args = append(args, toNS(q.UnexpiredAt))
+	}
+	args = append(args, limit)
+	query += ` ORDER BY created_at, hash LIMIT $` + strconv.Itoa(len(args))
+	out, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Token, error) { return scanToken(r) }, query, args...)
+	return out, s.fail(op, err)
+}
+
+// tokenLimit checks q and returns its page size.
+func tokenLimit(q userstore.TokenQuery) (int, error) {
+	switch {
+	case q.Kind == "":
+		return 0, &userstore.ValidationError{Field: "Kind", Reason: "must not be empty"}
+	case q.Limit > userstore.MaxTokenPage:
+		return 0, &userstore.ValidationError{Field: "Limit", Reason: fmt.Sprintf("must be at most %d", userstore.MaxTokenPage)}
+	case q.Limit <= 0:
+		return userstore.DefaultTokenPage, nil
+	}
+	return q.Limit, nil
 }

@@ -45,6 +45,7 @@ func testClose(t *testing.T, s userstore.Store) {
 		{"UserTokens", second(s.UserTokens(ctx, "k", u.ID))},
 		{"ConsumeToken", second(s.ConsumeToken(ctx, "k", "h"))},
 		{"DeleteTokens", s.DeleteTokens(ctx, "", u.ID)},
+		{"ListTokens", second(s.ListTokens(ctx, userstore.TokenQuery{Kind: "k"}))},
 		{"Changes", second(collect(s.Changes(ctx, 0)))},
 		{"AppendAudit", s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginFailed})},
 		{"Audit", second(collect(s.Audit(ctx, userstore.AuditFilter{})))},

@@ -86,6 +86,7 @@ func Run(t *testing.T, newStore func(t *testing.T) userstore.Store) {
 		{"Groups", groupTests},
 		{"GroupIDs", groupIDTests},
 		{"Tokens", tokenTests},
+		{"TokenList", tokenListTests},
 		{"Changes", changeTests},
 		{"Audit", auditTests},
 		{"LoginState", loginStateTests},
