@@ -42,7 +42,9 @@ func TestReceiverVerifiesAndDropsDuplicates(t *testing.T) {
 	var out, errOut syncBuffer
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-secret", secret, "-once"}, &out, &errOut, ready) }()
+	go func() {
+		done <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-secret", secret, "-once"}, &out, &errOut, ready)
+	}()
 	addr := <-ready
 
 	c := callback.New()
