@@ -27,6 +27,12 @@
 // [Manager.Create] and [Manager.Delete], say [ErrUserNotFound] or
 // [ErrNoActivationData].
 //
+// [Manager.Outstanding] lists, for an administrator, every activation not
+// yet complete — codes neither used nor expired, and open password-set
+// windows ([StagePasswordSet]) — with the user, when the code was made
+// and when it expires, in cursor pages ([Cursor], [ParseCursor]). As only
+// hashes are stored, the list can never show a code.
+//
 // Three HTTP handlers expose it: [Manager.BatchHandler] (JSON create and
 // delete for the back-end), [Manager.PortalGuardHandler] (the form-encoded
 // endpoint existing PortalGuard scripts call, replying in its XML) and
