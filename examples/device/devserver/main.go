@@ -32,13 +32,15 @@
 // Standard Webhooks way with the secret it prints; deliveries run on
 // authrequest/memstore's in-process outbox (not durable).
 //
+// The wiring is examples/device/internal/devsrv, which the simulator's
+// TestWalkThrough also runs README.md's walk-through against.
+//
 // Exit codes: 0 stopped by SIGINT or SIGTERM, 1 failure, 2 a mistake in
 // the command line.
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,18 +54,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/usher-sdk/usher/authrequest"
-	"github.com/usher-sdk/usher/authrequest/callback"
-	armem "github.com/usher-sdk/usher/authrequest/memstore"
-	"github.com/usher-sdk/usher/directory"
-	"github.com/usher-sdk/usher/hasher"
+	"github.com/usher-sdk/usher/examples/device/internal/devsrv"
 	"github.com/usher-sdk/usher/internal/keyfile"
-	"github.com/usher-sdk/usher/onboarding"
-	"github.com/usher-sdk/usher/onboarding/issuer"
-	"github.com/usher-sdk/usher/onboarding/memstore"
-	"github.com/usher-sdk/usher/onboarding/sms"
-	"github.com/usher-sdk/usher/userstore"
-	usermem "github.com/usher-sdk/usher/userstore/memstore"
 )
 
 func main() {
@@ -134,136 +126,6 @@ func (c config) check() error {
 	return nil
 }
 
-// server is the wired Managers and their handler.
-type server struct {
-	m        *onboarding.Manager
-	ar       *authrequest.Manager
-	app      onboarding.Application
-	profiles []authrequest.Profile // "demo", "demo-number"
-	token    string                // the third-party API's access token
-	handler  http.Handler
-	close    func()
-}
-
-// serverConfig is what newServer wires.
-type serverConfig struct {
-	dir, app, username, password, phone string
-	// smsDir adds the SMS requirement with a FileSender there.
-	smsDir string
-	// callback is the URL of the demo profiles' Response callback.
-	callback string
-}
-
-// newServer wires the onboarding Manager on memstore and the local CA,
-// and the authrequest Manager on its memstore over the same applications
-// and devices, with the application, its profiles and the user. Callback
-// deliveries run until ctx ends or close is called.
-func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
-	users := usermem.New()
-	reg, err := hasher.NewRegistry("usher", hasher.Config{})
-	if err != nil {
-		return nil, err
-	}
-	svc, err := userstore.NewService(users, reg, userstore.Config{})
-	if err != nil {
-		return nil, err
-	}
-	arStore := armem.New()
-	closeAll := func() { _ = arStore.Close(); _ = svc.Close(); _ = users.Close() }
-	fail := func(err error) (*server, error) { closeAll(); return nil, err }
-	u, err := users.CreateUser(ctx, userstore.User{Username: cfg.username, Phone: cfg.phone, Enabled: true})
-	if err == nil {
-		err = svc.SetUserPassword(ctx, u.ID, cfg.password)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("user %s: %w", cfg.username, err))
-	}
-	chain, err := directory.NewChain(users, directory.ChainConfig{
-		Local: func(ctx context.Context, login, password string) (userstore.User, error) {
-			return svc.Login(ctx, userstore.LoginRequest{Login: login, Password: password})
-		},
-	})
-	if err != nil {
-		return fail(err)
-	}
-	ca, err := issuer.NewLocalCA(issuer.LocalCAConfig{Dir: cfg.dir})
-	if err != nil {
-		return fail(err)
-	}
-	reqs := []onboarding.Requirement{
-		onboarding.Credentials{Chain: func(context.Context, onboarding.Application) (onboarding.Authenticator, error) { return chain, nil }},
-	}
-	specs := []onboarding.RequirementSpec{{Kind: onboarding.KindCredentials}}
-	if cfg.smsDir != "" {
-		sender, err := sms.NewFileSender(cfg.smsDir)
-		if err != nil {
-			return fail(err)
-		}
-		key := make([]byte, sms.MinKeyLen)
-		if _, err := rand.Read(key); err != nil {
-			return fail(err)
-		}
-		codes, err := sms.NewCodes(sms.CodesConfig{Key: key}, &sms.MemStore{})
-		if err != nil {
-			return fail(err)
-		}
-		reqs = append(reqs, onboarding.SMS{Codes: codes, Sender: sender,
-			Users: func(context.Context, onboarding.Application) (onboarding.UserGetter, error) { return users, nil }})
-		specs = append(specs, onboarding.RequirementSpec{Kind: onboarding.KindSMS})
-	}
-	specs = append(specs, onboarding.RequirementSpec{Kind: onboarding.KindManual})
-	obStore := memstore.New()
-	m, err := onboarding.New(obStore, ca, onboarding.Config{Requirements: reqs})
-	if err != nil {
-		return fail(err)
-	}
-	app, err := m.CreateApplication(ctx, onboarding.Application{Name: cfg.app, Requirements: specs})
-	if err != nil {
-		return fail(err)
-	}
-
-	// Authentication requests, over the same applications and devices.
-	ar, err := authrequest.New(arStore, obStore, obStore, authrequest.Config{
-		Users: func(context.Context, onboarding.Application) (authrequest.Users, error) { return users, nil }})
-	if err != nil {
-		return fail(err)
-	}
-	var callbacks []callback.Callback
-	if cfg.callback != "" {
-		callbacks = []callback.Callback{{Event: string(authrequest.EventResponse), URL: cfg.callback, ContentType: "application/json",
-			Body: `{"event":"{event}","id":"{uuid}","username":"{username}","response":"{response_type}","payload":"{response_payload_base64}"}`}}
-	}
-	var profiles []authrequest.Profile
-	for _, p := range []authrequest.Profile{
-		{Name: "demo", Action: "Sign in to {username}'s demo", Description: "A request pushed to the device simulator."},
-		{Name: "demo-number", NumberMatching: true, Action: "Sign in to {username}'s demo", Description: "Type the number the sign-in page shows."},
-	} {
-		p.ApplicationID, p.Callbacks = app.ID, callbacks
-		created, err := ar.CreateProfile(ctx, p)
-		if err != nil {
-			return fail(fmt.Errorf("profile %s: %w", p.Name, err))
-		}
-		profiles = append(profiles, created)
-	}
-	_, token, err := ar.CreateToken(ctx, "devserver", []string{app.ID})
-	if err != nil {
-		return fail(err)
-	}
-	if err := arStore.StartDelivery(ctx, ar.Deliverer(nil)); err != nil {
-		return fail(err)
-	}
-
-	mux := http.NewServeMux()
-	mux.Handle("/", m.DeviceHandler())
-	device := ar.DeviceHandler()
-	for _, p := range []string{"/v1/devices/", "/v1/requests/", "/v1/pre-approvals", "/v1/pre-approvals/"} {
-		mux.Handle(p, device)
-	}
-	mux.Handle("/admin/", http.StripPrefix("/admin", m.AdminHandler(func(*http.Request) string { return "devserver admin" })))
-	mux.Handle("/api/", http.StripPrefix("/api", ar.APIHandler(nil)))
-	return &server{m: m, ar: ar, app: app, profiles: profiles, token: token, handler: mux, close: closeAll}, nil
-}
-
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	pwData, err := keyfile.ReadSecret(cfg.passwordFile)
 	if err != nil {
@@ -280,12 +142,12 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 			return err
 		}
 	}
-	s, err := newServer(ctx, serverConfig{dir: dir, app: cfg.app, username: cfg.username, password: password,
-		phone: cfg.phone, smsDir: cfg.smsDir, callback: cfg.callback})
+	s, err := devsrv.New(ctx, devsrv.Config{Dir: dir, App: cfg.app, Username: cfg.username, Password: password,
+		Phone: cfg.phone, SMSDir: cfg.smsDir, Callback: cfg.callback})
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -295,23 +157,23 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if cfg.smsDir != "" {
 		steps = "credentials of " + cfg.username + ", an SMS code to " + cfg.phone + " (written to " + cfg.smsDir + "), then manual approval"
 	}
-	fmt.Fprintf(stdout, "devserver: application %q (ID %s): %s\n", cfg.app, s.app.ID, steps)
+	fmt.Fprintf(stdout, "devserver: application %q (ID %s): %s\n", cfg.app, s.App.ID, steps)
 	fmt.Fprintf(stdout, "devserver: local CA in %s\n", dir)
 	fmt.Fprintf(stdout, "device API: %s   usher-device onboard -server %s -app %s\n", base, base, cfg.app)
-	fmt.Fprintf(stdout, "pending:    curl %s/admin/v1/applications/%s/pending\n", base, s.app.ID)
+	fmt.Fprintf(stdout, "pending:    curl %s/admin/v1/applications/%s/pending\n", base, s.App.ID)
 	fmt.Fprintf(stdout, "approve:    curl -X POST -d '{}' %s/admin/v1/activities/ACTIVITY/approve\n", base)
 	fmt.Fprintf(stdout, "reject:     curl -X POST %s/admin/v1/activities/ACTIVITY/reject\n", base)
 	// The token is printed because this is a development server: it is
 	// the only way to hand it over. A real server shows it once to an
 	// administrator.
-	fmt.Fprintf(stdout, "token:      %s   (third-party API access token, development only)\n", s.token)
+	fmt.Fprintf(stdout, "token:      %s   (third-party API access token, development only)\n", s.Token)
 	fmt.Fprintf(stdout, "push:       curl -H 'Authorization: Bearer %s' -d '{\"application\":\"%s\",\"username\":\"%s\",\"profile\":\"demo\"}' %s/api/v1/requests\n",
-		s.token, cfg.app, cfg.username, base)
-	fmt.Fprintf(stdout, "result:     curl -H 'Authorization: Bearer %s' %s/api/v1/requests/AUTH_REQ_ID/wait\n", s.token, base)
+		s.Token, cfg.app, cfg.username, base)
+	fmt.Fprintf(stdout, "result:     curl -H 'Authorization: Bearer %s' %s/api/v1/requests/AUTH_REQ_ID/wait\n", s.Token, base)
 	if cfg.callback != "" {
-		fmt.Fprintf(stdout, "callback:   every answer is POSTed to %s, signed with %s\n", cfg.callback, s.profiles[0].Secrets[0])
+		fmt.Fprintf(stdout, "callback:   every answer is POSTed to %s, signed with %s\n", cfg.callback, s.Profiles[0].Secrets[0])
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -22,6 +22,7 @@ import (
 	"github.com/usher-sdk/usher/authrequest"
 	"github.com/usher-sdk/usher/authrequest/callback"
 	arclient "github.com/usher-sdk/usher/authrequest/deviceclient"
+	"github.com/usher-sdk/usher/examples/device/internal/devsrv"
 	"github.com/usher-sdk/usher/onboarding"
 	"github.com/usher-sdk/usher/onboarding/deviceclient"
 	"github.com/usher-sdk/usher/onboarding/sms"
@@ -32,10 +33,10 @@ import (
 func TestWalkThrough(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := newServer(ctx, serverConfig{dir: t.TempDir(), app: "Demo", username: "alice", password: "demo password", phone: "+447700900123"})
+	s, err := devsrv.New(ctx, devsrv.Config{Dir: t.TempDir(), App: "Demo", Username: "alice", Password: "demo password", Phone: "+447700900123"})
 	require.NoError(t, err)
-	t.Cleanup(s.close)
-	srv := httptest.NewServer(s.handler)
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s.Handler)
 	t.Cleanup(srv.Close)
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -50,7 +51,7 @@ func TestWalkThrough(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, onboarding.StatusPending, st.Status)
 
-	resp, err := http.Get(srv.URL + "/admin/v1/applications/" + s.app.ID + "/pending")
+	resp, err := http.Get(srv.URL + "/admin/v1/applications/" + s.App.ID + "/pending")
 	require.NoError(t, err)
 	var pending []onboarding.PendingView
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&pending))
@@ -71,7 +72,7 @@ func TestWalkThrough(t *testing.T) {
 // onboardDevice onboards a new key through the server's onboarding
 // device API (credentials, then SMS when smsDir is set, then manual
 // approval by the Manager) and returns the key and device ID.
-func onboardDevice(t *testing.T, s *server, url, smsDir string) (*ecdsa.PrivateKey, string) {
+func onboardDevice(t *testing.T, s *devsrv.Server, url, smsDir string) (*ecdsa.PrivateKey, string) {
 	t.Helper()
 	ctx := context.Background()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -98,10 +99,10 @@ func onboardDevice(t *testing.T, s *server, url, smsDir string) (*ecdsa.PrivateK
 	st, err = c.Answer(ctx, st, nil)
 	require.NoError(t, err)
 	require.Equal(t, onboarding.StatusPending, st.Status)
-	p, err := s.m.Pending(ctx, s.app.ID)
+	p, err := s.Onboarding.Pending(ctx, s.App.ID)
 	require.NoError(t, err)
 	require.Len(t, p, 1)
-	require.NoError(t, s.m.Approve(ctx, p[0].Activity.ID, onboarding.Approval{Admin: "admin"}))
+	require.NoError(t, s.Onboarding.Approve(ctx, p[0].Activity.ID, onboarding.Approval{Admin: "admin"}))
 	st, err = c.Status(ctx, st)
 	require.NoError(t, err)
 	id, _, err := c.Enrol(ctx, st)
@@ -127,11 +128,11 @@ func TestPushApprove(t *testing.T) {
 	}))
 	t.Cleanup(receiver.Close)
 	smsDir := filepath.Join(t.TempDir(), "sms")
-	s, err := newServer(ctx, serverConfig{dir: t.TempDir(), app: "Demo", username: "alice", password: "demo password",
-		phone: "+447700900123", smsDir: smsDir, callback: receiver.URL + "/hook"})
+	s, err := devsrv.New(ctx, devsrv.Config{Dir: t.TempDir(), App: "Demo", Username: "alice", Password: "demo password",
+		Phone: "+447700900123", SMSDir: smsDir, Callback: receiver.URL + "/hook"})
 	require.NoError(t, err)
-	t.Cleanup(s.close)
-	srv := httptest.NewServer(s.handler)
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s.Handler)
 	t.Cleanup(srv.Close)
 	key, deviceID := onboardDevice(t, s, srv.URL, smsDir)
 	phone, err := arclient.New(srv.URL, deviceID, key)
@@ -140,7 +141,7 @@ func TestPushApprove(t *testing.T) {
 	api := func(method, path, body string) (int, []byte) {
 		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+s.token)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
@@ -175,7 +176,7 @@ func TestPushApprove(t *testing.T) {
 		assert.Equal(t, map[string]string{"event": "Approve", "id": created.ID, "username": "alice", "response": "approve", "payload": "b2s="}, v)
 		ts, err := strconv.ParseInt(d.header.Get("webhook-timestamp"), 10, 64)
 		require.NoError(t, err)
-		want, err := callback.Sign(s.profiles[0].Secrets, d.header.Get("webhook-id"), time.Unix(ts, 0), d.body)
+		want, err := callback.Sign(s.Profiles[0].Secrets, d.header.Get("webhook-id"), time.Unix(ts, 0), d.body)
 		require.NoError(t, err)
 		assert.Equal(t, want, d.header.Get("webhook-signature"), "signed with the secret devserver prints")
 	case <-time.After(30 * time.Second):
