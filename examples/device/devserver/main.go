@@ -11,7 +11,7 @@
 //
 //	go run ./examples/device/devserver -password-file pw [-addr 127.0.0.1:8090]
 //	    [-dir DIR] [-app Demo] [-username alice] [-phone +447700900123]
-//	    [-sms-dir DIR] [-callback URL]
+//	    [-sms-dir DIR] [-callback URL [-secret-file FILE]]
 //
 // It serves, all WITHOUT sign-in but the third-party API, so it listens on
 // loopback addresses only:
@@ -29,7 +29,8 @@
 // sms.FileSender writes to files in that folder (usher-device onboard
 // -sms-dir reads them). -callback URL gives the "demo" profiles a callback
 // of every answer (event Response), POSTed as JSON to URL and signed the
-// Standard Webhooks way with the secret it prints; deliveries run on
+// Standard Webhooks way with the secret it prints (or writes to the new
+// file -secret-file, mode 0600, for examples/receiver); deliveries run on
 // authrequest/memstore's in-process outbox (not durable).
 //
 // The wiring is examples/device/internal/devsrv, which the simulator's
@@ -68,7 +69,7 @@ func main() {
 // config is what the flags set.
 type config struct {
 	addr, dir, app, username, passwordFile string
-	phone, smsDir, callback                string
+	phone, smsDir, callback, secretFile    string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&cfg.phone, "phone", "+447700900123", "the user's phone number, for the SMS requirement")
 	fl.StringVar(&cfg.smsDir, "sms-dir", "", "add the SMS requirement, writing its codes to files in this folder (DEVELOPMENT ONLY: codes in clear text)")
 	fl.StringVar(&cfg.callback, "callback", "", "URL to POST every answer of the demo profiles to, signed (Standard Webhooks)")
+	fl.StringVar(&cfg.secretFile, "secret-file", "", "with -callback: write the profiles' signing secret to this new file (mode 0600), for usher-receiver -secret-file")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: devserver -password-file FILE [flags]\n\n"+
 			"A development server for usher-device: one application (Credentials, then\n"+
@@ -118,6 +120,9 @@ func (c config) check() error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-addr %s: listen on a loopback address (127.0.0.1, ::1, localhost); the admin API has no sign-in", c.addr)
 	}
+	if c.secretFile != "" && c.callback == "" {
+		return errors.New("-secret-file needs -callback")
+	}
 	if c.callback != "" {
 		if u, err := url.Parse(c.callback); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("-callback %q: want an http:// or https:// URL", c.callback)
@@ -148,6 +153,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	if cfg.secretFile != "" {
+		if err := keyfile.WriteNew(cfg.secretFile, []byte(s.Profiles[0].Secrets[0]+"\n"), 0o600); err != nil {
+			return fmt.Errorf("-secret-file: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -171,7 +181,12 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		s.Token, cfg.app, cfg.username, base)
 	fmt.Fprintf(stdout, "result:     curl -H 'Authorization: Bearer %s' %s/api/v1/requests/AUTH_REQ_ID/wait\n", s.Token, base)
 	if cfg.callback != "" {
-		fmt.Fprintf(stdout, "callback:   every answer is POSTed to %s, signed with %s\n", cfg.callback, s.Profiles[0].Secrets[0])
+		if cfg.secretFile != "" {
+			fmt.Fprintf(stdout, "callback:   every answer is POSTed to %s, signed with the secret in %s   usher-receiver -secret-file %s\n",
+				cfg.callback, cfg.secretFile, cfg.secretFile)
+		} else {
+			fmt.Fprintf(stdout, "callback:   every answer is POSTed to %s, signed with %s\n", cfg.callback, s.Profiles[0].Secrets[0])
+		}
 	}
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

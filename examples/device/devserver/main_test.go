@@ -211,6 +211,7 @@ func TestCheck(t *testing.T) {
 		{config{addr: "[::1]:0", passwordFile: "pw"}, ""},
 		{config{addr: "localhost:0", passwordFile: "pw"}, ""},
 		{config{addr: "localhost:0", passwordFile: "pw", callback: "ftp://x"}, "-callback"},
+		{config{addr: "localhost:0", passwordFile: "pw", secretFile: "s"}, "-secret-file needs -callback"},
 		{config{addr: "localhost:0", passwordFile: "pw", callback: "http://127.0.0.1:9/hook"}, ""},
 	} {
 		err := tc.cfg.check()
