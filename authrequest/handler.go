@@ -20,17 +20,17 @@ const MaxRequestBody = 64 << 10
 // Error codes of the HTTP APIs, in the "error" field of an error answer.
 // They are stable; the "message" is for people.
 const (
-	CodeInvalidRequest   = "invalid_request"    // 400: malformed JSON or fields
-	CodeTooLarge         = "too_large"          // 413: body over MaxRequestBody
-	CodeUnauthorized     = "unauthorized"       // 401: no or wrong access token
-	CodeNotFound         = "not_found"          // 404: no such request, application, profile or policy
-	CodePendingExists    = "pending_exists"     // 409: the user has a pending request (SinglePending)
-	CodeAnswered         = "answered"           // 409: the request was answered or expired
-	CodeRefused          = "refused"            // 403: the device's answer or proof failed verification
-	CodeNoAccess         = "no_access"          // 403: no active pre-approval
-	CodeConflict         = "conflict"           // 409
-	CodeMethodNotAllowed = "method_not_allowed" // 405
-	CodeInternal         = "internal"           // 500
+	CodeInvalidRequest   = httpjson.CodeInvalidRequest // 400: malformed JSON or fields
+	CodeTooLarge         = httpjson.CodeTooLarge       // 413: body over MaxRequestBody
+	CodeUnauthorized     = "unauthorized"              // 401: no or wrong access token
+	CodeNotFound         = "not_found"                 // 404: no such request, application, profile or policy
+	CodePendingExists    = "pending_exists"            // 409: the user has a pending request (SinglePending)
+	CodeAnswered         = "answered"                  // 409: the request was answered or expired
+	CodeRefused          = "refused"                   // 403: the device's answer or proof failed verification
+	CodeNoAccess         = "no_access"                 // 403: no active pre-approval
+	CodeConflict         = "conflict"                  // 409
+	CodeMethodNotAllowed = "method_not_allowed"        // 405
+	CodeInternal         = "internal"                  // 500
 )
 
 // Authorizer authenticates a third party's HTTP request and returns which
@@ -273,27 +273,11 @@ func notAllowed(mux *http.ServeMux, allow map[string]string) {
 // decode reads one JSON object of at most MaxRequestBody bytes into v
 // and answers the error itself.
 func (m *Manager) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := httpjson.Decode(http.MaxBytesReader(w, r.Body, MaxRequestBody), v)
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body over %d bytes", MaxRequestBody))
-		return false
-	} else if err != nil {
-		httpjson.Error(w, http.StatusBadRequest, CodeInvalidRequest, err.Error())
-		return false
-	}
-	return true
+	return httpjson.ReadRequest(w, r, MaxRequestBody, v)
 }
 
 func (m *Manager) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err == nil {
-		httpjson.Write(w, status, v)
-		return
-	}
-	st, code, msg := classify(err)
-	if st == http.StatusInternalServerError {
-		m.log.ErrorContext(r.Context(), "authrequest: request", "path", r.URL.Path, "err", err)
-	}
-	httpjson.Error(w, st, code, msg)
+	httpjson.Reply(w, r, m.log, "authrequest: request", status, v, err, classify)
 }
 
 // classify maps an error of the Manager to its status, code and message.

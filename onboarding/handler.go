@@ -3,8 +3,6 @@ package onboarding
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/usher-sdk/usher/directory"
@@ -20,24 +18,24 @@ const MaxRequestBody = 64 << 10
 // Error codes of the device protocol, in the "error" field of an error
 // answer. They are stable; the "message" is for people.
 const (
-	CodeInvalidRequest     = "invalid_request"     // 400: malformed JSON, base64 or fields
-	CodeTooLarge           = "too_large"           // 413: body over MaxRequestBody
-	CodeUnknownApplication = "unknown_application" // 404
-	CodeNotFound           = "not_found"           // 404: no such onboarding, activity or device
-	CodeUnsupportedKey     = "unsupported_key"     // 400: not P-256 or Ed25519
-	CodeOutOfOrder         = "out_of_order"        // 409: skipped, repeated or reordered step
-	CodeReplay             = "replay"              // 409: not the current nonce
-	CodePending            = "pending"             // 409: waiting for approval
-	CodeFinished           = "finished"            // 409: onboarding completed
-	CodeRejected           = "rejected"            // 403: onboarding rejected
-	CodeRefused            = "refused"             // 401: wrong answer (e.g. credentials)
-	CodeBadCSR             = "bad_csr"             // 400: malformed CSR or bad signature
-	CodeKeyMismatch        = "key_mismatch"        // 400: CSR for another key
-	CodeDeviceLimit        = "device_limit"        // 409: user has the most devices allowed
-	CodeMethodNotAllowed   = "method_not_allowed"  // 405
-	CodeUnavailable        = "unavailable"         // 503: a user source cannot be reached
-	CodeThrottled          = "throttled"           // 429: an SMS code was sent too recently
-	CodeInternal           = "internal"            // 500
+	CodeInvalidRequest     = httpjson.CodeInvalidRequest // 400: malformed JSON, base64 or fields
+	CodeTooLarge           = httpjson.CodeTooLarge       // 413: body over MaxRequestBody
+	CodeUnknownApplication = "unknown_application"       // 404
+	CodeNotFound           = "not_found"                 // 404: no such onboarding, activity or device
+	CodeUnsupportedKey     = "unsupported_key"           // 400: not P-256 or Ed25519
+	CodeOutOfOrder         = "out_of_order"              // 409: skipped, repeated or reordered step
+	CodeReplay             = "replay"                    // 409: not the current nonce
+	CodePending            = "pending"                   // 409: waiting for approval
+	CodeFinished           = "finished"                  // 409: onboarding completed
+	CodeRejected           = "rejected"                  // 403: onboarding rejected
+	CodeRefused            = "refused"                   // 401: wrong answer (e.g. credentials)
+	CodeBadCSR             = "bad_csr"                   // 400: malformed CSR or bad signature
+	CodeKeyMismatch        = "key_mismatch"              // 400: CSR for another key
+	CodeDeviceLimit        = "device_limit"              // 409: user has the most devices allowed
+	CodeMethodNotAllowed   = "method_not_allowed"        // 405
+	CodeUnavailable        = "unavailable"               // 503: a user source cannot be reached
+	CodeThrottled          = "throttled"                 // 429: an SMS code was sent too recently
+	CodeInternal           = "internal"                  // 500
 )
 
 // StartRequest is the body of POST /v1/onboardings.
@@ -138,32 +136,11 @@ func (m *Manager) DeviceHandler() http.Handler {
 // decode reads one JSON object of at most MaxRequestBody bytes into v,
 // refusing unknown fields and trailing data, and answers the error itself.
 func (m *Manager) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := decodeJSON(http.MaxBytesReader(w, r.Body, MaxRequestBody), v)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body over %d bytes", MaxRequestBody))
-		return false
-	case err != nil:
-		httpjson.Error(w, http.StatusBadRequest, CodeInvalidRequest, err.Error())
-		return false
-	}
-	return true
+	return httpjson.ReadRequest(w, r, MaxRequestBody, v)
 }
 
-// decodeJSON is the parser of device input, fuzzed by FuzzDeviceHandler.
-func decodeJSON(r io.Reader, v any) error { return httpjson.Decode(r, v) }
-
 func (m *Manager) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err == nil {
-		httpjson.Write(w, status, v)
-		return
-	}
-	st, code, msg := classify(err)
-	if st == http.StatusInternalServerError {
-		m.log.ErrorContext(r.Context(), "onboarding: device request", "path", r.URL.Path, "err", err)
-	}
-	httpjson.Error(w, st, code, msg)
+	httpjson.Reply(w, r, m.log, "onboarding: device request", status, v, err, classify)
 }
 
 // classify maps an error of the Manager to its status, code and message.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 )
 
@@ -47,4 +48,40 @@ func Decode(r io.Reader, v any) error {
 		return errors.New("request body has data after the JSON object")
 	}
 	return nil
+}
+
+// Error codes every Usher API shares.
+const (
+	CodeInvalidRequest = "invalid_request" // 400: malformed JSON or fields
+	CodeTooLarge       = "too_large"       // 413: a body over its bound
+)
+
+// ReadRequest reads one JSON object of at most limit bytes from r's body
+// into v (see Decode). When that fails it answers 413 too_large or 400
+// invalid_request itself and returns false.
+func ReadRequest(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	err := Decode(http.MaxBytesReader(w, r.Body, limit), v)
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		Error(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body over %d bytes", limit))
+		return false
+	} else if err != nil {
+		Error(w, http.StatusBadRequest, CodeInvalidRequest, err.Error())
+		return false
+	}
+	return true
+}
+
+// Reply answers v with status when err is nil; otherwise the status, code
+// and message that classify maps err to, logging a 500's error (never
+// shown to the caller) to log under the message what.
+func Reply(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, status int, v any, err error, classify func(error) (int, string, string)) {
+	if err == nil {
+		Write(w, status, v)
+		return
+	}
+	st, code, msg := classify(err)
+	if st == http.StatusInternalServerError {
+		log.ErrorContext(r.Context(), what, "path", r.URL.Path, "err", err)
+	}
+	Error(w, st, code, msg)
 }
