@@ -16,7 +16,9 @@
 //     suite every store should pass.
 //   - [Sender] delivers a [Message]; [Webhook] is the built-in sender, an
 //     HTTP request built from templates whose values are escaped for the
-//     place they land in (URL, header or body).
+//     place they land in (URL, header or body). [FileSender] writes each
+//     message to a file instead, for development and tests only (the
+//     device simulator reads codes from there).
 //
 // Checking that the normalised number belongs to the application user is
 // the caller's job (the onboarding package), which must answer the same
