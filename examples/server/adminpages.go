@@ -56,12 +56,18 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 		a.pageError(w, r, err)
 		return
 	}
+	active, err := a.authreq.ActiveUsers(ctx, "")
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
 	a.render(w, r, http.StatusOK, "dashboard.html", page{Title: "Dashboard", Data: struct {
 		Users, Enabled string
 		Failures       string
 		Pending        string
+		Active         int
 		Recent         []userstore.AuditEvent
-	}{users, enabled, failures(len(recent)), fmt.Sprint(pending), shown}})
+	}{users, enabled, failures(len(recent)), fmt.Sprint(pending), len(active), shown}})
 }
 
 // pendingCount counts the onboardings waiting for approval.

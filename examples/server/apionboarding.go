@@ -31,6 +31,7 @@ func (a *app) mountDevice(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+deviceAPIPrefix+"/ca.crt", a.serveCACert)
 	mux.HandleFunc("GET "+deviceAPIPrefix+"/ca.crl", a.serveCRL)
 	mux.HandleFunc("GET "+deviceOIDCCallback, a.deviceOIDCPage)
+	a.mountAuthDevice(mux)
 }
 
 // limitStarts holds back a client address that starts more than
@@ -38,9 +39,15 @@ func (a *app) mountDevice(mux *http.ServeMux) {
 // activity, and anyone may start one), counted in the database so that
 // every process counts together.
 func (a *app) limitStarts(h http.Handler) http.Handler {
+	return a.limitPerAddress("\x00onboarding-start", h)
+}
+
+// limitPerAddress holds back a client address that makes more than
+// -device-start-limit requests of one kind in a window.
+func (a *app) limitPerAddress(kind string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.DeviceStarts > 0 {
-			key := throttleKey("\x00onboarding-start", r.RemoteAddr)
+			key := throttleKey(kind, r.RemoteAddr)
 			blocked, err := a.server.throttled(r.Context(), key)
 			if err == nil && !blocked {
 				err = a.server.count(r.Context(), key, a.cfg.DeviceStarts)
@@ -51,7 +58,7 @@ func (a *app) limitStarts(h http.Handler) http.Handler {
 			}
 			if blocked {
 				w.Header().Set("Retry-After", strconv.Itoa(int(throttleWindow/time.Second)))
-				writeError(w, http.StatusTooManyRequests, onboarding.CodeThrottled, "too many onboardings started from this address; try again later")
+				writeError(w, http.StatusTooManyRequests, onboarding.CodeThrottled, "too many requests from this address; try again later")
 				return
 			}
 		}

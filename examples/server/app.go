@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usher-sdk/usher/authrequest"
+	"github.com/usher-sdk/usher/authrequest/outbox"
+	arsql "github.com/usher-sdk/usher/authrequest/sqlstore"
 	"github.com/usher-sdk/usher/claims"
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/hasher"
@@ -64,6 +67,15 @@ type app struct {
 	ca         *issuer.LocalCA
 	realms     *realms
 	obAdmin    http.Handler
+
+	// Push authentication (pushauth.go): the authrequest Manager on its
+	// SQL store, the Sender of its outbox, its handlers.
+	authreq         *authrequest.Manager
+	arStore         *arsql.Store
+	deliverer       *authrequest.Deliverer
+	arAPI           http.Handler
+	arDevice        http.Handler
+	stopAuthRequest func()
 }
 
 // openApp opens the database (creating a SQLite file and its folder when
@@ -97,7 +109,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 			a.close()
 		}
 	}()
-	a.components = []database.Component{sqlstore.Component(), claims.Component(), obsql.Component(), component()}
+	a.components = []database.Component{sqlstore.Component(), claims.Component(), obsql.Component(), arsql.Component(), outbox.Component(), component()}
 	if err := db.Migrate(ctx, a.components...); err != nil {
 		return nil, err
 	}
@@ -146,6 +158,9 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	if err := a.openOnboarding(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openAuthRequest(ctx); err != nil {
+		return nil, err
+	}
 	if a.scim, err = a.openSCIM(); err != nil {
 		return nil, err
 	}
@@ -157,6 +172,7 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 
 // close releases everything openApp opened.
 func (a *app) close() {
+	a.closeAuthRequest()
 	a.realms.close()
 	if a.stopSyslog != nil {
 		a.stopSyslog()

@@ -22,8 +22,8 @@ var exportColumns = []string{"Username", "Full name", "Device count", "Enabled",
 // Every cell is made safe for spreadsheets (csv.SafeCell). Device count
 // is the user's devices in the applications of the default realm, last
 // onboarding the time of their latest enrolment (from the audit trail);
-// last authentication is empty until the server takes push
-// authentications (authrequest).
+// last authentication the latest push authentication they approved in
+// any application (authrequest).
 func (a *app) exportCSV(ctx context.Context, w io.Writer, opts userstore.ListOptions) error {
 	cw := stdcsv.NewWriter(w)
 	cw.UseCRLF = true
@@ -54,7 +54,11 @@ func (a *app) exportCSV(ctx context.Context, w io.Writer, opts userstore.ListOpt
 		if err != nil {
 			return err
 		}
-		rec := []string{u.Username, u.DisplayName, strconv.Itoa(devices), strconv.FormatBool(u.Enabled), "", stamp(last), strings.Join(u.Groups, "|"), stamp(u.CreatedAt), stamp(u.UpdatedAt)}
+		lastAuth, err := a.lastAuthentication(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		rec := []string{u.Username, u.DisplayName, strconv.Itoa(devices), strconv.FormatBool(u.Enabled), stamp(lastAuth), stamp(last), strings.Join(u.Groups, "|"), stamp(u.CreatedAt), stamp(u.UpdatedAt)}
 		for i := range rec {
 			rec[i] = csv.SafeCell(rec[i])
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/usher-sdk/usher/authrequest/outbox"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of the app's
@@ -22,6 +24,7 @@ type metrics struct {
 	syncChanges    *prometheus.CounterVec
 	onboardings    *prometheus.CounterVec
 	devices        *prometheus.CounterVec
+	authRequests   *prometheus.CounterVec
 	internalErrors prometheus.Counter
 }
 
@@ -47,13 +50,47 @@ func newMetrics() *metrics {
 		devices: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "usher_devices_total", Help: "Devices by event (enrolled, destroyed).",
 		}, []string{"event"}),
+		authRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usher_auth_requests_total", Help: "Push authentication requests by outcome (created, approved, denied, expired, refused answers).",
+		}, []string{"outcome"}),
 		internalErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "usher_internal_errors_total", Help: "Requests answered 500: an infrastructure fault (the database, mostly); the log has each.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.logins, m.syncChanges, m.onboardings, m.devices, m.internalErrors,
+	m.reg.MustRegister(m.requests, m.latency, m.logins, m.syncChanges, m.onboardings, m.devices, m.authRequests, m.internalErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchOutbox exports the callback outbox's counters of this process
+// (deliveries queued, delivered, retried, failed) and the deliveries
+// waiting in the database (every process's).
+func (m *metrics) watchOutbox(o *outbox.Outbox) {
+	for _, c := range []struct {
+		event string
+		get   func(outbox.Stats) uint64
+	}{
+		{"queued", func(s outbox.Stats) uint64 { return s.Inserted }},
+		{"delivered", func(s outbox.Stats) uint64 { return s.Delivered }},
+		{"retried", func(s outbox.Stats) uint64 { return s.Retried }},
+		{"failed", func(s outbox.Stats) uint64 { return s.Failed }},
+	} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "usher_callback_deliveries_total", Help: "Callback deliveries of authentication profiles by this process, by event (queued, delivered, retried, failed).",
+			ConstLabels: prometheus.Labels{"event": c.event},
+		}, func() float64 { return float64(c.get(o.Stats())) }))
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "usher_callback_deliveries_pending", Help: "Callback deliveries waiting to be made, by every process sharing the database (-1 when the database did not answer).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := o.Pending(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 }
 
 // handler serves the metrics in Prometheus's text format.

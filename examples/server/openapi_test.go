@@ -43,7 +43,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	for _, public := range []string{"GET /api/v1/openapi.json", "GET /healthz", "GET /readyz", "POST /api/v1/activation/activate", "POST /api/v1/activation/password",
 		"POST /api/device/v1/onboardings", "POST /api/device/v1/onboardings/{id}/status", "POST /api/device/v1/onboardings/{id}/answers",
-		"POST /api/device/v1/onboardings/{id}/certificate", "GET /api/device/ca.crt", "GET /api/device/ca.crl"} {
+		"POST /api/device/v1/onboardings/{id}/certificate", "GET /api/device/ca.crt", "GET /api/device/ca.crl",
+		"POST /api/device/v1/devices/{id}/pending", "POST /api/device/v1/requests/{id}/answer", "POST /api/device/v1/requests/{id}/claim",
+		"POST /api/device/v1/pre-approvals", "GET /api/device/v1/pre-approvals/{id}"} {
 		assert.True(t, documented[public], public)
 		delete(documented, public)
 	}

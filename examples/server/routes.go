@@ -48,7 +48,11 @@ func (a *app) handler() http.Handler {
 	user.HandleFunc("GET /reset", a.resetPage)
 	user.HandleFunc("POST /reset/request", a.resetRequestForm)
 	user.HandleFunc("POST /reset", a.resetForm)
-	for _, p := range []string{"/activate", "/activate/", "/reset", "/reset/"} {
+	// A policy's link: a user asks for a period of access (pushauthpages.go).
+	user.HandleFunc("GET /preapprove/{policy}", a.preApprovePage)
+	user.Handle("POST /preapprove/{policy}", a.limitPerAddress("\x00pre-approval", http.HandlerFunc(a.preApproveForm)))
+	user.HandleFunc("GET /preapprove/status/{id}", a.preApproveStatus)
+	for _, p := range []string{"/activate", "/activate/", "/reset", "/reset/", "/preapprove/"} {
 		mux.Handle(p, http.NewCrossOriginProtection().Handler(user))
 	}
 
@@ -74,6 +78,20 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/applications/{id}/activities", a.requireAdmin(a.activitiesPage))
 	admin.HandleFunc("POST /admin/applications/{id}/devices/destroy", a.requireAdmin(a.destroyDevicesForm))
 	admin.HandleFunc("POST /admin/applications/{id}/users", a.requireAdmin(a.addRealmUserForm))
+	admin.HandleFunc("GET /admin/applications/{id}/authentication", a.requireAdmin(a.authPage))
+	admin.HandleFunc("POST /admin/applications/{id}/profiles", a.requireAdmin(a.createProfileForm))
+	admin.HandleFunc("POST /admin/applications/{id}/policies", a.requireAdmin(a.createPolicyForm))
+	admin.HandleFunc("POST /admin/applications/{id}/policies/{policy}/delete", a.requireAdmin(a.deletePolicyForm))
+	admin.HandleFunc("POST /admin/applications/{id}/approver", a.requireAdmin(a.approverForm))
+	admin.HandleFunc("POST /admin/applications/{id}/auth-requests/{request}/destroy", a.requireAdmin(a.destroyAuthRequestForm))
+	admin.HandleFunc("GET /admin/profiles/{id}", a.requireAdmin(a.profilePage))
+	admin.HandleFunc("POST /admin/profiles/{id}", a.requireAdmin(a.updateProfileForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/callbacks", a.requireAdmin(a.addCallbackForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/callbacks/{n}/remove", a.requireAdmin(a.removeCallbackForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/callbacks/{n}/test", a.requireAdmin(a.testCallbackForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/rotate", a.requireAdmin(a.rotateSecretForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/drop-secrets", a.requireAdmin(a.dropSecretsForm))
+	admin.HandleFunc("POST /admin/profiles/{id}/delete", a.requireAdmin(a.deleteProfileForm))
 	admin.HandleFunc("GET /admin/pending", a.requireAdmin(a.pendingPage))
 	admin.HandleFunc("GET /admin/activities/{id}/picture.svg", a.requireAdmin(a.activityPicture))
 	admin.HandleFunc("GET /admin/activities/{id}/picture.png", a.requireAdmin(a.activityPicture))
@@ -143,6 +161,25 @@ func (a *app) apiRoutes() []apiRoute {
 		{"POST", "/api/v1/activities/{id}/reject", scopeOnboarding, a.onboardingAdminAPI},
 		{"DELETE", "/api/v1/activities/{id}", scopeOnboarding, a.onboardingAdminAPI},
 		{"DELETE", "/api/v1/devices/{id}", scopeOnboarding, a.onboardingAdminAPI},
+		{"POST", "/api/v1/auth/requests", scopeAuthRequest, a.authRequestAPI},
+		{"GET", "/api/v1/auth/requests/{id}", scopeAuthRequest, a.authRequestAPI},
+		{"GET", "/api/v1/auth/requests/{id}/wait", scopeAuthRequest, a.authRequestAPI},
+		{"GET", "/api/v1/applications/{id}/profiles", scopeAuthRequest, a.listProfilesAPI},
+		{"POST", "/api/v1/applications/{id}/profiles", scopeAuthRequest, a.createProfileAPI},
+		{"GET", "/api/v1/profiles/{id}", scopeAuthRequest, a.getProfileAPI},
+		{"PUT", "/api/v1/profiles/{id}", scopeAuthRequest, a.updateProfileAPI},
+		{"DELETE", "/api/v1/profiles/{id}", scopeAuthRequest, a.deleteProfileAPI},
+		{"POST", "/api/v1/profiles/{id}/secret", scopeAuthRequest, a.rotateSecretAPI},
+		{"DELETE", "/api/v1/profiles/{id}/old-secrets", scopeAuthRequest, a.dropOldSecretsAPI},
+		{"POST", "/api/v1/profiles/{id}/callbacks/{n}/test", scopeAuthRequest, a.testCallbackAPI},
+		{"PUT", "/api/v1/applications/{id}/users/{user}/approver", scopeAuthRequest, a.putApproverAPI},
+		{"DELETE", "/api/v1/applications/{id}/users/{user}/approver", scopeAuthRequest, a.deleteApproverAPI},
+		{"GET", "/api/v1/applications/{id}/pre-approval-policies", scopeAuthRequest, a.listPoliciesAPI},
+		{"POST", "/api/v1/applications/{id}/pre-approval-policies", scopeAuthRequest, a.createPolicyAPI},
+		{"DELETE", "/api/v1/pre-approval-policies/{id}", scopeAuthRequest, a.deletePolicyAPI},
+		{"GET", "/api/v1/applications/{id}/auth-requests", scopeAuthRequest, a.listAuthRequestsAPI},
+		{"DELETE", "/api/v1/auth-requests/{id}", scopeAuthRequest, a.deleteAuthRequestAPI},
+		{"GET", "/api/v1/applications/{id}/active-users", scopeAuthRequest, a.activeUsersAPI},
 		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}
 }

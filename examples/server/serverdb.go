@@ -107,7 +107,7 @@ const (
 
 // knownScopes lists every scope, in the order the admin page shows them.
 func knownScopes() []string {
-	return []string{scopeUsersRead, scopeUsersWrite, scopeAuth, scopeActivation, scopeOnboarding, scopeSync, scopeSCIM, scopeMetrics}
+	return []string{scopeUsersRead, scopeUsersWrite, scopeAuth, scopeActivation, scopeOnboarding, scopeAuthRequest, scopeSync, scopeSCIM, scopeMetrics}
 }
 
 // accessToken is an API client's token, without its secret.

@@ -62,6 +62,10 @@ type settings struct {
 	// DeviceStarts is how many onboardings one client address may start
 	// in 15 minutes; 0: no limit.
 	DeviceStarts int
+	// CallbackWorkers is how many callback deliveries this process makes
+	// at once; CallbackTimeout bounds one call.
+	CallbackWorkers int
+	CallbackTimeout time.Duration
 }
 
 // setting describes one entry of the settings table: the one place that
@@ -177,6 +181,24 @@ func settingsTable() []setting {
 					return fmt.Errorf("want a number, 0 or more")
 				}
 				s.DeviceStarts = n
+				return nil
+			}},
+		{name: "callback-workers", def: "8", help: "how many callbacks of authentication profiles this process delivers at once (1 to 256)",
+			set: func(s *settings, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 256 {
+					return fmt.Errorf("want a number from 1 to 256")
+				}
+				s.CallbackWorkers = n
+				return nil
+			}},
+		{name: "callback-timeout", def: "10s", help: "how long one callback call may take before it is tried again later (1s to 1m)",
+			set: func(s *settings, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Second || d > time.Minute {
+					return fmt.Errorf("want a duration from 1s to 1m")
+				}
+				s.CallbackTimeout = d
 				return nil
 			}},
 		{name: "log-level", def: "info", help: "debug, info, warn or error",
