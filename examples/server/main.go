@@ -20,7 +20,12 @@
 //	                       users and their devices, destroy in bulk),
 //	                       pending approvals (key picture and comparison
 //	                       code; approve, reject), onboarding activities;
-//	                       sync status; audit trail; access tokens
+//	                       an application's push authentication: profiles
+//	                       and their callbacks (secret shown once, rotate,
+//	                       drop old, send test event), approvers,
+//	                       pre-approval policies, authentication activities
+//	                       and active users; sync status; audit trail;
+//	                       access tokens
 //	/api/v1/users…         users: list, create, read, update, delete, bulk
 //	                       enable/disable/delete, password, groups, CSV import
 //	                       and export (scopes users:read, users:write), and
@@ -30,6 +35,21 @@
 //	/api/v1/applications…, /api/v1/activities…, /api/v1/devices/{id}
 //	                       onboarding: applications, pending approvals,
 //	                       activities, devices (scope onboarding)
+//	/api/v1/auth/requests…  push authentication for third parties: create a
+//	                       request, read it, wait for its answer (scope
+//	                       authrequest; a token may act on every application)
+//	/api/v1/profiles…, /api/v1/applications/{id}/profiles,
+//	…/pre-approval-policies, …/users/{user}/approver, …/auth-requests,
+//	…/active-users, /api/v1/pre-approval-policies/{id},
+//	/api/v1/auth-requests/{id}
+//	                       push authentication's administration (scope
+//	                       authrequest)
+//	/api/device/v1/devices/{id}/pending, /api/device/v1/requests/{id}/answer
+//	and …/claim, /api/device/v1/pre-approvals…
+//	                       the devices' side of push authentication (no
+//	                       token: the device signs with its enrolled key)
+//	/preapprove/{policy}   the page a pre-approval policy's link opens: a
+//	                       user asks for a period of access
 //	/api/device/v1/onboardings…
 //	                       the devices' onboarding protocol (no token: the
 //	                       device proves its key); /api/device/ca.crt and
@@ -81,6 +101,14 @@
 // (with -oidc-config, redirected to /device/oidc/callback). Enrolled
 // devices get a certificate from the local CA; destroying a device (or
 // deleting its user) revokes it.
+//
+// Push authentication (package authrequest) sends requests to users'
+// enrolled devices; each answer is signed by the device. A request's
+// authentication profile reports its events to callbacks, signed the
+// Standard Webhooks way and delivered from a durable outbox in the
+// database (River) by -callback-workers workers in every process, each
+// call bounded by -callback-timeout; a delivery that cannot be made is
+// tried again with backoff, also after a restart.
 //
 // Sessions and access tokens live in the database, so several server
 // processes sharing one PostgreSQL serve any request.
