@@ -83,4 +83,5 @@ func Example() {
 	// userstore 3
 	// userstore 4
 	// userstore 5
+	// userstore 6
 }
