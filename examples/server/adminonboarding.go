@@ -143,6 +143,9 @@ func isColour(s string) bool {
 type appUser struct {
 	User    userstore.User
 	Devices []onboarding.Device
+	// Approver is the username of the user's approver of push
+	// authentication requests in the application, "" for none.
+	Approver string
 }
 
 // applicationData is what an application's page shows.
@@ -197,7 +200,12 @@ func (a *app) renderApplication(w http.ResponseWriter, r *http.Request, status i
 			a.pageError(w, r, err)
 			return
 		}
-		d.Users = append(d.Users, appUser{User: u, Devices: ds})
+		approver, err := a.approverName(ctx, app, u.ID)
+		if err != nil {
+			a.pageError(w, r, err)
+			return
+		}
+		d.Users = append(d.Users, appUser{User: u, Devices: ds, Approver: approver})
 	}
 	pending, err := a.onboarding.Pending(ctx, app.ID)
 	if err != nil {

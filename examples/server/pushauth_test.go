@@ -254,6 +254,12 @@ func TestPushAuthentication(t *testing.T) {
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now(), last, time.Minute)
 
+	// The audit trail has the Manager's events.
+	r = ts.get(ts.signIn(), "/admin/audit?kind="+string(authrequest.AuditDenied))
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Body, "alice")
+	assert.Contains(t, r.Body, string(authrequest.AuditDenied))
+
 	// Metrics.
 	r = ts.api(ts.token(scopeMetrics), "GET", "/metrics", nil)
 	require.Equal(t, http.StatusOK, r.StatusCode)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -139,6 +140,24 @@ func (a *app) renderAuth(w http.ResponseWriter, r *http.Request, status int, not
 	}
 	d.Active = len(active)
 	a.render(w, r, status, "authentication.html", page{Title: app.Name + ": authentication", Notice: notice, Error: errMsg, Data: d})
+}
+
+// approverName is the username of userID's approver in the application,
+// "" for none (or the approver's ID when the approver is gone).
+func (a *app) approverName(ctx context.Context, app onboarding.Application, userID string) (string, error) {
+	id, err := a.arStore.Approver(ctx, app.ID, userID)
+	if err != nil || id == "" {
+		return "", err
+	}
+	pool, err := a.realms.get(ctx, app.Realm())
+	if err != nil {
+		return "", err
+	}
+	u, err := pool.store.GetUser(ctx, id)
+	if errors.Is(err, userstore.ErrNotFound) {
+		return id, nil
+	}
+	return u.Username, err
 }
 
 // authMessage is what a page says of a refused change.
@@ -483,6 +502,10 @@ func (a *app) approverForm(w http.ResponseWriter, r *http.Request) {
 	user, approver := strings.TrimSpace(r.PostForm.Get("user")), strings.TrimSpace(r.PostForm.Get("approver"))
 	err := a.setApprover(remoteContext(r), r.PathValue("id"), bounded(user, 256), bounded(approver, 256))
 	if status, msg, ok := authMessage(err); ok {
+		if r.PostForm.Get("from") == "application" {
+			a.renderApplication(w, r, status, "", msg)
+			return
+		}
 		a.renderAuth(w, r, status, "", msg)
 		return
 	} else if err != nil {
@@ -492,6 +515,10 @@ func (a *app) approverForm(w http.ResponseWriter, r *http.Request) {
 	notice := "Set the approver of " + user + "."
 	if approver == "" {
 		notice = "Removed the approver of " + user + "."
+	}
+	if r.PostForm.Get("from") == "application" {
+		a.renderApplication(w, r, http.StatusOK, notice, "")
+		return
 	}
 	a.renderAuth(w, r, http.StatusOK, notice, "")
 }

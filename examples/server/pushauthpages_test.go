@@ -133,6 +133,14 @@ func TestPushAuthAdminPages(t *testing.T) {
 	r = ts.postForm(b, base+"/approver", url.Values{"user": {"erin"}})
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
 	assert.Contains(t, r.Body, "<td>erin</td><td>none</td>")
+	// The same form on the application's page, which shows each user's approver.
+	r = ts.postForm(b, base+"/approver", url.Values{"user": {"frank"}, "approver": {"erin"}, "from": {"application"}})
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.Contains(t, r.Body, "Set the approver of frank")
+	assert.Contains(t, r.Body, `<td class="approver">erin</td>`)
+	r = ts.postForm(b, base+"/approver", url.Values{"user": {"nobody"}, "approver": {"erin"}, "from": {"application"}})
+	assert.Equal(t, http.StatusNotFound, r.StatusCode)
+	assert.Contains(t, r.Body, `id="approver"`, "the application's page again")
 
 	// Policies.
 	r = ts.postForm(b, base+"/policies", url.Values{"name": {"shift"}, "maxPeriod": {"120"}})
