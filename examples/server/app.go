@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/usher-sdk/usher/authrequest"
@@ -76,6 +77,8 @@ type app struct {
 	arAPI           http.Handler
 	arDevice        http.Handler
 	stopAuthRequest func()
+
+	closeOnce sync.Once
 }
 
 // openApp opens the database (creating a SQLite file and its folder when
@@ -170,8 +173,12 @@ func openApp(ctx context.Context, cfg settings, logger *slog.Logger) (_ *app, er
 	return a, nil
 }
 
-// close releases everything openApp opened.
+// close releases everything openApp opened; closing again does nothing.
 func (a *app) close() {
+	a.closeOnce.Do(a.closeAll)
+}
+
+func (a *app) closeAll() {
 	a.closeAuthRequest()
 	a.realms.close()
 	if a.stopSyslog != nil {

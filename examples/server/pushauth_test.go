@@ -200,6 +200,18 @@ func TestPushAuthentication(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, authrequest.StateApproved, st.Status)
 
+	// A QR request, claimed by scanning.
+	r = ts.api(tok, "POST", "/api/v1/auth/requests", map[string]any{"application": "VPN", "qr": true, "action": "Sign in at the kiosk"})
+	require.Equal(t, http.StatusCreated, r.StatusCode, r.Body)
+	qr := decode[authrequest.Created](t, r)
+	require.True(t, strings.HasPrefix(qr.QRCode, "usher-auth:"), qr.QRCode)
+	claimed, err := phone.Claim(ctx, qr.QRCode)
+	require.NoError(t, err)
+	assert.Equal(t, "Sign in at the kiosk", claimed.Action)
+	st, err = phone.Approve(ctx, claimed, ardevice.Answer{})
+	require.NoError(t, err)
+	assert.Equal(t, authrequest.StateApproved, st.Status)
+
 	// Send test event: delivered at once, signed; never a secret in the answer.
 	r = ts.api(tok, "POST", "/api/v1/profiles/"+prof.ID+"/callbacks/0/test", nil)
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
@@ -234,10 +246,12 @@ func TestPushAuthentication(t *testing.T) {
 	r = ts.api(tok, "GET", "/api/v1/applications/"+app.ID+"/auth-requests", nil)
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
 	list := decode[struct{ Requests []authrequest.Request }](t, r).Requests
-	require.Len(t, list, 3)
-	assert.Equal(t, num.ID, list[0].ID)
-	assert.Equal(t, created.ID, list[2].ID)
-	require.Len(t, list[2].Answers, 1)
+	require.Len(t, list, 4)
+	assert.Equal(t, qr.ID, list[0].ID)
+	assert.Equal(t, authrequest.OriginQR, list[0].Origin)
+	assert.Equal(t, num.ID, list[1].ID)
+	assert.Equal(t, created.ID, list[3].ID)
+	require.Len(t, list[3].Answers, 1)
 	require.Equal(t, http.StatusNoContent, ts.api(tok, "DELETE", "/api/v1/auth-requests/"+denied.ID, nil).StatusCode)
 	assert.Equal(t, http.StatusNotFound, ts.api(tok, "DELETE", "/api/v1/auth-requests/"+denied.ID, nil).StatusCode)
 	r = ts.api(tok, "GET", "/api/v1/applications/"+app.ID+"/active-users", nil)
@@ -263,7 +277,7 @@ func TestPushAuthentication(t *testing.T) {
 	// Metrics.
 	r = ts.api(ts.token(scopeMetrics), "GET", "/metrics", nil)
 	require.Equal(t, http.StatusOK, r.StatusCode)
-	for _, want := range []string{`usher_auth_requests_total{outcome="created"} 3`, `usher_auth_requests_total{outcome="approved"} 2`,
+	for _, want := range []string{`usher_auth_requests_total{outcome="created"} 4`, `usher_auth_requests_total{outcome="approved"} 3`,
 		`usher_auth_requests_total{outcome="denied"} 1`, `usher_auth_requests_total{outcome="refused"} 1`,
 		`usher_callback_deliveries_total{event="delivered"} 2`, `usher_callback_deliveries_total{event="queued"} 2`, "usher_callback_deliveries_pending 0"} {
 		assert.Contains(t, r.Body, want)
