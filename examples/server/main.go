@@ -74,7 +74,10 @@
 //
 // API clients authenticate with access tokens made on the admin page
 // (Authorization: Bearer ush_…), shown once, stored hashed, scoped and
-// revocable.
+// revocable. Scripts and a first set-up without a browser make one on the
+// command line, on the database the server uses (also while it runs):
+//
+//	go run ./examples/server token create -name NAME -scopes users:read,users:write|all [-ttl 720h]
 //
 // Every audit event (logins, admin actions, activations, sync runs) is in
 // the audit trail in the database and, with -syslog udp://…, tcp://… or
@@ -130,6 +133,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		os.Exit(tokenCommand(context.Background(), os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	cfg, err := loadSettings(os.Args[1:], os.Getenv, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return
