@@ -11,9 +11,16 @@
 // (GET /api/v1/users/{id}), spread over the processes. It prints, per
 // kind, the requests per second and the 50th and 99th percentile.
 //
+// -mix push measures push authentication instead (see push.go): -users
+// devices onboarded through the device API, then clients that each
+// create a request as a third party, list their device's pending
+// requests and approve it, and, with -wait, long-poll the result, while
+// a receiver inside the program counts the signed Response callbacks.
+//
 //	go run ./internal/cmd/serverload                       # SQLite, one process
 //	./scripts/testservers.sh go run ./internal/cmd/serverload -database postgres
 //	./scripts/testservers.sh go run ./internal/cmd/serverload -database postgres -processes 2
+//	./scripts/testservers.sh go run ./internal/cmd/serverload -database postgres -processes 2 -mix push
 //
 // -database postgres makes a scratch database on $USHER_TEST_POSTGRES_DSN
 // (the test harness's PostgreSQL) and drops it afterwards.
@@ -53,38 +60,71 @@ func main() {
 	workers := flag.Int("workers", 32, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to load")
 	logins := flag.Float64("logins", 0.5, "share of requests that are logins (the rest read users)")
+	mix := flag.String("mix", "users", `"users" (logins and user reads) or "push" (authentication requests created, listed and approved by -users onboarded devices)`)
+	wait := flag.Bool("wait", false, "push: the third party also long-polls each request's result (…/wait) while the device answers; the round ends with the wait")
+	drain := flag.Duration("drain", 10*time.Second, "push: how long to wait after the load for the outstanding callbacks")
 	flag.Parse()
-	if err := run(*database, *processes, *users, *workers, *duration, *logins); err != nil {
+	var err error
+	switch *mix {
+	case "users":
+		err = run(*database, *processes, *users, *workers, *duration, *logins)
+	case "push":
+		err = runPush(pushConfig{database: *database, processes: *processes, users: *users, workers: *workers,
+			duration: *duration, wait: *wait, drain: *drain})
+	default:
+		err = fmt.Errorf(`-mix %q: want "users" or "push"`, *mix)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "serverload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(database string, processes, users, workers int, duration time.Duration, loginShare float64) error {
+// servers builds the server and starts processes of it on database, in a
+// new temporary folder; stop removes everything.
+func servers(database string, processes int) (dsn string, urls []string, stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for _, f := range slices.Backward(undo) {
+			f()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
 	dir, err := os.MkdirTemp("", "serverload")
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
-	defer os.RemoveAll(dir)
+	undo = append(undo, func() { os.RemoveAll(dir) })
 	dsn, drop, err := scratchDatabase(database, dir)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
-	defer drop()
-
+	undo = append(undo, drop)
 	bin, err := serverproc.Build(dir)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
-	var urls []string
 	for range processes {
 		p, err := serverproc.Start(bin, dir, dsn)
 		if err != nil {
-			return err
+			return "", nil, nil, err
 		}
-		defer p.Stop()
+		undo = append(undo, p.Stop)
 		urls = append(urls, p.URL)
 	}
+	return dsn, urls, stop, nil
+}
+
+func run(database string, processes, users, workers int, duration time.Duration, loginShare float64) error {
+	dsn, urls, stop, err := servers(database, processes)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	token, err := serverproc.Token(urls[0], "users:read", "users:write", "authenticate")
 	if err != nil {
 		return err
@@ -136,13 +176,13 @@ func importUsers(base, token string, n int) ([]string, string, error) {
 	for i := range n {
 		fmt.Fprintf(&b, "load%06d,Load User %d,load%06d@example.test,,%s,load,yes\n", i, i, i, hash)
 	}
-	if _, err := call(http.DefaultClient, token, "POST", base+"/api/v1/users/import", b.String()); err != nil {
+	if _, err := call(context.Background(), http.DefaultClient, token, "POST", base+"/api/v1/users/import", b.String()); err != nil {
 		return nil, "", err
 	}
 	var ids []string
 	after := ""
 	for {
-		body, err := call(http.DefaultClient, token, "GET", base+"/api/v1/users?limit=1000&after="+after, "")
+		body, err := call(context.Background(), http.DefaultClient, token, "GET", base+"/api/v1/users?limit=1000&after="+after, "")
 		if err != nil {
 			return nil, "", err
 		}
@@ -165,8 +205,8 @@ func importUsers(base, token string, n int) ([]string, string, error) {
 }
 
 // call sends one request and returns the body of a 2xx answer.
-func call(c *http.Client, token, method, u, body string) ([]byte, error) {
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
+func call(ctx context.Context, c *http.Client, token, method, u, body string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -214,9 +254,9 @@ func load(urls []string, token string, ids []string, password string, workers in
 				var err error
 				if rnd.Float64() < loginShare {
 					kind = "login"
-					_, err = call(c, token, "POST", base+"/api/v1/authenticate", fmt.Sprintf(`{"login":"load%06d","password":%q}`, i, password))
+					_, err = call(context.Background(), c, token, "POST", base+"/api/v1/authenticate", fmt.Sprintf(`{"login":"load%06d","password":%q}`, i, password))
 				} else {
-					_, err = call(c, token, "GET", base+"/api/v1/users/"+ids[i], "")
+					_, err = call(context.Background(), c, token, "GET", base+"/api/v1/users/"+ids[i], "")
 				}
 				if err != nil {
 					local[kind].errors++
