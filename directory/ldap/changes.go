@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // generalizedTime is the layout of OpenLDAP's modifyTimestamp and of the
-// cursor of Changes outside Active Directory mode.
+// cursor of Changes on a server without entryCSN.
 const generalizedTime = "20060102150405Z"
 
 // Changes streams the users in scope added or modified since cursor (see
@@ -23,11 +24,42 @@ const generalizedTime = "20060102150405Z"
 // element, yielded only once every entry was, carries the cursor for next
 // time.
 //
-// Outside Active Directory mode the cursor is a modifyTimestamp in
-// generalized time (20261123101337Z), and the entries modified at or after
-// it are returned; the next cursor is the latest modifyTimestamp seen. As
-// the server counts in whole seconds, the entries of the cursor's second
-// come again next time: delivery is at least once.
+// Outside Active Directory mode, on a server that keeps OpenLDAP's
+// entryCSN (the source looks at the entry at BaseDN, once per
+// GroupRefresh), the cursor is an entryCSN: a change's time to the
+// microsecond, a counter, the ID of the server that made it and a
+// modification number, unique for each change and ordered as the server
+// orders them (csnOrderingMatch). The entries whose entryCSN is above the
+// cursor (or at it and above) are returned. The next cursor is right after
+// the highest entryCSN seen when that is older than Config.ChangeMargin
+// before the stream's start, by the source's clock: then every change up
+// to it was visible when the stream read, and nothing comes again. Else
+// the next cursor is that bound, and the changes stamped after it come
+// again next time. So the first stream after a bulk load (slapadd, or
+// anything older than the margin) gives back only later changes, and no
+// change is missed by one that was stamped before, but committed after,
+// a change the stream saw: slapd stamps a write before it takes the
+// database's write lock, so two writes may become visible out of order.
+// What this relies on: the server stamps each entry's modifyTimestamp
+// with the second of its entryCSN (slapd does, and replication copies
+// both; the filter asks for modifyTimestamp too, which is usually
+// indexed); and no change becomes visible more than ChangeMargin after
+// the server stamped it, this machine's clock being no more than the rest
+// of the margin ahead of the server's. On a replica, a change replicated
+// from another provider keeps that provider's stamp, by that provider's
+// clock: replication lag and the providers' clock differences count
+// against the margin too. Read from one server.
+//
+// On a server without entryCSN the cursor is a modifyTimestamp in
+// generalized time (20261123101337Z), and the entries modified at or
+// after it are returned; the next cursor is the latest modifyTimestamp
+// seen. As the server counts in whole seconds, the entries of the
+// cursor's second come again next time. Either kind of cursor is accepted
+// by either server (a stored modifyTimestamp cursor from earlier versions
+// of this package too): an entryCSN cursor counts from its second on a
+// server without entryCSN, a modifyTimestamp one from the start of its
+// second on a server with it. Delivery is at least once. Cursors are
+// short (at most 45 bytes) and opaque: store them as they are.
 //
 // In Active Directory mode the cursor is a uSNChanged number, and the
 // entries whose uSNChanged is above it are returned; the next cursor is the
@@ -46,7 +78,8 @@ const generalizedTime = "20060102150405Z"
 func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory.Change, error] {
 	return func(yield func(directory.Change, error) bool) {
 		var extra string
-		var track func(directory.Entry)
+		changeAttrs := []string{attrUSNChanged}
+		var track func(raw map[string][]string)
 		var next func() string
 		if s.cfg.ActiveDirectory {
 			var since uint64
@@ -65,33 +98,17 @@ func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory
 			} else {
 				s.log.DebugContext(ctx, "ldap: reading highestCommittedUSN", "source", s.cfg.Name, "err", err)
 			}
-			track = func(e directory.Entry) {
-				if v, err := strconv.ParseUint(first(e.Raw, attrUSNChanged), 10, 64); err == nil {
+			track = func(raw map[string][]string) {
+				if v, err := strconv.ParseUint(first(raw, attrUSNChanged), 10, 64); err == nil {
 					high = max(high, v)
 				}
 			}
 			next = func() string { return strconv.FormatUint(high, 10) }
 		} else {
-			var latest time.Time
-			if cursor != "" {
-				t, err := time.Parse(generalizedTime, cursor)
-				if err != nil {
-					yield(directory.Change{}, fmt.Errorf("ldap: Changes: cursor %q is not a generalized time like 20261123101337Z", cursor))
-					return
-				}
-				latest = t
-				extra = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(t.UTC().Format(generalizedTime)) + ")"
-			}
-			track = func(e directory.Entry) {
-				if t, err := time.Parse(generalizedTime, first(e.Raw, attrModifyTimestamp)); err == nil && t.After(latest) {
-					latest = t
-				}
-			}
-			next = func() string {
-				if latest.IsZero() {
-					return cursor
-				}
-				return latest.UTC().Format(generalizedTime)
+			var err error
+			if extra, changeAttrs, track, next, err = s.plainChanges(ctx, cursor); err != nil {
+				yield(directory.Change{}, err)
+				return
 			}
 		}
 		if extra != "" {
@@ -100,10 +117,18 @@ func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory
 			// modifyTimestamp and uSNChanged alone when a group gains
 			// the user. So the direct members of groups changed since
 			// the cursor count as changed too.
+			// Their entryCSN moves the cursor too, when it is one.
 			var changed []string
+			groupAttrs := []string{"1.1"}
+			if slices.Contains(changeAttrs, attrEntryCSN) {
+				groupAttrs = []string{attrEntryCSN}
+			}
 			err := s.search(ctx, query{op: "Changes (groups)", base: s.cfg.GroupBaseDN, filter: and(s.cfg.GroupFilter, extra),
-				attrs: []string{"1.1"}, paged: true}, func(e *goldap.Entry) bool {
+				attrs: groupAttrs, paged: true}, func(e *goldap.Entry) bool {
 				changed = append(changed, e.DN)
+				if v := e.GetEqualFoldAttributeValue(attrEntryCSN); v != "" {
+					track(map[string][]string{attrEntryCSN: {v}})
+				}
 				return true
 			})
 			if err != nil {
@@ -114,18 +139,112 @@ func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory
 				extra = "(|" + extra + equalDNs(attrMemberOf, changed) + ")"
 			}
 		}
-		for e, err := range s.users(ctx, "Changes", extra) {
+		for e, err := range s.users(ctx, "Changes", extra, changeAttrs...) {
 			if err != nil {
 				yield(directory.Change{}, err)
 				return
 			}
-			track(e)
+			track(e.Raw)
 			if !yield(directory.Change{Entry: &e, Cursor: cursor}, nil) {
 				return
 			}
 		}
 		yield(directory.Change{Cursor: next()}, nil)
 	}
+}
+
+// plainChanges returns, for Changes outside Active Directory mode from
+// cursor, the filter of what changed since it, the attributes the cursor
+// follows, and the functions that follow them in each entry read and give
+// the next cursor.
+func (s *Source) plainChanges(ctx context.Context, cursor string) (extra string, attrs []string, track func(map[string][]string), next func() string, err error) {
+	var from *position
+	if cursor != "" {
+		p, err := parseCursor(cursor)
+		if err != nil {
+			return "", nil, nil, nil, fmt.Errorf("ldap: Changes: cursor %q is not one of this source's", clip(cursor))
+		}
+		from = &p
+	}
+	csn, err := s.keepsCSN(ctx)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	if !csn {
+		// modifyTimestamp: the latest seen, inclusive (a CSN cursor
+		// from a server that kept entryCSN counts from its second).
+		var latest time.Time
+		if from != nil {
+			latest, _ = time.Parse(generalizedTime, from.second())
+			extra = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(from.second()) + ")"
+		}
+		track = func(raw map[string][]string) {
+			if t, err := time.Parse(generalizedTime, first(raw, attrModifyTimestamp)); err == nil && t.After(latest) {
+				latest = t
+			}
+		}
+		next = func() string {
+			if latest.IsZero() {
+				return cursor
+			}
+			return latest.UTC().Format(generalizedTime)
+		}
+		return extra, []string{attrModifyTimestamp}, track, next, nil
+	}
+	// entryCSN, with modifyTimestamp of the same second or later beside
+	// it: slapd takes an entry's modifyTimestamp from its entryCSN, and
+	// modifyTimestamp is the one that is usually indexed.
+	start := s.now()
+	if from != nil {
+		cmp := "(" + attrEntryCSN + ">=" + goldap.EscapeFilter(from.csn) + ")"
+		if from.after {
+			cmp = "(!(" + attrEntryCSN + "<=" + goldap.EscapeFilter(from.csn) + "))"
+		}
+		extra = "(&(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(from.second()) + ")" + cmp + ")"
+	}
+	var high string
+	track = func(raw map[string][]string) {
+		if v := first(raw, attrEntryCSN); validCSN(v) && v > high {
+			high = v
+		}
+	}
+	next = func() string {
+		if high == "" {
+			return cursor
+		}
+		p := nextPosition(from, high, start, s.cfg.ChangeMargin)
+		if from != nil && p == *from {
+			return cursor
+		}
+		return p.String()
+	}
+	return extra, []string{attrEntryCSN}, track, next, nil
+}
+
+// keepsCSN reports whether the server keeps OpenLDAP's entryCSN, as the
+// entry at BaseDN shows (read once per GroupRefresh).
+func (s *Source) keepsCSN(ctx context.Context) (bool, error) {
+	return s.csn.get(s.now(), s.cfg.GroupRefresh, func() (bool, error) {
+		ok := false
+		err := s.searchBase(ctx, s.cfg.BaseDN, []string{attrEntryCSN}, func(e *goldap.Entry) {
+			ok = validCSN(e.GetEqualFoldAttributeValue(attrEntryCSN))
+		})
+		if err != nil {
+			if isUnavailable(err) {
+				return false, err
+			}
+			s.log.DebugContext(ctx, "ldap: reading entryCSN of the base DN", "source", s.cfg.Name, "err", err)
+		}
+		return ok, nil
+	})
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) > maxCursorLen {
+		return s[:maxCursorLen] + "…"
+	}
+	return s
 }
 
 // first returns the first value of a raw attribute, by any case of name.

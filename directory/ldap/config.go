@@ -24,6 +24,9 @@ const (
 	// DefaultGroupRefresh is how long a source keeps what it resolved
 	// about groups and the server (Config.GroupRefresh).
 	DefaultGroupRefresh = 5 * time.Minute
+	// DefaultChangeMargin is how far before a Changes stream's start a
+	// change may be stamped and still not be visible (Config.ChangeMargin).
+	DefaultChangeMargin = 30 * time.Second
 
 	// DefaultUserFilter selects the users of an OpenLDAP-style directory.
 	DefaultUserFilter = "(objectClass=inetOrgPerson)"
@@ -169,6 +172,17 @@ type Config struct {
 	// running stream (Users, Changes, Groups) has one more of its own.
 	// Default DefaultMaxConnections.
 	MaxConnections int `json:"maxConnections,omitempty"`
+	// ChangeMargin (outside Active Directory mode, on a server that keeps
+	// entryCSN) is how long before the start of a Changes stream, by this
+	// machine's clock, a change may have been stamped by the server yet
+	// not be visible to the stream: the longest a write may take between
+	// the server stamping it and committing it, plus how far this
+	// machine's clock may run ahead of the server's, plus, when the server
+	// is a replica, how late a change may reach it by replication. The
+	// next cursor goes back this far before the stream's start (so the
+	// changes stamped in that time come again) unless every change seen
+	// is older. Default DefaultChangeMargin (30 seconds).
+	ChangeMargin time.Duration `json:"changeMargin,omitempty"`
 }
 
 // Option sets a dependency of a Source.
@@ -185,7 +199,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the clock that decides whether an account has expired or
-// is still locked out, and when cached group data is stale. Default
+// is still locked out, when cached group data is stale, and when a Changes
+// stream starts (see Config.ChangeMargin). Default
 // time.Now. Refusal timing always uses the real clock.
 func WithClock(now func() time.Time) Option {
 	return func(s *Source) {
@@ -242,6 +257,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if c.GroupRefresh <= 0 {
 		c.GroupRefresh = DefaultGroupRefresh
+	}
+	if c.ChangeMargin <= 0 {
+		c.ChangeMargin = DefaultChangeMargin
 	}
 	if c.ActiveDirectory && c.NetBIOSDomain == "" {
 		c.NetBIOSDomain = netBIOSDefault(c.Domain)

@@ -82,11 +82,14 @@
 //     are matched against primaryGroupID, so mandatory_group "Domain
 //     Users" (RID 513) admits the domain's users. Elsewhere the source
 //     itself finds the groups inside the group and matches their memberOf.
-//   - Changes follows uSNChanged instead of modifyTimestamp.
+//   - Changes follows uSNChanged instead of entryCSN (or modifyTimestamp).
 //
 // Outside Active Directory mode the source asks for no Active Directory
 // attribute, and for ppolicy's pwdAccountLockedTime only when the root DSE
-// lists ppolicy's control.
+// lists ppolicy's control. Its Changes follow OpenLDAP's entryCSN when the
+// entry at BaseDN has one (modifyTimestamp otherwise), so the first
+// incremental step after a bulk load reads only what changed since; see
+// Changes and Config.ChangeMargin for what that relies on.
 //
 // The phone is the first value of the mapped attribute, so a mapping of
 // phoneNumber to "mobile" gives the first mobile number (Notakey's FAQ).

@@ -22,6 +22,7 @@ const (
 	attrUserAccountControl = "userAccountControl"
 	attrUSNChanged         = "uSNChanged"
 	attrModifyTimestamp    = "modifyTimestamp"
+	attrEntryCSN           = "entryCSN"
 	attrPwdAccountLocked   = "pwdAccountLockedTime"
 
 	// uacAccountDisable is userAccountControl's ACCOUNTDISABLE bit.
@@ -60,19 +61,15 @@ func dedupAttrs(as []string) []string {
 }
 
 // queryAttrs returns the attributes of a user search: the common ones,
-// ppolicy's pwdAccountLockedTime where the server defines it, and for
-// Changes the attribute its cursor follows.
-func (s *Source) queryAttrs(info serverInfo, changes bool) []string {
+// ppolicy's pwdAccountLockedTime where the server defines it, and more
+// (for Changes, the attribute its cursor follows).
+func (s *Source) queryAttrs(info serverInfo, more ...string) []string {
 	as := s.attrs
 	if !s.cfg.ActiveDirectory && info.ppolicy {
 		as = append(slices.Clip(as), attrPwdAccountLocked)
 	}
-	if changes {
-		if s.cfg.ActiveDirectory {
-			as = append(slices.Clip(as), attrUSNChanged)
-		} else {
-			as = append(slices.Clip(as), attrModifyTimestamp)
-		}
+	if len(more) > 0 {
+		as = append(slices.Clip(as), more...)
 	}
 	return dedupAttrs(as)
 }

@@ -28,6 +28,7 @@ type Source struct {
 	now          func() time.Time
 
 	info    cached[serverInfo]
+	csn     cached[bool] // the server keeps entryCSN (keepsCSN)
 	scope   cached[string]
 	groups  cached[*groupGraph]
 	primary primaryGroups
@@ -87,13 +88,14 @@ func (s *Source) Config() Config { return s.cfg }
 // ones, the login attributes and those the source reads for itself. In
 // LDAP mode pwdAccountLockedTime is among them unless the source has found
 // that the server lacks ppolicy (it checks the root DSE at its first
-// search). Changes asks for modifyTimestamp or uSNChanged too.
+// search). Changes asks for modifyTimestamp or entryCSN (uSNChanged in
+// Active Directory mode) too.
 func (s *Source) Attributes() []string {
 	info, ok := s.info.peek()
 	if !ok {
 		info.ppolicy = true
 	}
-	return s.queryAttrs(info, false)
+	return s.queryAttrs(info)
 }
 
 // Close closes the idle connections. Call it when no method is running.
@@ -109,8 +111,9 @@ func (s *Source) Users(ctx context.Context) iter.Seq2[directory.Entry, error] {
 	return s.users(ctx, "Users", "")
 }
 
-// users streams the users in scope that also match extra.
-func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[directory.Entry, error] {
+// users streams the users in scope that also match extra, asking for
+// more attributes besides the usual ones.
+func (s *Source) users(ctx context.Context, op, extra string, more ...string) iter.Seq2[directory.Entry, error] {
 	return func(yield func(directory.Entry, error) bool) {
 		scope, err := s.scopeFilter(ctx)
 		if err != nil {
@@ -124,7 +127,7 @@ func (s *Source) users(ctx context.Context, op, extra string) iter.Seq2[director
 		}
 		stopped := false
 		var mapErr error
-		err = s.search(ctx, query{op: op, base: s.cfg.BaseDN, filter: and(scope, extra), attrs: s.queryAttrs(m.info, op == "Changes"), paged: true},
+		err = s.search(ctx, query{op: op, base: s.cfg.BaseDN, filter: and(scope, extra), attrs: s.queryAttrs(m.info, more...), paged: true},
 			func(e *goldap.Entry) bool {
 				de, err := m.entry(ctx, e)
 				if err != nil {
@@ -189,7 +192,7 @@ func (s *Source) find(ctx context.Context, login string) (*goldap.Entry, *mapper
 		return nil, nil, err
 	}
 	var found []*goldap.Entry
-	err = s.search(ctx, query{op: "Lookup", base: s.cfg.BaseDN, filter: and(scope, lf), attrs: s.queryAttrs(m.info, false), sizeLimit: 2},
+	err = s.search(ctx, query{op: "Lookup", base: s.cfg.BaseDN, filter: and(scope, lf), attrs: s.queryAttrs(m.info), sizeLimit: 2},
 		func(e *goldap.Entry) bool { found = append(found, e); return true })
 	if err != nil {
 		return nil, nil, err

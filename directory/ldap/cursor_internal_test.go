@@ -1,0 +1,118 @@
+package ldap
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	csnA = "20261202001901.404812Z#000000#000#000000"
+	csnB = "20261202001901.404812Z#000001#000#000000" // A's microsecond, the next change
+	csnC = "20261202001931.000000Z#000000#002#000003"
+)
+
+func TestParseCursor(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want position
+	}{
+		{"csn>=" + csnA, position{csn: csnA}},
+		{"csn>" + csnB, position{csn: csnB, after: true}},
+		{"csn>" + csnC, position{csn: csnC, after: true}},
+		// The cursor of earlier versions: from the start of its second.
+		{"20261123101337Z", position{csn: "20261123101337.000000Z#000000#000#000000"}},
+	} {
+		got, err := parseCursor(tc.in)
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+		if strings.HasPrefix(tc.in, "csn") {
+			assert.Equal(t, tc.in, got.String(), "round trip")
+		}
+	}
+	for _, bad := range []string{"", "csn>", "csn>=", csnA, "csn=" + csnA, "csn>=" + csnA + " ", "csn>=20261202001901.404812Z#00000A#000#000000",
+		"csn>20261202001901.404812Z#000000#000#00000g", "csn>20261302001901.404812Z#000000#000#000000",
+		"csn>20261202001901,404812Z#000000#000#000000", "csn>20261202001901.404812Z#000000#0000#00000",
+		"2026112310133Z", "20261123101337", "20261123101337Z)(uid=*", "csn>=" + csnA + ")(uid=*",
+		strings.Repeat("9", 100)} {
+		_, err := parseCursor(bad)
+		assert.ErrorIs(t, err, errCursor, "%q", bad)
+	}
+}
+
+func TestCSNOrder(t *testing.T) {
+	assert.Less(t, csnA, csnB, "same microsecond, the later change")
+	assert.Less(t, csnB, csnC)
+	assert.Equal(t, csnAt(csnTime(csnB)), csnA, "csnAt is the lowest of its microsecond")
+	assert.Equal(t, csnTime(csnA), time.Date(2026, 12, 2, 0, 19, 1, 404812000, time.UTC))
+	assert.Equal(t, "20261202001901Z", position{csn: csnA}.second())
+}
+
+func TestNextPosition(t *testing.T) {
+	const margin = 30 * time.Second
+	at := func(s string) time.Time { return csnTime(s) }
+	fromA := &position{csn: csnA}
+	afterA := &position{csn: csnA, after: true}
+	for _, tc := range []struct {
+		name  string
+		from  *position
+		high  string
+		start time.Time
+		want  position
+	}{
+		{"the highest change is older than the margin: right after it",
+			nil, csnA, at(csnA).Add(time.Hour), position{csn: csnA, after: true}},
+		{"just older than the margin",
+			fromA, csnB, at(csnB).Add(margin + time.Microsecond), position{csn: csnB, after: true}},
+		{"a change within the margin: back by the margin",
+			nil, csnC, at(csnC).Add(time.Second), position{csn: csnAt(at(csnC).Add(time.Second - margin))}},
+		{"a clock behind the server's: the margin counts from the change",
+			nil, csnC, at(csnC).Add(-time.Hour), position{csn: csnAt(at(csnC).Add(-margin))}},
+		{"back by the margin, but not before the cursor asked for",
+			afterA, csnB, at(csnB).Add(time.Second), *afterA},
+		{"from a cursor within the margin, a change past it",
+			fromA, csnC, at(csnC).Add(20 * time.Second), position{csn: csnAt(at(csnC).Add(20*time.Second - margin))}},
+		{"from a cursor within the margin, a change just past it",
+			fromA, csnC, at(csnC), *fromA},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := nextPosition(tc.from, tc.high, tc.start, margin)
+			assert.Equal(t, tc.want, got)
+			if tc.from != nil {
+				assert.GreaterOrEqual(t, got.csn, tc.from.csn, "never back before the cursor")
+			}
+			if !got.after {
+				assert.LessOrEqual(t, got.csn, tc.high, "an inclusive cursor gives the changes within the margin again")
+			}
+		})
+	}
+}
+
+// FuzzParseCursor: a stored cursor is outside input. Whatever it is,
+// parsing neither panics nor accepts what it would not write back, and
+// what it accepts is safe in a filter.
+func FuzzParseCursor(f *testing.F) {
+	for _, s := range []string{"csn>=" + csnA, "csn>" + csnB, "20261123101337Z", "", "csn>", "20261123101337Z)(uid=*"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parseCursor(s)
+		if err != nil {
+			return
+		}
+		require.True(t, validCSN(p.csn))
+		require.LessOrEqual(t, len(p.String()), maxCursorLen)
+		require.NotContainsf(t, p.csn+p.second(), "(", "filter-safe")
+		require.NotContainsf(t, p.csn+p.second(), ")", "filter-safe")
+		require.NotContainsf(t, p.csn+p.second(), "*", "filter-safe")
+		require.NotContainsf(t, p.csn+p.second(), "\\", "filter-safe")
+		if strings.HasPrefix(s, "csn") {
+			require.Equal(t, s, p.String())
+		} else {
+			require.Equal(t, s, p.second(), "a modifyTimestamp cursor keeps its second")
+		}
+	})
+}
