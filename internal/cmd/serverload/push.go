@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,12 @@ type device struct {
 func runPush(cfg pushConfig) error {
 	if cfg.users < cfg.workers {
 		return fmt.Errorf("-mix push needs -users (%d) ≥ -workers (%d): each worker answers on devices of its own", cfg.users, cfg.workers)
+	}
+	// Every device onboards from 127.0.0.1: lift the per-address limit of
+	// onboarding starts (-device-start-limit, 100 in 15 minutes), which is
+	// for devices on the open internet; the processes inherit it.
+	if err := os.Setenv("USHER_DEVICE_START_LIMIT", "0"); err != nil {
+		return err
 	}
 	dsn, urls, stop, err := servers(cfg.database, cfg.processes)
 	if err != nil {
