@@ -81,8 +81,9 @@ func main() {
 }
 
 // servers builds the server and starts processes of it on database, in a
-// new temporary folder; stop removes everything.
-func servers(database string, processes int) (dsn string, urls []string, stop func(), err error) {
+// new temporary folder, and returns their URLs and process IDs; stop
+// removes everything.
+func servers(database string, processes int) (dsn string, urls []string, pids []int, stop func(), err error) {
 	var undo []func()
 	stop = func() {
 		for _, f := range slices.Backward(undo) {
@@ -96,31 +97,32 @@ func servers(database string, processes int) (dsn string, urls []string, stop fu
 	}()
 	dir, err := os.MkdirTemp("", "serverload")
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	undo = append(undo, func() { os.RemoveAll(dir) })
 	dsn, drop, err := scratchDatabase(database, dir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	undo = append(undo, drop)
 	bin, err := serverproc.Build(dir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	for range processes {
 		p, err := serverproc.Start(bin, dir, dsn)
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, nil, err
 		}
 		undo = append(undo, p.Stop)
 		urls = append(urls, p.URL)
+		pids = append(pids, p.Pid())
 	}
-	return dsn, urls, stop, nil
+	return dsn, urls, pids, stop, nil
 }
 
 func run(database string, processes, users, workers int, duration time.Duration, loginShare float64) error {
-	dsn, urls, stop, err := servers(database, processes)
+	dsn, urls, pids, stop, err := servers(database, processes)
 	if err != nil {
 		return err
 	}
@@ -136,13 +138,16 @@ func run(database string, processes, users, workers int, duration time.Duration,
 	fmt.Printf("database %s, %d process(es), %d users, %d workers, %s, %.0f%% logins\n",
 		strings.SplitN(dsn, ":", 2)[0], processes, len(ids), workers, duration, loginShare*100)
 
+	before := sampleCPU(pids)
 	res := load(urls, token, ids, password, workers, duration, loginShare)
+	cpu := cpuReport(before, sampleCPU(pids))
 	fmt.Printf("%-8s %10s %10s %10s %8s\n", "kind", "req/s", "p50", "p99", "errors")
 	for _, kind := range []string{"login", "read", "all"} {
 		r := res[kind]
 		fmt.Printf("%-8s %10.0f %10s %10s %8d\n", kind, float64(len(r.lat))/duration.Seconds(),
 			pct(r.lat, 0.50), pct(r.lat, 0.99), r.errors)
 	}
+	fmt.Println(cpu)
 	return nil
 }
 

@@ -72,7 +72,7 @@ func runPush(cfg pushConfig) error {
 	if err := os.Setenv("USHER_DEVICE_START_LIMIT", "0"); err != nil {
 		return err
 	}
-	dsn, urls, stop, err := servers(cfg.database, cfg.processes)
+	dsn, urls, pids, stop, err := servers(cfg.database, cfg.processes)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,9 @@ func runPush(cfg pushConfig) error {
 		strings.SplitN(dsn, ":", 2)[0], cfg.processes, len(devices), onboardTime.Round(time.Millisecond),
 		cfg.workers, cfg.duration, cfg.wait)
 
+	before := sampleCPU(pids)
 	res, approved := pushLoad(hc, urls, thirdParty, devices, cfg)
+	cpu := cpuReport(before, sampleCPU(pids))
 	fmt.Printf("%-8s %10s %10s %10s %8s\n", "kind", "req/s", "p50", "p99", "errors")
 	for _, kind := range pushKinds {
 		r := res[kind]
@@ -140,6 +142,7 @@ func runPush(cfg pushConfig) error {
 	for _, e := range res["round"].samples {
 		fmt.Println("  error:", e)
 	}
+	fmt.Println(cpu)
 
 	// Drain: each approval owes one Response callback.
 	drainStart := time.Now()
