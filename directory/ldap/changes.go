@@ -33,22 +33,23 @@ const generalizedTime = "20060102150405Z"
 // cursor (or at it and above) are returned. The next cursor is right after
 // the highest entryCSN seen when that is older than Config.ChangeMargin
 // before the stream's start, by the source's clock: then every change up
-// to it was visible when the stream read, and nothing comes again. Else
+// to it was visible when the stream began, and nothing comes again. Else
 // the next cursor is that bound, and the changes stamped after it come
 // again next time. So the first stream after a bulk load (slapadd, or
-// anything older than the margin) gives back only later changes, and no
-// change is missed by one that was stamped before, but committed after,
-// a change the stream saw: slapd stamps a write before it takes the
-// database's write lock, so two writes may become visible out of order.
-// What this relies on: the server stamps each entry's modifyTimestamp
-// with the second of its entryCSN (slapd does, and replication copies
-// both; the filter asks for modifyTimestamp too, which is usually
-// indexed); and no change becomes visible more than ChangeMargin after
-// the server stamped it, this machine's clock being no more than the rest
-// of the margin ahead of the server's. On a replica, a change replicated
-// from another provider keeps that provider's stamp, by that provider's
-// clock: replication lag and the providers' clock differences count
-// against the margin too. Read from one server.
+// anything older than the margin) gives back only later changes, and none
+// is missed that became visible only after the stream began: one made
+// while the stream paged past its entry (a paged search is no snapshot),
+// or one stamped before, but committed after, a change the stream saw
+// (slapd stamps a write before it takes the database's write lock). What
+// this relies on: the server stamps each entry's modifyTimestamp with the
+// second of its entryCSN (slapd does, and replication copies both; the
+// filter asks for modifyTimestamp too, which is usually indexed); and no
+// change becomes visible more than ChangeMargin after the server stamped
+// it, this machine's clock being no more than the rest of the margin ahead
+// of the server's (a clock behind it only gives more again). On a replica,
+// a change replicated from another provider keeps that provider's stamp,
+// by that provider's clock: replication lag and the providers' clock
+// differences count against the margin too. Read from one server.
 //
 // On a server without entryCSN the cursor is a modifyTimestamp in
 // generalized time (20261123101337Z), and the entries modified at or
@@ -63,9 +64,10 @@ const generalizedTime = "20060102150405Z"
 //
 // In Active Directory mode the cursor is a uSNChanged number, and the
 // entries whose uSNChanged is above it are returned; the next cursor is the
-// server's highestCommittedUSN read before the search, or the highest
-// uSNChanged seen if that is higher. Read from one domain controller: USNs
-// are per DC.
+// server's highestCommittedUSN read before the search (so the entries
+// changed while the stream ran come again: a paged search is no snapshot),
+// or the highest uSNChanged seen when the root DSE cannot be read. Read
+// from one domain controller: USNs are per DC.
 //
 // The direct members of groups changed since the cursor are returned too,
 // since adding a user to a group changes the group, not the user. A user
@@ -92,18 +94,26 @@ func (s *Source) Changes(ctx context.Context, cursor string) iter.Seq2[directory
 				since = n
 				extra = "(" + attrUSNChanged + ">=" + strconv.FormatUint(n+1, 10) + ")"
 			}
-			high := since
-			if h, err := s.highestCommittedUSN(ctx); err == nil {
-				high = max(high, h)
-			} else {
-				s.log.DebugContext(ctx, "ldap: reading highestCommittedUSN", "source", s.cfg.Name, "err", err)
+			// The USN committed before the search is the next cursor:
+			// a change made while the stream ran may be behind the page
+			// it read (a paged search is no snapshot), so the entries
+			// changed since come again. Without it, the highest seen.
+			committed, usnErr := s.highestCommittedUSN(ctx)
+			if usnErr != nil {
+				s.log.DebugContext(ctx, "ldap: reading highestCommittedUSN", "source", s.cfg.Name, "err", usnErr)
 			}
+			high := since
 			track = func(raw map[string][]string) {
 				if v, err := strconv.ParseUint(first(raw, attrUSNChanged), 10, 64); err == nil {
 					high = max(high, v)
 				}
 			}
-			next = func() string { return strconv.FormatUint(high, 10) }
+			next = func() string {
+				if usnErr == nil {
+					return strconv.FormatUint(max(since, committed), 10)
+				}
+				return strconv.FormatUint(high, 10)
+			}
 		} else {
 			var err error
 			if extra, changeAttrs, track, next, err = s.plainChanges(ctx, cursor); err != nil {

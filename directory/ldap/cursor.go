@@ -128,20 +128,20 @@ func csnAt(t time.Time) string {
 // cursor: a position taken from the clock alone could be ahead of the
 // server's.)
 //
-// A change the stream did not see is one that was not yet visible when
-// the stream read: its CSN is no lower than the server's time at the
-// stream's start, less margin (Config.ChangeMargin). The server's time
-// then was no earlier than high's, nor, allowing for margin, than start.
-// If even that bound is above high, the next stream starts right after
-// high; else at the bound (giving again what was seen after it), which is
-// never above high, or at from if that is later, since everything before
-// from was seen by earlier streams.
+// A change the stream may have missed is one that was not yet visible
+// when the stream began: a paged search is no snapshot, so a change made
+// while it ran may be behind the page it was reading, and slapd stamps a
+// write before it takes the database's write lock, so writes may become
+// visible out of order. Such a change's CSN is no lower than the server's
+// time at the stream's start less the longest a write takes to become
+// visible, which margin (Config.ChangeMargin) bounds together with how far
+// the source's clock may run ahead of the server's: start less margin is
+// the bound. If it is above high, the next stream starts right after high;
+// else at the bound (giving again what was seen after it), which is below
+// high, or at from if that is later, since everything before from was seen
+// by earlier streams.
 func nextPosition(from *position, high string, start time.Time, margin time.Duration) position {
-	bound := start.Add(-margin)
-	if t := csnTime(high).Add(-margin); t.After(bound) {
-		bound = t
-	}
-	r := csnAt(bound)
+	r := csnAt(start.Add(-margin))
 	if r > high {
 		return position{csn: high, after: true}
 	}
