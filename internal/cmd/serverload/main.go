@@ -138,9 +138,10 @@ func run(database string, processes, users, workers int, duration time.Duration,
 	fmt.Printf("database %s, %d process(es), %d users, %d workers, %s, %.0f%% logins\n",
 		strings.SplitN(dsn, ":", 2)[0], processes, len(ids), workers, duration, loginShare*100)
 
-	before := sampleCPU(pids)
+	pg := postmaster(dsn)
+	before := sampleCPU(pids, pg)
 	res := load(urls, token, ids, password, workers, duration, loginShare)
-	cpu := cpuReport(before, sampleCPU(pids))
+	cpu := cpuReport(before, sampleCPU(pids, pg))
 	fmt.Printf("%-8s %10s %10s %10s %8s\n", "kind", "req/s", "p50", "p99", "errors")
 	for _, kind := range []string{"login", "read", "all"} {
 		r := res[kind]

@@ -127,9 +127,10 @@ func runPush(cfg pushConfig) error {
 		strings.SplitN(dsn, ":", 2)[0], cfg.processes, len(devices), onboardTime.Round(time.Millisecond),
 		cfg.workers, cfg.duration, cfg.wait)
 
-	before := sampleCPU(pids)
+	pg := postmaster(dsn)
+	before := sampleCPU(pids, pg)
 	res, approved := pushLoad(hc, urls, thirdParty, devices, cfg)
-	cpu := cpuReport(before, sampleCPU(pids))
+	cpu := cpuReport(before, sampleCPU(pids, pg))
 	fmt.Printf("%-8s %10s %10s %10s %8s\n", "kind", "req/s", "p50", "p99", "errors")
 	for _, kind := range pushKinds {
 		r := res[kind]
