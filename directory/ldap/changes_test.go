@@ -173,3 +173,47 @@ func TestChangesSameSecond(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesDuringStream: a paged search is no snapshot. A change made
+// while a stream runs, to an entry the stream has already passed, comes
+// in the next stream, though the stream saw later changes (of entries it
+// had not read yet).
+func TestChangesDuringStream(t *testing.T) {
+	t.Parallel()
+	c := admin(t)
+	ou := scratchOU(t, c)
+	dns := map[string]string{}
+	for i := range 6 {
+		name := fmt.Sprintf("p%d", i)
+		dns[name] = addUser(t, c, ou, name)
+	}
+	cfg := scratchConfig(ou)
+	cfg.PageSize = 2
+	s := newSource(t, cfg)
+	ctx := ctxT(t)
+	var seen []directory.Entry
+	cursor := ""
+	for ch, err := range s.Changes(ctx, "") {
+		require.NoError(t, err)
+		if ch.Entry == nil {
+			cursor = ch.Cursor
+			continue
+		}
+		seen = append(seen, *ch.Entry)
+		if len(seen) == 1 {
+			modify(t, c, dns[ch.Entry.Username], "changed behind the stream")
+			for name, dn := range dns {
+				if name != ch.Entry.Username {
+					modify(t, c, dn, "changed ahead of the stream")
+				}
+			}
+		}
+	}
+	require.Len(t, seen, 6)
+	later := slices.DeleteFunc(slices.Clone(seen[1:]), func(e directory.Entry) bool { return e.FullName != "changed ahead of the stream" })
+	require.NotEmpty(t, later, "the stream saw changes made after the one behind it")
+	next, _ := sourcetest.DrainChanges(t, s.Changes(ctx, cursor), cursor)
+	i := slices.IndexFunc(next, func(e directory.Entry) bool { return e.Username == seen[0].Username })
+	require.GreaterOrEqual(t, i, 0, "the entry changed behind the stream comes in the next one")
+	assert.Equal(t, "changed behind the stream", next[i].FullName)
+}
