@@ -23,6 +23,12 @@ type approverRow struct {
 	Approver string // the approver's username, "" for none
 }
 
+// policyRow is one pre-approval policy as the page shows it.
+type policyRow struct {
+	P        policyJSON
+	Max, Ask time.Duration
+}
+
 // activityRow is one authentication request as the page shows it.
 type activityRow struct {
 	Request authrequest.Request
@@ -33,7 +39,7 @@ type activityRow struct {
 type authPageData struct {
 	App        onboarding.Application
 	Profiles   []profileJSON
-	Policies   []policyJSON
+	Policies   []policyRow
 	Approvers  []approverRow
 	Activities []activityRow
 	Active     int
@@ -81,7 +87,7 @@ func (a *app) renderAuth(w http.ResponseWriter, r *http.Request, status int, not
 		return
 	}
 	for _, p := range pols {
-		d.Policies = append(d.Policies, a.viewPolicy(p))
+		d.Policies = append(d.Policies, policyRow{P: a.viewPolicy(p), Max: p.MaxPeriod, Ask: p.AskValidity})
 	}
 	pool, err := a.realms.get(ctx, app.Realm())
 	if err != nil {
