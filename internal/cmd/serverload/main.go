@@ -138,7 +138,7 @@ func run(database string, processes, users, workers int, duration time.Duration,
 	fmt.Printf("database %s, %d process(es), %d users, %d workers, %s, %.0f%% logins\n",
 		strings.SplitN(dsn, ":", 2)[0], processes, len(ids), workers, duration, loginShare*100)
 
-	pg := postmaster(dsn)
+	pg, sess := postmaster(dsn), sessions(dsn)
 	before := sampleCPU(pids, pg)
 	res := load(urls, token, ids, password, workers, duration, loginShare)
 	cpu := cpuReport(before, sampleCPU(pids, pg))
@@ -149,6 +149,9 @@ func run(database string, processes, users, workers int, duration time.Duration,
 			pct(r.lat, 0.50), pct(r.lat, 0.99), r.errors)
 	}
 	fmt.Println(cpu)
+	if sess >= 0 {
+		fmt.Printf("PostgreSQL sessions opened during the load: %d\n", sessions(dsn)-sess-1)
+	}
 	return nil
 }
 

@@ -127,7 +127,7 @@ func runPush(cfg pushConfig) error {
 		strings.SplitN(dsn, ":", 2)[0], cfg.processes, len(devices), onboardTime.Round(time.Millisecond),
 		cfg.workers, cfg.duration, cfg.wait)
 
-	pg := postmaster(dsn)
+	pg, sess := postmaster(dsn), sessions(dsn)
 	before := sampleCPU(pids, pg)
 	res, approved := pushLoad(hc, urls, thirdParty, devices, cfg)
 	cpu := cpuReport(before, sampleCPU(pids, pg))
@@ -144,6 +144,9 @@ func runPush(cfg pushConfig) error {
 		fmt.Println("  error:", e)
 	}
 	fmt.Println(cpu)
+	if sess >= 0 {
+		fmt.Printf("PostgreSQL sessions opened during the load: %d\n", sessions(dsn)-sess-1)
+	}
 
 	// Drain: each approval owes one Response callback.
 	drainStart := time.Now()
