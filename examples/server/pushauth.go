@@ -34,8 +34,14 @@ const sweepEvery = time.Minute
 // users' audit trail (and syslog). It starts the callback workers and
 // the sweeper, which close stops.
 func (a *app) openAuthRequest(ctx context.Context) error {
+	timeout := a.cfg.CallbackTimeout
+	if timeout == 0 {
+		timeout = callback.DefaultTimeout
+	}
+	// An attempt is the call and the profile's lookup: a little more than
+	// the call's own bound.
 	store, err := arsql.New(ctx, a.db, arsql.WithoutMigrations(), arsql.WithLogger(a.logger),
-		arsql.WithOutbox(outbox.Config{Workers: a.cfg.CallbackWorkers, AttemptTimeout: a.cfg.CallbackTimeout + 5*time.Second}))
+		arsql.WithOutbox(outbox.Config{Workers: a.cfg.CallbackWorkers, AttemptTimeout: timeout + 5*time.Second}))
 	if err != nil {
 		return err
 	}
@@ -51,10 +57,6 @@ func (a *app) openAuthRequest(ctx context.Context) error {
 		authrequest.WithLogger(a.logger), authrequest.WithRevocations(a.obStore), authrequest.WithAudit(&authAudit{a: a}))
 	if err != nil {
 		return err
-	}
-	timeout := a.cfg.CallbackTimeout
-	if timeout == 0 {
-		timeout = callback.DefaultTimeout
 	}
 	a.deliverer = a.authreq.Deliverer(callback.New(callback.WithLogger(a.logger), callback.WithTimeout(timeout)))
 	a.arAPI = a.authreq.APIHandler(tokenAuthorizer)

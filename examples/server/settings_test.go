@@ -75,6 +75,16 @@ func TestSettings(t *testing.T) {
 			assert.Equal(t, "s3cret-from-file", s.SMSKey)
 		}},
 		{name: "bad SMS region", args: []string{"-sms-region", "+44"}, wantErr: "sms-region (from -sms-region)"},
+		{name: "callbacks", env: map[string]string{"USHER_CALLBACK_WORKERS": "32", "USHER_CALLBACK_TIMEOUT": "3s"}, check: func(t *testing.T, s settings) {
+			assert.Equal(t, 32, s.CallbackWorkers)
+			assert.Equal(t, 3*time.Second, s.CallbackTimeout)
+		}},
+		{name: "callback defaults", check: func(t *testing.T, s settings) {
+			assert.Equal(t, 8, s.CallbackWorkers)
+			assert.Equal(t, 10*time.Second, s.CallbackTimeout)
+		}},
+		{name: "no callback workers", args: []string{"-callback-workers", "0"}, wantErr: "callback-workers (from -callback-workers)"},
+		{name: "callback timeout too long", args: []string{"-callback-timeout", "2m"}, wantErr: "callback-timeout (from -callback-timeout)"},
 		{name: "unknown flag", args: []string{"-prot", "1"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`},
 	}
