@@ -11,11 +11,19 @@
 // (GET /api/v1/users/{id}), spread over the processes. It prints, per
 // kind, the requests per second and the 50th and 99th percentile.
 //
-// -mix push measures push authentication instead (see push.go): -users
-// devices onboarded through the device API, then clients that each
-// create a request as a third party, list their device's pending
-// requests and approve it, and, with -wait, long-poll the result, while
-// a receiver inside the program counts the signed Response callbacks.
+// -mix push measures push authentication instead (push.go): an
+// application with the Credentials requirement, -users devices onboarded
+// through the device API, a profile whose Response callback posts to a
+// receiver inside the program, then clients that each create a request
+// as a third party (a token of scope authrequest), list their device's
+// pending requests and approve it, and, with -wait, long-poll the
+// result. It prints per kind (create, pending, answer, wait, round) the
+// requests per second, p50 and p99, then the callbacks delivered against
+// those expected after at most -drain, with one signature in ten checked.
+//
+// Both mixes then say who used the CPU during the load (from /proc): the
+// server processes, PostgreSQL's processes when it runs on this machine,
+// serverload itself and the rest.
 //
 //	go run ./internal/cmd/serverload                       # SQLite, one process
 //	./scripts/testservers.sh go run ./internal/cmd/serverload -database postgres
