@@ -112,7 +112,7 @@ func (m *Manager) Pending(ctx context.Context, p DeviceProof) ([]DeviceRequest, 
 		}
 		return nil, err
 	}
-	rs, err := m.store.PendingRequests(ctx, d.UserID, m.now(), MaxPending)
+	rs, err := m.store.PendingRequests(ctx, d.ApplicationID, d.UserID, m.now(), MaxPending)
 	if err != nil {
 		return nil, fmt.Errorf("authrequest: pending: %w", err)
 	}

@@ -57,12 +57,13 @@ type RequestStore interface {
 	// returned unchanged. ID, ApplicationID and CreatedAt cannot change;
 	// UpdatedAt is set by the store.
 	UpdateRequest(ctx context.Context, id string, fn func(*Request) ([]Delivery, error)) (Request, error)
-	// PendingRequests returns the requests in StatePending for userID, or
-	// in StateApproverPending with approverID == userID, not expired at
+	// PendingRequests returns the requests of the application in
+	// StatePending for userID, or in StateApproverPending with
+	// approverID == userID, not expired at
 	// now (ExpiresAt after now), oldest first, at most limit (limit <= 0
 	// returns none). An unclaimed request is never pending; neither is one
 	// with an empty user.
-	PendingRequests(ctx context.Context, userID string, now time.Time, limit int) ([]Request, error)
+	PendingRequests(ctx context.Context, applicationID, userID string, now time.Time, limit int) ([]Request, error)
 	// ListRequests returns an application's requests, newest first, at
 	// most limit, created before the cursor time (zero: from the newest).
 	ListRequests(ctx context.Context, applicationID string, before time.Time, limit int) ([]Request, error)

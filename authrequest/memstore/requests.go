@@ -91,7 +91,7 @@ func limited(rs []authrequest.Request, limit int) []authrequest.Request {
 }
 
 // PendingRequests returns what userID's devices have to answer.
-func (s *Store) PendingRequests(ctx context.Context, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
+func (s *Store) PendingRequests(ctx context.Context, applicationID, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *Store) PendingRequests(ctx context.Context, userID string, now time.Tim
 	for _, r := range s.requests {
 		mine := (r.Status == authrequest.StatePending && r.UserID == userID) ||
 			(r.Status == authrequest.StateApproverPending && r.ApproverID == userID)
-		if mine && userID != "" && r.ExpiresAt.After(now) {
+		if mine && userID != "" && r.ApplicationID == applicationID && r.ExpiresAt.After(now) {
 			out = append(out, r)
 		}
 	}

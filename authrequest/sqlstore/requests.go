@@ -210,14 +210,14 @@ func bound(limit int) int {
 
 // PendingRequests returns what userID's devices must answer, oldest
 // first; see authrequest.RequestStore.
-func (s *Store) PendingRequests(ctx context.Context, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
+func (s *Store) PendingRequests(ctx context.Context, applicationID, userID string, now time.Time, limit int) ([]authrequest.Request, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
 	rs, err := queryRequests(ctx, s.db.SQL(), `SELECT data FROM usher_authrequest_requests
-	WHERE ((user_id = $1 AND status = $2) OR (approver_id = $1 AND status = $3)) AND expires_at > $4
+	WHERE ((user_id = $1 AND status = $2) OR (approver_id = $1 AND status = $3)) AND expires_at > $4 AND application_id = $6
 	ORDER BY created_at, id LIMIT $5`,
-		userID, string(authrequest.StatePending), string(authrequest.StateApproverPending), nanos(now), bound(limit))
+		userID, string(authrequest.StatePending), string(authrequest.StateApproverPending), nanos(now), bound(limit), applicationID)
 	return rs, wrap("pending requests", err)
 }
 

@@ -293,7 +293,7 @@ func testSinglePendingConcurrent(t *testing.T, c *config, s authrequest.Store) {
 	require.Empty(t, other, "unexpected errors")
 	require.Len(t, wins, 1, "stored")
 	assert.Equal(t, n-1, refused)
-	pending, err := s.PendingRequests(ctx, "u1", at(now), 100)
+	pending, err := s.PendingRequests(ctx, "app-1", "u1", at(now), 100)
 	require.NoError(t, err)
 	assert.Equal(t, []string{winID}, ids(pending))
 	c.expectDeliveries(t, s, wins...)
@@ -321,24 +321,27 @@ func testPendingRequests(t *testing.T, c *config, s authrequest.Store) {
 	mk("app-1", "u3", "u1", authrequest.StateDenied, 8*time.Second, long)
 	now := at(time.Minute)
 
-	got, err := s.PendingRequests(ctx, "u1", now, 100)
+	got, err := s.PendingRequests(ctx, "app-1", "u1", now, 100)
 	require.NoError(t, err)
-	assert.Equal(t, []string{p8.ID, p1.ID, p2.ID, p6.ID}, ids(got), "u1, oldest first")
-	assert.Equal(t, normAll([]authrequest.Request{p8, p1, p2, p6}), normAll(got))
-
-	got, err = s.PendingRequests(ctx, "u1", now, 2)
+	assert.Equal(t, []string{p1.ID, p2.ID, p6.ID}, ids(got), "u1, oldest first")
+	assert.Equal(t, normAll([]authrequest.Request{p1, p2, p6}), normAll(got))
+	got, err = s.PendingRequests(ctx, "app-2", "u1", now, 100)
 	require.NoError(t, err)
-	assert.Equal(t, []string{p8.ID, p1.ID}, ids(got), "limit")
+	assert.Equal(t, []string{p8.ID}, ids(got), "u1 in the other application")
 
-	got, err = s.PendingRequests(ctx, "u2", now, 100)
+	got, err = s.PendingRequests(ctx, "app-1", "u1", now, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{p1.ID, p2.ID}, ids(got), "limit")
+
+	got, err = s.PendingRequests(ctx, "app-1", "u2", now, 100)
 	require.NoError(t, err)
 	assert.Equal(t, []string{p5.ID, p7.ID}, ids(got), "u2")
 
-	got, err = s.PendingRequests(ctx, "u1", at(long+time.Hour), 100)
+	got, err = s.PendingRequests(ctx, "app-1", "u1", at(long+time.Hour), 100)
 	require.NoError(t, err)
 	assert.Empty(t, got, "all expired")
 
-	got, err = s.PendingRequests(ctx, "nobody", now, 100)
+	got, err = s.PendingRequests(ctx, "app-1", "nobody", now, 100)
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	c.expectDeliveries(t, s)
@@ -391,7 +394,7 @@ func testDeleteRequest(t *testing.T, c *config, s authrequest.Store) {
 	got, err := s.ListRequests(ctx, "app-1", time.Time{}, 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{keep.ID}, ids(got))
-	pending, err := s.PendingRequests(ctx, "u1", at(time.Minute), 10)
+	pending, err := s.PendingRequests(ctx, "app-1", "u1", at(time.Minute), 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{keep.ID}, ids(pending))
 }
@@ -497,7 +500,7 @@ func testRequestCopies(t *testing.T, c *config, s authrequest.Store) {
 	assert.Equal(t, "Riga", got.Vars["site"])
 	assert.Equal(t, want.Answers, norm(got).Answers)
 
-	pending, err := s.PendingRequests(ctx, "u2", at(time.Second), 10)
+	pending, err := s.PendingRequests(ctx, "app-1", "u2", at(time.Second), 10)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	pending[0].Vars["site"] = "v"
