@@ -300,7 +300,7 @@ func (m *Manager) deliveries(p Profile, r Request, u userstore.User, e Event, a 
 		if err != nil {
 			return nil, err
 		}
-		ds = append(ds, Delivery{ID: "msg_" + id, ProfileID: p.ID, Callback: i, RequestID: r.ID, Event: e, Vars: vs})
+		ds = append(ds, Delivery{ID: "msg_" + id, ProfileID: p.ID, CallbackID: cb.ID, Callback: i, RequestID: r.ID, Event: e, Vars: vs})
 	}
 	return ds, nil
 }

@@ -1,11 +1,13 @@
 package authrequest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"strconv"
 
 	"github.com/usher-sdk/usher/authrequest/callback"
 )
@@ -33,24 +35,49 @@ func (m *Manager) Deliverer(client *callback.Client) *Deliverer {
 // Send makes one attempt at d. A delivery whose profile or callback is
 // gone fails permanently.
 func (d *Deliverer) Send(ctx context.Context, dl Delivery) error {
+	_, err := d.Try(ctx, dl)
+	return err
+}
+
+// Try is Send that also returns the receiver's answer (its status and how
+// long the call took), for an administrator's "send test event".
+func (d *Deliverer) Try(ctx context.Context, dl Delivery) (callback.Result, error) {
 	p, err := d.profiles.GetProfile(ctx, dl.ProfileID)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("authrequest: delivery %s: profile %s is gone: %w", dl.ID, dl.ProfileID, ErrPermanent)
+		return callback.Result{}, fmt.Errorf("authrequest: delivery %s: profile %s is gone: %w", dl.ID, dl.ProfileID, ErrPermanent)
 	} else if err != nil {
-		return fmt.Errorf("authrequest: delivery %s: %w", dl.ID, err)
+		return callback.Result{}, fmt.Errorf("authrequest: delivery %s: %w", dl.ID, err)
 	}
-	if dl.Callback < 0 || dl.Callback >= len(p.Callbacks) {
-		return fmt.Errorf("authrequest: delivery %s: callback %d of profile %s is gone: %w", dl.ID, dl.Callback, p.ID, ErrPermanent)
+	cb, ok := callbackOf(p, dl)
+	if !ok {
+		return callback.Result{}, fmt.Errorf("authrequest: delivery %s: callback %q (%d) of profile %s is gone: %w", dl.ID, dl.CallbackID, dl.Callback, p.ID, ErrPermanent)
 	}
-	res, err := d.client.Do(ctx, p.Callbacks[dl.Callback], callback.Message{ID: dl.ID, Vars: dl.Vars, Secrets: p.Secrets})
+	res, err := d.client.Do(ctx, cb, callback.Message{ID: dl.ID, Vars: dl.Vars, Secrets: p.Secrets})
 	if err != nil {
 		if callback.IsPermanent(err) {
-			return fmt.Errorf("authrequest: delivery %s: %w: %w", dl.ID, ErrPermanent, err)
+			return res, fmt.Errorf("authrequest: delivery %s: %w: %w", dl.ID, ErrPermanent, err)
 		}
-		return fmt.Errorf("authrequest: delivery %s: %w", dl.ID, err)
+		return res, fmt.Errorf("authrequest: delivery %s: %w", dl.ID, err)
 	}
 	d.log.DebugContext(ctx, "authrequest: delivered", "delivery", dl.ID, "event", string(dl.Event), "status", res.StatusCode, "duration", res.Duration)
-	return nil
+	return res, nil
+}
+
+// callbackOf finds the callback a delivery is for: by its ID, or, for a
+// delivery recorded without one, by its index.
+func callbackOf(p Profile, dl Delivery) (callback.Callback, bool) {
+	if dl.CallbackID != "" {
+		for _, cb := range p.Callbacks {
+			if cb.ID == dl.CallbackID {
+				return cb, true
+			}
+		}
+		return callback.Callback{}, false
+	}
+	if dl.Callback < 0 || dl.Callback >= len(p.Callbacks) {
+		return callback.Callback{}, false
+	}
+	return p.Callbacks[dl.Callback], true
 }
 
 // Failed returns the Error callbacks of d's profile, with {error} and
@@ -69,7 +96,7 @@ func (d *Deliverer) Failed(ctx context.Context, dl Delivery, cause error) []Deli
 	if errors.Is(cause, ErrPermanent) {
 		code = "delivery_refused"
 	}
-	msg := fmt.Sprintf("callback %d (%s) failed: %s", dl.Callback, dl.Event, errorSummary(cause))
+	msg := fmt.Sprintf("callback %s (%s) failed: %s", cmp.Or(dl.CallbackID, strconv.Itoa(dl.Callback)), dl.Event, DeliveryErrorSummary(cause))
 	var out []Delivery
 	for i, cb := range p.Callbacks {
 		if Event(cb.Event) != EventError {
@@ -84,15 +111,15 @@ func (d *Deliverer) Failed(ctx context.Context, dl Delivery, cause error) []Deli
 			vs = map[string]string{}
 		}
 		vs["error"], vs["error_message"], vs["event"] = code, truncate(msg, MaxTextLength), string(EventError)
-		out = append(out, Delivery{ID: "msg_" + id, ProfileID: p.ID, Callback: i, RequestID: dl.RequestID, Event: EventError, Vars: vs})
+		out = append(out, Delivery{ID: "msg_" + id, ProfileID: p.ID, CallbackID: cb.ID, Callback: i, RequestID: dl.RequestID, Event: EventError, Vars: vs})
 	}
 	return out
 }
 
-// errorSummary is what an Error callback is told of a failure: the
-// receiver's status when there was one, never the URL or headers, which
-// may hold secrets.
-func errorSummary(err error) string {
+// DeliveryErrorSummary is what an Error callback, or an administrator, is
+// told of a delivery's failure: the receiver's status when there was one,
+// never the URL, headers or body, which may hold secrets.
+func DeliveryErrorSummary(err error) string {
 	e, ok := errors.AsType[*callback.Error](err)
 	switch {
 	case ok && e.StatusCode != 0:

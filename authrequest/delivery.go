@@ -9,11 +9,13 @@ import "context"
 type Delivery struct {
 	ID        string `json:"id"`
 	ProfileID string `json:"profile_id"`
-	// Callback is the index of the callback in the profile's Callbacks
-	// when the event happened.
-	Callback  int    `json:"callback"`
-	RequestID string `json:"request_id"`
-	Event     Event  `json:"event"`
+	// CallbackID is the ID of the callback in the profile, and Callback its
+	// index when the event happened (used only for deliveries recorded
+	// before callbacks had IDs).
+	CallbackID string `json:"callback_id,omitempty"`
+	Callback   int    `json:"callback"`
+	RequestID  string `json:"request_id"`
+	Event      Event  `json:"event"`
 	// Vars are the variables the callback's templates expand, as they
 	// were when the event happened (Notakey's table: event, uuid,
 	// username, …).

@@ -117,3 +117,54 @@ func TestFailedCallbackFiresError(t *testing.T) {
 	assert.Contains(t, body["message"], "the receiver answered 500")
 	assert.NotContains(t, body["message"], broken.srv.URL, "no URL in what an Error callback is told")
 }
+
+// A delivery recorded for a callback that an administrator then removes
+// goes nowhere, not to the callback that took its place in the list.
+func TestRemovedCallbackIsNotShifted(t *testing.T) {
+	e := newEnvOn(t, []memstore.Option{memstore.WithDelivery(memstore.DeliveryConfig{MaxAttempts: 1})})
+	ctx := t.Context()
+	e.user(t, "frank")
+	first, second := newReceiver(t, http.StatusOK), newReceiver(t, http.StatusOK)
+	prof, err := e.m.CreateProfile(ctx, authrequest.Profile{ApplicationID: e.app.ID, Name: "vpn", Callbacks: []callback.Callback{
+		{Event: "Create", URL: first.srv.URL + "/first"},
+		{Event: "Create", URL: second.srv.URL + "/second"},
+	}})
+	require.NoError(t, err)
+	require.NotEmpty(t, prof.Callbacks[0].ID)
+	require.NotEqual(t, prof.Callbacks[0].ID, prof.Callbacks[1].ID)
+	_, err = e.m.Create(ctx, authrequest.CreateRequest{ApplicationID: e.app.ID, Username: "frank", ProfileID: prof.ID, Action: "x"})
+	require.NoError(t, err)
+
+	prof.Callbacks = prof.Callbacks[1:]
+	_, err = e.m.UpdateProfile(ctx, prof)
+	require.NoError(t, err)
+	require.NoError(t, e.store.StartDelivery(ctx, e.m.Deliverer(nil)))
+	got := second.wait(t, 1)
+	assert.Equal(t, "/second", got[0].path)
+	time.Sleep(100 * time.Millisecond)
+	second.mu.Lock()
+	assert.Len(t, second.got, 1, "the removed callback's delivery did not shift onto the second")
+	second.mu.Unlock()
+	first.mu.Lock()
+	assert.Empty(t, first.got)
+	first.mu.Unlock()
+}
+
+// Try tells an administrator's test event what the receiver answered.
+func TestDelivererTry(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	busy := newReceiver(t, http.StatusServiceUnavailable)
+	prof, err := e.m.CreateProfile(ctx, authrequest.Profile{ApplicationID: e.app.ID, Name: "vpn", Callbacks: []callback.Callback{
+		{Event: "Any", URL: busy.srv.URL + "/hook?token=s3cr3t"},
+	}})
+	require.NoError(t, err)
+	d := e.m.Deliverer(nil)
+	res, err := d.Try(ctx, authrequest.Delivery{ID: "msg_test", ProfileID: prof.ID, CallbackID: prof.Callbacks[0].ID, Event: authrequest.EventCreate})
+	require.Error(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Equal(t, "the receiver answered 503", authrequest.DeliveryErrorSummary(err))
+	assert.NotContains(t, authrequest.DeliveryErrorSummary(err), "s3cr3t")
+	_, err = d.Try(ctx, authrequest.Delivery{ID: "msg_test", ProfileID: prof.ID, CallbackID: "cb_gone", Event: authrequest.EventCreate})
+	assert.ErrorIs(t, err, authrequest.ErrPermanent)
+}

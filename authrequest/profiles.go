@@ -42,12 +42,40 @@ func (m *Manager) checkProfile(p Profile) error {
 	return nil
 }
 
+// nameCallbacks gives each callback without an ID a new one, and refuses
+// an ID used twice.
+func (m *Manager) nameCallbacks(cbs []callback.Callback) ([]callback.Callback, error) {
+	out := slices.Clone(cbs)
+	seen := map[string]bool{}
+	for i := range out {
+		if out[i].ID == "" {
+			id, err := m.randomHex(8)
+			if err != nil {
+				return nil, err
+			}
+			out[i].ID = "cb_" + id
+		}
+		if !token(out[i].ID) {
+			return nil, invalid("callback %d: ID %q: want 1 to 128 of A-Z, a-z, 0-9, '-' and '_'", i, out[i].ID)
+		}
+		if seen[out[i].ID] {
+			return nil, invalid("callback %d: ID %q used twice", i, out[i].ID)
+		}
+		seen[out[i].ID] = true
+	}
+	return out, nil
+}
+
 // CreateProfile validates and stores an authentication profile of an
 // application, with a new signing secret when p has none. The returned
 // profile holds its Secrets: show them to the administrator once, for the
 // receivers to verify deliveries with.
 func (m *Manager) CreateProfile(ctx context.Context, p Profile) (Profile, error) {
 	if err := m.checkProfile(p); err != nil {
+		return Profile{}, err
+	}
+	var err error
+	if p.Callbacks, err = m.nameCallbacks(p.Callbacks); err != nil {
 		return Profile{}, err
 	}
 	if _, err := m.apps.GetApplication(ctx, p.ApplicationID); err != nil {
@@ -74,6 +102,9 @@ func (m *Manager) UpdateProfile(ctx context.Context, p Profile) (Profile, error)
 	}
 	cur, err := m.store.GetProfile(ctx, p.ID)
 	if err != nil {
+		return Profile{}, err
+	}
+	if p.Callbacks, err = m.nameCallbacks(p.Callbacks); err != nil {
 		return Profile{}, err
 	}
 	p.ApplicationID, p.Secrets = cur.ApplicationID, cur.Secrets

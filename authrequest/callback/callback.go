@@ -5,6 +5,11 @@ package callback
 // expanded and escaped for where they go (see Template). Validate checks
 // it; Prepare checks it and parses its templates for Client.Send.
 type Callback struct {
+	// ID names the callback within its profile, so that a delivery
+	// recorded for it still finds it when other callbacks are added or
+	// removed; the authrequest Manager assigns one when it is empty. Not
+	// sent.
+	ID string `json:"id,omitempty"`
 	// Event is what fires it: "Create", "Approve", "Deny", "Response"
 	// (Approve or Deny), "Error" or "Any" (every event but Error).
 	Event string `json:"event"`
