@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/usher-sdk/usher/activation"
@@ -153,4 +154,77 @@ func (a *app) activatePasswordForm(w http.ResponseWriter, r *http.Request) {
 		a.logger.ErrorContext(r.Context(), "activation password", "err", err)
 		a.render(w, r, http.StatusInternalServerError, "activate.html", page{Title: "Choose your password", Error: "Something went wrong; try again later.", Data: d})
 	}
+}
+
+// outstandingCode is one activation not yet complete, as the API and the
+// admin page show it: never the code, which only its hash stores.
+type outstandingCode struct {
+	UserID           string           `json:"userId"`
+	Username         string           `json:"username"`
+	Stage            activation.Stage `json:"stage"`
+	CreatedAt        time.Time        `json:"createdAt"`
+	ExpiresAt        time.Time        `json:"expiresAt"`
+	ActivatedAt      *time.Time       `json:"activatedAt,omitempty"`
+	PasswordSetUntil *time.Time       `json:"passwordSetUntil,omitempty"`
+}
+
+// outstandingPageSize is the admin page's page of outstanding codes.
+const outstandingPageSize = 50
+
+// outstanding reads one page of outstanding activations after the cursor
+// text after (as Cursor.String gives it) and returns them with the next
+// page's cursor text, "" at the end.
+func outstanding(r *http.Request, m *activation.Manager, after string, limit int) ([]outstandingCode, string, error) {
+	cur, err := activation.ParseCursor(after)
+	if err != nil {
+		return nil, "", err
+	}
+	codes, next, err := m.Outstanding(r.Context(), cur, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]outstandingCode, 0, len(codes))
+	for _, c := range codes {
+		o := outstandingCode{UserID: c.UserID, Username: c.Username, Stage: c.Stage, CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()}
+		if !c.ActivatedAt.IsZero() {
+			t := c.ActivatedAt.UTC()
+			o.ActivatedAt = &t
+		}
+		if !c.PasswordSetUntil.IsZero() {
+			t := c.PasswordSetUntil.UTC()
+			o.PasswordSetUntil = &t
+		}
+		out = append(out, o)
+	}
+	return out, next.String(), nil
+}
+
+// listActivationCodes: GET /api/v1/activation-codes?after=…&limit=… →
+// {"codes": […], "next": cursor}: the activations not yet complete, oldest
+// first, without their codes; "next" is absent at the end (a page may be
+// short before it).
+func (a *app) listActivationCodes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > activation.MaxOutstandingPage {
+			writeError(w, http.StatusBadRequest, codeInvalidInput, fmt.Sprintf("limit: 1 to %d", activation.MaxOutstandingPage))
+			return
+		}
+		limit = n
+	}
+	m := a.activation(w, r)
+	if m == nil {
+		return
+	}
+	codes, next, err := outstanding(r, m, q.Get("after"), limit)
+	if err != nil {
+		a.writeActivationError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Codes []outstandingCode `json:"codes"`
+		Next  string            `json:"next,omitempty"`
+	}{codes, next})
 }

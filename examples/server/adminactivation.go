@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,13 +9,44 @@ import (
 	"github.com/usher-sdk/usher/activation"
 )
 
-// activationPage: GET /admin/activation — the settings in force.
+// activationData is what the activation page shows: the settings and a
+// page of the activations not yet complete.
+type activationData struct {
+	Settings activation.Settings
+	Codes    []outstandingCode
+	// After is this page's cursor ("" for the first), Next the next one's
+	// ("" at the end).
+	After, Next string
+}
+
+// activationPage: GET /admin/activation?after=… — the settings in force
+// and the outstanding codes, a page at a time.
 func (a *app) activationPage(w http.ResponseWriter, r *http.Request) {
+	a.renderActivation(w, r, http.StatusOK, "", "", nil)
+}
+
+// renderActivation shows the activation page; settings, when not nil, are
+// the form's as the admin filled it (not saved).
+func (a *app) renderActivation(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string, settings *activation.Settings) {
 	m := a.activation(w, r)
 	if m == nil {
 		return
 	}
-	a.render(w, r, http.StatusOK, "activation.html", page{Title: "Account activation", Data: m.Settings()})
+	d := activationData{Settings: m.Settings(), After: bounded(r.URL.Query().Get("after"), 256)}
+	if settings != nil {
+		d.Settings = *settings
+	}
+	codes, next, err := outstanding(r, m, d.After, outstandingPageSize)
+	if errors.Is(err, activation.ErrInvalidInput) {
+		status, errMsg, d.After = http.StatusBadRequest, "That page of codes does not exist; this is the first.", ""
+		codes, next, err = outstanding(r, m, "", outstandingPageSize)
+	}
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	d.Codes, d.Next = codes, next
+	a.render(w, r, status, "activation.html", page{Title: "Account activation", Notice: notice, Error: errMsg, Data: d})
 }
 
 // saveActivationForm: POST /admin/activation saves new settings for every
@@ -44,14 +76,9 @@ func (a *app) saveActivationForm(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, _ := sessionOf(r.Context())
 	if err := a.activations.save(r.Context(), s, sess.Username); err != nil {
-		a.render(w, r, http.StatusBadRequest, "activation.html", page{Title: "Account activation",
-			Error: "Not saved: " + strings.ReplaceAll(err.Error(), "\n", "; "), Data: s})
+		a.renderActivation(w, r, http.StatusBadRequest, "", "Not saved: "+strings.ReplaceAll(err.Error(), "\n", "; "), &s)
 		return
 	}
 	a.auditAdmin(r, "admin.activation_settings_saved", "", nil)
-	m := a.activation(w, r)
-	if m == nil {
-		return
-	}
-	a.render(w, r, http.StatusOK, "activation.html", page{Title: "Account activation", Notice: "Saved; every server process uses them from now on.", Data: m.Settings()})
+	a.renderActivation(w, r, http.StatusOK, "Saved; every server process uses them from now on.", "", nil)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -72,45 +73,12 @@ func (a *app) createApplicationForm(w http.ResponseWriter, r *http.Request) {
 		a.renderApplications(w, r, http.StatusBadRequest, "", "The form could not be read.", applicationForm{})
 		return
 	}
-	f := r.PostForm
-	form := applicationForm{Name: strings.TrimSpace(f.Get("name")), Description: strings.TrimSpace(f.Get("description")),
-		LogoURL: strings.TrimSpace(f.Get("logoUrl")), Primary: f.Get("primaryColour"), Secondary: f.Get("secondaryColour"),
-		Realm: strings.TrimSpace(f.Get("realm")), Limit: strings.TrimSpace(f.Get("deviceLimit")), Requirements: strings.TrimSpace(f.Get("requirements"))}
-	refuse := func(msg string) {
+	form, in, msg := readApplicationForm(r.PostForm)
+	if msg != "" {
 		a.renderApplications(w, r, http.StatusBadRequest, "", msg, form)
-	}
-	in := onboarding.Application{Name: form.Name, Description: form.Description, UserRealm: form.Realm,
-		Layout: onboarding.Layout{LogoURL: form.LogoURL, PrimaryColour: form.Primary, SecondaryColour: form.Secondary}}
-	if form.Limit != "" {
-		n, err := strconv.Atoi(form.Limit)
-		if err != nil || n < 0 || n > 1000 {
-			refuse("The device limit is a number from 0 (the default, 1) to 1000.")
-			return
-		}
-		in.DeviceLimit = n
-	}
-	if form.Requirements != "" {
-		if err := json.Unmarshal([]byte(form.Requirements), &in.Requirements); err != nil {
-			refuse(`The requirements are a JSON list like [{"kind": "credentials"}, {"kind": "manual"}].`)
-			return
-		}
-	} else {
-		for i := 1; i <= maxFormSteps; i++ {
-			if k := f.Get("step" + strconv.Itoa(i)); k != "" {
-				in.Requirements = append(in.Requirements, onboarding.RequirementSpec{Kind: k})
-			}
-		}
-	}
-	for _, c := range []string{in.Layout.PrimaryColour, in.Layout.SecondaryColour} {
-		if c != "" && !isColour(c) {
-			refuse("Colours are #rrggbb.")
-			return
-		}
-	}
-	if u := in.Layout.LogoURL; u != "" && (len(u) > 2048 || !strings.HasPrefix(u, "https://")) {
-		refuse("The logo URL is an https:// address of at most 2048 characters.")
 		return
 	}
+	in.UserRealm = form.Realm
 	app, err := a.newApplication(remoteContext(r), in)
 	if err != nil {
 		status, msg := http.StatusBadRequest, ""
@@ -129,6 +97,76 @@ func (a *app) createApplicationForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.renderApplications(w, r, http.StatusCreated, "Created the application "+app.Name+".", "", applicationForm{})
+}
+
+// readApplicationForm reads an application's settings from the new and the
+// edit form; msg says what is wrong, if anything. The requirements come from
+// the JSON field when it is filled, else from the step selects in order.
+func readApplicationForm(f url.Values) (form applicationForm, in onboarding.Application, msg string) {
+	form = applicationForm{Name: strings.TrimSpace(f.Get("name")), Description: strings.TrimSpace(f.Get("description")),
+		LogoURL: strings.TrimSpace(f.Get("logoUrl")), Primary: f.Get("primaryColour"), Secondary: f.Get("secondaryColour"),
+		Realm: strings.TrimSpace(f.Get("realm")), Limit: strings.TrimSpace(f.Get("deviceLimit")), Requirements: strings.TrimSpace(f.Get("requirements"))}
+	in = onboarding.Application{Name: form.Name, Description: form.Description,
+		Layout: onboarding.Layout{LogoURL: form.LogoURL, PrimaryColour: form.Primary, SecondaryColour: form.Secondary}}
+	if form.Limit != "" {
+		n, err := strconv.Atoi(form.Limit)
+		if err != nil || n < 0 || n > 1000 {
+			return form, in, "The device limit is a number from 0 (the default, 1) to 1000."
+		}
+		in.DeviceLimit = n
+	}
+	if form.Requirements != "" {
+		if err := json.Unmarshal([]byte(form.Requirements), &in.Requirements); err != nil {
+			return form, in, `The requirements are a JSON list like [{"kind": "credentials"}, {"kind": "manual"}].`
+		}
+	} else {
+		for i := 1; i <= maxFormSteps; i++ {
+			if k := f.Get("step" + strconv.Itoa(i)); k != "" {
+				in.Requirements = append(in.Requirements, onboarding.RequirementSpec{Kind: k})
+			}
+		}
+	}
+	if err := checkLayout(in.Layout); err != nil {
+		msg = strings.TrimPrefix(err.Error(), onboarding.ErrInvalid.Error()+": ")
+		return form, in, strings.ToUpper(msg[:1]) + msg[1:] + "."
+	}
+	return form, in, ""
+}
+
+// updateApplicationForm: POST /admin/applications/{id}, the application's
+// settings from the edit form on its page (the realm stays).
+func (a *app) updateApplicationForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderApplication(w, r, http.StatusBadRequest, "", "The form could not be read.")
+		return
+	}
+	_, in, msg := readApplicationForm(r.PostForm)
+	if msg != "" {
+		a.renderApplication(w, r, http.StatusBadRequest, "", msg)
+		return
+	}
+	app, err := a.editApplication(remoteContext(r), r.PathValue("id"), in)
+	if err != nil {
+		status := http.StatusBadRequest
+		switch {
+		case errors.Is(err, onboarding.ErrNotFound):
+			a.renderApplications(w, r, http.StatusNotFound, "", "No such application.", applicationForm{})
+			return
+		case errors.Is(err, onboarding.ErrConflict):
+			status, msg = http.StatusConflict, "An application of that name exists."
+		case errors.Is(err, errRealmFixed):
+			msg = "An application's user realm cannot change."
+		case errors.Is(err, onboarding.ErrInvalid):
+			msg = strings.ReplaceAll(err.Error(), "onboarding: invalid input: ", "")
+		default:
+			a.pageError(w, r, err)
+			return
+		}
+		a.renderApplication(w, r, status, "", msg)
+		return
+	}
+	a.renderApplication(w, r, http.StatusOK, "Saved the settings of "+app.Name+".", "")
 }
 
 func isColour(s string) bool {
@@ -156,6 +194,8 @@ type applicationData struct {
 	Next         string
 	Pending      int
 	OwnRealm     bool // the application's users are not the Users page's
+	// RequirementsJSON is the requirements as the edit form's JSON field.
+	RequirementsJSON string
 }
 
 func (a *app) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -174,6 +214,9 @@ func (a *app) renderApplication(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	d := applicationData{App: app, OwnRealm: app.Realm() != database.DefaultRealm}
+	if b, err := json.Marshal(app.Requirements); err == nil {
+		d.RequirementsJSON = string(b)
+	}
 	for _, s := range app.Requirements {
 		line := s.Kind
 		if len(s.Settings) > 0 {

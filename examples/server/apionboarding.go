@@ -116,7 +116,7 @@ func (a *app) writeOnboardingError(w http.ResponseWriter, r *http.Request, err e
 	switch {
 	case errors.Is(err, errBadBody):
 		writeStoreError(w, a.logger, r, err)
-	case errors.Is(err, errAdminRealm):
+	case errors.Is(err, errAdminRealm), errors.Is(err, errRealmFixed):
 		writeError(w, http.StatusBadRequest, codeInvalidInput, err.Error())
 	case errors.Is(err, onboarding.ErrInvalid):
 		writeError(w, http.StatusBadRequest, codeInvalidInput, strings.ReplaceAll(err.Error(), "onboarding: ", ""))
@@ -181,6 +181,66 @@ func (a *app) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, app)
+}
+
+// updateApplication: PUT /api/v1/applications/{id} with the application's
+// new settings (name, description, layout, requirements, device_limit);
+// user_realm may be left out but not changed.
+func (a *app) updateApplication(w http.ResponseWriter, r *http.Request) {
+	var in onboarding.Application
+	if err := decodeJSON(w, r, &in); err != nil {
+		a.writeOnboardingError(w, r, err)
+		return
+	}
+	app, err := a.editApplication(remoteContext(r), r.PathValue("id"), in)
+	if err != nil {
+		a.writeOnboardingError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, app)
+}
+
+// errRealmFixed refuses to move an application to another user realm: its
+// users, devices and approvers are the realm's.
+var errRealmFixed = errors.New("an application's user realm cannot change")
+
+// editApplication replaces the settings of the application id with in's
+// (its ID, CreatedAt and realm stay) and audits it.
+func (a *app) editApplication(ctx context.Context, id string, in onboarding.Application) (onboarding.Application, error) {
+	old, err := a.onboarding.Application(ctx, id)
+	if err != nil {
+		return onboarding.Application{}, err
+	}
+	if in.UserRealm == "" {
+		in.UserRealm = old.UserRealm
+	}
+	if in.Realm() != old.Realm() {
+		return onboarding.Application{}, errRealmFixed
+	}
+	if err := checkLayout(in.Layout); err != nil {
+		return onboarding.Application{}, err
+	}
+	in.ID, in.CreatedAt = old.ID, old.CreatedAt
+	app, err := a.onboarding.UpdateApplication(ctx, in)
+	if err != nil {
+		return onboarding.Application{}, err
+	}
+	a.auditAdminCtx(ctx, "admin.application_updated", "", map[string]string{"application": app.ID, "application_name": app.Name})
+	return app, nil
+}
+
+// checkLayout refuses colours that are not #rrggbb and logos that are not
+// https:// addresses of at most 2048 characters.
+func checkLayout(l onboarding.Layout) error {
+	for _, c := range []string{l.PrimaryColour, l.SecondaryColour} {
+		if c != "" && !isColour(c) {
+			return fmt.Errorf("%w: colours are #rrggbb", onboarding.ErrInvalid)
+		}
+	}
+	if u := l.LogoURL; u != "" && (len(u) > 2048 || !strings.HasPrefix(u, "https://")) {
+		return fmt.Errorf("%w: the logo URL is an https:// address of at most 2048 characters", onboarding.ErrInvalid)
+	}
+	return nil
 }
 
 // userDevices: GET /api/v1/applications/{id}/users/{user}/devices →

@@ -258,42 +258,16 @@ func (rs *realms) close() {
 	rs.m = map[string]*realmUsers{}
 }
 
-// maxApplications bounds the applications the server lists.
-const maxApplications = 1000
-
-// applications lists every application by name. onboarding.Store has no
-// list of applications yet, so this reads the IDs from onboarding's own
-// table and each application through the store.
+// applications lists every application by name.
 func (a *app) applications(ctx context.Context) ([]onboarding.Application, error) {
-	rows, err := a.db.SQL().QueryContext(ctx, `SELECT id FROM usher_onboarding_applications ORDER BY name_key LIMIT $1`, maxApplications)
+	apps, err := a.onboarding.Applications(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			_ = rows.Close()
-			return nil, fmt.Errorf("list applications: %w", err)
-		}
-		ids = append(ids, id)
+	if apps == nil {
+		apps = []onboarding.Application{}
 	}
-	_ = rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list applications: %w", err)
-	}
-	out := make([]onboarding.Application, 0, len(ids))
-	for _, id := range ids {
-		app, err := a.onboarding.Application(ctx, id)
-		if errors.Is(err, onboarding.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, app)
-	}
-	return out, nil
+	return apps, nil
 }
 
 // onboardingAudit counts the Manager's events in the metrics and records

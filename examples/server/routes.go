@@ -75,6 +75,7 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("GET /admin/applications", a.requireAdmin(a.applicationsPage))
 	admin.HandleFunc("POST /admin/applications", a.requireAdmin(a.createApplicationForm))
 	admin.HandleFunc("GET /admin/applications/{id}", a.requireAdmin(a.applicationPage))
+	admin.HandleFunc("POST /admin/applications/{id}", a.requireAdmin(a.updateApplicationForm))
 	admin.HandleFunc("GET /admin/applications/{id}/activities", a.requireAdmin(a.activitiesPage))
 	admin.HandleFunc("POST /admin/applications/{id}/devices/destroy", a.requireAdmin(a.destroyDevicesForm))
 	admin.HandleFunc("POST /admin/applications/{id}/users", a.requireAdmin(a.addRealmUserForm))
@@ -143,6 +144,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"GET", "/api/v1/groups/{id}/members", scopeUsersRead, a.groupMembers},
 		{"POST", "/api/v1/users/{id}/activation-code", scopeActivation, a.createActivationCode},
 		{"DELETE", "/api/v1/users/{id}/activation-code", scopeActivation, a.deleteActivationCode},
+		{"GET", "/api/v1/activation-codes", scopeActivation, a.listActivationCodes},
 		{"POST", "/api/sync/keys", scopeSync, a.syncAPI.ServeHTTP},
 		{"GET", "/api/sync/records", scopeSync, a.syncAPI.ServeHTTP},
 		{"POST", "/api/sync/records/lookup", scopeSync, a.syncAPI.ServeHTTP},
@@ -150,6 +152,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"GET", "/api/v1/applications", scopeOnboarding, a.listApplications},
 		{"POST", "/api/v1/applications", scopeOnboarding, a.createApplication},
 		{"GET", "/api/v1/applications/{id}", scopeOnboarding, a.getApplication},
+		{"PUT", "/api/v1/applications/{id}", scopeOnboarding, a.updateApplication},
 		{"GET", "/api/v1/applications/{id}/pending", scopeOnboarding, a.onboardingAdminAPI},
 		{"GET", "/api/v1/applications/{id}/activities", scopeOnboarding, a.onboardingAdminAPI},
 		{"GET", "/api/v1/applications/{id}/users/{user}/devices", scopeOnboarding, a.userDevices},
