@@ -98,10 +98,7 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("database: open sqlite: path %q must be non-empty and contain neither '?' nor '#'", path)
 	}
-	db, err := sql.Open("sqlite", SQLiteDSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("database: open sqlite: %w", err)
-	}
+	db := sql.OpenDB(SQLiteConnector(SQLiteDSN(path)))
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1)
 	} else {

@@ -39,14 +39,10 @@ func riverPool(ctx context.Context, db *database.DB) (*sql.DB, func() error, err
 	if file == "" {
 		return db.SQL(), nil, nil
 	}
-	c := &lockedConnector{drv: db.SQL().Driver(), dsn: database.SQLiteDSN(file), lock: db.LockWriter}
-	if dc, ok := c.drv.(driver.DriverContext); ok {
-		inner, err := dc.OpenConnector(c.dsn)
-		if err != nil {
-			return nil, nil, fmt.Errorf("outbox: sqlite: %w", err)
-		}
-		c.inner = inner
-	}
+	// database.SQLiteConnector: the same settings, and River's long
+	// queries are parsed once per connection.
+	inner := database.SQLiteConnector(database.SQLiteDSN(file))
+	c := &lockedConnector{drv: inner.Driver(), inner: inner, dsn: database.SQLiteDSN(file), lock: db.LockWriter}
 	pool := sql.OpenDB(c)
 	pool.SetMaxOpenConns(4)
 	pool.SetMaxIdleConns(4)

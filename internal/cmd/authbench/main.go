@@ -27,6 +27,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -44,9 +45,22 @@ func main() {
 	slow := flag.Duration("slow", 5*time.Second, "the slow receiver's time per call; 0 skips that run")
 	workers := flag.Int("workers", 0, "delivery workers (0: the outbox's default)")
 	poll := flag.Duration("poll", 0, "the outbox's poll interval (0: its default)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "authbench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*kind, *dsn, *rate, *dur, *slow, outbox.Config{Workers: *workers, PollInterval: *poll}); err != nil {
 		fmt.Fprintln(os.Stderr, "authbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
