@@ -112,7 +112,7 @@ type loginData struct {
 }
 
 func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: loginData{OIDC: a.oidc != nil}})
+	a.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: loginData{OIDC: a.oidcClients != nil}})
 }
 
 // login checks an admin's password through the admin pool's Service
@@ -124,7 +124,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		if len(username) > maxLoginLen {
 			username = ""
 		}
-		a.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: loginData{Username: username, OIDC: a.oidc != nil}})
+		a.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: loginData{Username: username, OIDC: a.oidcClients != nil}})
 	}
 	if username == "" || password == "" || len(username) > maxLoginLen || len(password) > maxPasswordLen {
 		refuse("Wrong username or password.")
@@ -184,7 +184,7 @@ func (a *app) startSession(w http.ResponseWriter, r *http.Request, adminID, user
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "admin sign-in", "err", err)
 		a.render(w, r, http.StatusInternalServerError, "login.html", page{Title: "Sign in",
-			Error: "Sign-in is not possible right now; the server's log has the detail.", Data: loginData{OIDC: a.oidc != nil}})
+			Error: "Sign-in is not possible right now; the server's log has the detail.", Data: loginData{OIDC: a.oidcClients != nil}})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{

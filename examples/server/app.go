@@ -49,10 +49,10 @@ type app struct {
 	activations  *activationManagers
 	batchAuthSvc *userstore.Service
 
-	scim       http.Handler
-	syncAPI    http.Handler
-	oidc       *claims.Client
-	oidcAdmins *claims.Provisioner
+	scim        http.Handler
+	syncAPI     http.Handler
+	oidcClients *oidcClients // nil without -oidc-config
+	oidcAdmins  *claims.Provisioner
 
 	syslog     *syslogSink
 	stopSyslog func()

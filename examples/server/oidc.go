@@ -20,21 +20,10 @@ func (a *app) openOIDC(ctx context.Context) error {
 	if a.cfg.OIDCConfig == "" {
 		return nil
 	}
-	cfg, err := a.readOIDCConfig()
-	if err != nil {
+	if err := a.openOIDCClients(ctx); err != nil {
 		return err
 	}
-	if cfg.RedirectURL == "" {
-		cfg.RedirectURL = a.baseURL() + "/admin/oidc/callback"
-	}
-	states, err := claims.NewSQLStates(ctx, a.db, false) // migrated with the others
-	if err != nil {
-		return err
-	}
-	opts := []claims.Option{claims.WithStateStore(states), claims.WithLogger(a.logger)}
-	if a.oidc, err = claims.New(cfg, opts...); err != nil {
-		return fmt.Errorf("oidc-config %s: %w", a.cfg.OIDCConfig, err)
-	}
+	var err error
 	a.oidcAdmins, err = claims.NewProvisioner(a.withSyslog(a.admins, "admin"), claims.ProvisionConfig{SelfRegistration: true, ActiveByDefault: true},
 		claims.WithProvisionLogger(a.logger))
 	return err
@@ -64,7 +53,7 @@ func (a *app) oidcSignedIn(w http.ResponseWriter, r *http.Request, id claims.Ide
 		a.logger.InfoContext(r.Context(), "oidc admin sign-in refused: no admin role", "subject", id.Subject, "issuer", id.Issuer, "role", a.cfg.OIDCAdminRole)
 		a.render(w, r, http.StatusForbidden, "login.html", page{Title: "Sign in",
 			Error: fmt.Sprintf("Your account at the identity provider does not have the role %q that administers this server.", a.cfg.OIDCAdminRole),
-			Data:  loginData{OIDC: a.oidc != nil}})
+			Data:  loginData{OIDC: a.oidcClients != nil}})
 		return
 	}
 	u, _, err := a.oidcAdmins.Provision(r.Context(), id)

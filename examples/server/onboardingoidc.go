@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -15,29 +16,25 @@ import (
 const deviceOIDCCallback = "/device/oidc/callback"
 
 // openOnboardingOIDC makes the OIDC requirement when -oidc-config is set:
-// claims' client with the same provider and mapping as the admin sign-in
-// but its redirect at deviceOIDCCallback (register it at the provider
-// too), its state in the database, and users found or created in the
-// application's realm.
-func (a *app) openOnboardingOIDC(ctx context.Context) (onboarding.Requirement, error) {
+// claims' client (oidcClients) with the same provider and mapping as the
+// admin sign-in but its redirect at deviceOIDCCallback (register it at
+// the provider too), its state in the database, and users found or
+// created in the application's realm.
+func (a *app) openOnboardingOIDC(context.Context) (onboarding.Requirement, error) {
 	if a.cfg.OIDCConfig == "" {
 		return nil, nil
 	}
-	cfg, err := a.readOIDCConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.RedirectURL = a.baseURL() + deviceOIDCCallback
-	states, err := claims.NewSQLStates(ctx, a.db, false) // migrated with the others
-	if err != nil {
-		return nil, err
-	}
-	client, err := claims.New(cfg, claims.WithStateStore(states), claims.WithLogger(a.logger))
-	if err != nil {
-		return nil, fmt.Errorf("oidc-config %s: %w", a.cfg.OIDCConfig, err)
+	if a.oidcClients == nil {
+		return nil, errors.New("oidc-config: the OpenID Connect clients are not open")
 	}
 	return onboarding.OIDC{
-		Client: func(context.Context, onboarding.Application) (onboarding.OIDCClient, error) { return client, nil },
+		Client: func(ctx context.Context, _ onboarding.Application) (onboarding.OIDCClient, error) {
+			set, err := a.oidcClients.current(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return set.device, nil
+		},
 		Users: func(ctx context.Context, app onboarding.Application) (onboarding.IdentityProvisioner, error) {
 			r, err := a.realms.get(ctx, app.Realm())
 			if err != nil {

@@ -215,7 +215,10 @@ func TestPushAuthentication(t *testing.T) {
 	// Send test event: delivered at once, signed; never a secret in the answer.
 	r = ts.api(tok, "POST", "/api/v1/profiles/"+prof.ID+"/callbacks/0/test", nil)
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
-	assert.True(t, decode[testResult](t, r).Delivered, r.Body)
+	tr := decode[testResult](t, r)
+	assert.True(t, tr.Delivered, r.Body)
+	assert.Equal(t, http.StatusNoContent, tr.Status, "the receiver's exact status")
+	assert.GreaterOrEqual(t, tr.DurationMS, int64(0))
 	assert.Equal(t, "Approve", verified(t, prof.Secret, rc.wait(t, 3)[2])["event"])
 	assert.Equal(t, http.StatusNotFound, ts.api(tok, "POST", "/api/v1/profiles/"+prof.ID+"/callbacks/7/test", nil).StatusCode)
 

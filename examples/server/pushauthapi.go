@@ -142,11 +142,14 @@ func (a *app) updateProfile(ctx context.Context, id string, p authrequest.Profil
 const testTimeout = 10 * time.Second
 
 // testResult is the outcome of a test event: whether the receiver took
-// it, and a summary that never holds a secret (no URL, header or body).
+// it, its exact status and how long the call took, and a summary that
+// never holds a secret (no URL, header or body).
 type testResult struct {
-	Delivered bool   `json:"delivered"`
-	Status    int    `json:"status,omitempty"`
-	Summary   string `json:"summary"`
+	Delivered bool `json:"delivered"`
+	// Status is the receiver's HTTP status, 0 when it did not answer.
+	Status     int    `json:"status,omitempty"`
+	DurationMS int64  `json:"durationMs"`
+	Summary    string `json:"summary"`
 }
 
 // sampleVars are the variables of a test event.
@@ -202,22 +205,28 @@ func (a *app) testCallback(ctx context.Context, profileID string, n int) (testRe
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	vs := sampleVars(p, cb.Event)
-	err = a.deliverer.Send(ctx, authrequest.Delivery{ID: "msg_test_" + randomHex(12), ProfileID: p.ID, Callback: n,
+	res, err := a.deliverer.Try(ctx, authrequest.Delivery{ID: "msg_test_" + randomHex(12), ProfileID: p.ID, CallbackID: cb.ID, Callback: n,
 		RequestID: "test", Event: authrequest.Event(vs["event"]), Vars: vs})
 	a.auditAdminCtx(ctx, "admin.auth_callback_tested", "", map[string]string{"profile": p.ID, "callback": strconv.Itoa(n), "ok": strconv.FormatBool(err == nil)})
+	out := testResult{Status: res.StatusCode, DurationMS: res.Duration.Milliseconds()}
+	took := res.Duration.Round(time.Millisecond).String()
 	if err == nil {
-		return testResult{Delivered: true, Summary: "the receiver accepted the test event (2xx)"}, nil
+		out.Delivered, out.Summary = true, fmt.Sprintf("the receiver accepted the test event: it answered %d in %s", res.StatusCode, took)
+		return out, nil
 	}
-	ce, ok := errors.AsType[*callback.Error](err)
+	_, answered := errors.AsType[*callback.Error](err)
 	switch {
-	case ok && ce.StatusCode != 0:
-		return testResult{Status: ce.StatusCode, Summary: fmt.Sprintf("the receiver answered %d", ce.StatusCode)}, nil
-	case errors.Is(err, context.DeadlineExceeded):
-		return testResult{Summary: fmt.Sprintf("the receiver did not answer within %s", testTimeout)}, nil
-	case errors.Is(err, callback.ErrInvalid):
-		return testResult{Summary: "the callback is invalid once its variables are expanded"}, nil
-	case ok:
-		return testResult{Summary: "the receiver could not be reached"}, nil
+	case answered, errors.Is(err, context.DeadlineExceeded), errors.Is(err, callback.ErrInvalid):
+		out.Summary = authrequest.DeliveryErrorSummary(err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			out.Summary += fmt.Sprintf(" (%s)", testTimeout)
+		} else if res.Duration > 0 {
+			out.Summary += " after " + took
+		}
+		return out, nil
+	case errors.Is(err, authrequest.ErrPermanent):
+		// The profile or the callback went meanwhile.
+		return testResult{}, fmt.Errorf("callback %d: %w", n, authrequest.ErrNotFound)
 	}
 	return testResult{}, err
 }

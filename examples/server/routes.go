@@ -99,16 +99,18 @@ func (a *app) handler() http.Handler {
 	admin.HandleFunc("POST /admin/activities/{id}/{action}", a.requireAdmin(a.decideForm))
 	admin.HandleFunc("GET /admin/activation", a.requireAdmin(a.activationPage))
 	admin.HandleFunc("POST /admin/activation", a.requireAdmin(a.saveActivationForm))
+	admin.HandleFunc("GET /admin/claims", a.requireAdmin(a.mappingPage))
+	admin.HandleFunc("POST /admin/claims", a.requireAdmin(a.saveMappingForm))
 	admin.HandleFunc("GET /admin/sync", a.requireAdmin(a.syncPage))
 	admin.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditPage))
 	admin.HandleFunc("GET /admin/tokens", a.requireAdmin(a.tokensPage))
 	admin.HandleFunc("POST /admin/tokens", a.requireAdmin(a.createTokenForm))
 	admin.HandleFunc("POST /admin/tokens/{id}/revoke", a.requireAdmin(a.revokeTokenForm))
 	mux.Handle("/admin/", http.NewCrossOriginProtection().Handler(admin))
-	if a.oidc != nil {
+	if a.oidcClients != nil {
 		// The provider sends the browser back cross-site; claims binds each
 		// sign-in to its browser with a state cookie instead.
-		mux.Handle("/admin/oidc/", http.StripPrefix("/admin/oidc", a.oidc.Handler(a.oidcSignedIn)))
+		mux.Handle("/admin/oidc/", http.StripPrefix("/admin/oidc", http.HandlerFunc(a.oidcClients.serveAdminSignIn)))
 	}
 	return a.metrics.instrument(mux)
 }
@@ -183,6 +185,7 @@ func (a *app) apiRoutes() []apiRoute {
 		{"GET", "/api/v1/applications/{id}/auth-requests", scopeAuthRequest, a.listAuthRequestsAPI},
 		{"DELETE", "/api/v1/auth-requests/{id}", scopeAuthRequest, a.deleteAuthRequestAPI},
 		{"GET", "/api/v1/applications/{id}/active-users", scopeAuthRequest, a.activeUsersAPI},
+		{"GET", "/api/v1/oidc/mapping", scopeUsersRead, a.mappingsAPI},
 		{"GET", "/metrics", scopeMetrics, a.metrics.handler().ServeHTTP},
 	}
 }
