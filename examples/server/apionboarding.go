@@ -159,7 +159,7 @@ func (a *app) createApplication(w http.ResponseWriter, r *http.Request) {
 // first) and audits it.
 func (a *app) newApplication(ctx context.Context, in onboarding.Application) (onboarding.Application, error) {
 	in.ID, in.CreatedAt = "", time.Time{} // the store's to set
-	if err := in.Validate(); err != nil {
+	if err := errors.Join(in.Validate(), checkLayout(in.Layout)); err != nil {
 		return onboarding.Application{}, err
 	}
 	if _, err := a.realms.get(ctx, in.Realm()); err != nil {

@@ -93,6 +93,8 @@ func TestOnboardingAPI(t *testing.T) {
 		{map[string]any{"name": "Unknown", "requirements": []map[string]string{{"kind": "telepathy"}}}, http.StatusBadRequest},
 		{map[string]any{"name": "Admins", "user_realm": adminRealm, "requirements": []map[string]string{{"kind": "manual"}}}, http.StatusBadRequest},
 		{map[string]any{"name": "x", "requirements": []map[string]string{{"kind": "manual"}}, "extra": 1}, http.StatusBadRequest},
+		{map[string]any{"name": "Red", "requirements": []map[string]string{{"kind": "manual"}}, "layout": map[string]string{"primary_colour": "red"}}, http.StatusBadRequest},
+		{map[string]any{"name": "Logo", "requirements": []map[string]string{{"kind": "manual"}}, "layout": map[string]string{"logo_url": "javascript:alert(1)"}}, http.StatusBadRequest},
 	} {
 		r := ts.api(tok, "POST", "/api/v1/applications", bad.body)
 		assert.Equal(t, bad.status, r.StatusCode, r.Body)
