@@ -66,19 +66,35 @@ func (in profileJSON) profile(appID string) (authrequest.Profile, error) {
 }
 
 // keepAuthSecrets gives each callback of next whose auth value or client
-// secret is empty the stored one of the callback at the same place in
-// cur, when that has the same kind of auth: the API and pages never show
-// them, so an edit sends them back empty.
+// secret is empty the stored one of the same callback in cur — the one
+// with its ID, or, for a callback sent without an ID, the one at the same
+// place that has none either — when that has the same kind of auth and
+// the same URL: the API and pages never show the secrets, so an edit
+// sends them back empty, and a secret never moves to another receiver.
 func keepAuthSecrets(cur, next []callback.Callback) {
+	byID := map[string]callback.Callback{}
+	for _, c := range cur {
+		if c.ID != "" {
+			byID[c.ID] = c
+		}
+	}
 	for i := range next {
-		if i >= len(cur) || next[i].Auth.Kind != cur[i].Auth.Kind {
+		var old callback.Callback
+		var ok bool
+		switch {
+		case next[i].ID != "":
+			old, ok = byID[next[i].ID]
+		case i < len(cur) && cur[i].ID == "":
+			old, ok = cur[i], true
+		}
+		if !ok || next[i].Auth.Kind != old.Auth.Kind || next[i].URL != old.URL {
 			continue
 		}
 		if next[i].Auth.Value == "" {
-			next[i].Auth.Value = cur[i].Auth.Value
+			next[i].Auth.Value = old.Auth.Value
 		}
 		if next[i].Auth.ClientSecret == "" {
-			next[i].Auth.ClientSecret = cur[i].Auth.ClientSecret
+			next[i].Auth.ClientSecret = old.Auth.ClientSecret
 		}
 	}
 }
