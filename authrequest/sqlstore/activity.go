@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usher-sdk/usher/authrequest"
+	"github.com/usher-sdk/usher/database"
 )
 
 // RecordAuthentication notes that userID authenticated in the application
@@ -54,20 +55,11 @@ func (s *Store) ActiveUsers(ctx context.Context, applicationID string, since tim
 		q += ` AND application_id = $2`
 		args = append(args, applicationID)
 	}
-	rows, err := s.db.SQL().QueryContext(ctx, q+` GROUP BY user_id ORDER BY user_id`+s.collate(), args...)
-	if err != nil {
-		return nil, wrap("active users", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (string, error) {
 		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, wrap("active users", err)
-		}
-		out = append(out, u)
-	}
-	return out, wrap("active users", rows.Err())
+		return u, r.Scan(&u)
+	}, q+` GROUP BY user_id ORDER BY user_id`+s.collate(), args...)
+	return out, wrap("active users", err)
 }
 
 const tokenColumns = `id, name, hash, application_ids, created_at`
@@ -133,20 +125,9 @@ func (s *Store) ListTokens(ctx context.Context) ([]authrequest.Token, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+tokenColumns+` FROM usher_authrequest_tokens ORDER BY created_at, id`)
-	if err != nil {
-		return nil, wrap("list tokens", err)
-	}
-	defer rows.Close()
-	var out []authrequest.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, wrap("list tokens", err)
-		}
-		out = append(out, t)
-	}
-	return out, wrap("list tokens", rows.Err())
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (authrequest.Token, error) { return scanToken(r) },
+		`SELECT `+tokenColumns+` FROM usher_authrequest_tokens ORDER BY created_at, id`)
+	return out, wrap("list tokens", err)
 }
 
 // DeleteToken revokes a token or returns authrequest.ErrNotFound.

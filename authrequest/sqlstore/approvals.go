@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usher-sdk/usher/authrequest"
+	"github.com/usher-sdk/usher/database"
 )
 
 // SetApprover makes approverID the approver of userID in an application;
@@ -93,21 +94,10 @@ func (s *Store) ListPolicies(ctx context.Context, applicationID string) ([]authr
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+policyColumns+` FROM usher_authrequest_policies WHERE application_id = $1
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (authrequest.PreApprovalPolicy, error) { return scanPolicy(r) },
+		`SELECT `+policyColumns+` FROM usher_authrequest_policies WHERE application_id = $1
 	ORDER BY name_key`+s.collate()+`, id`, applicationID)
-	if err != nil {
-		return nil, wrap("list policies", err)
-	}
-	defer rows.Close()
-	var out []authrequest.PreApprovalPolicy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, wrap("list policies", err)
-		}
-		out = append(out, p)
-	}
-	return out, wrap("list policies", rows.Err())
+	return out, wrap("list policies", err)
 }
 
 // DeletePolicy removes a policy and its pre-approvals, or returns

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/usher-sdk/usher/authrequest"
+	"github.com/usher-sdk/usher/database"
 )
 
 // profileData is a profile as its data column keeps it, Secrets included.
@@ -119,24 +120,14 @@ func (s *Store) ListProfiles(ctx context.Context, applicationID string) ([]authr
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT data FROM usher_authrequest_profiles WHERE application_id = $1 ORDER BY name_key`+s.collate()+`, id`, applicationID)
-	if err != nil {
-		return nil, wrap("list profiles", err)
-	}
-	defer rows.Close()
-	var out []authrequest.Profile
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (authrequest.Profile, error) {
 		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, wrap("list profiles", err)
+		if err := r.Scan(&data); err != nil {
+			return authrequest.Profile{}, err
 		}
-		p, err := decodeProfile(data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, wrap("list profiles", rows.Err())
+		return decodeProfile(data)
+	}, `SELECT data FROM usher_authrequest_profiles WHERE application_id = $1 ORDER BY name_key`+s.collate()+`, id`, applicationID)
+	return out, wrap("list profiles", err)
 }
 
 // DeleteProfile removes a profile or returns authrequest.ErrNotFound.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usher-sdk/usher/authrequest"
+	"github.com/usher-sdk/usher/database"
 )
 
 // requestData is a request as its data column keeps it: every field,
@@ -43,30 +44,15 @@ func decodeRequest(data string) (authrequest.Request, error) {
 	return r, nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // queryRequests runs a SELECT of data columns.
-func queryRequests(ctx context.Context, q queryer, query string, args ...any) ([]authrequest.Request, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []authrequest.Request
-	for rows.Next() {
+func queryRequests(ctx context.Context, q database.Querier, query string, args ...any) ([]authrequest.Request, error) {
+	return database.QueryAll(ctx, q, func(r *sql.Rows) (authrequest.Request, error) {
 		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
+		if err := r.Scan(&data); err != nil {
+			return authrequest.Request{}, err
 		}
-		r, err := decodeRequest(data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return decodeRequest(data)
+	}, query, args...)
 }
 
 // pendingLockKey is the advisory lock of one user in one application, for

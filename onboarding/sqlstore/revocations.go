@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/onboarding/issuer"
 )
 
@@ -29,25 +30,19 @@ func (s *Store) AddRevocation(ctx context.Context, r issuer.Revocation) error {
 
 // Revocations returns every recorded revocation, oldest first.
 func (s *Store) Revocations(ctx context.Context) ([]issuer.Revocation, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT serial, revoked_at FROM usher_onboarding_revocations ORDER BY revoked_at, serial`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: revocations: %w", err)
-	}
-	defer rows.Close()
-	var out []issuer.Revocation
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (issuer.Revocation, error) {
 		var serial string
 		var at int64
-		if err := rows.Scan(&serial, &at); err != nil {
-			return nil, fmt.Errorf("sqlstore: revocations: %w", err)
+		if err := r.Scan(&serial, &at); err != nil {
+			return issuer.Revocation{}, err
 		}
 		n, ok := new(big.Int).SetString(serial, 16)
 		if !ok {
-			return nil, fmt.Errorf("sqlstore: revocations: bad serial %q", serial)
+			return issuer.Revocation{}, fmt.Errorf("bad serial %q", serial)
 		}
-		out = append(out, issuer.Revocation{Serial: n, RevokedAt: fromNanos(at)})
-	}
-	if err := rows.Err(); err != nil {
+		return issuer.Revocation{Serial: n, RevokedAt: fromNanos(at)}, nil
+	}, `SELECT serial, revoked_at FROM usher_onboarding_revocations ORDER BY revoked_at, serial`)
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: revocations: %w", err)
 	}
 	return out, nil

@@ -170,21 +170,13 @@ func (s *Store) GetApplicationByName(ctx context.Context, name string) (onboardi
 // ListApplications returns every application, by name without regard to
 // case.
 func (s *Store) ListApplications(ctx context.Context) ([]onboarding.Application, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+appColumns+` FROM usher_onboarding_applications ORDER BY name_key, id`)
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (onboarding.Application, error) { return scanApp(r) },
+		`SELECT `+appColumns+` FROM usher_onboarding_applications ORDER BY name_key, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list applications: %w", err)
 	}
-	defer rows.Close()
-	out := []onboarding.Application{}
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list applications: %w", err)
+	if out == nil {
+		out = []onboarding.Application{}
 	}
 	return out, nil
 }
@@ -323,21 +315,10 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, fn func(*onboardi
 
 // ListActivities returns an application's activities, newest first.
 func (s *Store) ListActivities(ctx context.Context, applicationID string, status onboarding.Status) ([]onboarding.Activity, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+activityColumns+` FROM usher_onboarding_activities
+	out, err := database.QueryAll(ctx, s.db.SQL(), func(r *sql.Rows) (onboarding.Activity, error) { return scanActivity(r) },
+		`SELECT `+activityColumns+` FROM usher_onboarding_activities
 		WHERE application_id = $1 AND ($2 = '' OR status = $2) ORDER BY id DESC`, applicationID, string(status))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list activities: %w", err)
-	}
-	defer rows.Close()
-	var out []onboarding.Activity
-	for rows.Next() {
-		a, err := scanActivity(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list activities: %w", err)
 	}
 	return out, nil
@@ -427,28 +408,12 @@ func (s *Store) GetDevice(ctx context.Context, id string) (onboarding.Device, er
 		`SELECT `+deviceColumns+` FROM usher_onboarding_devices WHERE id = $1`, id))
 }
 
-func (s *Store) devices(ctx context.Context, q sqlQuerier, query string, args ...any) ([]onboarding.Device, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func (s *Store) devices(ctx context.Context, q database.Querier, query string, args ...any) ([]onboarding.Device, error) {
+	out, err := database.QueryAll(ctx, q, func(r *sql.Rows) (onboarding.Device, error) { return scanDevice(r) }, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list devices: %w", err)
 	}
-	defer rows.Close()
-	var out []onboarding.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list devices: %w", err)
-	}
 	return out, nil
-}
-
-type sqlQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // ListDevices returns a user's devices in an application, oldest first.

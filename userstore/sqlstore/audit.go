@@ -85,7 +85,7 @@ func (s *Store) Audit(ctx context.Context, f userstore.AuditFilter) iter.Seq2[us
 			a = append(a[:len(a):len(a)], c.at, c.n)
 		}
 		query += ` ORDER BY at DESC, n DESC LIMIT ` + fmt.Sprint(n)
-		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (auditRow, error) {
+		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (auditRow, error) {
 			var (
 				row          auditRow
 				kind, detail string

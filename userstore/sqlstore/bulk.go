@@ -69,7 +69,7 @@ func (s *Store) UsersByExternalID(ctx context.Context, source string, externalID
 	}
 	var out []userstore.User
 	err := s.matching(s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> ''`, "u.external_id", "", vals, 3, func(query string, args []any) error {
-		found, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
+		found, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
 			query, append([]any{s.realm, source}, args...)...)
 		out = append(out, found...)
 		return err
@@ -98,7 +98,7 @@ func (s *Store) SyncedStates(ctx context.Context, source string) iter.Seq2[users
 		}
 		after := ""
 		for {
-			page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.SyncedState, error) {
+			page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.SyncedState, error) {
 				var st userstore.SyncedState
 				return st, r.Scan(&st.ExternalID, &st.Enabled)
 			}, `SELECT external_id, enabled FROM usher_users WHERE realm = $1 AND source = $2 AND external_id <> '' AND external_id > $3
@@ -180,7 +180,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	stored := map[extKey]userstore.User{} // read below; their groups' keys join groupKeys
 	for _, src := range slices.Sorted(maps.Keys(bySource)) {
 		err := s.matching(s.q.selectUser+` WHERE u.realm = $1 AND u.source = $2 AND u.external_id <> ''`, "u.external_id", s.q.forUpdateOf, bySource[src], 3, func(query string, args []any) error {
-			found, err := queryAll(ctx, t, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
+			found, err := database.QueryAll(ctx, t, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
 				query, append([]any{s.realm, src}, args...)...)
 			for _, u := range found {
 				stored[extKey{u.Source, u.ExternalID}] = u
@@ -193,7 +193,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	}
 	names := map[string]string{} // normalized username -> ID, "" for free
 	err := s.matching(`SELECT username_norm, id FROM usher_users WHERE realm = $1`, "username_norm", "", norms, 2, func(query string, args []any) error {
-		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
+		rows, err := database.QueryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
 			var v [2]string
 			return v, r.Scan(&v[0], &v[1])
 		}, query, append([]any{s.realm}, args...)...)
@@ -213,7 +213,7 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	groups := map[string]string{}   // key -> stored name
 	groupIDs := map[string]string{} // key -> group ID, for the change feed
 	err = s.matching(`SELECT name_norm, name, id FROM usher_groups WHERE realm = $1`, "name_norm", "", slices.Sorted(maps.Keys(groupKeys)), 2, func(query string, args []any) error {
-		rows, err := queryAll(ctx, t, func(r *sql.Rows) ([3]string, error) {
+		rows, err := database.QueryAll(ctx, t, func(r *sql.Rows) ([3]string, error) {
 			var v [3]string
 			return v, r.Scan(&v[0], &v[1], &v[2])
 		}, query, append([]any{s.realm}, args...)...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -27,7 +28,7 @@ func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Ch
 				return nil, after, err
 			}
 		}
-		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Change, error) {
+		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.Change, error) {
 			var (
 				c    userstore.Change
 				kind string

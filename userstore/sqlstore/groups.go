@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -188,7 +189,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 // ListGroups streams groups in ascending name order, a page per query.
 func (s *Store) ListGroups(ctx context.Context) iter.Seq2[userstore.Group, error] {
 	return stream(ctx, s, "list groups", 0, "", func(ctx context.Context, after string, n int) ([]userstore.Group, string, error) {
-		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Group, error) { return scanGroup(r) },
+		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.Group, error) { return scanGroup(r) },
 			selectGroup+` WHERE realm = $1 AND name > $2 ORDER BY name LIMIT `+fmt.Sprint(n), s.realm, after)
 		if len(page) > 0 {
 			after = page[len(page)-1].Name
@@ -303,7 +304,7 @@ func (s *Store) SetUserGroups(ctx context.Context, userID string, groups []strin
 			return err
 		}
 		type member struct{ key, name, id string }
-		current, err := queryAll(ctx, t, func(r *sql.Rows) (member, error) {
+		current, err := database.QueryAll(ctx, t, func(r *sql.Rows) (member, error) {
 			var m member
 			return m, r.Scan(&m.key, &m.name, &m.id)
 		}, `SELECT m.group_norm, g.name, g.id FROM usher_members m JOIN usher_groups g ON g.realm = m.realm AND g.name_norm = m.group_norm
@@ -346,7 +347,7 @@ WHERE u.realm = $1 AND gm.group_norm = $2 AND u.id > $3 ORDER BY u.id LIMIT `
 				return nil, after, fmt.Errorf("group %q: %w", group, err)
 			}
 		}
-		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) }, query+fmt.Sprint(n), s.realm, key, after)
+		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) }, query+fmt.Sprint(n), s.realm, key, after)
 		if len(page) > 0 {
 			after = page[len(page)-1].ID
 		}

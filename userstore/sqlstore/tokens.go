@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -68,7 +69,7 @@ func (s *Store) UserTokens(ctx context.Context, kind, userID string) ([]userstor
 	if s.cannotStore(kind, userID) {
 		return nil, nil
 	}
-	out, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Token, error) { return scanToken(r) },
+	out, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.Token, error) { return scanToken(r) },
 		`SELECT `+tokenCols+` FROM usher_tokens WHERE realm = $1 AND kind = $2 AND user_id = $3 ORDER BY created_at, hash`, s.realm, kind, userID)
 	return out, s.fail(op, err)
 }
@@ -136,7 +137,7 @@ func (s *Store) ListTokens(ctx context.Context, q userstore.TokenQuery) ([]users
 	}
 	args = append(args, limit)
 	query += ` ORDER BY created_at, hash LIMIT $` + strconv.Itoa(len(args))
-	out, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.Token, error) { return scanToken(r) }, query, args...)
+	out, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.Token, error) { return scanToken(r) }, query, args...)
 	return out, s.fail(op, err)
 }
 

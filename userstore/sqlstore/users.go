@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
@@ -131,7 +132,7 @@ func (s *Store) FindUsersByEmail(ctx context.Context, email string, limit int) (
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	users, err := queryAll(ctx, cached{s}, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
+	users, err := database.QueryAll(ctx, cached{s}, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) },
 		s.q.selectUser+` WHERE u.realm = $1 AND u.email_norm = $2 ORDER BY u.id LIMIT $3`, s.realm, norm, limit)
 	return users, s.fail(op, err)
 }
@@ -181,7 +182,7 @@ func (s *Store) ListUsers(ctx context.Context, opts userstore.ListOptions) iter.
 	return stream(ctx, s, "list users", opts.Limit, opts.After, func(ctx context.Context, after string, n int) ([]userstore.User, string, error) {
 		a := slices.Clone(args)
 		a[1] = s.cursor(after)
-		page, err := queryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) }, query+fmt.Sprint(n), a...)
+		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.User, error) { return scanUser(r) }, query+fmt.Sprint(n), a...)
 		if len(page) > 0 {
 			after = page[len(page)-1].ID
 		}
