@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) userstore.Store) {
 		{"Audit", auditTests},
 		{"LoginState", loginStateTests},
 		{"Concurrency", concurrencyTests},
+		{"Count", countTests},
 		{"Close", closeTests},
 	}
 	for _, g := range groups {
