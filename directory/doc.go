@@ -34,8 +34,14 @@
 // over a store with userstore.SyncWriter) gets them in batches. Users are
 // never deleted, and a guard refuses plans that would deactivate too many
 // ([ErrSyncGuard]). Every record is put in a canonical form ([Record])
-// and signed with the organization's key as a JWS ([RecordSigner]); the
-// target keeps the signature. Verification guards trust boundaries: a
+// and signed with the organization's key ([RecordSigner]); the target
+// keeps the signature. The sync functions sign a batch of records at once
+// ([RecordSigner.SignBatch]: one JWS over a Merkle tree of up to
+// [RecordsPerHead] records, and for each record that signed head plus its
+// inclusion proof), so that signing and verifying cost a few hashes per
+// record rather than a public-key operation; each signature still
+// verifies on its own with the public key, as a single record's JWS
+// ([RecordSigner.Sign]) does. Verification guards trust boundaries: a
 // target fed by another process ([NewStoreTarget]) verifies every record
 // ([RecordVerifier]) before writing it, while a target made with the
 // signer itself ([NewSigningStoreTarget]) relies on that signer for the

@@ -23,9 +23,15 @@ var ed25519HeaderB64 = base64.RawURLEncoding.EncodeToString([]byte(ed25519Header
 
 // signEd25519 returns the compact JWS of payload.
 func signEd25519(key ed25519.PrivateKey, payload []byte) string {
+	return signEd25519With(key, ed25519HeaderB64, payload)
+}
+
+// signEd25519With returns the compact JWS of payload under the protected
+// header whose base64url form is headerB64.
+func signEd25519With(key ed25519.PrivateKey, headerB64 string, payload []byte) string {
 	enc := base64.RawURLEncoding
-	input := make([]byte, 0, len(ed25519HeaderB64)+1+enc.EncodedLen(len(payload)))
-	input = append(input, ed25519HeaderB64...)
+	input := make([]byte, 0, len(headerB64)+1+enc.EncodedLen(len(payload)))
+	input = append(input, headerB64...)
 	input = append(input, '.')
 	input = enc.AppendEncode(input, payload)
 	sig := ed25519.Sign(key, input)

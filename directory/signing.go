@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -24,10 +25,15 @@ import (
 var ErrBadSignature = errors.New("directory: bad record signature")
 
 // RecordSigner signs records with the organization's private key (Ed25519
-// or ECDSA P-256) as JWS compact serializations whose payload is the
-// record's canonical form.
+// or ECDSA P-256): one at a time (Sign) as JWS compact serializations
+// whose payload is the record's canonical form, or many together
+// (SignBatch, what the sync functions use) with one signature over a
+// Merkle tree of them and an inclusion proof per record. Either kind of
+// signature verifies on its own (RecordVerifier). It is safe for
+// concurrent use.
 type RecordSigner struct {
 	signer jose.Signer
+	head   jose.Signer        // batch heads (SignBatch), typ usher-record-batch+jws
 	ed     ed25519.PrivateKey // set for Ed25519 keys: the direct path
 	pub    crypto.PublicKey
 }
@@ -43,7 +49,11 @@ func NewRecordSigner(key crypto.PrivateKey) (*RecordSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: record signer: %w", err)
 	}
-	rs := &RecordSigner{signer: s, pub: key.(crypto.Signer).Public()}
+	head, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(headTyp))
+	if err != nil {
+		return nil, fmt.Errorf("directory: record signer: %w", err)
+	}
+	rs := &RecordSigner{signer: s, head: head, pub: key.(crypto.Signer).Public()}
 	if k, ok := key.(ed25519.PrivateKey); ok {
 		rs.ed = k
 	}
@@ -69,8 +79,9 @@ func (s *RecordSigner) Sign(r Record) (string, error) {
 // RecordVerifier checks record signatures with the organization's public
 // key.
 type RecordVerifier struct {
-	key crypto.PublicKey
-	alg jose.SignatureAlgorithm
+	key   crypto.PublicKey
+	alg   jose.SignatureAlgorithm
+	heads headCache // batch heads verified (SignBatch)
 }
 
 // NewRecordVerifier returns a verifier for an ed25519.PublicKey or a P-256
@@ -94,9 +105,17 @@ func NewRecordVerifier(key crypto.PublicKey) (*RecordVerifier, error) {
 	return &RecordVerifier{key: key, alg: alg}, nil
 }
 
-// Verify checks that sig is a valid signature of exactly r. Any failure
-// wraps ErrBadSignature and says why.
+// Verify checks that sig is a valid signature of exactly r, made by Sign
+// or by SignBatch. Any failure wraps ErrBadSignature and says why. It is
+// safe for concurrent use; it remembers the batch heads it has verified
+// (at most 1,024), so that the other records of a batch cost a few hashes.
 func (v *RecordVerifier) Verify(r Record, sig string) error {
+	if strings.Contains(sig, "~") {
+		if err := v.verifyBatch(r.Canonical(), sig); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		}
+		return nil
+	}
 	if k, ok := v.key.(ed25519.PublicKey); ok {
 		if err := verifyEd25519(k, sig, r.Canonical()); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadSignature, err)

@@ -184,6 +184,31 @@ type signedChunk struct {
 	errs    []error
 }
 
+// signChunk signs a chunk's records RecordsPerHead at a time
+// (SignBatch), the trees in parallel.
+func signChunk(ctx context.Context, signer *RecordSigner, chunk []SyncChange) signedChunk {
+	sc := signedChunk{changes: make([]SignedChange, len(chunk)), errs: make([]error, len(chunk))}
+	trees := (len(chunk) + RecordsPerHead - 1) / RecordsPerHead
+	_, wait := parallelChunks(ctx, trees, trees, func(t int) {
+		lo, hi := t*RecordsPerHead, min((t+1)*RecordsPerHead, len(chunk))
+		records := make([]Record, hi-lo)
+		for i := lo; i < hi; i++ {
+			sc.changes[i].Change = chunk[i]
+			records[i-lo] = chunk[i].Record
+		}
+		sigs, err := signer.SignBatch(records)
+		for i := lo; i < hi; i++ {
+			if err != nil {
+				sc.errs[i] = err
+				continue
+			}
+			sc.changes[i].Signature = sigs[i-lo]
+		}
+	})
+	wait()
+	return sc
+}
+
 // run applies the chunks that arrive on in until it is closed, and
 // returns ctx's error if it is done first. The sender must stop sending
 // when ctx is done.
@@ -194,12 +219,7 @@ func (a *applier) run(ctx context.Context, in <-chan []SyncChange) error {
 	go func() {
 		defer close(signed)
 		for chunk := range in {
-			sc := signedChunk{changes: make([]SignedChange, len(chunk)), errs: make([]error, len(chunk))}
-			_, wait := parallelChunks(ctx, len(chunk), len(chunk), func(i int) {
-				sc.changes[i].Change = chunk[i]
-				sc.changes[i].Signature, sc.errs[i] = a.signer.Sign(chunk[i].Record)
-			})
-			wait()
+			sc := signChunk(ctx, a.signer, chunk)
 			if ctx.Err() != nil {
 				return
 			}

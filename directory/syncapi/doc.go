@@ -25,6 +25,12 @@
 //	               {"results": [{} | {"error": "bad_signature" | "refused",
 //	               "message": …}, …]}, one per change in order
 //
+// A signature is either a record's own JWS (directory.RecordSigner.Sign)
+// or, as directory.Sync sends them, a batch signature
+// (directory.RecordSigner.SignBatch: "<head JWS>~<index>~<proof>"); the
+// server checks each record's own proof against its batch's signed head
+// and verifies each head once per request.
+//
 // Errors are Usher's JSON shape, {"error": code, "message": text}. A
 // server holds one organization's key ([Keys]); records of any other
 // organization are refused (403).
