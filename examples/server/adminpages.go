@@ -11,16 +11,26 @@ import (
 	"github.com/usher-sdk/usher/userstore"
 )
 
-// countLimit bounds the dashboard's counting of users; beyond it the
-// dashboard shows "100000+" rather than read every user.
+// countLimit bounds the dashboard's counting of users by listing them,
+// for a store without userstore.Counter; beyond it the dashboard shows
+// "100000+" rather than read every user.
 const countLimit = 100_000
 
-func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+// userCounts returns the dashboard's numbers of users and of enabled
+// users: exact, in one query, from r's userstore.Counter when it has one,
+// else by listing up to countLimit of each.
+func userCounts(ctx context.Context, r userstore.UserReader) (users, enabled string, err error) {
+	if c, ok := r.(userstore.Counter); ok {
+		n, err := c.CountUsers(ctx, userstore.CountOptions{})
+		if err != nil {
+			return "", "", err
+		}
+		return fmt.Sprint(n.Total), fmt.Sprint(n.Enabled), nil
+	}
 	count := func(opts userstore.ListOptions) (string, error) {
 		opts.Limit = countLimit + 1
 		n := 0
-		for _, err := range a.users.ListUsers(ctx, opts) {
+		for _, err := range r.ListUsers(ctx, opts) {
 			if err != nil {
 				return "", err
 			}
@@ -31,13 +41,19 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		return fmt.Sprint(n), nil
 	}
-	users, err := count(userstore.ListOptions{})
-	if err != nil {
-		a.pageError(w, r, err)
-		return
+	if users, err = count(userstore.ListOptions{}); err != nil {
+		return "", "", err
 	}
 	yes := true
-	enabled, err := count(userstore.ListOptions{Enabled: &yes})
+	if enabled, err = count(userstore.ListOptions{Enabled: &yes}); err != nil {
+		return "", "", err
+	}
+	return users, enabled, nil
+}
+
+func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	users, enabled, err := userCounts(ctx, a.users)
 	if err != nil {
 		a.pageError(w, r, err)
 		return
