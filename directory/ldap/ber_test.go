@@ -3,7 +3,10 @@ package ldap
 import (
 	"bufio"
 	"bytes"
+	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/stretchr/testify/assert"
@@ -104,7 +107,8 @@ func TestStreamRead(t *testing.T) {
 	tag, body, _, err := sc.read()
 	require.NoError(t, err)
 	require.Equal(t, byte(appSearchEntry), tag)
-	e, err := searchEntry(body)
+	var d entryDecoder
+	e, err := d.decode(body)
 	require.NoError(t, err)
 	assert.Equal(t, `uid=o(dd)*user\5c,ou=people`, e.DN)
 	assert.Equal(t, []string{`o(dd)*user\`}, e.GetAttributeValues("uid"))
@@ -167,8 +171,14 @@ func FuzzStreamRead(f *testing.F) {
 	f.Add(message(1, appSearchDone, result(0, ""), paging.Encode().Bytes()))
 	f.Add(message(0, appExtendedResponse, result(52, "bye"), nil))
 	f.Add([]byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff})
+	f.Add(append(message(1, appSearchEntry, entryContent("cn=a", []string{"memberOf", "cn=g", "cn=h"}), nil),
+		message(1, appSearchEntry, entryContent("cn=b", []string{"memberOf", "cn=h"}, []string{"cn", "b"}), nil)...))
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		sc := &streamConn{r: bufio.NewReader(bytes.NewReader(wire)), id: 1}
+		var d entryDecoder // shared by the messages, as in a stream
+		var prevWant *goldap.Entry
+		var prevDN string
+		var prevValues [][]string
 		for range 4 {
 			tag, body, controls, err := sc.read()
 			if err != nil {
@@ -176,8 +186,26 @@ func FuzzStreamRead(f *testing.F) {
 			}
 			switch tag {
 			case appSearchEntry:
-				if e, err := searchEntry(body); err == nil {
-					_ = e.DN
+				var fresh entryDecoder
+				want, werr := fresh.decode(body)
+				if werr == nil {
+					want = cloneEntry(want)
+				}
+				e, err := d.decode(body)
+				require.Equal(t, werr, err)
+				if err != nil {
+					continue
+				}
+				requireSameEntry(t, want, e)
+				if prevWant != nil { // what the previous entry kept is intact
+					require.Equal(t, prevWant.DN, prevDN)
+					for i, a := range prevWant.Attributes {
+						require.Equal(t, a.Values, prevValues[i])
+					}
+				}
+				prevWant, prevDN, prevValues = want, e.DN, nil
+				for _, a := range e.Attributes {
+					prevValues = append(prevValues, a.Values)
 				}
 			default:
 				_ = ldapResult(body)
@@ -185,4 +213,76 @@ func FuzzStreamRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// cloneEntry deep-copies e, whose slabs an entryDecoder reuses.
+func cloneEntry(e *goldap.Entry) *goldap.Entry {
+	c := &goldap.Entry{DN: strings.Clone(e.DN)}
+	for _, a := range e.Attributes {
+		ca := &goldap.EntryAttribute{Name: strings.Clone(a.Name)}
+		for _, v := range a.Values {
+			ca.Values = append(ca.Values, strings.Clone(v))
+			ca.ByteValues = append(ca.ByteValues, []byte(v))
+		}
+		c.Attributes = append(c.Attributes, ca)
+	}
+	return c
+}
+
+func requireSameEntry(t *testing.T, want, got *goldap.Entry) {
+	t.Helper()
+	require.Equal(t, want.DN, got.DN)
+	require.Len(t, got.Attributes, len(want.Attributes))
+	for i, a := range want.Attributes {
+		g := got.Attributes[i]
+		require.Equal(t, a.Name, g.Name)
+		require.Equal(t, len(a.Values), len(g.Values))
+		for j, v := range a.Values {
+			require.Equal(t, v, g.Values[j])
+			if g.ByteValues != nil {
+				require.Equal(t, v, string(g.ByteValues[j]))
+			}
+		}
+	}
+}
+
+// TestEntryDecoder: a stream's entries keep their strings and Values when
+// the decoder moves on, share their memberOf values and attribute names,
+// and the interning stops at its bound.
+func TestEntryDecoder(t *testing.T) {
+	t.Parallel()
+	var d entryDecoder
+	const g = "CN=Team 001\\, Zürich,OU=Teams,DC=usher,DC=test"
+	e1, err := d.decode(entryContent("uid=a,ou=wide", []string{"uid", "a"}, []string{"memberOf", g, "cn=x"}, []string{"bin", "\x00\xff"}))
+	require.NoError(t, err)
+	dn1, uid1, groups1 := e1.DN, e1.GetAttributeValues("uid"), e1.GetAttributeValues("memberOf")
+	name1 := e1.Attributes[1].Name
+	assert.Equal(t, []byte{0, 0xff}, e1.GetRawAttributeValue("bin"))
+
+	e2, err := d.decode(entryContent("uid=b,ou=wide", []string{"uid", "b"}, []string{"MEMBEROF", "cn=y", g}))
+	require.NoError(t, err)
+	assert.Equal(t, "uid=a,ou=wide", dn1)
+	assert.Equal(t, []string{"a"}, uid1)
+	assert.Equal(t, []string{g, "cn=x"}, groups1)
+	assert.Equal(t, "uid=b,ou=wide", e2.DN)
+	assert.Equal(t, []string{"cn=y", g}, e2.GetEqualFoldAttributeValues("memberOf"))
+	assert.Same(t, unsafe.StringData(groups1[0]), unsafe.StringData(e2.GetEqualFoldAttributeValues("memberOf")[1]), "one copy of a group DN")
+	assert.Same(t, unsafe.StringData(name1), unsafe.StringData(d.interned["memberOf"]))
+	assert.Equal(t, []byte("cn=y"), e2.GetEqualFoldRawAttributeValues("memberOf")[0])
+
+	for i := range maxInterned {
+		d.intern([]byte(strconv.Itoa(i)))
+	}
+	assert.Len(t, d.interned, maxInterned)
+	e3, err := d.decode(entryContent("uid=c", []string{"memberOf", "cn=new"}, []string{"newAttr", "v"}))
+	require.NoError(t, err)
+	assert.Len(t, d.interned, maxInterned, "bounded")
+	assert.Equal(t, []string{"cn=new"}, e3.GetAttributeValues("memberOf"))
+	assert.Equal(t, []string{"v"}, e3.GetAttributeValues("newAttr"))
+	long := strings.Repeat("x", maxInternedLen+1)
+	_, ok := d.intern([]byte(long))
+	assert.False(t, ok)
+
+	_, err = d.decode([]byte{0x04, 0x01, 'x', 0x30, 0x03, 0x30, 0x01})
+	assert.ErrorIs(t, err, errBER)
 }

@@ -9,7 +9,10 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
+	"unsafe"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -276,14 +279,57 @@ func searchRequest(base string, scope int, sizeLimit, timeLimit int, filter stri
 	return tlv(b, berSequence, as), nil
 }
 
-// searchEntry decodes a SearchResultEntry. What it keeps outlives the
-// read buffer, so it copies the message once, as bytes and as a string, and
-// slices the DN, the names and the values out of those copies: an entry
-// costs a handful of allocations however many attributes it has.
-func searchEntry(b []byte) (*goldap.Entry, error) {
-	own := make([]byte, len(b))
-	copy(own, b)
-	r := berReader{own}
+// entryDecoder decodes the SearchResultEntries of one stream. What an entry
+// keeps outlives the read buffer, so decode copies it once into one string
+// and slices the DN, the names and the values out of it; attribute names,
+// and memberOf values (the same group DNs for user after user), are
+// interned instead, so that an entry costs three allocations however many
+// attributes it has, and a stream's entries share their group DNs.
+//
+// The *goldap.Entry, its Attributes and each attribute's ByteValues slice
+// are reused by the next decode; the strings, each Values slice and each
+// []byte value (which shares the string's memory and must not be written)
+// stay valid. An entryDecoder is not safe for concurrent use.
+type entryDecoder struct {
+	e     goldap.Entry
+	ptrs  []*goldap.EntryAttribute
+	attrs []goldap.EntryAttribute
+	raw   [][]byte
+	vals  []string // the values of the entry being decoded: interned, or "" and at offs
+	offs  []int
+	// interned maps attribute names and memberOf values met so far to a
+	// string of their own; at most maxInterned, each of at most
+	// maxInternedLen bytes.
+	interned map[string]string
+}
+
+// Bounds of entryDecoder.interned.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 512
+)
+
+// intern returns the interned copy of v, making one while there is room;
+// ok is false when v is not and will not be interned.
+func (d *entryDecoder) intern(v []byte) (string, bool) {
+	if s, ok := d.interned[string(v)]; ok {
+		return s, true
+	}
+	if len(v) > maxInternedLen || len(d.interned) >= maxInterned {
+		return "", false
+	}
+	if d.interned == nil {
+		d.interned = make(map[string]string)
+	}
+	s := string(v)
+	d.interned[s] = s
+	return s, true
+}
+
+// decode decodes the SearchResultEntry b; see entryDecoder for what the
+// result shares with the next one.
+func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
+	r := berReader{b}
 	dn, err := r.expect(berOctetString)
 	if err != nil {
 		return nil, err
@@ -292,55 +338,95 @@ func searchEntry(b []byte) (*goldap.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// First pass: check the structure and count.
-	nAttrs, nValues := 0, 0
+	// First pass: check the structure, count, intern, and size the copy.
+	d.vals, d.offs = d.vals[:0], d.offs[:0]
+	size := len(dn)
+	nAttrs := 0
 	for lr := (berReader{list}); lr.more(); nAttrs++ {
 		pa, err := lr.expect(berSequence)
 		if err != nil {
 			return nil, err
 		}
 		ar := berReader{pa}
-		if _, err := ar.expect(berOctetString); err != nil {
+		name, err := ar.expect(berOctetString)
+		if err != nil {
 			return nil, err
 		}
 		set, err := ar.expect(berSet)
 		if err != nil {
 			return nil, err
 		}
-		for vr := (berReader{set}); vr.more(); nValues++ {
-			if _, err := vr.expect(berOctetString); err != nil {
+		internValues := strings.EqualFold(string(name), attrMemberOf)
+		for vr := (berReader{set}); vr.more(); {
+			v, err := vr.expect(berOctetString)
+			if err != nil {
 				return nil, err
+			}
+			if internValues {
+				if s, ok := d.intern(v); ok {
+					d.vals = append(d.vals, s)
+					d.offs = append(d.offs, -1)
+					continue
+				}
+			}
+			d.vals = append(d.vals, "")
+			d.offs = append(d.offs, size)
+			size += len(v)
+		}
+	}
+	// Second pass: copy what is not interned into one string; errors were
+	// ruled out above.
+	var sb strings.Builder
+	sb.Grow(size)
+	sb.Write(dn)
+	k := 0
+	for lr := (berReader{list}); lr.more(); {
+		pa, _ := lr.expect(berSequence)
+		ar := berReader{pa}
+		_, _ = ar.expect(berOctetString)
+		set, _ := ar.expect(berSet)
+		for vr := (berReader{set}); vr.more(); k++ {
+			v, _ := vr.expect(berOctetString)
+			if d.offs[k] >= 0 {
+				sb.Write(v)
 			}
 		}
 	}
-	// Second pass: fill slabs; errors were ruled out above.
-	str := string(own)
-	sub := func(v []byte) string { // v lies inside own
-		start := cap(own) - cap(v)
-		return str[start : start+len(v)]
-	}
-	e := &goldap.Entry{DN: sub(dn), Attributes: make([]*goldap.EntryAttribute, nAttrs)}
-	attrs := make([]goldap.EntryAttribute, nAttrs)
-	values := make([]string, nValues)
-	raw := make([][]byte, nValues)
+	str := sb.String()
+	// Third pass: slice the values out, into slabs.
+	d.e = goldap.Entry{DN: str[:len(dn)]}
+	d.attrs = slices.Grow(d.attrs[:0], nAttrs)[:nAttrs]
+	d.ptrs = slices.Grow(d.ptrs[:0], nAttrs)[:nAttrs]
+	d.raw = slices.Grow(d.raw[:0], len(d.vals))[:len(d.vals)]
+	values := make([]string, len(d.vals))
+	raw := d.raw
+	k = 0
 	lr := berReader{list}
-	for i := range attrs {
+	for i := range d.attrs {
 		pa, _ := lr.expect(berSequence)
 		ar := berReader{pa}
 		name, _ := ar.expect(berOctetString)
 		set, _ := ar.expect(berSet)
-		a := &attrs[i]
-		a.Name = sub(name)
-		k := 0
+		a := &d.attrs[i]
+		var ok bool
+		if a.Name, ok = d.intern(name); !ok {
+			a.Name = string(name) // no room left to intern it
+		}
+		start := k
 		for vr := (berReader{set}); vr.more(); k++ {
 			v, _ := vr.expect(berOctetString)
-			values[k], raw[k] = sub(v), v
+			if d.offs[k] >= 0 {
+				values[k] = str[d.offs[k] : d.offs[k]+len(v)]
+			} else {
+				values[k] = d.vals[k]
+			}
+			raw[k] = unsafe.Slice(unsafe.StringData(values[k]), len(values[k]))
 		}
-		a.Values, a.ByteValues = values[:k:k], raw[:k:k]
-		values, raw = values[k:], raw[k:]
-		e.Attributes[i] = a
+		a.Values, a.ByteValues = values[start:k:k], raw[start:k:k]
+		d.ptrs[i] = a
 	}
-	return e, nil
+	d.e.Attributes = d.ptrs
+	return &d.e, nil
 }
 
 // pagingCookie finds the paging control among a SearchResultDone's
@@ -389,6 +475,8 @@ func pagingCookie(controls []byte) (cookie []byte, ok bool, err error) {
 }
 
 // pagedSearch runs q on sc page after page and calls fn for each entry.
+// fn must not keep the *goldap.Entry, its Attributes or an attribute's
+// ByteValues slice (entryDecoder).
 func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn func(*goldap.Entry) bool) error {
 	stop := sc.watch(ctx)
 	defer stop()
@@ -397,6 +485,7 @@ func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn
 		return err
 	}
 	paging := goldap.NewControlPaging(uint32(pageSize))
+	var dec entryDecoder
 	for {
 		if err := sc.send(appSearchRequest, req, paging.Encode().Bytes()); err != nil {
 			return err
@@ -408,7 +497,7 @@ func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn
 			}
 			switch tag {
 			case appSearchEntry:
-				e, err := searchEntry(body)
+				e, err := dec.decode(body)
 				if err != nil {
 					return err
 				}

@@ -19,9 +19,16 @@
 // Source.Attributes) with the same filter and page size (-page, default
 // 1000: ldapsearch -E pr=1000/noprompt). One untimed ldapsearch warms
 // slapd's caches and checks the number of users (its LDIF is counted);
-// then each of -runs rounds times both, alternating, and the best time of
-// each is kept. In the timed runs ldapsearch writes its LDIF to /dev/null,
-// and the source's entries are mapped (directory.Entry) and counted.
+// then each of -runs rounds times both, alternating, and the best and the
+// median time of each are printed. In the timed runs ldapsearch writes its
+// LDIF to /dev/null, and the source's entries are mapped (directory.Entry)
+// and counted.
+//
+// Each round also prints the CPU time of each side and of slapd during it
+// (slapd's from /proc/<pid>/stat, Linux only: the slapd whose -h holds
+// the URL's port), to tell time the client spends working from time it
+// waits on the server. -cpuprofile writes a CPU profile of the source's
+// streams only.
 //
 // Peak memory is sampled every 5 ms from runtime/metrics while the source
 // streams: the heap's live and not-yet-swept objects, and all memory
@@ -42,6 +49,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -68,7 +77,8 @@ func run() error {
 	bindPW := flag.String("bindpw", os.Getenv("USHER_TEST_LDAP_BIND_PASSWORD"), "bind password (default $USHER_TEST_LDAP_BIND_PASSWORD)")
 	base := flag.String("base", "ou=bulk,dc=usher,dc=test", "base DN of the users")
 	page := flag.Int("page", 1000, "page size of both")
-	runs := flag.Int("runs", 3, "timed rounds; the best time of each side is kept")
+	runs := flag.Int("runs", 5, "timed rounds; the best and the median time of each side are printed")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the source's streams to this file")
 	want := flag.Int("expect", expect, "number of users expected (0: do not check; default $USHER_LDAPSEED_BULK)")
 	flag.Parse()
 	if *url == "" {
@@ -85,54 +95,90 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(filepath.Dir(pwFile))
-	search := func(count bool) (int, time.Duration, error) {
+	search := func(count bool) (int, time.Duration, time.Duration, error) {
 		return ldapsearch(*url, *bindDN, pwFile, *base, src.Config().UserFilter, *page, src.Attributes(), count)
 	}
 	ctx := context.Background()
 
 	fmt.Printf("ldapbench: %s %s, page size %d, attributes %v, GOMAXPROCS %d, %s\n",
 		*url, *base, *page, src.Attributes(), runtime.GOMAXPROCS(0), runtime.Version())
-	n, _, err := search(true) // warms slapd's caches
+	n, _, _, err := search(true) // warms slapd's caches
 	if err != nil {
 		return err
 	}
 	if err := check("ldapsearch", n, *want); err != nil {
 		return err
 	}
-	var bestLS, bestSrc time.Duration
+	slapd := findSlapd(*url)
+	var prof *os.File
+	if *cpuProfile != "" {
+		if prof, err = os.Create(*cpuProfile); err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
+	var lsTimes, srcTimes []time.Duration
 	var peak memPeak
 	users := 0
 	for r := range *runs {
-		_, d, err := search(false)
+		s0 := procCPU(slapd)
+		_, d, cpu, err := search(false)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("round %d: ldapsearch %d users in %v\n", r+1, n, d.Round(time.Millisecond))
-		if bestLS == 0 || d < bestLS {
-			bestLS = d
-		}
+		fmt.Printf("round %d: ldapsearch %d users in %v (CPU: ldapsearch %v, slapd %v)\n", r+1, n, d.Round(time.Millisecond),
+			cpu.Round(time.Millisecond), (procCPU(slapd) - s0).Round(time.Millisecond))
+		lsTimes = append(lsTimes, d)
 
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return err
+			}
+		}
+		s0, c0 := procCPU(slapd), selfCPU()
 		n, d, p, err := stream(ctx, src, *want)
+		c1, s1 := selfCPU(), procCPU(slapd)
+		if prof != nil {
+			// One profile holds one stretch: the later rounds are timed
+			// without the profiler.
+			pprof.StopCPUProfile()
+			prof = nil
+		}
 		if err != nil {
 			return err
 		}
 		if err := check("source", n, *want); err != nil {
 			return err
 		}
-		fmt.Printf("round %d: source     %d users in %v (peak heap %s, first 10%%: %s)\n", r+1, n, d.Round(time.Millisecond), mib(p.heap), mib(p.heapEarly))
-		if bestSrc == 0 || d < bestSrc {
-			bestSrc = d
-		}
+		fmt.Printf("round %d: source     %d users in %v (CPU: source %v, slapd %v; peak heap %s, first 10%%: %s)\n", r+1, n, d.Round(time.Millisecond),
+			(c1 - c0).Round(time.Millisecond), (s1 - s0).Round(time.Millisecond), mib(p.heap), mib(p.heapEarly))
+		srcTimes = append(srcTimes, d)
 		peak = peak.max(p)
 		users = n
 	}
+	bestLS, medLS := bestMedian(lsTimes)
+	bestSrc, medSrc := bestMedian(srcTimes)
 	fmt.Printf("\nusers:              %d\n", users)
-	fmt.Printf("ldapsearch (best):  %v\n", bestLS.Round(time.Millisecond))
-	fmt.Printf("source (best):      %v\n", bestSrc.Round(time.Millisecond))
-	fmt.Printf("ratio:              %.2fx (goal <= 1.5x)\n", float64(bestSrc)/float64(bestLS))
+	fmt.Printf("ldapsearch:         best %v, median %v\n", bestLS.Round(time.Millisecond), medLS.Round(time.Millisecond))
+	fmt.Printf("source:             best %v, median %v\n", bestSrc.Round(time.Millisecond), medSrc.Round(time.Millisecond))
+	fmt.Printf("ratio:              best %.2fx, median %.2fx\n", float64(bestSrc)/float64(bestLS), float64(medSrc)/float64(medLS))
 	fmt.Printf("peak heap objects:  %s over all users, %s over the first 10%%\n", mib(peak.heap), mib(peak.heapEarly))
 	fmt.Printf("peak Go memory:     %s mapped by the runtime; max RSS %s\n", mib(peak.total), mib(maxRSS()))
 	return nil
+}
+
+// bestMedian returns the smallest and the median of ds (the mean of the
+// middle two for an even count).
+func bestMedian(ds []time.Duration) (time.Duration, time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Sorted(slices.Values(ds))
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + m) / 2
+	}
+	return s[0], m
 }
 
 func check(who string, n, want int) error {
@@ -152,9 +198,10 @@ func writePasswordFile(pw string) (string, error) {
 	return f, os.WriteFile(f, []byte(pw), 0o600)
 }
 
-// ldapsearch pages through base. With count it counts the entries of its
+// ldapsearch pages through base, and returns the number of entries, the
+// time it took and its CPU time. With count it counts the entries of its
 // output; otherwise the output goes to /dev/null.
-func ldapsearch(url, bindDN, pwFile, base, filter string, page int, attrs []string, count bool) (int, time.Duration, error) {
+func ldapsearch(url, bindDN, pwFile, base, filter string, page int, attrs []string, count bool) (int, time.Duration, time.Duration, error) {
 	args := []string{"-x", "-LLL", "-o", "ldif-wrap=no", "-H", url, "-b", base, "-E", "pr=" + strconv.Itoa(page) + "/noprompt"}
 	if bindDN != "" {
 		args = append(args, "-D", bindDN, "-y", pwFile)
@@ -167,23 +214,24 @@ func ldapsearch(url, bindDN, pwFile, base, filter string, page int, attrs []stri
 	if !count {
 		devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		defer devNull.Close()
 		cmd.Stdout = devNull
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
-			return 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
+			return 0, 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
 		}
-		return 0, time.Since(start), nil
+		d := time.Since(start)
+		return 0, d, childCPU(cmd), nil
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, fmt.Errorf("ldapsearch: %w", err)
+		return 0, 0, 0, fmt.Errorf("ldapsearch: %w", err)
 	}
 	n := 0
 	sc := bufio.NewScanner(out)
@@ -194,9 +242,17 @@ func ldapsearch(url, bindDN, pwFile, base, filter string, page int, attrs []stri
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		return 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
+		return 0, 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, stderr.String())
 	}
-	return n, time.Since(start), sc.Err()
+	return n, time.Since(start), childCPU(cmd), sc.Err()
+}
+
+// childCPU is the user and system CPU time of a command that has ended.
+func childCPU(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // memPeak holds peaks of runtime/metrics samples, in bytes.

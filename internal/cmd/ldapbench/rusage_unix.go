@@ -2,7 +2,10 @@
 
 package main
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // maxRSS returns the process's peak resident set size in bytes.
 func maxRSS() uint64 {
@@ -11,4 +14,13 @@ func maxRSS() uint64 {
 		return 0
 	}
 	return uint64(ru.Maxrss) * 1024 // kilobytes on Linux
+}
+
+// selfCPU returns the user and system CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
