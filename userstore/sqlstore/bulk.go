@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/internal/synced"
@@ -38,16 +39,26 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	if len(users) == 0 {
 		return nil, nil
 	}
-	var out []userstore.User
-	err = s.write(ctx, op, func(t *tx) error {
-		var err error
-		out, err = t.upsertSynced(ctx, users, wants)
-		return err
-	})
+	var p *syncPlan
+	if s.dialect == database.Postgres {
+		err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
+			if p, err = t.planSynced(ctx, users, wants); err != nil {
+				return err
+			}
+			return t.copySynced(ctx, p, raw)
+		})
+	} else {
+		err = s.write(ctx, op, func(t *tx) error {
+			if p, err = t.planSynced(ctx, users, wants); err != nil {
+				return err
+			}
+			return t.writeSynced(ctx, p)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return p.out, nil
 }
 
 // UsersByExternalID returns the users of source with the given external
@@ -147,8 +158,26 @@ func newGroupID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// upsertSynced does UpsertSynced's work inside t.
-func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string) ([]userstore.User, error) {
+// syncPlan is what a batch of UpsertSynced writes, decided from what the
+// transaction read.
+type syncPlan struct {
+	now       time.Time
+	out       []userstore.User
+	inserts   []inserted
+	updates   []userstore.User
+	renamed   []bool // whether updates[k] changes its username
+	newGroups []userstore.Group
+	// addMembers are the new memberships (group key, user ID) of stored
+	// users, newMembers those of the users the batch inserts, which no
+	// other transaction can have made: the users are not committed yet.
+	addMembers, newMembers [][2]string
+	delMembers             [][2]string
+	events                 []bulkEvent
+}
+
+// planSynced reads what a batch of UpsertSynced touches inside t and
+// decides what to write, as if the users were applied one by one.
+func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string) (*syncPlan, error) {
 	s := t.s
 	now := s.now()
 
@@ -227,15 +256,10 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 	}
 
 	// Decide, as if the users were applied one by one.
+	p := &syncPlan{now: now, out: make([]userstore.User, len(users))}
 	var (
-		inserts    []inserted
-		updates    []userstore.User
-		renamed    []bool // whether updates[k] changes its username
-		newGroups  []userstore.Group
-		addMembers [][2]string // group key, user ID
-		delMembers [][2]string
-		events     []bulkEvent
-		out        = make([]userstore.User, len(users))
+		inserts, updates, renamed, newGroups = &p.inserts, &p.updates, &p.renamed, &p.newGroups
+		delMembers, events, out              = &p.delMembers, &p.events, p.out
 	)
 	for i, su := range users {
 		u, norm := su.User, norms[i]
@@ -256,9 +280,9 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			if changed {
 				names[userstore.NormalizeUsername(old.Username)] = ""
 				next.UpdatedAt, next.Version = now, old.Version+1
-				updates = append(updates, next)
-				renamed = append(renamed, userstore.NormalizeUsername(next.Username) != userstore.NormalizeUsername(old.Username))
-				events = append(events, bulkEvent{kind: userstore.UserUpdated, userID: id})
+				*updates = append(*updates, next)
+				*renamed = append(*renamed, userstore.NormalizeUsername(next.Username) != userstore.NormalizeUsername(old.Username))
+				*events = append(*events, bulkEvent{kind: userstore.UserUpdated, userID: id})
 			}
 			u = next
 			for _, g := range old.Groups {
@@ -272,16 +296,16 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 			u.Roles = nil // a sync does not set roles (memstore's rule too)
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
-			inserts = append(inserts, inserted{u, norm})
-			events = append(events, bulkEvent{kind: userstore.UserCreated, userID: id})
+			*inserts = append(*inserts, inserted{u, norm})
+			*events = append(*events, bulkEvent{kind: userstore.UserCreated, userID: id})
 		}
 		names[norm] = id
 
 		want := wants[i]
 		for _, key := range cur {
 			if _, keep := want[key]; !keep {
-				delMembers = append(delMembers, [2]string{key, id})
-				events = append(events, bulkEvent{userstore.MemberRemoved, id, groups[key], groupIDs[key]})
+				*delMembers = append(*delMembers, [2]string{key, id})
+				*events = append(*events, bulkEvent{userstore.MemberRemoved, id, groups[key], groupIDs[key]})
 			}
 		}
 		u.Groups = make([]string, 0, len(want))
@@ -294,13 +318,17 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 					return nil, err
 				}
 				groups[key], groupIDs[key] = name, gid
-				newGroups = append(newGroups, userstore.Group{ID: gid, Name: name})
-				events = append(events, bulkEvent{userstore.GroupCreated, "", name, gid})
+				*newGroups = append(*newGroups, userstore.Group{ID: gid, Name: name})
+				*events = append(*events, bulkEvent{userstore.GroupCreated, "", name, gid})
 			}
 			u.Groups = append(u.Groups, name)
 			if _, has := slices.BinarySearch(cur, key); !has {
-				addMembers = append(addMembers, [2]string{key, id})
-				events = append(events, bulkEvent{userstore.MemberAdded, id, name, groupIDs[key]})
+				if exists {
+					p.addMembers = append(p.addMembers, [2]string{key, id})
+				} else {
+					p.newMembers = append(p.newMembers, [2]string{key, id})
+				}
+				*events = append(*events, bulkEvent{userstore.MemberAdded, id, name, groupIDs[key]})
 			}
 		}
 		slices.SortFunc(u.Groups, cmp.Compare)
@@ -310,65 +338,86 @@ func (t *tx) upsertSynced(ctx context.Context, users []userstore.SyncedUser, wan
 		out[i] = u
 	}
 
-	// Write: updates first, so that a username an update frees is free
-	// for a user created later in the batch.
-	if err := t.bulkUpdate(ctx, updates, renamed); err != nil {
-		return nil, err
+	return p, nil
+}
+
+// writeSynced writes p inside t with the statements of database/sql.
+func (t *tx) writeSynced(ctx context.Context, p *syncPlan) error {
+	if err := t.writeStored(ctx, p); err != nil {
+		return err
 	}
-	nowNS := toNS(now)
-	err = insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
+	var pos int64
+	if len(p.events) > 0 {
+		var err error
+		if pos, err = t.positions(ctx, len(p.events)); err != nil {
+			return err
+		}
+	}
+	return t.insertNew(ctx, p, pos)
+}
+
+// writeStored writes what p changes of stored users and groups: the
+// updates first, so that a username an update frees is free for a user
+// the batch creates (insertNew or copyNew, which come after), then the
+// new groups, and the memberships that stored users lose and gain.
+func (t *tx) writeStored(ctx context.Context, p *syncPlan) error {
+	s := t.s
+	if err := t.bulkUpdate(ctx, p.updates, p.renamed); err != nil {
+		return err
+	}
+	nowNS := toNS(p.now)
+	err := insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version, id)`,
+		[]colType{text, text, text, text, text, bigint, bigint, bigint, text}, p.newGroups,
+		func(g userstore.Group) []any {
+			return []any{s.realm, userstore.NormalizeUsername(g.Name), g.Name, "", "null", nowNS, nowNS, 1, g.ID}
+		})
+	if err != nil {
+		return err
+	}
+	if len(p.delMembers) > 0 {
+		st, err := t.PrepareContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2 AND user_id = $3`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, m := range p.delMembers {
+			if _, err := st.ExecContext(ctx, s.realm, m[0], m[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, memberColumns, p.addMembers, func(m [2]string) []any {
+		return []any{s.realm, m[0], m[1]}
+	}, skipExisting)
+}
+
+// insertNew inserts p's new users, their memberships and the batch's
+// change-feed events, the first at position pos.
+func (t *tx) insertNew(ctx context.Context, p *syncPlan, pos int64) error {
+	s := t.s
+	nowNS := toNS(p.now)
+	err := insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)`, userColumns, inserts, func(in inserted) []any {
+	attributes, source, external_id, created_at, updated_at, version)`, userColumns, p.inserts, func(in inserted) []any {
 		u := in.User
 		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
 			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
 			marshalMap(u.Attributes), u.Source, u.ExternalID, nowNS, nowNS, 1}
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version, id)`,
-		[]colType{text, text, text, text, text, bigint, bigint, bigint, text}, newGroups,
-		func(g userstore.Group) []any {
-			return []any{s.realm, userstore.NormalizeUsername(g.Name), g.Name, "", "null", nowNS, nowNS, 1, g.ID}
-		})
-	if err != nil {
-		return nil, err
-	}
-	if len(delMembers) > 0 {
-		st, err := t.PrepareContext(ctx, `DELETE FROM usher_members WHERE realm = $1 AND group_norm = $2 AND user_id = $3`)
-		if err != nil {
-			return nil, err
-		}
-		defer st.Close()
-		for _, m := range delMembers {
-			if _, err := st.ExecContext(ctx, s.realm, m[0], m[1]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, []colType{text, text, text}, addMembers, func(m [2]string) []any {
+	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, memberColumns, p.newMembers, func(m [2]string) []any {
 		return []any{s.realm, m[0], m[1]}
 	}, skipExisting)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(events) == 0 {
-		return out, nil
-	}
-	pos, err := t.positions(ctx, len(events))
-	if err != nil {
-		return nil, err
-	}
-	err = insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, []colType{text, bigint, text, text, text, text, bigint}, events, func(e bulkEvent) []any {
-		p := pos
+	return insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, changeColumns, p.events, func(e bulkEvent) []any {
+		q := pos
 		pos++
-		return []any{s.realm, p, string(e.kind), e.userID, e.group, e.groupID, nowNS}
+		return []any{s.realm, q, string(e.kind), e.userID, e.group, e.groupID, nowNS}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // bulkUpdate sets the fields a sync owns on users, each at its read
@@ -466,6 +515,13 @@ const (
 	text    colType = "text"
 	bigint  colType = "bigint"
 	boolean colType = "boolean"
+)
+
+// memberColumns and changeColumns are the types of the columns
+// UpsertSynced inserts memberships and change-feed events with.
+var (
+	memberColumns = []colType{text, text, text}
+	changeColumns = []colType{text, bigint, text, text, text, text, bigint}
 )
 
 // userColumns are the types of the columns UpsertSynced inserts users
