@@ -21,7 +21,8 @@
 //	               answers {"records": [{"record", "signature"}, …]}: the
 //	               records held for those users
 //	POST /changes  {"changes": [{"kind", "record", "before", "fields",
-//	               "gone", "signature"}, …]} (at most 1000) answers
+//	               "gone", "signature"}, …]} (at most 1000; "before" is
+//	               left out for a new user) answers
 //	               {"results": [{} | {"error": "bad_signature" | "refused",
 //	               "message": …}, …]}, one per change in order
 //

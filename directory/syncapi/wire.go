@@ -39,20 +39,29 @@ type wireRecord struct {
 
 // wireChange is a directory.SignedChange on the wire.
 type wireChange struct {
-	Kind      directory.SyncKind `json:"kind"`
-	Record    directory.Record   `json:"record"`
-	Before    directory.Record   `json:"before"`
-	Fields    []string           `json:"fields,omitempty"`
-	Gone      bool               `json:"gone,omitempty"`
-	Signature string             `json:"signature"`
+	Kind   directory.SyncKind `json:"kind"`
+	Record directory.Record   `json:"record"`
+	Before *directory.Record  `json:"before,omitempty"` // absent when empty (a new user)
+	Fields    []string `json:"fields,omitempty"`
+	Gone      bool     `json:"gone,omitempty"`
+	Signature string   `json:"signature"`
 }
 
 func toWire(c directory.SignedChange) wireChange {
-	return wireChange{Kind: c.Change.Kind, Record: c.Change.Record, Before: c.Change.Before, Fields: c.Change.Fields, Gone: c.Change.Gone, Signature: c.Signature}
+	w := wireChange{Kind: c.Change.Kind, Record: c.Change.Record, Fields: c.Change.Fields, Gone: c.Change.Gone, Signature: c.Signature}
+	if b := c.Change.Before; b.Source != "" || b.ExternalID != "" || b.Username != "" || b.FullName != "" ||
+		b.CorporateEmail != "" || b.PersonalEmail != "" || b.Phone != "" || len(b.Groups) > 0 || len(b.Roles) > 0 || b.Enabled {
+		w.Before = &c.Change.Before
+	}
+	return w
 }
 
 func (c wireChange) signed() directory.SignedChange {
-	return directory.SignedChange{Change: directory.SyncChange{Kind: c.Kind, Record: c.Record, Before: c.Before, Fields: c.Fields, Gone: c.Gone}, Signature: c.Signature}
+	ch := directory.SignedChange{Change: directory.SyncChange{Kind: c.Kind, Record: c.Record, Fields: c.Fields, Gone: c.Gone}, Signature: c.Signature}
+	if c.Before != nil {
+		ch.Change.Before = *c.Before
+	}
+	return ch
 }
 
 // result is one change's answer.
