@@ -39,12 +39,12 @@ type wireRecord struct {
 
 // wireChange is a directory.SignedChange on the wire.
 type wireChange struct {
-	Kind   directory.SyncKind `json:"kind"`
-	Record directory.Record   `json:"record"`
-	Before *directory.Record  `json:"before,omitempty"` // absent when empty (a new user)
-	Fields    []string `json:"fields,omitempty"`
-	Gone      bool     `json:"gone,omitempty"`
-	Signature string   `json:"signature"`
+	Kind      directory.SyncKind `json:"kind"`
+	Record    directory.Record   `json:"record"`
+	Before    *directory.Record  `json:"before,omitempty"` // absent when empty (a new user)
+	Fields    []string           `json:"fields,omitempty"`
+	Gone      bool               `json:"gone,omitempty"`
+	Signature string             `json:"signature"`
 }
 
 func toWire(c directory.SignedChange) wireChange {
