@@ -13,7 +13,7 @@ import (
 
 // User attributes a StoreTarget keeps on synced users.
 const (
-	AttrSignature     = "sync.signature" // the JWS of the user's record
+	AttrSignature     = "sync.signature" // the signature of the user's record (Sign or SignBatch)
 	AttrPersonalEmail = "personalEmail"
 	AttrRoles         = "roles" // comma-separated
 )

@@ -62,7 +62,10 @@
 // The private key is written with mode 0600; back it up, since it signs
 // every record, and keep it secret, since whoever holds it can forge
 // records. Every record is signed and the signature is kept on the user
-// (attribute "sync.signature"), where it verifies with the public key.
+// (attribute "sync.signature"), where it verifies with the public key on
+// its own. Records are signed 128 at a time (directory.RecordSigner.SignBatch:
+// one signature over a Merkle tree, and each record's inclusion proof),
+// which makes signing and verifying a few hashes per record.
 // Written into a local store, in this process, a record is not verified
 // again (directory.NewSigningStoreTarget relies on the signer that just
 // made it); pushed to a server, it is verified there before it is written.
