@@ -45,7 +45,8 @@ type settings struct {
 	// AuditLogins records the users' successful logins too (failures
 	// always are).
 	AuditLogins bool
-	// Syslog is where audit events also go: udp://, tcp:// or tls://host:port.
+	// Syslog is where audit events also go: udp://, tcp:// or tls://host:port
+	// (forwarded from the audit trail: syslog.go).
 	Syslog           string
 	SyslogCA         string
 	SyslogServerName string
@@ -153,7 +154,7 @@ func settingsTable() []setting {
 				s.AuditLogins = b
 				return nil
 			}},
-		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514",
+		{name: "syslog", help: "also send every audit event to this syslog receiver as RFC 5424: udp://host:514, tcp://host:601 or tls://host:6514; events are forwarded from the audit trail in the database, in order, by one of the server processes sharing it, and wait there while the receiver is away (also across restarts)",
 			set: str(func(s *settings) *string { return &s.Syslog })},
 		{name: "syslog-ca", help: "PEM file of the CA certificates that may sign a tls:// syslog receiver's certificate (default: the system's)",
 			set: str(func(s *settings) *string { return &s.SyslogCA })},

@@ -4,26 +4,43 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
 )
 
-// syslogSink sends audit events to a syslog receiver as RFC 5424
+// syslogSink sends the audit trail to a syslog receiver as RFC 5424
 // messages: over UDP (one datagram each), TCP (RFC 6587 octet counting)
-// or TLS (RFC 5425). Send never blocks: events wait in a bounded queue
-// while the receiver is away and go out when it returns; when the queue
-// is full the oldest waiting event is dropped, counted and logged. The
-// queue lives in this process: events still waiting when it stops are
-// lost (the audit trail in the database keeps them all).
+// or TLS (RFC 5425).
+//
+// It forwards from the audit trail in the database, not from memory
+// (syslogforward.go): a cursor in usher_server_syslog records the last
+// event sent, so that events appended while the receiver is away, or
+// while no server runs, go out in order once it is back, also after a
+// crash. Of the server processes sharing a database exactly one forwards
+// at a time, holding a lease in the same row; another takes over once the
+// holder has stopped renewing it. A request never waits on the receiver:
+// AppendAudit only wakes the forwarder (audittee.go), which also polls,
+// for the events of other processes.
+//
+// Delivery is at least once: over TCP and TLS, an event counts as sent
+// once the receiver's TCP has acknowledged it (Linux; elsewhere once
+// written), and the cursor moves after each batch, so a connection or
+// process lost mid-batch sends that batch again. Over UDP an event counts
+// as sent once its datagram is written (fire and forget, as UDP syslog
+// is). Nothing is dropped: an unreachable receiver only makes events wait
+// in the audit trail.
 type syslogSink struct {
 	network string // "udp", "tcp" or "tls"
 	addr    string
@@ -31,21 +48,42 @@ type syslogSink struct {
 	host    string
 	logger  *slog.Logger
 
-	queue   chan []byte
-	dropped atomic.Int64
-	sent    atomic.Int64
-	done    chan struct{}
+	// Set by openSyslog: the database whose audit trail is forwarded and
+	// this process's random lease holder ID.
+	db     *database.DB
+	holder string
+	// Tuning, the defaults of syslogDefaults; tests shorten them.
+	leaseTTL time.Duration // how long a lease lasts unrenewed
+	poll     time.Duration // how often to look for other processes' events
+	gapGrace time.Duration // how long a hole in usher_audit.n may still fill
+	batch    int           // events read and sent at once
+
+	wake     chan struct{} // an event was appended in this process
+	stopping chan struct{} // closed: finish what is ready, then stop
+	done     chan struct{} // closed when run has returned
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	sent     atomic.Int64 // events sent (see the type's comment)
+	leading  atomic.Bool  // this process holds the lease
 }
 
-// syslogQueue is how many events wait for an absent receiver.
-const syslogQueue = 10_000
+// Defaults of a syslogSink's tuning.
+const (
+	syslogLeaseTTL = 10 * time.Second
+	syslogPoll     = time.Second
+	// A hole in usher_audit.n on PostgreSQL is an INSERT that has its
+	// number but has not committed yet (the audit INSERT's timeout is
+	// 30 s), or one that failed and never will.
+	syslogGapGrace = time.Minute
+	syslogBatch    = 200
+)
 
 // newSyslogSink parses a target: udp://host:port, tcp://host:port or
 // tls://host:port (with serverName and roots for the certificate check;
 // nil roots: the system's).
 func newSyslogSink(target string, tlsConfig *tls.Config, logger *slog.Logger) (*syslogSink, error) {
 	u, err := url.Parse(target)
-	if err != nil || u.Host == "" || u.Path != "" {
+	if err != nil || u.Host == "" || u.Path != "" || u.User != nil || u.RawQuery != "" {
 		return nil, fmt.Errorf("syslog: want udp://host:port, tcp://host:port or tls://host:port, not %q", target)
 	}
 	switch u.Scheme {
@@ -56,9 +94,13 @@ func newSyslogSink(target string, tlsConfig *tls.Config, logger *slog.Logger) (*
 	if u.Port() == "" {
 		return nil, fmt.Errorf("syslog: %q has no port", target)
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	host, _ := os.Hostname()
 	s := &syslogSink{network: u.Scheme, addr: u.Host, tls: tlsConfig, host: printable(host, 255, "-"), logger: logger,
-		queue: make(chan []byte, syslogQueue), done: make(chan struct{})}
+		leaseTTL: syslogLeaseTTL, poll: syslogPoll, gapGrace: syslogGapGrace, batch: syslogBatch,
+		wake: make(chan struct{}, 1), stopping: make(chan struct{}), done: make(chan struct{})}
 	if s.network == "tls" && s.tls == nil {
 		s.tls = &tls.Config{}
 	}
@@ -72,25 +114,18 @@ func newSyslogSink(target string, tlsConfig *tls.Config, logger *slog.Logger) (*
 	return s, nil
 }
 
+// target names the receiver's cursor: network://host:port.
+func (s *syslogSink) target() string { return s.network + "://" + s.addr }
+
 // Facility authpriv (10): security and authorization messages.
 const syslogFacility = 10
 
-// send queues one audit event of the named pool.
-func (s *syslogSink) send(pool string, e userstore.AuditEvent) {
-	msg := s.format(pool, e)
-	for {
-		select {
-		case s.queue <- msg:
-			return
-		default:
-		}
-		select { // full: drop the oldest waiting event
-		case <-s.queue:
-			if n := s.dropped.Add(1); n == 1 || n%1000 == 0 {
-				s.logger.Warn("syslog: receiver away and queue full; dropping the oldest events", "dropped", n)
-			}
-		default:
-		}
+// appended wakes the forwarder: an event is in the audit trail. It never
+// blocks.
+func (s *syslogSink) appended() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -156,34 +191,6 @@ func printable(s string, max int, def string) string {
 	return b.String()
 }
 
-// run delivers queued events until ctx is done, reconnecting with
-// backoff (1 s doubling to 30 s) while the receiver is away. An event
-// whose write failed is sent again on the next connection.
-func (s *syslogSink) run(ctx context.Context) {
-	defer close(s.done)
-	var pending []byte
-	backoff := time.Second
-	for ctx.Err() == nil {
-		conn, err := s.dial(ctx)
-		if err != nil {
-			s.logger.Warn("syslog: receiver unreachable; events wait", "addr", s.addr, "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 30*time.Second)
-			continue
-		}
-		backoff = time.Second
-		pending, err = s.deliver(ctx, conn, pending)
-		_ = conn.Close()
-		if err != nil && ctx.Err() == nil {
-			s.logger.Warn("syslog: delivery failed; reconnecting", "addr", s.addr, "err", err)
-		}
-	}
-}
-
 func (s *syslogSink) dial(ctx context.Context) (net.Conn, error) {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	switch s.network {
@@ -196,34 +203,74 @@ func (s *syslogSink) dial(ctx context.Context) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", s.addr)
 }
 
-// deliver writes events on conn until it fails or ctx is done, and
-// returns the event not yet written.
-func (s *syslogSink) deliver(ctx context.Context, conn net.Conn, pending []byte) ([]byte, error) {
-	for {
-		if pending == nil {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case pending = <-s.queue:
+// errReceiverGone is a stream connection that the receiver has closed.
+var errReceiverGone = errors.New("syslog: the receiver closed the connection")
+
+// syslogAckTimeout bounds the wait for the receiver's TCP to acknowledge
+// a batch; a batch not acknowledged by then is sent again on a new
+// connection.
+const syslogAckTimeout = 10 * time.Second
+
+// deliver sends msgs on conn and returns how many count as sent: over
+// UDP those whose datagram was written; over TCP and TLS all or none,
+// all once the receiver's TCP has acknowledged every byte. When it
+// returns an error, conn is to be closed.
+func (s *syslogSink) deliver(conn net.Conn, msgs [][]byte) (int, error) {
+	if s.network == "udp" {
+		for i, m := range msgs {
+			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := conn.Write(m); err != nil {
+				return i, err
 			}
 		}
-		frame := pending
-		if s.network != "udp" {
-			frame = fmt.Appendf(nil, "%d %s", len(pending), pending)
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := conn.Write(frame); err != nil {
-			return pending, err
-		}
-		s.sent.Add(1)
-		pending = nil
+		return len(msgs), nil
 	}
+	// A receiver that has gone away since the last batch left a closed
+	// connection, which would still take one write into the kernel.
+	if err := alive(conn); err != nil {
+		return 0, err
+	}
+	var frames []byte
+	for _, m := range msgs {
+		frames = fmt.Appendf(frames, "%d %s", len(m), m)
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write(frames); err != nil {
+		return 0, err
+	}
+	if err := acknowledged(conn, syslogAckTimeout); err != nil {
+		return 0, err
+	}
+	// Acknowledged by a socket that has been reset since purges the
+	// queue: check that it still stands.
+	if err := alive(conn); err != nil {
+		return 0, err
+	}
+	return len(msgs), nil
 }
 
-// wait blocks until run has returned.
-func (s *syslogSink) wait() { <-s.done }
+// alive reports a stream connection that the receiver has closed or
+// reset. A syslog receiver sends nothing, so a read that does not time
+// out at once means the end (what TLS itself sends, such as session
+// tickets, tls.Conn handles within Read).
+func alive(conn net.Conn) error {
+	_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	var buf [512]byte
+	_, err := conn.Read(buf[:])
+	_ = conn.SetReadDeadline(time.Time{})
+	var ne net.Error
+	switch {
+	case err == nil:
+		return nil // data, which a receiver has no reason to send: ignored
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil
+	}
+	return fmt.Errorf("%w: %v", errReceiverGone, err)
+}
 
-// openSyslog makes the sink when -syslog is set and starts delivering.
+// openSyslog makes the sink when -syslog is set and starts forwarding.
 func (a *app) openSyslog() error {
 	if a.cfg.Syslog == "" {
 		return nil
@@ -247,17 +294,10 @@ func (a *app) openSyslog() error {
 	if err != nil {
 		return err
 	}
-	a.syslog = sink
-	ctx, cancel := context.WithCancel(context.Background())
-	go sink.run(ctx)
-	a.stopSyslog = func() {
-		// Give waiting events a moment to go out, then stop.
-		deadline := time.Now().Add(2 * time.Second)
-		for len(sink.queue) > 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		cancel()
-		sink.wait()
+	if err := sink.start(a.db); err != nil {
+		return err
 	}
+	a.syslog = sink
+	a.stopSyslog = sink.stop
 	return nil
 }
