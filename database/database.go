@@ -116,14 +116,14 @@ func SQLiteDSN(path string) string {
 }
 
 // OpenPostgres connects to the PostgreSQL database dsn (a URL or key=value
-// string as pgx accepts) with a pool that keeps up to 32 idle connections
-// for 5 minutes.
+// string as pgx accepts) with a pool that keeps every connection it opened
+// (up to 100, PostgreSQL's default max_connections) for 5 minutes idle.
 func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database: open postgres: %w", err)
 	}
-	db.SetMaxIdleConns(32)
+	db.SetMaxIdleConns(100) // no new sessions under a steady load
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return openOwned(ctx, db, Postgres, opts)
 }

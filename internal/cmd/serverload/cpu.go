@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,29 +172,176 @@ func cpuOf(f []string) (float64, bool) {
 	return (u + k) / clockTicks, true
 }
 
-// cpuReport says how busy the machine was between a and b and who used
-// the CPU: the server processes, this program, PostgreSQL when watched
-// (the postmaster and its backends, living or exited), and the rest
-// (whatever else runs on the machine).
-func cpuReport(a, b cpuSample) string {
+// cpuUse is who used the CPU between two samples: the server processes,
+// this program, PostgreSQL when watched (the postmaster and its
+// backends, living or exited), and the rest (whatever else runs on the
+// machine), in CPU seconds.
+type cpuUse struct {
+	ok            bool
+	wall          float64
+	busy, busyPct float64
+	procs         []float64
+	servers, self float64
+	db            float64
+	dbOK          bool
+	rest          float64
+}
+
+func cpuUsed(a, b cpuSample) cpuUse {
 	if !a.ok || !b.ok || b.total <= a.total {
-		return "CPU: not measured (no /proc)"
+		return cpuUse{}
 	}
-	wall := b.at.Sub(a.at).Seconds()
-	busy := b.busy - a.busy
-	var servers float64
-	var each []string
+	u := cpuUse{ok: true, wall: b.at.Sub(a.at).Seconds(), busy: b.busy - a.busy, self: b.self - a.self}
+	u.busyPct = 100 * u.busy / (b.total - a.total)
 	for i := range a.procs {
 		d := b.procs[i] - a.procs[i]
-		servers += d
+		u.servers += d
+		u.procs = append(u.procs, d)
+	}
+	if a.dbOK && b.dbOK {
+		u.db, u.dbOK = max(b.db-a.db, 0), true
+	}
+	u.rest = max(u.busy-u.servers-u.self-u.db, 0)
+	return u
+}
+
+// each is the servers' CPU seconds, one by one.
+func (u cpuUse) each() string {
+	var each []string
+	for _, d := range u.procs {
 		each = append(each, fmt.Sprintf("%.1f", d))
 	}
-	self := b.self - a.self
-	head := fmt.Sprintf("CPU over %.1f s on %d cores: %.0f%% busy (%.1f core-s): server processes %.1f s (%s), serverload %.1f s",
-		wall, runtime.NumCPU(), 100*busy/(b.total-a.total), busy, servers, strings.Join(each, " + "), self)
-	if a.dbOK && b.dbOK {
-		db := max(b.db-a.db, 0)
-		return fmt.Sprintf("%s, PostgreSQL %.1f s, the rest (other jobs) %.1f s", head, db, max(busy-servers-self-db, 0))
+	return strings.Join(each, " + ")
+}
+
+func (u cpuUse) String() string {
+	if !u.ok {
+		return "CPU: not measured (no /proc)"
 	}
-	return fmt.Sprintf("%s, the rest (other jobs; a database server it could not watch) %.1f s", head, max(busy-servers-self, 0))
+	head := fmt.Sprintf("CPU over %.1f s on %d cores: %.0f%% busy (%.1f core-s): server processes %.1f s (%s), serverload %.1f s",
+		u.wall, runtime.NumCPU(), u.busyPct, u.busy, u.servers, u.each(), u.self)
+	if u.dbOK {
+		return fmt.Sprintf("%s, PostgreSQL %.1f s, the rest (other jobs) %.1f s", head, u.db, u.rest)
+	}
+	return fmt.Sprintf("%s, the rest (other jobs; a database server it could not watch) %.1f s", head, u.rest)
+}
+
+// watchConnections counts the connections to dsn's database ten times a
+// second (pg_stat_activity) until the returned function is called, which
+// returns the most seen at once, or -1 when not on PostgreSQL.
+func watchConnections(dsn string) func() int {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return func() int { return -1 }
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return func() int { return -1 }
+	}
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		defer db.Close()
+		peak := -1
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var n int
+			// Not counting this watcher's own connection.
+			if err := db.QueryRowContext(ctx, "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()").Scan(&n); err == nil {
+				peak = max(peak, n)
+			}
+			select {
+			case <-ctx.Done():
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int {
+		cancel()
+		return <-done
+	}
+}
+
+// pgStats is what PostgreSQL's statistics say of dsn's database so far:
+// transactions committed, rows returned by scans and fetched by index,
+// and the tables read most by sequential scans.
+type pgStats struct {
+	ok             bool
+	commits        int64
+	returned       int64
+	fetched        int64
+	seqRead        map[string]int64 // rows read by sequential scans, by table
+	seqScans       map[string]int64
+	idxScans, ins  int64
+	blocksHit      int64
+	tempBytes, dls int64
+}
+
+// readPGStats asks for a fresh snapshot of the statistics; on SQLite, or
+// failing, the result is not ok.
+func readPGStats(dsn string) pgStats {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return pgStats{}
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return pgStats{}
+	}
+	defer db.Close()
+	ctx := context.Background()
+	s := pgStats{ok: true, seqRead: map[string]int64{}, seqScans: map[string]int64{}}
+	if err := db.QueryRowContext(ctx, `SELECT xact_commit, tup_returned, tup_fetched, blks_hit, temp_bytes, deadlocks
+		FROM pg_stat_database WHERE datname = current_database()`).Scan(&s.commits, &s.returned, &s.fetched, &s.blocksHit, &s.tempBytes, &s.dls); err != nil {
+		return pgStats{}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT relname, COALESCE(seq_scan, 0), COALESCE(seq_tup_read, 0), COALESCE(idx_scan, 0), n_tup_ins FROM pg_stat_user_tables`)
+	if err != nil {
+		return pgStats{}
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var seq, read, idx, ins int64
+		if err := rows.Scan(&name, &seq, &read, &idx, &ins); err != nil {
+			return pgStats{}
+		}
+		s.seqScans[name], s.seqRead[name] = seq, read
+		s.idxScans += idx
+		s.ins += ins
+	}
+	if rows.Err() != nil {
+		return pgStats{}
+	}
+	return s
+}
+
+// pgReport says, per round (or request), what PostgreSQL did between a
+// and b: transactions, index scans, rows returned and fetched, rows
+// inserted, and the tables read most by sequential scans.
+func pgReport(a, b pgStats, rounds int) string {
+	if !a.ok || !b.ok || rounds == 0 {
+		return ""
+	}
+	n := float64(rounds)
+	type tab struct {
+		name        string
+		scans, read int64
+	}
+	var tabs []tab
+	for name, read := range b.seqRead {
+		if d := read - a.seqRead[name]; d > 0 {
+			tabs = append(tabs, tab{name, b.seqScans[name] - a.seqScans[name], d})
+		}
+	}
+	slices.SortFunc(tabs, func(x, y tab) int { return int(y.read - x.read) })
+	var top []string
+	for _, t := range tabs[:min(len(tabs), 4)] {
+		top = append(top, fmt.Sprintf("%s %.1f scans, %.0f rows", t.name, float64(t.scans)/n, float64(t.read)/n))
+	}
+	return fmt.Sprintf("PostgreSQL per round: %.1f transactions, %.1f index scans, %.0f rows returned, %.1f fetched, %.1f inserted, %.0f buffer hits; sequential scans per round: %s (deadlocks %d, temp bytes %d)",
+		float64(b.commits-a.commits)/n, float64(b.idxScans-a.idxScans)/n, float64(b.returned-a.returned)/n, float64(b.fetched-a.fetched)/n,
+		float64(b.ins-a.ins)/n, float64(b.blocksHit-a.blocksHit)/n, strings.Join(top, "; "), b.dls-a.dls, b.tempBytes-a.tempBytes)
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,11 +30,9 @@ import (
 
 // pushConfig is what -mix push runs with.
 type pushConfig struct {
-	database        string
-	processes       int
-	users, workers  int
-	duration, drain time.Duration
-	wait            bool
+	users, workers          int
+	duration, warmup, drain time.Duration
+	wait                    bool
 }
 
 // Names of what the push mix makes.
@@ -52,17 +51,42 @@ const (
 // The kinds of the push mix, in the order printed.
 var pushKinds = []string{"create", "pending", "answer", "wait", "round"}
 
-// device is an onboarded device of one user, with a client of the
-// device API of each process.
+// device is an onboarded device of one user.
 type device struct {
+	username string
+	id       string
+	key      ed25519.PrivateKey
+}
+
+// devClients is a device with a client of the device API of each
+// process of a run.
+type devClients struct {
 	username string
 	clients  []*authclient.Client
 }
 
-// runPush sets up an application with the Credentials requirement, one
-// onboarded device per user and a profile whose Response callback posts
-// to a receiver here, then loads the server with push authentications.
-func runPush(cfg pushConfig) error {
+// clientsOf makes each device's clients of the processes at urls.
+func clientsOf(hc *http.Client, devices []device, urls []string) ([]devClients, error) {
+	out := make([]devClients, len(devices))
+	for i, d := range devices {
+		out[i].username = d.username
+		for _, u := range urls {
+			c, err := authclient.New(u+"/api/device", d.id, d.key, authclient.WithHTTPClient(hc))
+			if err != nil {
+				return nil, err
+			}
+			out[i].clients = append(out[i].clients, c)
+		}
+	}
+	return out, nil
+}
+
+// runPush sets up, through a process without limits, an application with
+// the Credentials requirement, one onboarded device per user and a
+// profile whose Response callback posts to a receiver here; then, for
+// each setting of runs, it starts the setting's processes, loads them
+// with push authentications, waits for the callbacks and stops them.
+func runPush(b *bench, runs []setting, cfg pushConfig) error {
 	if cfg.users < cfg.workers {
 		return fmt.Errorf("-mix push needs -users (%d) ≥ -workers (%d): each worker answers on devices of its own", cfg.users, cfg.workers)
 	}
@@ -72,65 +96,110 @@ func runPush(cfg pushConfig) error {
 	if err := os.Setenv("USHER_DEVICE_START_LIMIT", "0"); err != nil {
 		return err
 	}
-	dsn, urls, pids, stop, err := servers(cfg.database, cfg.processes)
+	// Clients (the third party's, the devices') share one transport.
+	tr := &http.Transport{MaxIdleConnsPerHost: 2 * cfg.workers, MaxConnsPerHost: 2 * cfg.workers}
+	hc := &http.Client{Transport: tr, Timeout: 70 * time.Second}
+	rcv := newReceiver()
+	hook := httptest.NewServer(rcv)
+	defer hook.Close()
+	thirdParty, devices, err := setupPush(b, hc, rcv, hook.URL, cfg.users)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	admin, err := serverproc.Token(urls[0], "users:read", "users:write", "onboarding", "authrequest")
+	fmt.Printf("database %s, %d devices, %d workers, %s, wait %v; measured processes: %s\n",
+		strings.SplitN(b.dsn, ":", 2)[0], len(devices), cfg.workers, cfg.duration, cfg.wait, b.lim)
+
+	var summary strings.Builder
+	fmt.Fprintf(&summary, summaryHeader, "rounds")
+	for i, s := range runs {
+		f, err := b.start(s.bin, s.processes, true, strconv.Itoa(i))
+		if err != nil {
+			return err
+		}
+		row, err := pushRun(b, f, s, hc, rcv, thirdParty, devices, cfg)
+		f.stop()
+		if err != nil {
+			return err
+		}
+		summary.WriteString(row)
+	}
+	fmt.Print("\nsummary (rounds):\n", summary.String())
+	return nil
+}
+
+// setupPush makes the application, the devices and the profile through
+// a process without limits, and returns the third party's token and the
+// devices.
+func setupPush(b *bench, hc *http.Client, rcv *receiver, hook string, users int) (string, []device, error) {
+	setup, err := b.start(b.bins[0], 1, false, "setup")
 	if err != nil {
-		return err
+		return "", nil, err
+	}
+	defer setup.stop()
+	base := setup.urls[0]
+	admin, err := serverproc.Token(base, "users:read", "users:write", "onboarding", "authrequest")
+	if err != nil {
+		return "", nil, err
 	}
 	// The third party holds a token of scope authrequest only.
-	thirdParty, err := serverproc.Token(urls[0], "authrequest")
+	thirdParty, err := serverproc.Token(base, "authrequest")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	ids, password, err := importUsers(urls[0], admin, cfg.users)
+	ids, password, err := importUsers(base, admin, users)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	b, err := call(context.Background(), http.DefaultClient, admin, "POST", urls[0]+"/api/v1/applications",
+	body, err := call(context.Background(), http.DefaultClient, admin, "POST", base+"/api/v1/applications",
 		fmt.Sprintf(`{"name":%q,"requirements":[{"kind":"credentials"}]}`, pushApp))
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	var app struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(b, &app); err != nil || app.ID == "" {
-		return fmt.Errorf("no id in the new application's answer: %.200s", b)
+	if err := json.Unmarshal(body, &app); err != nil || app.ID == "" {
+		return "", nil, fmt.Errorf("no id in the new application's answer: %.200s", body)
 	}
-	// Clients (the third party's, the devices') share one transport.
-	tr := &http.Transport{MaxIdleConnsPerHost: 2 * cfg.workers, MaxConnsPerHost: 2 * cfg.workers}
-	hc := &http.Client{Transport: tr, Timeout: 70 * time.Second}
-
 	start := time.Now()
-	devices, err := onboardAll(hc, urls, len(ids), password)
+	devices, err := onboardAll(hc, base, len(ids), password)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	onboardTime := time.Since(start)
-
-	rcv := newReceiver()
-	hook := httptest.NewServer(rcv)
-	defer hook.Close()
-	secret, err := makeProfile(urls[0], admin, app.ID, hook.URL)
+	fmt.Printf("%d devices onboarded in %s\n", len(devices), time.Since(start).Round(time.Millisecond))
+	secret, err := makeProfile(base, admin, app.ID, hook)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if rcv.wh, err = standardwebhooks.NewWebhook(secret); err != nil {
-		return fmt.Errorf("the profile's secret: %w", err)
+		return "", nil, fmt.Errorf("the profile's secret: %w", err)
 	}
+	return thirdParty, devices, nil
+}
 
-	fmt.Printf("database %s, %d process(es), %d devices onboarded in %s, %d workers, %s, wait %v\n",
-		strings.SplitN(dsn, ":", 2)[0], cfg.processes, len(devices), onboardTime.Round(time.Millisecond),
-		cfg.workers, cfg.duration, cfg.wait)
-
-	pg, sess := postmaster(dsn), sessions(dsn)
-	before := sampleCPU(pids, pg)
-	res, approved := pushLoad(hc, urls, thirdParty, devices, cfg)
-	cpu := cpuReport(before, sampleCPU(pids, pg))
+// pushRun measures one setting on the running processes f, waits for the
+// callbacks its approvals owe, and returns the summary's row.
+func pushRun(b *bench, f *fleet, s setting, hc *http.Client, rcv *receiver, token string, devices []device, cfg pushConfig) (string, error) {
+	dc, err := clientsOf(hc, devices, f.urls)
+	if err != nil {
+		return "", err
+	}
+	fmt.Printf("\n%s\n", s)
+	if cfg.warmup > 0 {
+		// Warm the new processes up (pools, caches), and let their
+		// callbacks go out, before measuring.
+		w := cfg
+		w.duration = w.warmup
+		was := rcv.distinct()
+		_, n := pushLoad(hc, f.urls, token, dc, w)
+		for start := time.Now(); rcv.distinct()-was < n && time.Since(start) < cfg.drain; {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	was := rcv.stats()
+	var res map[string]*pushResult
+	var approved int
+	u := b.measure(f, s, cfg.duration, func() { res, approved = pushLoad(hc, f.urls, token, dc, cfg) })
 	fmt.Printf("%-8s %10s %10s %10s %8s\n", "kind", "req/s", "p50", "p99", "errors")
 	for _, kind := range pushKinds {
 		r := res[kind]
@@ -143,28 +212,29 @@ func runPush(cfg pushConfig) error {
 	for _, e := range res["round"].samples {
 		fmt.Println("  error:", e)
 	}
-	fmt.Println(cpu)
-	if sess >= 0 {
-		fmt.Printf("PostgreSQL sessions opened during the load: %d\n", sessions(dsn)-sess-1)
-	}
+	fmt.Println(u)
 
 	// Drain: each approval owes one Response callback.
 	drainStart := time.Now()
-	for rcv.distinct() < approved && time.Since(drainStart) < cfg.drain {
+	for rcv.distinct()-was.distinct < approved && time.Since(drainStart) < cfg.drain {
 		time.Sleep(50 * time.Millisecond)
 	}
 	st := rcv.stats()
 	fmt.Printf("callbacks: %d delivered (%d distinct webhook-ids) of %d expected, %s after the load; signatures: %d checked, %d bad\n",
-		st.total, st.distinct, approved, time.Since(drainStart).Round(time.Millisecond), st.checked, st.bad)
+		st.total-was.total, st.distinct-was.distinct, approved, time.Since(drainStart).Round(time.Millisecond), st.checked-was.checked, st.bad-was.bad)
 	if st.bad > 0 {
-		return errors.New("callbacks with a bad signature")
+		return "", errors.New("callbacks with a bad signature")
 	}
-	return nil
+	r := res["round"]
+	if rep := u.pgPerRound(b.dsn, len(r.lat)); rep != "" {
+		fmt.Println(rep)
+	}
+	return summaryRow(s, float64(len(r.lat))/cfg.duration.Seconds(), pct(r.lat, 0.5), pct(r.lat, 0.99), r.errors, u), nil
 }
 
 // onboardAll onboards one ed25519 device per user (load000000, …)
-// through the onboarding device API, in parallel, spread over urls.
-func onboardAll(hc *http.Client, urls []string, n int, password string) ([]device, error) {
+// through the onboarding device API of the process at base, in parallel.
+func onboardAll(hc *http.Client, base string, n int, password string) ([]device, error) {
 	devices := make([]device, n)
 	next := atomic.Int64{}
 	errs := make(chan error, onboardWorkers)
@@ -176,7 +246,7 @@ func onboardAll(hc *http.Client, urls []string, n int, password string) ([]devic
 				if i >= n {
 					return
 				}
-				d, err := onboardOne(hc, urls, i%len(urls), fmt.Sprintf("load%06d", i), password)
+				d, err := onboardOne(hc, base, fmt.Sprintf("load%06d", i), password)
 				if err != nil {
 					errs <- fmt.Errorf("onboarding load%06d: %w", i, err)
 					next.Store(int64(n))
@@ -194,14 +264,14 @@ func onboardAll(hc *http.Client, urls []string, n int, password string) ([]devic
 	return devices, nil
 }
 
-// onboardOne onboards a device of username at the process urls[at].
-func onboardOne(hc *http.Client, urls []string, at int, username, password string) (device, error) {
+// onboardOne onboards a device of username at the process at base.
+func onboardOne(hc *http.Client, base, username, password string) (device, error) {
 	ctx := context.Background()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return device{}, err
 	}
-	c, err := obclient.New(urls[at]+"/api/device", key, obclient.WithHTTPClient(hc))
+	c, err := obclient.New(base+"/api/device", key, obclient.WithHTTPClient(hc))
 	if err != nil {
 		return device{}, err
 	}
@@ -216,15 +286,7 @@ func onboardOne(hc *http.Client, urls []string, at int, username, password strin
 			if err != nil {
 				return device{}, err
 			}
-			d := device{username: username}
-			for _, u := range urls {
-				ac, err := authclient.New(u+"/api/device", id, key, authclient.WithHTTPClient(hc))
-				if err != nil {
-					return device{}, err
-				}
-				d.clients = append(d.clients, ac)
-			}
-			return d, nil
+			return device{username: username, id: id, key: key}, nil
 		case st.Status == onboarding.StatusInProgress && st.Prompt != nil && st.Prompt.Kind == onboarding.KindCredentials:
 			st, err = c.Credentials(ctx, st, username, password)
 		default:
@@ -274,7 +336,7 @@ func (r *pushResult) fail(err error) {
 // pushLoad runs the workers for cfg.duration; worker w answers on the
 // devices w, w+workers, … in turn, so that no two workers share a
 // device. It returns the latencies by kind and the number of approvals.
-func pushLoad(hc *http.Client, urls []string, token string, devices []device, cfg pushConfig) (map[string]*pushResult, int) {
+func pushLoad(hc *http.Client, urls []string, token string, devices []devClients, cfg pushConfig) (map[string]*pushResult, int) {
 	res := map[string]*pushResult{}
 	for _, k := range pushKinds {
 		res[k] = &pushResult{}
@@ -319,7 +381,7 @@ func pushLoad(hc *http.Client, urls []string, token string, devices []device, cf
 // d's user, the device lists its pending requests and approves it, and
 // (with wait) the third party's long poll, sent right after the create,
 // reports approved. Each call goes to a process picked at random.
-func pushRound(hc *http.Client, urls []string, rnd *mrand.Rand, token string, d device, wait bool, local map[string]*pushResult) error {
+func pushRound(hc *http.Client, urls []string, rnd *mrand.Rand, token string, d devClients, wait bool, local map[string]*pushResult) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pick := func() string { return urls[rnd.IntN(len(urls))] }
