@@ -3,9 +3,11 @@ package ldap
 import (
 	"bufio"
 	"bytes"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -285,4 +287,55 @@ func TestEntryDecoder(t *testing.T) {
 
 	_, err = d.decode([]byte{0x04, 0x01, 'x', 0x30, 0x03, 0x30, 0x01})
 	assert.ErrorIs(t, err, errBER)
+}
+
+// TestPagedSearchAsksForTheNextPageFirst: the request for the next page
+// goes out before the entries of this one are handed out, all of them in
+// order, and a page larger than maxPageBuffer is handed out in pieces.
+func TestPagedSearchAsksForTheNextPageFirst(t *testing.T) {
+	t.Parallel()
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	big := strings.Repeat("x", maxPageBuffer/2)
+	second := make(chan struct{})
+	go func() {
+		srv := &streamConn{r: bufio.NewReader(server), timeout: time.Minute}
+		for id, page := range [][]string{{"a", "b"}, {"c", big, big, "d"}} {
+			srv.id = int64(id + 1)
+			if _, _, _, err := srv.read(); err != nil {
+				return
+			}
+			if id == 1 {
+				close(second)
+			}
+			for _, v := range page {
+				if _, err := server.Write(message(srv.id, appSearchEntry, entryContent("cn="+v[:1], []string{"cn", v}), nil)); err != nil {
+					return
+				}
+			}
+			paging := goldap.NewControlPaging(2)
+			if id == 0 {
+				paging.SetCookie([]byte("more"))
+			}
+			if _, err := server.Write(message(srv.id, appSearchDone, result(0, ""), paging.Encode().Bytes())); err != nil {
+				return
+			}
+		}
+	}()
+	sc := &streamConn{raw: client, conn: client, r: bufio.NewReader(client), timeout: time.Minute}
+	var got []string
+	err := sc.pagedSearch(t.Context(), query{base: "dc=x", filter: "(cn=*)", attrs: []string{"cn"}}, 2, func(e *goldap.Entry) bool {
+		if len(got) == 0 {
+			select {
+			case <-second:
+			case <-time.After(10 * time.Second):
+				t.Error("the first entry was handed out before the next page was asked for")
+			}
+		}
+		got = append(got, e.GetAttributeValue("cn")[:1])
+		return true
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b", "c", "x", "x", "d"}, got)
 }

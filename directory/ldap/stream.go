@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -474,9 +475,18 @@ func pagingCookie(controls []byte) (cookie []byte, ok bool, err error) {
 	return nil, false, nil
 }
 
+// maxPageBuffer bounds the bytes of a page that pagedSearch holds before
+// it hands them out; a page of larger entries is handed out in pieces.
+const maxPageBuffer = 4 << 20
+
 // pagedSearch runs q on sc page after page and calls fn for each entry.
-// fn must not keep the *goldap.Entry, its Attributes or an attribute's
-// ByteValues slice (entryDecoder).
+//
+// A page's entries are read as they come and kept undecoded until its
+// SearchResultDone, and the request for the next page goes out before
+// they are decoded and handed to fn: the server prepares the next page
+// while the source works through this one, and neither waits on the
+// other entry by entry. fn must not keep the *goldap.Entry, its
+// Attributes or an attribute's ByteValues slice (entryDecoder).
 func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn func(*goldap.Entry) bool) error {
 	stop := sc.watch(ctx)
 	defer stop()
@@ -486,43 +496,71 @@ func (sc *streamConn) pagedSearch(ctx context.Context, q query, pageSize int, fn
 	}
 	paging := goldap.NewControlPaging(uint32(pageSize))
 	var dec entryDecoder
-	for {
-		if err := sc.send(appSearchRequest, req, paging.Encode().Bytes()); err != nil {
-			return err
-		}
-		for {
-			tag, body, controls, err := sc.read()
+	var page []byte // the page's entries so far, each one's length and content
+	deliver := func() error {
+		for r := page; len(r) > 0; {
+			n := int(binary.LittleEndian.Uint32(r))
+			e, err := dec.decode(r[4 : 4+n])
 			if err != nil {
 				return err
 			}
-			switch tag {
-			case appSearchEntry:
-				e, err := dec.decode(body)
-				if err != nil {
+			if !fn(e) {
+				return errStop
+			}
+			r = r[4+n:]
+		}
+		page = page[:0]
+		return nil
+	}
+	// fail hands out what was read before err, unless ctx ended.
+	fail := func(err error) error {
+		if ctx.Err() == nil {
+			if derr := deliver(); derr != nil {
+				return derr
+			}
+		}
+		return err
+	}
+	if err := sc.send(appSearchRequest, req, paging.Encode().Bytes()); err != nil {
+		return err
+	}
+	for {
+		tag, body, controls, err := sc.read()
+		if err != nil {
+			return fail(err)
+		}
+		switch tag {
+		case appSearchEntry:
+			page = binary.LittleEndian.AppendUint32(page, uint32(len(body)))
+			page = append(page, body...)
+			if len(page) >= maxPageBuffer {
+				if err := deliver(); err != nil {
 					return err
 				}
-				if !fn(e) {
-					return errStop
-				}
-				continue
-			case appSearchReference, appIntermediate:
-				continue
-			case appSearchDone:
-			default:
-				return fmt.Errorf("%w: unexpected operation 0x%02x in a search", errBER, tag)
 			}
-			if err := ldapResult(body); err != nil {
-				return err
-			}
-			cookie, ok, err := pagingCookie(controls)
-			if err != nil {
-				return err
-			}
-			if !ok || len(cookie) == 0 {
-				return nil
-			}
-			paging.SetCookie(cookie)
-			break
+			continue
+		case appSearchReference, appIntermediate:
+			continue
+		case appSearchDone:
+		default:
+			return fail(fmt.Errorf("%w: unexpected operation 0x%02x in a search", errBER, tag))
+		}
+		if err := ldapResult(body); err != nil {
+			return fail(err)
+		}
+		cookie, ok, err := pagingCookie(controls)
+		if err != nil {
+			return fail(err)
+		}
+		if !ok || len(cookie) == 0 {
+			return deliver()
+		}
+		paging.SetCookie(cookie)
+		if err := sc.send(appSearchRequest, req, paging.Encode().Bytes()); err != nil {
+			return fail(err)
+		}
+		if err := deliver(); err != nil {
+			return err
 		}
 	}
 }
