@@ -256,7 +256,16 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	}
 
 	// Decide, as if the users were applied one by one.
-	p := &syncPlan{now: now, out: make([]userstore.User, len(users))}
+	// Sized for a first sync, where every user is new.
+	memberships := 0
+	for _, w := range wants {
+		memberships += len(w)
+	}
+	p := &syncPlan{now: now, out: make([]userstore.User, len(users)),
+		inserts: make([]inserted, 0, len(users)-len(stored)), events: make([]bulkEvent, 0, len(users)+memberships)}
+	if len(stored) == 0 {
+		p.newMembers = make([][2]string, 0, memberships)
+	}
 	var (
 		inserts, updates, renamed, newGroups = &p.inserts, &p.updates, &p.renamed, &p.newGroups
 		delMembers, events, out              = &p.delMembers, &p.events, p.out

@@ -78,8 +78,8 @@ func (t *tx) copySynced(ctx context.Context, p *syncPlan, raw database.RawConn) 
 // the change-feed events (the first at position pos) on conn.
 func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos int64) error {
 	realm, nowNS := t.s.realm, toNS(p.now)
+	b := newCopyData(max(len(p.inserts)*500, len(p.newMembers)*80, len(p.events)*120))
 	if len(p.inserts) > 0 {
-		b := newCopyData(len(p.inserts) * 400)
 		for _, in := range p.inserts {
 			u := in.User
 			b.row(22)
@@ -100,7 +100,7 @@ func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos 
 		}
 	}
 	if len(p.newMembers) > 0 {
-		b := newCopyData(len(p.newMembers) * 80)
+		b.reset()
 		for _, m := range p.newMembers {
 			b.row(3)
 			b.text(realm, m[0], m[1])
@@ -112,7 +112,7 @@ func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos 
 	if len(p.events) == 0 {
 		return nil
 	}
-	b := newCopyData(len(p.events) * 120)
+	b.reset()
 	for k, e := range p.events {
 		b.row(7)
 		b.text(realm)
@@ -149,11 +149,20 @@ type copyData struct {
 	tooLong bool
 }
 
+// newCopyData returns an empty copyData with room for size bytes of
+// rows, which reset empties again for the next COPY.
 func newCopyData(size int) *copyData {
-	b := make([]byte, 0, size+19+2)
-	b = append(b, "PGCOPY\n\xff\r\n\x00"...)
-	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0) // no flags, no header extension
-	return &copyData{b: b}
+	c := &copyData{b: make([]byte, 0, size+copyHeaderLen+2)}
+	c.reset()
+	return c
+}
+
+const copyHeaderLen = 19
+
+func (c *copyData) reset() {
+	c.b = append(c.b[:0], "PGCOPY\n\xff\r\n\x00"...)
+	c.b = append(c.b, 0, 0, 0, 0, 0, 0, 0, 0) // no flags, no header extension
+	c.tooLong = false
 }
 
 func (c *copyData) row(fields int) { c.b = binary.BigEndian.AppendUint16(c.b, uint16(fields)) }
