@@ -296,8 +296,14 @@ type entryDecoder struct {
 	ptrs  []*goldap.EntryAttribute
 	attrs []goldap.EntryAttribute
 	raw   [][]byte
-	vals  []string // the values of the entry being decoded: interned, or "" and at offs
-	offs  []int
+	// The entry being decoded: each attribute's name and number of
+	// values, and each value's encoding, interned copy or offset in the
+	// entry's string.
+	names  [][]byte
+	counts []int
+	src    [][]byte
+	vals   []string
+	offs   []int
 	// interned maps attribute names and memberOf values met so far to a
 	// string of their own; at most maxInterned, each of at most
 	// maxInternedLen bytes.
@@ -339,11 +345,11 @@ func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// First pass: check the structure, count, intern, and size the copy.
-	d.vals, d.offs = d.vals[:0], d.offs[:0]
+	// Parse once: check the structure, note where the names and values
+	// are, intern, and size the copy.
+	d.names, d.counts, d.src, d.vals, d.offs = d.names[:0], d.counts[:0], d.src[:0], d.vals[:0], d.offs[:0]
 	size := len(dn)
-	nAttrs := 0
-	for lr := (berReader{list}); lr.more(); nAttrs++ {
+	for lr := (berReader{list}); lr.more(); {
 		pa, err := lr.expect(berSequence)
 		if err != nil {
 			return nil, err
@@ -358,11 +364,13 @@ func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
 			return nil, err
 		}
 		internValues := strings.EqualFold(string(name), attrMemberOf)
-		for vr := (berReader{set}); vr.more(); {
+		n := 0
+		for vr := (berReader{set}); vr.more(); n++ {
 			v, err := vr.expect(berOctetString)
 			if err != nil {
 				return nil, err
 			}
+			d.src = append(d.src, v)
 			if internValues {
 				if s, ok := d.intern(v); ok {
 					d.vals = append(d.vals, s)
@@ -374,59 +382,48 @@ func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
 			d.offs = append(d.offs, size)
 			size += len(v)
 		}
+		d.names = append(d.names, name)
+		d.counts = append(d.counts, n)
 	}
-	// Second pass: copy what is not interned into one string; errors were
-	// ruled out above.
+	// Copy what is not interned into one string.
 	var sb strings.Builder
 	sb.Grow(size)
 	sb.Write(dn)
-	k := 0
-	for lr := (berReader{list}); lr.more(); {
-		pa, _ := lr.expect(berSequence)
-		ar := berReader{pa}
-		_, _ = ar.expect(berOctetString)
-		set, _ := ar.expect(berSet)
-		for vr := (berReader{set}); vr.more(); k++ {
-			v, _ := vr.expect(berOctetString)
-			if d.offs[k] >= 0 {
-				sb.Write(v)
-			}
+	for k, v := range d.src {
+		if d.offs[k] >= 0 {
+			sb.Write(v)
 		}
 	}
 	str := sb.String()
-	// Third pass: slice the values out, into slabs.
+	// Slice the values out, into slabs.
+	nAttrs := len(d.names)
 	d.e = goldap.Entry{DN: str[:len(dn)]}
 	d.attrs = slices.Grow(d.attrs[:0], nAttrs)[:nAttrs]
 	d.ptrs = slices.Grow(d.ptrs[:0], nAttrs)[:nAttrs]
-	d.raw = slices.Grow(d.raw[:0], len(d.vals))[:len(d.vals)]
-	values := make([]string, len(d.vals))
-	raw := d.raw
-	k = 0
-	lr := berReader{list}
-	for i := range d.attrs {
-		pa, _ := lr.expect(berSequence)
-		ar := berReader{pa}
-		name, _ := ar.expect(berOctetString)
-		set, _ := ar.expect(berSet)
+	d.raw = slices.Grow(d.raw[:0], len(d.src))[:len(d.src)]
+	values := make([]string, len(d.src))
+	for k, v := range d.src {
+		if o := d.offs[k]; o >= 0 {
+			values[k] = str[o : o+len(v)]
+		} else {
+			values[k] = d.vals[k]
+		}
+		d.raw[k] = unsafe.Slice(unsafe.StringData(values[k]), len(values[k]))
+	}
+	k := 0
+	for i, name := range d.names {
 		a := &d.attrs[i]
 		var ok bool
 		if a.Name, ok = d.intern(name); !ok {
 			a.Name = string(name) // no room left to intern it
 		}
-		start := k
-		for vr := (berReader{set}); vr.more(); k++ {
-			v, _ := vr.expect(berOctetString)
-			if d.offs[k] >= 0 {
-				values[k] = str[d.offs[k] : d.offs[k]+len(v)]
-			} else {
-				values[k] = d.vals[k]
-			}
-			raw[k] = unsafe.Slice(unsafe.StringData(values[k]), len(values[k]))
-		}
-		a.Values, a.ByteValues = values[start:k:k], raw[start:k:k]
+		n := d.counts[i]
+		a.Values, a.ByteValues = values[k:k+n:k+n], d.raw[k:k+n:k+n]
+		k += n
 		d.ptrs[i] = a
 	}
 	d.e.Attributes = d.ptrs
+	clear(d.src) // b is not the decoder's to keep
 	return &d.e, nil
 }
 
