@@ -316,7 +316,7 @@ func TestSyslogHelperProcess(t *testing.T) {
 	prefix := os.Getenv("USHER_SYSLOG_HELPER_PREFIX")
 	appendMarked(t, a.usersAudit, prefix, 0, 100)
 	fmt.Println("appended")
-	select {} // until killed
+	time.Sleep(10 * time.Minute) // until killed (or orphaned)
 }
 
 // TestSyslogSurvivesKill: a server process killed (SIGKILL) while the
@@ -459,4 +459,31 @@ VALUES ('default', 'late0', $1, 'admin.test', 'u', 'hole-0000', '', '', 'null')`
 	appendMarked(t, follower.app.usersAudit, "after", 0, 20)
 	assert.Equal(t, markers("after", 0, 20), waitMarked(t, rs, "after", markers("after", 0, 20), 30*time.Second))
 	assert.True(t, follower.app.syslog.leading.Load())
+}
+
+// TestSyslogStopWithReceiverDown: a server stops promptly while events
+// wait for an absent receiver, and they stay where the next forwarder
+// finds them.
+func TestSyslogStopWithReceiverDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	cfg := testSettings(t)
+	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
+	cfg.Syslog = "tcp://" + addr
+	ts := startTestServer(t, cfg)
+	appendMarked(t, ts.app.usersAudit, "stop", 0, 5)
+	require.Eventually(t, ts.app.syslog.leading.Load, 10*time.Second, 10*time.Millisecond)
+	start := time.Now()
+	ts.app.close()
+	assert.Less(t, time.Since(start), syslogStopGrace+2*time.Second)
+
+	again := startTestServer(t, cfg)
+	var pos, waiting int64
+	require.NoError(t, again.app.db.SQL().QueryRowContext(t.Context(), `SELECT position FROM usher_server_syslog`).Scan(&pos))
+	require.NoError(t, again.app.db.SQL().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM usher_audit WHERE n > $1 AND login LIKE 'stop-%'`, pos).Scan(&waiting))
+	assert.Equal(t, int64(5), waiting, "the five events wait")
+	assert.Equal(t, int64(0), ts.app.syslog.sent.Load())
 }

@@ -169,12 +169,8 @@ func (s *syslogSink) lead(ctx context.Context, pos int64) int64 {
 				if ctx.Err() == nil {
 					s.logger.Warn("syslog: cannot read the audit trail", "err", err)
 				}
+				wait = 5 * time.Second
 			case len(msgs) == 0:
-				select {
-				case <-s.stopping:
-					return pos // everything ready has gone out
-				default:
-				}
 				if blocked {
 					wait = 100 * time.Millisecond
 				}
@@ -224,6 +220,9 @@ func (s *syslogSink) lead(ctx context.Context, pos int64) int64 {
 				}
 				continue // more may be ready
 			}
+		}
+		if s.stopped(ctx) {
+			return pos // stopping, and nothing more can go out now
 		}
 		s.sleep(ctx, min(wait, time.Until(renewAt)), true)
 	}
