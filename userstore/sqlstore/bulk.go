@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"iter"
 	"maps"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/internal/synced"
@@ -41,15 +44,26 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	}
 	var p *syncPlan
 	if s.dialect == database.Postgres {
-		err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
-			if p, err = t.planSynced(ctx, users, wants); err != nil {
+		// First without reading who owns the new users' usernames (see
+		// planSynced); if one is taken after all, again with them read.
+		for _, allNames := range []bool{false, true} {
+			err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
+				if p, err = t.planSynced(ctx, users, wants, allNames); err != nil {
+					return err
+				}
+				err := t.copySynced(ctx, p, raw)
+				if !allNames && usernameTaken(err) {
+					return errNamesUnread
+				}
 				return err
+			})
+			if !errors.Is(err, errNamesUnread) {
+				break
 			}
-			return t.copySynced(ctx, p, raw)
-		})
+		}
 	} else {
 		err = s.write(ctx, op, func(t *tx) error {
-			if p, err = t.planSynced(ctx, users, wants); err != nil {
+			if p, err = t.planSynced(ctx, users, wants, true); err != nil {
 				return err
 			}
 			return t.writeSynced(ctx, p)
@@ -175,9 +189,31 @@ type syncPlan struct {
 	events                 []bulkEvent
 }
 
+// errNamesUnread is returned from a PostgreSQL UpsertSynced transaction
+// that planSynced did not read every username for, and whose insert
+// found one of its new users' usernames taken: the batch is then tried
+// again with them read, to find which user it was.
+var errNamesUnread = errors.New("a new user's username is taken")
+
+// usernameTaken reports whether err is PostgreSQL's unique violation of
+// the usernames' index.
+func usernameTaken(err error) bool {
+	e, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && e.Code == "23505" && e.ConstraintName == "usher_users_username"
+}
+
 // planSynced reads what a batch of UpsertSynced touches inside t and
 // decides what to write, as if the users were applied one by one.
-func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string) (*syncPlan, error) {
+//
+// Whether a username is free needs its owner, if any. The owners of the
+// stored users' current usernames are known from reading those users;
+// planSynced reads the owners of the usernames stored users change to,
+// and, if allNames, of the new users' usernames. Without allNames a new
+// user whose username belongs to a user outside the batch is only
+// caught by the unique index when it is inserted, and the caller tries
+// again with allNames (errNamesUnread): a first sync, where nearly every
+// user is new and nearly no username taken, skips one lookup per user.
+func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string, allNames bool) (*syncPlan, error) {
 	s := t.s
 	now := s.now()
 
@@ -221,7 +257,19 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 		}
 	}
 	names := map[string]string{} // normalized username -> ID, "" for free
-	err := s.matching(`SELECT username_norm, id FROM usher_users WHERE realm = $1`, "username_norm", "", norms, 2, func(query string, args []any) error {
+	for _, u := range stored {
+		names[userstore.NormalizeUsername(u.Username)] = u.ID
+	}
+	unread := norms
+	if !allNames {
+		unread = nil
+		for i, su := range users {
+			if _, known := names[norms[i]]; !known && stored[extKey{su.User.Source, su.User.ExternalID}].ID != "" {
+				unread = append(unread, norms[i])
+			}
+		}
+	}
+	err := s.matching(`SELECT username_norm, id FROM usher_users WHERE realm = $1`, "username_norm", "", unread, 2, func(query string, args []any) error {
 		rows, err := database.QueryAll(ctx, t, func(r *sql.Rows) ([2]string, error) {
 			var v [2]string
 			return v, r.Scan(&v[0], &v[1])
