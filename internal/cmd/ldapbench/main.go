@@ -121,13 +121,13 @@ func run() error {
 	var peak memPeak
 	users := 0
 	for r := range *runs {
-		s0 := procCPU(slapd)
+		s0, sw0 := procCPU(slapd), procSwitches(slapd)
 		_, d, cpu, err := search(false)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("round %d: ldapsearch %d users in %v (CPU: ldapsearch %v, slapd %v)\n", r+1, n, d.Round(time.Millisecond),
-			cpu.Round(time.Millisecond), (procCPU(slapd) - s0).Round(time.Millisecond))
+		fmt.Printf("round %d: ldapsearch %d users in %v (CPU: ldapsearch %v, slapd %v; context switches: slapd %d)\n", r+1, n, d.Round(time.Millisecond),
+			cpu.Round(time.Millisecond), (procCPU(slapd) - s0).Round(time.Millisecond), procSwitches(slapd)-sw0)
 		lsTimes = append(lsTimes, d)
 
 		if prof != nil {
@@ -135,9 +135,9 @@ func run() error {
 				return err
 			}
 		}
-		s0, c0 := procCPU(slapd), selfCPU()
+		s0, c0, w0, sw0 := procCPU(slapd), selfCPU(), procSwitches(os.Getpid()), procSwitches(slapd)
 		n, d, p, err := stream(ctx, src, *want)
-		c1, s1 := selfCPU(), procCPU(slapd)
+		c1, s1, w1, sw1 := selfCPU(), procCPU(slapd), procSwitches(os.Getpid()), procSwitches(slapd)
 		if prof != nil {
 			// One profile holds one stretch: the later rounds are timed
 			// without the profiler.
@@ -150,8 +150,9 @@ func run() error {
 		if err := check("source", n, *want); err != nil {
 			return err
 		}
-		fmt.Printf("round %d: source     %d users in %v (CPU: source %v, slapd %v; peak heap %s, first 10%%: %s)\n", r+1, n, d.Round(time.Millisecond),
-			(c1 - c0).Round(time.Millisecond), (s1 - s0).Round(time.Millisecond), mib(p.heap), mib(p.heapEarly))
+		fmt.Printf("round %d: source     %d users in %v (CPU: source %v, slapd %v; context switches: source %d, slapd %d; peak heap %s, first 10%%: %s)\n",
+			r+1, n, d.Round(time.Millisecond), (c1 - c0).Round(time.Millisecond), (s1 - s0).Round(time.Millisecond), w1-w0, sw1-sw0,
+			mib(p.heap), mib(p.heapEarly))
 		srcTimes = append(srcTimes, d)
 		peak = peak.max(p)
 		users = n
