@@ -221,10 +221,15 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	// read: on PostgreSQL each takes the realm's row in usher_user_feed
 	// (SQLite's transactions hold the database already). No other writer
 	// takes it.
+	// The same statement gives the position of the transaction's first
+	// change-feed event (the row lock gives the transaction its ID).
 	if s.q.forUpdate != "" {
-		var one int
-		if err := t.QueryRowContext(ctx, `SELECT 1 FROM usher_user_feed WHERE realm = $1`+s.q.forUpdate, s.realm).Scan(&one); err != nil {
+		var first sql.NullInt64
+		if err := t.QueryRowContext(ctx, `SELECT `+pgPosition+` FROM usher_user_feed WHERE realm = $1`+s.q.forUpdate, s.realm).Scan(&first); err != nil {
 			return nil, fmt.Errorf("realm %q: %w", s.realm, err)
+		}
+		if first.Valid && !t.based {
+			t.first, t.based = first.Int64, true
 		}
 	}
 
