@@ -83,8 +83,10 @@
 // the audit trail in the database and, with -syslog udp://…, tcp://… or
 // tls://host:port, also goes to a syslog receiver as RFC 5424 in Notakey's
 // shape ("[LOGIN] [8c620] [jdoe] [users] login.failed: wrong password");
-// a receiver that is away never blocks a request: events wait (up to
-// 10,000, in memory) and go out when it returns.
+// a receiver that is away never blocks a request: events wait in the
+// audit trail and go out, in order, when it returns, also after a restart;
+// one of the server processes sharing the database sends them (at least
+// once).
 //
 // Wrong admin passwords are counted per account and client address: an
 // address that makes 5 in 15 minutes is held back for that account while
