@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,4 +97,31 @@ func TestBootstrapOnPostgresOnce(t *testing.T) {
 	pw, err := b.bootstrap(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, pw)
+}
+
+// TestPostgresPoolKeepsConnections: after a burst of more concurrent
+// queries than the pool once kept idle (32), the server's pool keeps the
+// connections it opened rather than closing them to open them again
+// under the next burst, each a new PostgreSQL backend (BENCHMARKS.md,
+// "Connections kept"). Not parallel: it holds 40 connections at once.
+func TestPostgresPoolKeepsConnections(t *testing.T) {
+	cfg := testSettings(t)
+	cfg.Database = testenv.PostgresDB(t)
+	s := startTestServer(t, cfg)
+	db := s.app.server.db.SQL()
+	const concurrent = 40
+	for range 3 {
+		var wg sync.WaitGroup
+		for range concurrent {
+			wg.Go(func() {
+				_, err := db.ExecContext(t.Context(), "SELECT pg_sleep(0.05)")
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+	}
+	st := db.Stats()
+	assert.Zero(t, st.MaxIdleClosed, "connections closed for the idle limit")
+	assert.GreaterOrEqual(t, st.OpenConnections, concurrent, "the burst's connections are still open")
+	assert.Less(t, st.OpenConnections, 2*concurrent, "later bursts reused them")
 }
