@@ -21,7 +21,7 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require golang.org/x/mod v0.43.0 // indirect
+require golang.org/x/mod v0.43.0
 
 require (
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
