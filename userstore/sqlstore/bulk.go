@@ -31,8 +31,12 @@ const (
 )
 
 // UpsertSynced writes a batch of directory users in one transaction: it
-// reads what the batch touches with a few IN queries, decides in memory,
-// and writes with multi-row INSERTs. See userstore.SyncWriter.
+// reads what the batch touches with a few queries, decides in memory,
+// and writes with multi-row INSERTs on SQLite. On PostgreSQL it writes
+// updates and new groups from arrays, and the new users, their
+// memberships and the change-feed events with COPY when the database is
+// opened with pgx's driver (as OpenPostgres and database.Open do; from
+// arrays with another). See userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
 	wants, err := synced.CheckBatch(users, checkUser)
