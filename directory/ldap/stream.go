@@ -304,6 +304,8 @@ type entryDecoder struct {
 	src    [][]byte
 	vals   []string
 	offs   []int
+	// prevNames are the attribute names of the entry decoded last.
+	prevNames []string
 	// interned maps attribute names and memberOf values met so far to a
 	// string of their own; at most maxInterned, each of at most
 	// maxInternedLen bytes.
@@ -413,9 +415,15 @@ func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
 	k := 0
 	for i, name := range d.names {
 		a := &d.attrs[i]
-		var ok bool
-		if a.Name, ok = d.intern(name); !ok {
-			a.Name = string(name) // no room left to intern it
+		// Entries of a stream mostly list the same attributes in the same
+		// order: the previous entry's name is tried before the map.
+		if prev := d.prevNames; i < len(prev) && prev[i] == string(name) {
+			a.Name = prev[i]
+		} else {
+			var ok bool
+			if a.Name, ok = d.intern(name); !ok {
+				a.Name = string(name) // no room left to intern it
+			}
 		}
 		n := d.counts[i]
 		a.Values, a.ByteValues = values[k:k+n:k+n], d.raw[k:k+n:k+n]
@@ -423,6 +431,10 @@ func (d *entryDecoder) decode(b []byte) (*goldap.Entry, error) {
 		d.ptrs[i] = a
 	}
 	d.e.Attributes = d.ptrs
+	d.prevNames = d.prevNames[:0]
+	for i := range d.attrs {
+		d.prevNames = append(d.prevNames, d.attrs[i].Name)
+	}
 	clear(d.src) // b is not the decoder's to keep
 	return &d.e, nil
 }
