@@ -93,6 +93,36 @@ func (m *metrics) watchOutbox(o *outbox.Outbox) {
 	}))
 }
 
+// watchSyslog exports the syslog forwarder's state: events this process
+// sent, whether it is the one process forwarding, and the events waiting
+// in the audit trail for the receiver.
+func (m *metrics) watchSyslog(s *syslogSink) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "usher_syslog_events_sent_total", Help: "Audit events this process sent to the syslog receiver (over TCP and TLS: acknowledged by the receiver's TCP).",
+		}, func() float64 { return float64(s.sent.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "usher_syslog_forwarding", Help: "1 when this process is the one forwarding the audit trail to syslog (it holds the lease), else 0.",
+		}, func() float64 {
+			if s.leading.Load() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "usher_syslog_events_waiting", Help: "Audit events not yet sent to the syslog receiver, by every process sharing the database (-1 when the database did not answer).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := s.waiting(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}),
+	)
+}
+
 // handler serves the metrics in Prometheus's text format.
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

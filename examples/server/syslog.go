@@ -299,5 +299,16 @@ func (a *app) openSyslog() error {
 	}
 	a.syslog = sink
 	a.stopSyslog = sink.stop
+	a.metrics.watchSyslog(sink)
 	return nil
+}
+
+// waiting is how many audit events the receiver has still to get, as
+// positions past its cursor (every process's events; a hole in the
+// positions counts as one).
+func (s *syslogSink) waiting(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(n) FROM usher_audit), 0) - position FROM usher_server_syslog WHERE target = $1`,
+		s.target()).Scan(&n)
+	return max(n, 0), err
 }

@@ -293,13 +293,36 @@ func TestSyslogReceiverDownThenUp(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)
 			assert.Len(t, marked(rs, prefix), 1, "nothing arrives while the receiver is away")
 			assert.Equal(t, int64(1), ts.app.syslog.sent.Load())
+			assert.GreaterOrEqual(t, syslogMetric(t, ts.app, "usher_syslog_events_waiting"), 300.0, "the metric shows what waits")
+			assert.Equal(t, 1.0, syslogMetric(t, ts.app, "usher_syslog_forwarding"))
 
 			p.up()
 			got := waitMarked(t, rs, prefix, markers(prefix, 0, 301), 60*time.Second)
 			assert.Equal(t, markers(prefix, 0, 301), got, "all, in order, once each")
 			assert.Equal(t, int64(301), ts.app.syslog.sent.Load())
+			assert.Equal(t, 301.0, syslogMetric(t, ts.app, "usher_syslog_events_sent_total"))
+			assert.Eventually(t, func() bool { return syslogMetric(t, ts.app, "usher_syslog_events_waiting") == 0 }, 10*time.Second, 50*time.Millisecond,
+				"nothing waits once the cursor has moved")
 		})
 	}
+}
+
+// syslogMetric reads one of the syslog metrics from the app's registry.
+func syslogMetric(t *testing.T, a *app, name string) float64 {
+	t.Helper()
+	families, err := a.metrics.reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == name {
+			m := f.GetMetric()[0]
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
 
 // TestSyslogHelperProcess is the server process that
