@@ -282,10 +282,11 @@ func searchRequest(base string, scope int, sizeLimit, timeLimit int, filter stri
 
 // entryDecoder decodes the SearchResultEntries of one stream. What an entry
 // keeps outlives the read buffer, so decode copies it once into one string
-// and slices the DN, the names and the values out of it; attribute names,
-// and memberOf values (the same group DNs for user after user), are
-// interned instead, so that an entry costs three allocations however many
-// attributes it has, and a stream's entries share their group DNs.
+// and slices the DN and the values out of it; attribute names, and
+// memberOf values (the same group DNs for user after user), are interned
+// instead. An entry costs two allocations (its string and one slab of
+// Values) however many attributes it has, and a stream's entries share
+// their group DNs.
 //
 // The *goldap.Entry, its Attributes and each attribute's ByteValues slice
 // are reused by the next decode; the strings, each Values slice and each
