@@ -30,7 +30,10 @@ type query struct {
 // wrapping directory.ErrUnavailable, as a paged search cannot be resumed
 // elsewhere. Other queries use a pooled service connection; when that
 // turns out to be dead before any entry was seen, the query is tried once
-// more on a fresh one.
+// more on a fresh one. For a paged query the stream reuses the entry
+// between calls: fn must not keep the *goldap.Entry, its Attributes or a
+// ByteValues slice past its return, and must not write into byte values
+// (the strings and Values slices may be kept: entryDecoder).
 func (s *Source) search(ctx context.Context, q query, fn func(*goldap.Entry) bool) error {
 	if q.paged {
 		return s.stream(ctx, q, fn)
