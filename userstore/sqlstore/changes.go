@@ -28,6 +28,14 @@ func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Ch
 				return nil, after, err
 			}
 		}
+		args := []any{s.realm, after}
+		if s.dialect == database.Postgres {
+			var horizon int64
+			if err := s.db.QueryRowContext(ctx, pgHorizon).Scan(&horizon); err != nil {
+				return nil, after, err
+			}
+			args = append(args, horizon)
+		}
 		page, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (userstore.Change, error) {
 			var (
 				c    userstore.Change
@@ -37,7 +45,7 @@ func (s *Store) Changes(ctx context.Context, after int64) iter.Seq2[userstore.Ch
 			err := r.Scan(&c.Seq, &kind, &c.UserID, &c.Group, &c.GroupID, &at)
 			c.Kind, c.At = userstore.ChangeKind(kind), fromNS(at)
 			return c, err
-		}, s.q.changes+fmt.Sprint(n), s.realm, after)
+		}, s.q.changes+fmt.Sprint(n), args...)
 		if len(page) > 0 {
 			after = page[len(page)-1].Seq
 		}

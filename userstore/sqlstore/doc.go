@@ -60,11 +60,12 @@
 // where n counts the transaction's events from 0 (at most 2^20 of them)
 // and usher_user_feed_base holds the two bases; the position is the
 // public Change.Seq. A reader returns only the events below the first
-// position of its snapshot's horizon: the oldest transaction the snapshot
-// still sees running, not counting those of other databases
-// (pg_stat_activity), which cannot write these tables. Every transaction
-// below the horizon has ended, so every event below it is visible in that
-// snapshot or never will be; and every transaction that can still append
+// position of the horizon, read in a statement just before: the oldest
+// transaction that statement's snapshot sees running and that still runs
+// as it reads pg_stat_activity, not counting those of other databases,
+// which cannot write these tables. Every transaction below the horizon
+// has ended before the reader's snapshot, so every event below it is
+// visible to the reader or never will be; and every transaction that can still append
 // has an ID at or above the horizon, so its events sort after everything
 // returned. The feed is thus in transaction-ID order: the events of one
 // transaction are consecutive, a write that began after another had

@@ -40,25 +40,35 @@ var eventsPerTxSQL = strconv.Itoa(eventsPerTx)
 var pgPosition = `(SELECT b.seq_base + (pg_current_xact_id()::text::bigint - b.xid_base) * ` + eventsPerTxSQL + ` FROM usher_user_feed_base b)`
 
 // pgHorizonXID is, on PostgreSQL, the oldest transaction that may still
-// append events as the statement's snapshot sees it: the oldest of the
-// snapshot's running transactions (its xip; or xmax, the next ID, when
-// none), leaving out those that a backend connected to another database
-// runs, which cannot write this database's tables. A transaction that has
-// ended since the snapshot was taken counts still, as the snapshot does
-// not see its events yet.
+// append events that a later statement's snapshot would not see: of the
+// running transactions of this statement's snapshot (its xip; or xmax,
+// the next ID, when none), those that still run, as pg_stat_activity
+// shows them while this statement reads it, in this database — or that
+// still run without showing their database (a role this one may not
+// see). A transaction of the snapshot that has ended before
+// pg_stat_activity is read does not count: it ended before any later
+// statement's snapshot, which sees its events. Nor does one of another
+// database, which cannot write these tables. The horizon must therefore
+// be read in a statement of its own, before the read it bounds
+// (pgHorizon): counting a transaction that ended meanwhile would hold
+// the horizon back for nothing, and under many short transactions of
+// other databases of the same cluster it held it back for seconds.
 var pgHorizonXID = `(SELECT least(pg_snapshot_xmax(s)::text::bigint,
-	(SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) x WHERE NOT EXISTS (
-		SELECT 1 FROM pg_stat_activity a WHERE a.datname IS DISTINCT FROM current_database()
-		AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)))
+	(SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) x WHERE EXISTS (
+		SELECT 1 FROM pg_stat_activity a WHERE a.datname = current_database()
+		AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)
+	OR (NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid::text::bigint = x::text::bigint % 4294967296)
+		AND pg_xact_status(x) = 'in progress')))
 FROM pg_current_snapshot() s)`
 
-// pgHorizon is, on PostgreSQL, the position below which every event is
-// settled as the statement's snapshot sees it: the first position of
-// pgHorizonXID. Every event below it is committed or gone, and every
-// event that becomes visible later lies above it. The events of the
-// released schema, below seq_base, are all settled.
-var pgHorizon = `(SELECT greatest(b.seq_base, b.seq_base + (` + pgHorizonXID + ` - b.xid_base) * ` +
-	eventsPerTxSQL + `) FROM usher_user_feed_base b)`
+// pgHorizon is, on PostgreSQL, the statement that gives the position
+// below which every event is settled for any statement that starts after
+// it: the first position of pgHorizonXID. Every event below it is
+// committed or gone, and every event that becomes visible later lies
+// above it. The events of the released schema, below seq_base, are all
+// settled.
+var pgHorizon = `SELECT greatest(b.seq_base, b.seq_base + (` + pgHorizonXID + ` - b.xid_base) * ` +
+	eventsPerTxSQL + `) FROM usher_user_feed_base b`
 
 // settleWait bounds how long Changes waits on PostgreSQL for the
 // transactions running when it was called, so that it returns every event

@@ -17,8 +17,8 @@ type queries struct {
 	// a scan of every membership per user read (quadratic listings).
 	members string
 
-	// changes reads a page of the feed after $2: up to the horizon on
-	// PostgreSQL (pgHorizon); LIMIT follows.
+	// changes reads a page of the feed after $2: on PostgreSQL up to the
+	// horizon $3, read just before (pgHorizon); LIMIT follows.
 	changes string
 	// forUpdate locks the rows a SELECT reads until the transaction ends
 	// (PostgreSQL); SQLite's write transactions hold the whole database.
@@ -35,7 +35,7 @@ func newQueries(d database.Dialect) queries {
 	var q queries
 	switch d {
 	case database.Postgres:
-		q.changes = `SELECT pos, kind, user_id, group_name, group_id, at FROM usher_changes WHERE realm = $1 AND pos > $2 AND pos < ` + pgHorizon + ` ORDER BY pos LIMIT `
+		q.changes = `SELECT pos, kind, user_id, group_name, group_id, at FROM usher_changes WHERE realm = $1 AND pos > $2 AND pos < $3 ORDER BY pos LIMIT `
 		q.forUpdate, q.forUpdateOf = ` FOR UPDATE`, ` FOR UPDATE OF u`
 		q.recordFailure, q.resetFailures = pgRecordFailure, pgResetFailures
 		q.groupConcat = `string_agg(g.name, chr(31))`

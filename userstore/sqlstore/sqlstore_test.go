@@ -512,3 +512,48 @@ func TestConcurrentAuditsEachCommitted(t *testing.T) {
 		}
 	})
 }
+
+// TestFeedUnheldByOtherDatabases: a stream of short transactions in
+// another database of the same cluster (other tests, other applications)
+// never hides an event committed before Changes was called. Before the
+// horizon was read in a statement of its own, a transaction of the
+// snapshot that had ended by the time pg_stat_activity was read counted
+// as running, and under such a stream Changes missed fresh events.
+func TestFeedUnheldByOtherDatabases(t *testing.T) {
+	t.Parallel()
+	b := backends[1]
+	ctx := t.Context()
+	s := b.openStore(t, b.newDB(t))
+	other := b.openDB(t, b.newDB(t))
+	_, err := other.SQL().ExecContext(ctx, `CREATE TABLE churn (n bigint)`)
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	other.SQL().SetMaxOpenConns(16)
+	for range 16 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = other.SQL().ExecContext(ctx, `INSERT INTO churn VALUES (1)`) // one short transaction, with an ID
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	var last int64
+	for i := range 100 {
+		u, err := s.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("churn%d", i)})
+		require.NoError(t, err)
+		var got []string
+		for c, err := range s.Changes(ctx, last) {
+			require.NoError(t, err)
+			last = c.Seq
+			got = append(got, c.UserID)
+		}
+		require.Equal(t, []string{u.ID}, got, "round %d: the event committed before the call", i)
+	}
+}
