@@ -230,6 +230,9 @@ func (a *applier) run(ctx context.Context, in <-chan []SyncChange) error {
 			}
 		}
 	}()
+	if n := a.parallelBatches(); n > 1 {
+		return a.applyParallel(ctx, signed, n)
+	}
 	for sc := range signed {
 		if err := a.apply(ctx, sc); err != nil {
 			return err
@@ -260,21 +263,38 @@ func (a *applier) apply(ctx context.Context, sc signedChunk) error {
 		}
 		return nil
 	}
-	// Changes whose signing failed are reported, the others go to the
-	// target together.
+	batch := signedOnly(sc)
+	errs := a.send(ctx, batch)
+	return a.finish(ctx, sc, batch, errs)
+}
+
+// signedOnly is the changes of sc whose signing did not fail: those go to
+// the target together, and finish reports the others.
+func signedOnly(sc signedChunk) []SignedChange {
 	batch := make([]SignedChange, 0, len(sc.changes))
+	for i, c := range sc.changes {
+		if sc.errs[i] == nil {
+			batch = append(batch, c)
+		}
+	}
+	return batch
+}
+
+// send hands a batch to the batch target.
+func (a *applier) send(ctx context.Context, batch []SignedChange) []error {
+	if st, ok := a.target.(*StoreTarget); ok && st.signedBy(a.signer) {
+		return st.applyBatch(ctx, batch, false) // signed by a.signer just now
+	}
+	return a.batcher.ApplySyncBatch(ctx, batch)
+}
+
+// finish reports the outcome of a chunk sent as batch, whose changes got
+// errs.
+func (a *applier) finish(ctx context.Context, sc signedChunk, batch []SignedChange, errs []error) error {
 	for i, c := range sc.changes {
 		if sc.errs[i] != nil {
 			a.report(ctx, c.Change, sc.errs[i])
-			continue
 		}
-		batch = append(batch, c)
-	}
-	var errs []error
-	if st, ok := a.target.(*StoreTarget); ok && st.signedBy(a.signer) {
-		errs = st.applyBatch(ctx, batch, false) // signed by a.signer just now
-	} else {
-		errs = a.batcher.ApplySyncBatch(ctx, batch)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -31,12 +31,26 @@ type Client struct {
 	Organization string
 	// HTTPClient makes the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Parallel is how many batches of changes a sync keeps in flight at
+	// once (directory.ParallelBatchTarget), so that the server decodes
+	// and verifies one while it writes the one before; 0 means 2. The
+	// server writes one batch at a time either way.
+	Parallel int
+}
+
+// ParallelBatches is Parallel, or 2 when it is not set.
+func (c *Client) ParallelBatches() int {
+	if c.Parallel > 0 {
+		return c.Parallel
+	}
+	return 2
 }
 
 var (
-	_ directory.BatchSyncTarget  = (*Client)(nil)
-	_ directory.SyncBatchLookup  = (*Client)(nil)
-	_ directory.SyncRecordLookup = (*Client)(nil)
+	_ directory.ParallelBatchTarget = (*Client)(nil)
+	_ directory.BatchSyncTarget     = (*Client)(nil)
+	_ directory.SyncBatchLookup     = (*Client)(nil)
+	_ directory.SyncRecordLookup    = (*Client)(nil)
 )
 
 // StatusError is an answer other than the one expected.
