@@ -54,10 +54,44 @@ func scanUser(r scanner) (userstore.User, error) {
 }
 
 // marshalMap encodes a map as JSON: null for nil, so that nil and empty
-// maps come back as they went in.
+// maps come back as they went in. The bytes are json.Marshal's (keys
+// sorted, its escaping), written without reflection: a sync writes one
+// map per user, its record's signature among the values.
 func marshalMap(m map[string]string) string {
-	b, _ := json.Marshal(m) // a map[string]string always encodes
-	return string(b)
+	if m == nil {
+		return "null"
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	n := 2
+	for _, k := range keys {
+		n += len(k) + len(m[k]) + 6
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s as json.Marshal writes a string: plain
+// printable ASCII other than ", \, <, > and & as it is, anything else
+// through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // marshalRoles encodes roles sorted and without duplicates as a JSON
