@@ -16,16 +16,23 @@ import (
 // "100000+" rather than read every user.
 const countLimit = 100_000
 
-// userCounts returns the dashboard's numbers of users and of enabled
-// users: exact, in one query, from r's userstore.Counter when it has one,
-// else by listing up to countLimit of each.
-func userCounts(ctx context.Context, r userstore.UserReader) (users, enabled string, err error) {
+// dashCounts are the dashboard's numbers of users.
+type dashCounts struct {
+	Users, Enabled string
+	Locked         string // locked out now; "" when the store cannot count them
+}
+
+// userCounts returns the dashboard's numbers of users, of enabled users
+// and of users locked out at now: exact, in one query, from r's
+// userstore.Counter when it has one, else by listing up to countLimit of
+// each (and no locked count).
+func userCounts(ctx context.Context, r userstore.UserReader, now time.Time) (dashCounts, error) {
 	if c, ok := r.(userstore.Counter); ok {
-		n, err := c.CountUsers(ctx, userstore.CountOptions{})
+		n, err := c.CountUsers(ctx, userstore.CountOptions{LockedAt: now})
 		if err != nil {
-			return "", "", err
+			return dashCounts{}, err
 		}
-		return fmt.Sprint(n.Total), fmt.Sprint(n.Enabled), nil
+		return dashCounts{fmt.Sprint(n.Total), fmt.Sprint(n.Enabled), fmt.Sprint(n.Locked)}, nil
 	}
 	count := func(opts userstore.ListOptions) (string, error) {
 		opts.Limit = countLimit + 1
@@ -41,19 +48,21 @@ func userCounts(ctx context.Context, r userstore.UserReader) (users, enabled str
 		}
 		return fmt.Sprint(n), nil
 	}
-	if users, err = count(userstore.ListOptions{}); err != nil {
-		return "", "", err
+	var c dashCounts
+	var err error
+	if c.Users, err = count(userstore.ListOptions{}); err != nil {
+		return dashCounts{}, err
 	}
 	yes := true
-	if enabled, err = count(userstore.ListOptions{Enabled: &yes}); err != nil {
-		return "", "", err
+	if c.Enabled, err = count(userstore.ListOptions{Enabled: &yes}); err != nil {
+		return dashCounts{}, err
 	}
-	return users, enabled, nil
+	return c, nil
 }
 
 func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	users, enabled, err := userCounts(ctx, a.users)
+	counts, err := userCounts(ctx, a.users, a.now())
 	if err != nil {
 		a.pageError(w, r, err)
 		return
@@ -78,12 +87,12 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "dashboard.html", page{Title: "Dashboard", Data: struct {
-		Users, Enabled string
-		Failures       string
-		Pending        string
-		Active         int
-		Recent         []userstore.AuditEvent
-	}{users, enabled, failures(len(recent)), fmt.Sprint(pending), len(active), shown}})
+		Users, Enabled, Locked string
+		Failures               string
+		Pending                string
+		Active                 int
+		Recent                 []userstore.AuditEvent
+	}{counts.Users, counts.Enabled, counts.Locked, failures(len(recent)), fmt.Sprint(pending), len(active), shown}})
 }
 
 // pendingCount counts the onboardings waiting for approval.

@@ -25,7 +25,11 @@ func TestDashboardCounts(t *testing.T) {
 	before, err := ts.app.users.CountUsers(ctx, userstore.CountOptions{})
 	require.NoError(t, err)
 	for i := range 12 {
-		_, err := ts.app.users.CreateUser(ctx, userstore.User{Username: fmt.Sprintf("dash%02d", i), Enabled: i%4 != 0})
+		u := userstore.User{Username: fmt.Sprintf("dash%02d", i), Enabled: i%4 != 0}
+		if i < 2 {
+			u.LockedUntil = time.Now().Add(time.Hour)
+		}
+		_, err := ts.app.users.CreateUser(ctx, u)
 		require.NoError(t, err)
 	}
 	b := ts.signIn()
@@ -33,6 +37,7 @@ func TestDashboardCounts(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
 	assert.Contains(t, r.Body, fmt.Sprintf(`<span class="n">%d</span> users`, before.Total+12))
 	assert.Contains(t, r.Body, fmt.Sprintf(`<span class="n">%d</span> enabled`, before.Enabled+9))
+	assert.Contains(t, r.Body, fmt.Sprintf(`<span class="n">%d</span> locked out now`, before.Locked+2))
 }
 
 // hiddenCounter is a store seen only as a UserReader, which hides its
@@ -110,14 +115,14 @@ func TestDashboardUserCounts(t *testing.T) {
 		{"a failing listing", manyUsers{err: boom}, "", "", boom},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			users, enabled, err := userCounts(ctx, tt.r)
+			c, err := userCounts(ctx, tt.r, time.Now())
 			if tt.err != nil {
 				require.ErrorIs(t, err, tt.err)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.users, users)
-			assert.Equal(t, tt.enabled, enabled)
+			assert.Equal(t, tt.users, c.Users)
+			assert.Equal(t, tt.enabled, c.Enabled)
 		})
 	}
 }
