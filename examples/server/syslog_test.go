@@ -83,10 +83,7 @@ func TestSyslogToRsyslog(t *testing.T) {
 func TestSyslogAwayNeverBlocks(t *testing.T) {
 	t.Parallel()
 	// A TCP port that nobody listens on yet.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := testenv.FreeAddr(t)
 
 	cfg := testSettings(t)
 	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
@@ -98,7 +95,7 @@ func TestSyslogAwayNeverBlocks(t *testing.T) {
 	assert.Equal(t, int64(0), ts.app.syslog.sent.Load())
 
 	// The receiver comes back: everything waiting arrives.
-	ln, err = net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
 	defer ln.Close()
 	got := make(chan string, 1)
@@ -152,10 +149,7 @@ type syslogProxy struct {
 }
 
 func newSyslogProxy(t *testing.T, upstream string) *syslogProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &syslogProxy{t: t, addr: ln.Addr().String(), upstream: upstream}
-	require.NoError(t, ln.Close())
+	p := &syslogProxy{t: t, addr: testenv.FreeAddr(t), upstream: upstream}
 	t.Cleanup(p.down)
 	return p
 }
@@ -489,10 +483,7 @@ VALUES ('default', 'late0', $1, 'admin.test', 'u', 'hole-0000', '', '', 'null')`
 // finds them.
 func TestSyslogStopWithReceiverDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := testenv.FreeAddr(t)
 	cfg := testSettings(t)
 	cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "usher.db")
 	cfg.Syslog = "tcp://" + addr
