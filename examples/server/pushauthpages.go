@@ -166,6 +166,20 @@ func (a *app) approverName(ctx context.Context, app onboarding.Application, user
 	return u.Username, err
 }
 
+// authFailed answers err on the authentication page: a refusal that
+// authMessage knows with its message, anything else as an error page. It
+// reports whether it answered (false for a nil err).
+func (a *app) authFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	if status, msg, ok := authMessage(err); ok {
+		a.renderAuth(w, r, status, "", msg)
+		return true
+	} else if err != nil {
+		a.pageError(w, r, err)
+		return true
+	}
+	return false
+}
+
 // authMessage is what a page says of a refused change.
 func authMessage(err error) (int, string, bool) {
 	switch {
@@ -239,11 +253,7 @@ func (a *app) createProfileForm(w http.ResponseWriter, r *http.Request) {
 	}
 	p.ApplicationID = r.PathValue("id")
 	out, err := a.createProfile(remoteContext(r), p)
-	if status, msg, ok := authMessage(err); ok {
-		a.renderAuth(w, r, status, "", msg)
-		return
-	} else if err != nil {
-		a.pageError(w, r, err)
+	if a.authFailed(w, r, err) {
 		return
 	}
 	a.renderProfile(w, r, out.ID, http.StatusCreated, "Created the profile "+out.Name+".", "", out.Secret, nil)
@@ -468,11 +478,7 @@ func (a *app) createPolicyForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := a.createPolicy(remoteContext(r), r.PathValue("id"), f.Get("name"), time.Duration(maxP)*time.Minute, time.Duration(ask)*time.Minute)
-	if status, msg, ok := authMessage(err); ok {
-		a.renderAuth(w, r, status, "", msg)
-		return
-	} else if err != nil {
-		a.pageError(w, r, err)
+	if a.authFailed(w, r, err) {
 		return
 	}
 	a.renderAuth(w, r, http.StatusCreated, "Created the policy; users ask for access at its link.", "")
@@ -487,11 +493,7 @@ func (a *app) deletePolicyForm(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = a.arStore.DeletePolicy(r.Context(), p.ID)
 	}
-	if status, msg, ok := authMessage(err); ok {
-		a.renderAuth(w, r, status, "", msg)
-		return
-	} else if err != nil {
-		a.pageError(w, r, err)
+	if a.authFailed(w, r, err) {
 		return
 	}
 	a.auditAdmin(r, "admin.pre_approval_policy_deleted", "", map[string]string{"application": p.ApplicationID, "policy": p.ID})
@@ -538,11 +540,7 @@ func (a *app) destroyAuthRequestForm(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = a.arStore.DeleteRequest(r.Context(), req.ID)
 	}
-	if status, msg, ok := authMessage(err); ok {
-		a.renderAuth(w, r, status, "", msg)
-		return
-	} else if err != nil {
-		a.pageError(w, r, err)
+	if a.authFailed(w, r, err) {
 		return
 	}
 	a.auditAdmin(r, "admin.auth_request_deleted", req.UserID, map[string]string{"application": req.ApplicationID, "request": req.ID})
