@@ -144,30 +144,36 @@ func (s *RecordSigner) signHead(payload []byte) (string, error) {
 	return obj.CompactSerialize()
 }
 
+// verifiedHead is a head whose signature verified, decoded.
+type verifiedHead struct {
+	size int64
+	root tlog.Hash
+}
+
 // headCache remembers verified heads. It is bounded: when full it is
 // emptied, which costs a re-verification, never a wrong answer (only
 // heads that verified are ever put in).
 type headCache struct {
 	mu    sync.Mutex
-	heads map[string]batchHead
+	heads map[string]verifiedHead
 }
 
 // maxCachedHeads bounds a verifier's memory of heads (each key is a
 // head's JWS, about 240 bytes).
 const maxCachedHeads = 1024
 
-func (c *headCache) get(jws string) (batchHead, bool) {
+func (c *headCache) get(jws string) (verifiedHead, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.heads[jws]
 	return h, ok
 }
 
-func (c *headCache) put(jws string, h batchHead) {
+func (c *headCache) put(jws string, h verifiedHead) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.heads == nil || len(c.heads) >= maxCachedHeads {
-		c.heads = make(map[string]batchHead)
+		c.heads = make(map[string]verifiedHead)
 	}
 	c.heads[jws] = h
 }
@@ -185,7 +191,7 @@ func (v *RecordVerifier) verifyBatch(canonical []byte, sig string) error {
 		return err
 	}
 	index, err := strconv.ParseInt(indexText, 10, 64)
-	if err != nil || index < 0 || index >= head.Size || strconv.FormatInt(index, 10) != indexText {
+	if err != nil || index < 0 || index >= head.size || strconv.FormatInt(index, 10) != indexText {
 		return errors.New("malformed batch signature: bad index")
 	}
 	raw, err := strictB64.DecodeString(proofText)
@@ -196,35 +202,35 @@ func (v *RecordVerifier) verifyBatch(canonical []byte, sig string) error {
 	for i := range proof {
 		copy(proof[i][:], raw[i*tlog.HashSize:])
 	}
-	var root tlog.Hash
-	rootRaw, _ := base64.RawURLEncoding.DecodeString(head.Root) // checked by head
-	copy(root[:], rootRaw)
-	if tlog.CheckRecord(proof, head.Size, root, index, tlog.RecordHash(canonical)) != nil {
+	if tlog.CheckRecord(proof, head.size, head.root, index, tlog.RecordHash(canonical)) != nil {
 		return errChanged
 	}
 	return nil
 }
 
 // head verifies a batch head's JWS, or finds it among those verified.
-func (v *RecordVerifier) head(jws string) (batchHead, error) {
+func (v *RecordVerifier) head(jws string) (verifiedHead, error) {
 	if h, ok := v.heads.get(jws); ok {
 		return h, nil
 	}
 	payload, err := v.verifyHeadJWS(jws)
 	if err != nil {
-		return batchHead{}, err
+		return verifiedHead{}, err
 	}
 	var h batchHead
 	dec := json.NewDecoder(strings.NewReader(string(payload)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil || dec.More() {
-		return batchHead{}, errors.New("malformed batch head")
+		return verifiedHead{}, errors.New("malformed batch head")
 	}
-	if root, err := strictB64.DecodeString(h.Root); err != nil || len(root) != tlog.HashSize || h.Size < 1 || h.Size > maxHeadSize {
-		return batchHead{}, errors.New("malformed batch head")
+	root, err := strictB64.DecodeString(h.Root)
+	if err != nil || len(root) != tlog.HashSize || h.Size < 1 || h.Size > maxHeadSize {
+		return verifiedHead{}, errors.New("malformed batch head")
 	}
-	v.heads.put(jws, h)
-	return h, nil
+	vh := verifiedHead{size: h.Size}
+	copy(vh.root[:], root)
+	v.heads.put(jws, vh)
+	return vh, nil
 }
 
 // verifyHeadJWS checks a head's signature and type and returns its

@@ -11,7 +11,7 @@ import (
 func TestHeadCacheBounded(t *testing.T) {
 	var c headCache
 	for i := range 3 * maxCachedHeads {
-		c.put("head"+strconv.Itoa(i), batchHead{Size: 1})
+		c.put("head"+strconv.Itoa(i), verifiedHead{size: 1})
 		assert.LessOrEqual(t, len(c.heads), maxCachedHeads)
 	}
 	_, ok := c.get("head" + strconv.Itoa(3*maxCachedHeads-1))

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -36,6 +35,6 @@ func FreeAddr(tb testing.TB) string {
 			return addr
 		}
 	}
-	tb.Fatalf("testenv: %s", fmt.Sprintf("no free port found below %d", low))
+	tb.Fatalf("testenv: no free port found below %d", low)
 	return ""
 }
