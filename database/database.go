@@ -49,6 +49,9 @@ type DB struct {
 	// otherwise poll for the database's write lock; other processes still
 	// wait through the busy timeout. Unused on PostgreSQL.
 	writeMu sync.Mutex
+	// ckpt runs the WAL checkpoints of a SQLite file OpenSQLite opened;
+	// nil otherwise.
+	ckpt *checkpointer
 }
 
 // Option configures a DB.
@@ -92,27 +95,39 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 }
 
 // OpenSQLite opens (creating it when missing) the SQLite database file at
-// path with SQLiteDSN's settings. The path ":memory:" gives a private
+// path with SQLiteDSN's settings, and checkpoints its write-ahead log in
+// the background: its writers leave copying the log into the database
+// file to a goroutine of the DB (on a connection of its own, in SQLite's
+// PASSIVE mode, which blocks nobody) and do it themselves only when the
+// log has grown past 16 MiB, by then mostly copied. The path ":memory:" gives a private
 // in-memory database served by one connection, for tests.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("database: open sqlite: path %q must be non-empty and contain neither '?' nor '#'", path)
 	}
-	db := sql.OpenDB(SQLiteConnector(SQLiteDSN(path)))
 	if path == ":memory:" {
+		db := sql.OpenDB(SQLiteConnector(SQLiteDSN(path)))
 		db.SetMaxOpenConns(1)
-	} else {
-		db.SetMaxIdleConns(16)
+		return openOwned(ctx, db, SQLite, opts)
 	}
-	return openOwned(ctx, db, SQLite, opts)
+	db := sql.OpenDB(SQLiteConnector(fmt.Sprintf("%s&_pragma=wal_autocheckpoint(%d)", SQLiteDSN(path), checkpointFallback)))
+	db.SetMaxIdleConns(16)
+	d, err := openOwned(ctx, db, SQLite, opts)
+	if err != nil {
+		return nil, err
+	}
+	d.ckpt = startCheckpointer(db, d.log)
+	return d, nil
 }
 
 // SQLiteDSN returns the modernc.org/sqlite data source name OpenSQLite
 // uses for the file at path: WAL, synchronous NORMAL, a 10 s busy timeout,
-// foreign keys on and BEGIN IMMEDIATE for transactions. Use it to open the
-// database yourself for New.
+// foreign keys on, BEGIN IMMEDIATE for transactions, and temporary data
+// (the statement journals of multi-row writes) in memory rather than in
+// temporary files. Use it to open the database yourself for New; such a
+// database checkpoints its log the way SQLite does by default.
 func SQLiteDSN(path string) string {
-	return fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate", path, sqliteBusyTimeout)
+	return fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_pragma=temp_store(memory)&_pragma=cache_size(-16384)", path, sqliteBusyTimeout)
 }
 
 // OpenPostgres connects to the PostgreSQL database dsn (a URL or key=value
@@ -213,6 +228,9 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 func (d *DB) Close() error {
 	if !d.own {
 		return nil
+	}
+	if d.ckpt != nil {
+		d.ckpt.close()
 	}
 	if err := d.sql.Close(); err != nil {
 		return fmt.Errorf("database: close: %w", err)

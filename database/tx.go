@@ -47,5 +47,10 @@ func (d *DB) LockWriter() (unlock func()) {
 		return func() {}
 	}
 	d.writeMu.Lock()
-	return d.writeMu.Unlock
+	return func() {
+		d.writeMu.Unlock()
+		if d.ckpt != nil {
+			d.ckpt.written()
+		}
+	}
 }

@@ -600,8 +600,7 @@ var userColumns = []colType{text, text, text, text, text, text, boolean,
 // cols). On PostgreSQL it sends one array per column and inserts them
 // all in one statement (INSERT … SELECT FROM unnest), so that a batch
 // costs one round trip and no statement of thousands of parameters; on
-// SQLite it writes multi-row INSERTs of up to bulkRows rows, the
-// statement for full chunks prepared once.
+// SQLite it writes multi-row INSERTs of up to bulkRows rows.
 func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType, rows []T, values func(T) []any, opts ...insertOption) error {
 	if len(rows) == 0 {
 		return nil
@@ -615,12 +614,7 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType,
 	if t.s.dialect == database.Postgres {
 		return insertUnnest(ctx, t, table, suffix, cols, rows, values)
 	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			_ = full.Close()
-		}
-	}()
+	full := ""
 	args := make([]any, 0, min(len(rows), bulkRows)*len(cols))
 	for len(rows) > 0 {
 		n := min(len(rows), bulkRows)
@@ -628,19 +622,17 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType,
 		for _, r := range rows[:n] {
 			args = append(args, values(r)...)
 		}
-		var err error
-		switch {
-		case n < bulkRows:
-			_, err = t.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)+suffix, args...)
-		case full == nil:
-			if full, err = t.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+t.s.placeholders(n, len(cols), 1)+suffix); err != nil {
-				return err
+		query := full
+		if n < bulkRows || full == "" {
+			query = "INSERT INTO " + table + " VALUES " + t.s.placeholders(n, len(cols), 1) + suffix
+			if n == bulkRows {
+				full = query
 			}
-			fallthrough
-		default:
-			_, err = full.ExecContext(ctx, args...)
 		}
-		if err != nil {
+		// The connection keeps the statement prepared (database's
+		// statement cache): a full chunk's is compiled once per
+		// connection, not once per batch.
+		if _, err := t.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		rows = rows[n:]

@@ -89,7 +89,8 @@ func testUpsertSyncedLargeBatch(t *testing.T, s *sqlstore.Store) {
 }
 
 // BenchmarkUpsertSynced writes batches of 1,000 new users in two groups
-// each (a first sync), and reports the time per user.
+// each (a first sync), and reports the time per user; the -directory
+// benchmarks write users shaped like a directory sync's (directoryBatch).
 //
 // Besides the wall time it reports the CPU time per user of this process
 // (cpu-ns/user) and, on PostgreSQL when the server runs on this machine
@@ -101,16 +102,19 @@ func testUpsertSyncedLargeBatch(t *testing.T, s *sqlstore.Store) {
 // UpsertSynced writes with INSERTs from arrays instead of COPY.
 func BenchmarkUpsertSynced(b *testing.B) {
 	type bench struct {
-		name string
-		pg   bool
-		open func(b *testing.B, where string) *sqlstore.Store
-		be   backend
+		name  string
+		pg    bool
+		open  func(b *testing.B, where string) *sqlstore.Store
+		be    backend
+		batch func(first, n int) []userstore.SyncedUser
 	}
 	var benches []bench
 	for _, be := range backends {
-		benches = append(benches, bench{be.name, be.dialect == database.Postgres, func(b *testing.B, where string) *sqlstore.Store { return be.openStore(b, where) }, be})
+		open := func(b *testing.B, where string) *sqlstore.Store { return be.openStore(b, where) }
+		benches = append(benches, bench{be.name, be.dialect == database.Postgres, open, be, syncedBatch},
+			bench{be.name + "-directory", be.dialect == database.Postgres, open, be, directoryBatch})
 		if be.dialect == database.Postgres {
-			benches = append(benches, bench{be.name + "-insert", true, func(b *testing.B, where string) *sqlstore.Store { return pgInsertStore(b, where) }, be})
+			benches = append(benches, bench{be.name + "-insert", true, func(b *testing.B, where string) *sqlstore.Store { return pgInsertStore(b, where) }, be, syncedBatch})
 		}
 	}
 	for _, bb := range benches {
@@ -126,7 +130,7 @@ func BenchmarkUpsertSynced(b *testing.B) {
 			srv0, srvOK := server()
 			cpu0 := processCPU()
 			for b.Loop() {
-				_, err := s.UpsertSynced(b.Context(), syncedBatch(n, 1000))
+				_, err := s.UpsertSynced(b.Context(), bb.batch(n, 1000))
 				require.NoError(b, err)
 				n += 1000
 			}
@@ -141,6 +145,27 @@ func BenchmarkUpsertSynced(b *testing.B) {
 			}
 		})
 	}
+}
+
+// directoryBatch returns n new synced users numbered from first shaped
+// like those syncbench writes from the LDAP test data's ou=bulk: no
+// groups, usernames, e-mail addresses and external IDs (entryUUIDs) in
+// the order they are written, and the attributes directory's
+// StoreTarget sets, with a batch signature of the size SignBatch makes.
+func directoryBatch(first, n int) []userstore.SyncedUser {
+	batch := make([]userstore.SyncedUser, n)
+	sig := strings.Repeat("s", 660)
+	for i := range batch {
+		k := first + i
+		uid := fmt.Sprintf("bulk%05d", k)
+		batch[i] = userstore.SyncedUser{
+			User: userstore.User{Username: uid, Email: uid + "@bulk.usher.test", Enabled: true,
+				DisplayName: "Bulk User " + uid[4:], Phone: fmt.Sprintf("+1 555 %07d", k), Source: "ldap://127.0.0.1:389",
+				ExternalID: fmt.Sprintf("5eed0001-0000-4000-8000-%012d", k),
+				Attributes: map[string]string{"personal_email": "", "roles": "", "sync.signature": sig + strconv.Itoa(k)}},
+		}
+	}
+	return batch
 }
 
 // processCPU is the user and system CPU time of this process so far, 0
