@@ -236,12 +236,8 @@ func (h *handler) changes(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	var body struct {
-		Changes []wireChange `json:"changes"`
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	in, err := decodeChanges(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a batch is at most %d bytes", MaxBodyBytes))
@@ -250,12 +246,12 @@ func (h *handler) changes(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_input", "request body: "+err.Error())
 		return
 	}
-	if len(body.Changes) == 0 || len(body.Changes) > MaxBatch {
+	if len(in) == 0 || len(in) > MaxBatch {
 		writeError(w, http.StatusBadRequest, "invalid_input", fmt.Sprintf("changes: want 1 to %d", MaxBatch))
 		return
 	}
-	changes := make([]directory.SignedChange, len(body.Changes))
-	for i, c := range body.Changes {
+	changes := make([]directory.SignedChange, len(in))
+	for i, c := range in {
 		changes[i] = c.signed()
 	}
 	results := make([]result, len(changes))
