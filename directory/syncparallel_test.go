@@ -98,3 +98,33 @@ func TestSyncParallelBatchesCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, target.inFlight.Load(), "no call to the target outlives the sync")
 }
+
+// A StoreTarget takes two batches at once when its store writes batches
+// (one is prepared while the other is written), one otherwise; a sync
+// through it writes every user once.
+func TestStoreTargetParallelBatches(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	signer, err := directory.NewRecordSigner(priv)
+	require.NoError(t, err)
+	store := memstore.New()
+	t.Cleanup(func() { _ = store.Close() })
+	batched, err := directory.NewSigningStoreTarget(store, signer)
+	require.NoError(t, err)
+	assert.Equal(t, 2, batched.ParallelBatches())
+	plain, err := directory.NewSigningStoreTarget(plainStore{store}, signer)
+	require.NoError(t, err)
+	assert.Equal(t, 1, plain.ParallelBatches())
+
+	_, res, err := directory.Sync(t.Context(), parallelSource(2500), batched, signer, directory.PlanOptions{},
+		directory.ApplyOptions{OrgID: "acme", BatchSize: 100})
+	require.NoError(t, err)
+	require.NoError(t, res.Err())
+	assert.Equal(t, 2500, res.Applied[directory.SyncAdd])
+	ids := map[string]bool{}
+	for u, err := range store.ListUsers(t.Context(), userstore.ListOptions{}) {
+		require.NoError(t, err)
+		ids[u.ExternalID] = true
+	}
+	assert.Len(t, ids, 2500)
+}

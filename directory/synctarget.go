@@ -79,6 +79,23 @@ func NewSigningStoreTarget(store SyncStore, signer *RecordSigner) (*StoreTarget,
 	return &StoreTarget{store: store, verifier: verifier, own: signer}, nil
 }
 
+// ParallelBatches makes StoreTarget a ParallelBatchTarget: Sync, ApplySync
+// and AutoSync hand it two batches at once when its store is a
+// userstore.SyncWriter, so that one is verified and prepared for the store
+// (sqlstore works out its rows before it takes the writer lock) while the
+// store writes the other; the writes themselves still take turns. One
+// otherwise. As with any ParallelBatchTarget, a username that one batch
+// frees and a later one takes may be taken before it is freed: that
+// change fails, and the next sync makes it.
+func (t *StoreTarget) ParallelBatches() int {
+	if _, ok := t.store.(userstore.SyncWriter); ok {
+		return 2
+	}
+	return 1
+}
+
+var _ ParallelBatchTarget = (*StoreTarget)(nil)
+
 // signedBy reports whether t writes the records signer signs without
 // verifying them: only when t was made by NewSigningStoreTarget with it.
 func (t *StoreTarget) signedBy(signer *RecordSigner) bool {

@@ -46,13 +46,14 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	if len(users) == 0 {
 		return nil, nil
 	}
+	prep := s.prepareSynced(users)
 	var p *syncPlan
 	if s.dialect == database.Postgres {
 		// First without reading who owns the new users' usernames (see
 		// planSynced); if one is taken after all, again with them read.
 		for _, allNames := range []bool{false, true} {
 			err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
-				if p, err = t.planSynced(ctx, users, wants, allNames); err != nil {
+				if p, err = t.planSynced(ctx, users, wants, prep, allNames); err != nil {
 					return err
 				}
 				err := t.copySynced(ctx, p, raw)
@@ -67,7 +68,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		}
 	} else {
 		err = s.write(ctx, op, func(t *tx) error {
-			if p, err = t.planSynced(ctx, users, wants, true); err != nil {
+			if p, err = t.planSynced(ctx, users, wants, prep, true); err != nil {
 				return err
 			}
 			return t.writeSynced(ctx, p)
@@ -153,10 +154,11 @@ var _ userstore.SyncReader = (*Store)(nil)
 
 type extKey struct{ source, externalID string }
 
-// inserted is a user to insert and its normalized username.
+// inserted is a user to insert, its normalized username and e-mail
+// address, and its attributes' JSON.
 type inserted struct {
 	userstore.User
-	norm string
+	norm, emailNorm, attrsJSON string
 }
 
 // bulkEvent is a change-feed event to insert.
@@ -207,7 +209,8 @@ func usernameTaken(err error) bool {
 }
 
 // planSynced reads what a batch of UpsertSynced touches inside t and
-// decides what to write, as if the users were applied one by one.
+// decides what to write, as if the users were applied one by one; prep
+// is the batch prepared by prepareSynced.
 //
 // Whether a username is free needs its owner, if any. The owners of the
 // stored users' current usernames are known from reading those users;
@@ -217,7 +220,7 @@ func usernameTaken(err error) bool {
 // caught by the unique index when it is inserted, and the caller tries
 // again with allNames (errNamesUnread): a first sync, where nearly every
 // user is new and nearly no username taken, skips one lookup per user.
-func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string, allNames bool) (*syncPlan, error) {
+func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string, prep *syncPrep, allNames bool) (*syncPlan, error) {
 	s := t.s
 	now := s.now()
 
@@ -242,11 +245,10 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	// change their Version under the batch), the owners of its usernames
 	// and its groups.
 	bySource := map[string][]string{}
-	norms := make([]string, len(users))
+	norms := prep.norms
 	groupKeys := map[string]bool{}
 	for i, su := range users {
 		bySource[su.User.Source] = append(bySource[su.User.Source], su.User.ExternalID)
-		norms[i] = userstore.NormalizeUsername(su.User.Username)
 		for k := range wants[i] {
 			groupKeys[k] = true
 		}
@@ -330,12 +332,9 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	for i, su := range users {
 		u, norm := su.User, norms[i]
 		old, exists := stored[extKey{u.Source, u.ExternalID}]
-		id := old.ID
+		id, fresh := old.ID, &prep.fresh[i]
 		if !exists {
-			id = u.ID
-			if id == "" {
-				id = s.newID(now)
-			}
+			id = fresh.id
 		}
 		if other := names[norm]; other != "" && other != id {
 			return nil, syncedErr(i, u, fmt.Errorf("username %q is taken: %w", u.Username, userstore.ErrConflict))
@@ -358,11 +357,11 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 			}
 			slices.Sort(cur)
 		} else {
-			u.ID, u.Attributes = id, synced.MergeAttributes(nil, u.Attributes)
+			u.ID, u.Attributes = id, fresh.attrs
 			u.Roles = nil // a sync does not set roles (memstore's rule too)
 			u.LockedUntil = fromNS(toNS(u.LockedUntil))
 			u.CreatedAt, u.UpdatedAt, u.Version = now, now, 1
-			*inserts = append(*inserts, inserted{u, norm})
+			*inserts = append(*inserts, inserted{u, norm, fresh.emailNorm, fresh.attrsJSON})
 			*events = append(*events, bulkEvent{kind: userstore.UserCreated, userID: id})
 		}
 		names[norm] = id
@@ -466,9 +465,9 @@ func (t *tx) insertNew(ctx context.Context, p *syncPlan, pos int64) error {
 	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
 	attributes, source, external_id, created_at, updated_at, version)`, userColumns, p.inserts, func(in inserted) []any {
 		u := in.User
-		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, userstore.NormalizeUsername(u.Email), u.EmailVerified,
+		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, in.emailNorm, u.EmailVerified,
 			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
-			marshalMap(u.Attributes), u.Source, u.ExternalID, nowNS, nowNS, 1}
+			in.attrsJSON, u.Source, u.ExternalID, nowNS, nowNS, 1}
 	})
 	if err != nil {
 		return err

@@ -83,13 +83,13 @@ func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos 
 		for _, in := range p.inserts {
 			u := in.User
 			b.row(22)
-			b.text(realm, u.ID, u.Username, in.norm, u.Email, userstore.NormalizeUsername(u.Email))
+			b.text(realm, u.ID, u.Username, in.norm, u.Email, in.emailNorm)
 			b.bool(u.EmailVerified)
 			b.text(u.Phone, u.DisplayName, u.GivenName, u.FamilyName)
 			b.bool(u.Enabled, u.MustChangePassword)
 			b.text(u.PasswordHash)
 			b.int8(int64(u.FailedLogins), toNS(u.LockedUntil))
-			b.text(marshalMap(u.Attributes), u.Source, u.ExternalID)
+			b.text(in.attrsJSON, u.Source, u.ExternalID)
 			b.int8(nowNS, nowNS, 1)
 		}
 		err := copyIn(ctx, conn, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
