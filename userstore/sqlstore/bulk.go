@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/internal/synced"
@@ -48,31 +50,31 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	}
 	prep := s.prepareSynced(users)
 	var p *syncPlan
-	if s.dialect == database.Postgres {
-		// First without reading who owns the new users' usernames (see
-		// planSynced); if one is taken after all, again with them read.
-		for _, allNames := range []bool{false, true} {
-			err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
-				if p, err = t.planSynced(ctx, users, wants, prep, allNames); err != nil {
-					return err
-				}
-				err := t.copySynced(ctx, p, raw)
-				if !allNames && usernameTaken(err) {
-					return errNamesUnread
-				}
+	// First without reading who owns the new users' usernames (see
+	// planSynced); if one is taken after all, again with them read.
+	for _, allNames := range []bool{false, true} {
+		try := func(t *tx, write func(*syncPlan) error) error {
+			if p, err = t.planSynced(ctx, users, wants, prep, allNames); err != nil {
 				return err
-			})
-			if !errors.Is(err, errNamesUnread) {
-				break
 			}
+			err := write(p)
+			if !allNames && usernameTaken(err) {
+				return errNamesUnread
+			}
+			return err
 		}
-	} else {
-		err = s.write(ctx, op, func(t *tx) error {
-			if p, err = t.planSynced(ctx, users, wants, prep, true); err != nil {
-				return err
-			}
-			return t.writeSynced(ctx, p)
-		})
+		if s.dialect == database.Postgres {
+			err = s.writeRaw(ctx, op, func(t *tx, raw database.RawConn) error {
+				return try(t, func(p *syncPlan) error { return t.copySynced(ctx, p, raw) })
+			})
+		} else {
+			err = s.write(ctx, op, func(t *tx) error {
+				return try(t, func(p *syncPlan) error { return t.writeSynced(ctx, p) })
+			})
+		}
+		if !errors.Is(err, errNamesUnread) {
+			break
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -195,17 +197,21 @@ type syncPlan struct {
 	events                 []bulkEvent
 }
 
-// errNamesUnread is returned from a PostgreSQL UpsertSynced transaction
+// errNamesUnread is returned from an UpsertSynced transaction
 // that planSynced did not read every username for, and whose insert
 // found one of its new users' usernames taken: the batch is then tried
 // again with them read, to find which user it was.
 var errNamesUnread = errors.New("a new user's username is taken")
 
-// usernameTaken reports whether err is PostgreSQL's unique violation of
-// the usernames' index.
+// usernameTaken reports whether err is the unique violation of the
+// usernames' index: PostgreSQL's, or SQLite's (extended code
+// SQLITE_CONSTRAINT_UNIQUE, naming the index's columns).
 func usernameTaken(err error) bool {
-	e, ok := errors.AsType[*pgconn.PgError](err)
-	return ok && e.Code == "23505" && e.ConstraintName == "usher_users_username"
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return e.Code == "23505" && e.ConstraintName == "usher_users_username"
+	}
+	e, ok := errors.AsType[*sqlite.Error](err)
+	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "usher_users.username_norm")
 }
 
 // planSynced reads what a batch of UpsertSynced touches inside t and

@@ -66,32 +66,43 @@ func marshalMap(m map[string]string) string {
 	for _, k := range keys {
 		n += len(k) + len(m[k]) + 6
 	}
-	b := make([]byte, 0, n)
-	b = append(b, '{')
+	var b strings.Builder // its String does not copy the bytes again
+	b.Grow(n)
+	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
-			b = append(b, ',')
+			b.WriteByte(',')
 		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+		writeJSONString(&b, k)
+		b.WriteByte(':')
+		writeJSONString(&b, m[k])
 	}
-	return string(append(b, '}'))
+	b.WriteByte('}')
+	return b.String()
 }
 
-// appendJSONString appends s as json.Marshal writes a string: plain
-// printable ASCII other than ", \, <, > and & as it is, anything else
-// through json.Marshal.
-func appendJSONString(b []byte, s string) []byte {
+// jsonPlain marks the bytes json.Marshal writes as they are in a string:
+// printable ASCII other than ", \, <, > and &.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// writeJSONString writes s as json.Marshal writes a string: plain bytes
+// as they are, anything else through json.Marshal.
+func writeJSONString(b *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !jsonPlain[s[i]] {
 			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
+			b.Write(q)
+			return
 		}
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // marshalRoles encodes roles sorted and without duplicates as a JSON
