@@ -26,7 +26,10 @@ import (
 // error...) the same bytes go to encoding/json, so the result and the
 // error message are encoding/json's. FuzzDecodeChanges holds the two to
 // that. The body's buffer is reused: the changes copy their strings.
-func decodeChanges(r io.Reader) ([]wireChange, error) {
+// size, the body's length when known (Content-Length; -1 otherwise), is
+// a hint for the buffer, which is grown to it at once up to
+// maxPooledBody (a client's word alone does not get more memory).
+func decodeChanges(r io.Reader, size int64) ([]wireChange, error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooledBody {
@@ -35,6 +38,9 @@ func decodeChanges(r io.Reader) ([]wireChange, error) {
 		}
 	}()
 	buf.Reset()
+	if size > 0 && size <= maxPooledBody {
+		buf.Grow(int(size) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
+	}
 	if _, err := buf.ReadFrom(r); err != nil {
 		// The Decoder sees the bytes, then the error, as it would have
 		// reading r itself: a value complete before a *http.MaxBytesError

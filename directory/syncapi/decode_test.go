@@ -34,7 +34,7 @@ func jsonDecode(body []byte) ([]wireChange, error) {
 func agree(t testing.TB, body []byte) (fast bool) {
 	t.Helper()
 	want, wantErr := jsonDecode(body)
-	got, err := decodeChanges(bytes.NewReader(body))
+	got, err := decodeChanges(bytes.NewReader(body), -1)
 	if wantErr != nil {
 		require.EqualError(t, err, wantErr.Error())
 	} else {
@@ -158,7 +158,7 @@ func TestDecodeChangesAgentBodiesTakeTheFastPath(t *testing.T) {
 	for _, n := range []int{1, 2, 7, 64} {
 		body := agentBody(t, n)
 		require.True(t, agree(t, body), "%d changes", n)
-		got, err := decodeChanges(bytes.NewReader(body))
+		got, err := decodeChanges(bytes.NewReader(body), -1)
 		require.NoError(t, err)
 		require.Len(t, got, n)
 		if n > 1 {
@@ -188,7 +188,7 @@ func TestDecodeChangesValues(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := decodeChanges(strings.NewReader(tc.body))
+			got, err := decodeChanges(strings.NewReader(tc.body), -1)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
@@ -206,7 +206,7 @@ func TestDecodeChangesErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := decodeChanges(strings.NewReader(tc.body))
+			_, err := decodeChanges(strings.NewReader(tc.body), -1)
 			assert.EqualError(t, err, tc.want)
 		})
 	}
@@ -230,10 +230,10 @@ func (r *failingReader) Read(b []byte) (int, error) {
 func TestDecodeChangesReadErrorGoesToEncodingJSON(t *testing.T) {
 	t.Parallel()
 	boom := fmt.Errorf("boom")
-	_, err := decodeChanges(&failingReader{[]byte(`{"changes":[{"kind":"add"}`), boom})
+	_, err := decodeChanges(&failingReader{[]byte(`{"changes":[{"kind":"add"}`), boom}, -1)
 	require.ErrorIs(t, err, boom, "the value is not complete: the read error")
 
-	got, err := decodeChanges(&failingReader{[]byte(`{"changes":[{"kind":"add"}]}   `), boom})
+	got, err := decodeChanges(&failingReader{[]byte(`{"changes":[{"kind":"add"}]}   `), boom}, -1)
 	require.NoError(t, err, "the value is complete before the error: Decode does not read on")
 	assert.Equal(t, []wireChange{{Kind: "add"}}, got)
 }
@@ -246,7 +246,7 @@ func BenchmarkDecodeChanges(b *testing.B) {
 		name   string
 		decode func([]byte) ([]wireChange, error)
 	}{
-		{"fast", func(body []byte) ([]wireChange, error) { return decodeChanges(bytes.NewReader(body)) }},
+		{"fast", func(body []byte) ([]wireChange, error) { return decodeChanges(bytes.NewReader(body), -1) }},
 		{"encoding-json", func(body []byte) ([]wireChange, error) { return decodeChangesJSON(bytes.NewReader(body)) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

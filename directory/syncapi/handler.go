@@ -236,7 +236,7 @@ func (h *handler) changes(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	in, err := decodeChanges(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	in, err := decodeChanges(http.MaxBytesReader(w, r.Body, MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
