@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -46,32 +44,6 @@ func RecordOf(e Entry) Record {
 		r.Username = r.CorporateEmail
 	}
 	return r
-}
-
-// canonicalSet trims, drops empties, sorts and deduplicates; never nil, so
-// that the canonical JSON says [] rather than null.
-func canonicalSet(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// Canonical returns the bytes that are signed: the record as JSON with its
-// fields in declaration order, no insignificant space, and HTML characters
-// not escaped.
-func (r Record) Canonical() []byte {
-	r.Groups = canonicalSet(r.Groups)
-	r.Roles = canonicalSet(r.Roles)
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(r) // a struct of strings, slices and a bool always encodes
-	return []byte(strings.TrimSuffix(b.String(), "\n"))
 }
 
 // Equal reports whether two records are the same canonically.

@@ -253,10 +253,10 @@ func diffFields(a, b Record) []string {
 	add("corporateEmail", a.CorporateEmail != b.CorporateEmail)
 	add("enabled", a.Enabled != b.Enabled)
 	add("fullName", a.FullName != b.FullName)
-	add("groups", !slices.Equal(canonicalSet(a.Groups), canonicalSet(b.Groups)))
+	add("groups", !slices.Equal(canonicalView(a.Groups), canonicalView(b.Groups)))
 	add("personalEmail", a.PersonalEmail != b.PersonalEmail)
 	add("phone", a.Phone != b.Phone)
-	add("roles", !slices.Equal(canonicalSet(a.Roles), canonicalSet(b.Roles)))
+	add("roles", !slices.Equal(canonicalView(a.Roles), canonicalView(b.Roles)))
 	add("username", a.Username != b.Username)
 	return f
 }

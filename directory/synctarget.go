@@ -358,7 +358,7 @@ func (t *StoreTarget) write(ctx context.Context, r Record, sig string) error {
 	if _, err := t.store.UpdateUser(ctx, userOfRecord(u, r, sig)); err != nil {
 		return err
 	}
-	if !slices.Equal(canonicalSet(groups), canonicalSet(r.Groups)) {
+	if !slices.Equal(canonicalView(groups), canonicalView(r.Groups)) {
 		return t.store.SetUserGroups(ctx, u.ID, r.Groups)
 	}
 	return nil

@@ -34,7 +34,8 @@
 // full sync with nothing to do shows the peak heap, which does not grow
 // with the number of unchanged users.
 //
-// -cpuprofile writes a CPU profile of step 2.
+// -cpuprofile writes a CPU profile of step 2, -memprofile a profile of
+// what step 2 allocated (go tool pprof -sample_index=alloc_space).
 package main
 
 import (
@@ -96,6 +97,7 @@ func run(ctx context.Context) error {
 	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file), "postgres" (a new database per sync on -pgdsn) or "server" (the reference server, a new process on a new SQLite file per sync, through its sync API)`)
 	pgDSN := flag.String("pgdsn", os.Getenv("USHER_TEST_POSTGRES_DSN"), "PostgreSQL server URL for -store postgres (default $USHER_TEST_POSTGRES_DSN)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the full sync to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the full syncs' allocations to this file")
 	flag.Parse()
 	if *url == "" {
 		return errors.New("no server: run it under ./scripts/testservers.sh or pass -url")
@@ -322,6 +324,11 @@ func run(ctx context.Context) error {
 		}
 	}
 	pprof.StopCPUProfile()
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	for _, mode := range modes {
 		r := slices.Sorted(slices.Values(ratios[mode]))
 		fmt.Printf("%-9s full sync into %s / ldapsearch: best %.2fx, median %.2fx over %d rounds (goal <= 2x)\n", mode, *storeKind, r[0], r[len(r)/2], len(r))
@@ -553,4 +560,18 @@ func procCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// writeHeapProfile writes the allocations made so far (the heap profile,
+// whose alloc_space and alloc_objects count every allocation sampled).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
