@@ -467,21 +467,13 @@ func (t *tx) writeStored(ctx context.Context, p *syncPlan) error {
 func (t *tx) insertNew(ctx context.Context, p *syncPlan, pos int64) error {
 	s := t.s
 	nowNS := toNS(p.now)
-	err := insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
-	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)`, userColumns, p.inserts, func(in inserted) []any {
-		u := in.User
-		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, in.emailNorm, u.EmailVerified,
-			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
-			in.attrsJSON, u.Source, u.ExternalID, nowNS, nowNS, 1}
-	})
-	if err != nil {
+	if s.dialect == database.SQLite {
+		return t.insertNewSQLite(ctx, p, pos, nowNS)
+	}
+	if err := t.insertUsers(ctx, p.inserts, nowNS); err != nil {
 		return err
 	}
-	err = insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, memberColumns, p.newMembers, func(m [2]string) []any {
-		return []any{s.realm, m[0], m[1]}
-	}, skipExisting)
-	if err != nil {
+	if err := t.insertNewMembers(ctx, p); err != nil {
 		return err
 	}
 	return insertRows(ctx, t, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, changeColumns, p.events, func(e bulkEvent) []any {
@@ -489,6 +481,27 @@ func (t *tx) insertNew(ctx context.Context, p *syncPlan, pos int64) error {
 		pos++
 		return []any{s.realm, q, string(e.kind), e.userID, e.group, e.groupID, nowNS}
 	})
+}
+
+// insertUsers inserts new users with every column.
+func (t *tx) insertUsers(ctx context.Context, users []inserted, nowNS int64) error {
+	s := t.s
+	return insertRows(ctx, t, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
+	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
+	attributes, source, external_id, created_at, updated_at, version)`, userColumns, users, func(in inserted) []any {
+		u := in.User
+		return []any{s.realm, u.ID, u.Username, in.norm, u.Email, in.emailNorm, u.EmailVerified,
+			u.Phone, u.DisplayName, u.GivenName, u.FamilyName, u.Enabled, u.MustChangePassword, u.PasswordHash, u.FailedLogins, toNS(u.LockedUntil),
+			in.attrsJSON, u.Source, u.ExternalID, nowNS, nowNS, 1}
+	})
+}
+
+// insertNewMembers inserts the memberships of the users p inserts.
+func (t *tx) insertNewMembers(ctx context.Context, p *syncPlan) error {
+	s := t.s
+	return insertRows(ctx, t, `usher_members (realm, group_norm, user_id)`, memberColumns, p.newMembers, func(m [2]string) []any {
+		return []any{s.realm, m[0], m[1]}
+	}, skipExisting)
 }
 
 // bulkUpdate sets the fields a sync owns on users, each at its read

@@ -88,6 +88,49 @@ func testUpsertSyncedLargeBatch(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, int64(2), got.Version)
 }
 
+// TestUpsertSyncedRowShapes: users whose columns beyond a directory's
+// hold values (SQLite writes them with a statement of every column) and
+// users whose columns keep their defaults (a statement of fewer columns
+// with shared parameters) read back as UpsertSynced returned them, and
+// the batch's change-feed events come out in order, one per user.
+func TestUpsertSyncedRowShapes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.fresh(t)
+		batch := directoryBatch(0, 250)
+		for i := range batch {
+			u := &batch[i].User
+			switch i % 3 {
+			case 1:
+				u.GivenName, u.FamilyName, u.EmailVerified = "Given", "Family", true
+			case 2:
+				u.MustChangePassword, u.Enabled = true, false
+			}
+		}
+		out, err := s.UpsertSynced(ctx, batch)
+		require.NoError(t, err)
+		for i, want := range out {
+			got, err := s.GetUserByExternalID(ctx, want.Source, want.ExternalID)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "user %d", i)
+		}
+		assert.Equal(t, "Given", out[1].GivenName)
+		assert.True(t, out[2].MustChangePassword)
+		var ids []string
+		var last int64
+		for c, err := range s.Changes(ctx, 0) {
+			require.NoError(t, err)
+			require.Greater(t, c.Seq, last)
+			last = c.Seq
+			ids = append(ids, c.UserID)
+		}
+		require.Len(t, ids, len(out))
+		for i, u := range out {
+			assert.Equal(t, u.ID, ids[i], "event %d is user %d's", i, i)
+		}
+	})
+}
+
 // BenchmarkUpsertSynced writes batches of 1,000 new users in two groups
 // each (a first sync), and reports the time per user; the -directory
 // benchmarks write users shaped like a directory sync's (directoryBatch).
