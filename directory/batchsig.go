@@ -111,22 +111,24 @@ func (s *RecordSigner) signTree(records []Record) ([]string, error) {
 	}
 	sigs := make([]string, len(records))
 	var b strings.Builder
+	var raw, enc []byte // reused: a proof's hashes, and their base64
 	for i := range records {
 		proof, err := tlog.ProveRecord(n, int64(i), read)
 		if err != nil {
 			return nil, fmt.Errorf("directory: batch tree: %w", err)
 		}
-		raw := make([]byte, 0, len(proof)*tlog.HashSize)
+		raw = raw[:0]
 		for _, h := range proof {
 			raw = append(raw, h[:]...)
 		}
+		enc = base64.RawURLEncoding.AppendEncode(enc[:0], raw)
 		b.Reset()
-		b.Grow(len(head) + 8 + base64.RawURLEncoding.EncodedLen(len(raw)))
+		b.Grow(len(head) + 8 + len(enc))
 		b.WriteString(head)
 		b.WriteByte('~')
 		b.WriteString(strconv.Itoa(i))
 		b.WriteByte('~')
-		b.WriteString(base64.RawURLEncoding.EncodeToString(raw))
+		b.Write(enc)
 		sigs[i] = b.String()
 	}
 	return sigs, nil

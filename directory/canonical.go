@@ -21,7 +21,7 @@ import (
 // (TestCanonicalIsEncoderOutput and FuzzCanonical hold the two equal).
 func (r Record) Canonical() []byte {
 	groups, roles := canonicalView(r.Groups), canonicalView(r.Roles)
-	n := 140 + len(r.Source) + len(r.ExternalID) + len(r.Username) + len(r.FullName) + len(r.CorporateEmail) +
+	n := 170 + len(r.Source) + len(r.ExternalID) + len(r.Username) + len(r.FullName) + len(r.CorporateEmail) +
 		len(r.PersonalEmail) + len(r.Phone)
 	for _, s := range groups {
 		n += len(s) + 3

@@ -380,7 +380,8 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 			}
 		}
 		u.Groups = make([]string, 0, len(want))
-		for _, key := range slices.Sorted(maps.Keys(want)) {
+		var keyBuf [8]string
+		for _, key := range sortedKeys(want, keyBuf[:0]) {
 			name, ok := groups[key]
 			if !ok {
 				name = want[key]

@@ -61,7 +61,8 @@ func marshalMap(m map[string]string) string {
 	if m == nil {
 		return "null"
 	}
-	keys := slices.Sorted(maps.Keys(m))
+	var buf [8]string
+	keys := sortedKeys(m, buf[:0])
 	n := 2
 	for _, k := range keys {
 		n += len(k) + len(m[k]) + 6
@@ -79,6 +80,17 @@ func marshalMap(m map[string]string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// sortedKeys returns m's keys in order, appended to buf (which a
+// caller gives from an array on its stack: a sync's users have three
+// attributes and few groups, so that sorting them allocates nothing).
+func sortedKeys(m map[string]string, buf []string) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
 }
 
 // jsonPlain marks the bytes json.Marshal writes as they are in a string:
