@@ -46,6 +46,13 @@
 // want of the database's write lock; another process's writers wait up to
 // the 10 s busy timeout. On PostgreSQL transactions run side by side.
 //
+// A SQLite file opened with Open or OpenSQLite copies its write-ahead log
+// back into the database file on a goroutine of the DB, soon after
+// writes and without blocking anyone (a PASSIVE checkpoint), so that
+// writers do not stop to do it; they still do when the log passes 16 MiB.
+// Close stops that goroutine; SQLite checkpoints and removes the log when
+// the last connection closes.
+//
 // A DB is safe for concurrent use. It logs only the migrations it applies,
 // to the logger given with WithLogger, and never data.
 package database
