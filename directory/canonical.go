@@ -30,20 +30,14 @@ func (r Record) Canonical() []byte {
 		n += len(s) + 3
 	}
 	b := make([]byte, 0, n)
-	b = append(b, `{"source":`...)
-	b = appendCanonicalString(b, r.Source)
-	b = append(b, `,"externalId":`...)
-	b = appendCanonicalString(b, r.ExternalID)
-	b = append(b, `,"username":`...)
-	b = appendCanonicalString(b, r.Username)
-	b = append(b, `,"fullName":`...)
-	b = appendCanonicalString(b, r.FullName)
-	b = append(b, `,"corporateEmail":`...)
-	b = appendCanonicalString(b, r.CorporateEmail)
-	b = append(b, `,"personalEmail":`...)
-	b = appendCanonicalString(b, r.PersonalEmail)
-	b = append(b, `,"phone":`...)
-	b = appendCanonicalString(b, r.Phone)
+	for _, f := range [...]struct{ key, val string }{
+		{`{"source":`, r.Source}, {`,"externalId":`, r.ExternalID}, {`,"username":`, r.Username},
+		{`,"fullName":`, r.FullName}, {`,"corporateEmail":`, r.CorporateEmail},
+		{`,"personalEmail":`, r.PersonalEmail}, {`,"phone":`, r.Phone},
+	} {
+		b = append(b, f.key...)
+		b = appendCanonicalString(b, f.val)
+	}
 	b = append(b, `,"groups":`...)
 	b = appendCanonicalList(b, groups)
 	b = append(b, `,"roles":`...)

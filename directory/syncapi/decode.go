@@ -188,15 +188,24 @@ func (p *parser) array(elem func() bool) bool {
 	}
 }
 
+// changeList reads the array of changes or null (nil); a null element is
+// a zero change, as encoding/json leaves it.
 func (p *parser) changeList(dst *[]wireChange) bool {
+	return readList(p, dst, func(c *wireChange) bool { return p.null() || p.change(c) })
+}
+
+// readList reads an array whose elements elem reads, or null (nil); an
+// empty array is an empty, non-nil slice, as encoding/json makes it.
+func readList[T any](p *parser, dst *[]T, elem func(*T) bool) bool {
 	if p.null() {
 		*dst = nil
 		return true
 	}
-	list := []wireChange{}
+	list := []T{}
 	ok := p.array(func() bool {
-		list = append(list, wireChange{})
-		return p.null() || p.change(&list[len(list)-1])
+		var zero T
+		list = append(list, zero)
+		return elem(&list[len(list)-1])
 	})
 	*dst = list
 	return ok
@@ -276,19 +285,7 @@ func (p *parser) record(r *directory.Record) bool {
 }
 
 // strs reads an array of strings or null (nil).
-func (p *parser) strs(dst *[]string) bool {
-	if p.null() {
-		*dst = nil
-		return true
-	}
-	list := []string{}
-	ok := p.array(func() bool {
-		list = append(list, "")
-		return p.str(&list[len(list)-1])
-	})
-	*dst = list
-	return ok
-}
+func (p *parser) strs(dst *[]string) bool { return readList(p, dst, p.str) }
 
 // boolean reads true, false or null (no change).
 func (p *parser) boolean(dst *bool) bool {
