@@ -24,7 +24,16 @@ var folder = cases.Fold()
 // NormalizeUsername returns the form in which usernames and e-mails are
 // compared: Unicode case-folded, surrounding space removed.
 func NormalizeUsername(s string) string {
-	return folder.String(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return folder.String(s)
+		}
+	}
+	// Case folding maps only A–Z of ASCII, to a–z; ToLower does the same
+	// without x/text's transformer (and returns s itself when it has
+	// nothing to change). A sync normalizes two names a user.
+	return strings.ToLower(s)
 }
 
 // validateUsername checks a username: 1 to MaxUsernameLength characters of
@@ -78,7 +87,7 @@ func validateRoles(roles []string) error {
 // validateEmail checks an e-mail address; empty is allowed (no e-mail).
 // Only a bare address is accepted, not "Name <addr>".
 func validateEmail(s string) error {
-	if s == "" {
+	if s == "" || plainAddress(s) {
 		return nil
 	}
 	a, err := mail.ParseAddress(s)
@@ -86,6 +95,29 @@ func validateEmail(s string) error {
 		return &ValidationError{Field: "Email", Reason: "is not a valid address"}
 	}
 	return nil
+}
+
+// plainAddress reports whether s is local@domain with both parts dot-atoms
+// (RFC 5322) of letters, digits and . _ + -: a subset of what
+// mail.ParseAddress accepts as itself, recognized without its parser and
+// its allocations (a sync validates every user's address).
+func plainAddress(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && plainDotAtom(local) && plainDotAtom(domain)
+}
+
+func plainDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks the fields a store checks on create and update: the
