@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+)
+
+// keptPTYs holds the pseudo-terminals openPTY keeps open: an *os.File
+// nothing refers to is closed by its finalizer, and a terminal whose
+// controller is closed answers every call with EIO (the flake of
+// TestPasswordHiddenOnTerminal in CI: a GC between opening the kept
+// terminal and reading its settings).
+var (
+	keptMu   sync.Mutex
+	keptPTYs []*os.File
 )
 
 // openPTY opens a pseudo-terminal and returns its controller and its
@@ -43,7 +54,11 @@ func openPTY(t *testing.T, keep bool) (controller, tty *os.File) {
 	if err != nil {
 		t.Skipf("opening the terminal: %v", err)
 	}
-	if !keep {
+	if keep {
+		keptMu.Lock()
+		keptPTYs = append(keptPTYs, ptmx, pts)
+		keptMu.Unlock()
+	} else {
 		t.Cleanup(func() { _ = pts.Close() })
 	}
 	return ptmx, pts
