@@ -93,3 +93,24 @@ func TestSQLiteDSNKeepsDefaultCheckpoints(t *testing.T) {
 	require.NoError(t, raw.QueryRowContext(t.Context(), `PRAGMA temp_store`).Scan(&store))
 	assert.Equal(t, 2, store, "temporary data in memory")
 }
+
+// TestCloseAfterWrite closes a DB right after a write, while its
+// background checkpoint may be running: when Close returns, no
+// connection is left, so the last one's close has removed the log.
+func TestCloseAfterWrite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i := range 30 {
+		path := filepath.Join(dir, fmt.Sprintf("close%d.db", i))
+		db, err := database.OpenSQLite(t.Context(), path)
+		require.NoError(t, err)
+		require.NoError(t, db.Migrate(t.Context(), widgets(widgetsV1)))
+		require.NoError(t, db.Tx(t.Context(), func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(t.Context(), `INSERT INTO app_widgets (id) VALUES ($1)`, strings.Repeat("w", 3000))
+			return err
+		}))
+		require.NoError(t, db.Close())
+		_, err = os.Stat(path + "-wal")
+		require.ErrorIs(t, err, os.ErrNotExist, "round %d: a connection outlived Close", i)
+	}
+}
