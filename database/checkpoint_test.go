@@ -92,6 +92,9 @@ func TestSQLiteDSNKeepsDefaultCheckpoints(t *testing.T) {
 	var store int
 	require.NoError(t, raw.QueryRowContext(t.Context(), `PRAGMA temp_store`).Scan(&store))
 	assert.Equal(t, 2, store, "temporary data in memory")
+	var cache int
+	require.NoError(t, raw.QueryRowContext(t.Context(), `PRAGMA cache_size`).Scan(&cache))
+	assert.Equal(t, -16384, cache, "a page cache of up to 16 MiB (negative: KiB)")
 }
 
 // TestCloseAfterWrite closes a DB right after a write, while its
