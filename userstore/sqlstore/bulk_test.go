@@ -7,6 +7,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -410,4 +412,27 @@ func TestUpsertSyncedWithoutCopy(t *testing.T) {
 		t.Parallel()
 		testUpsertSyncedLargeBatch(t, pgInsertStore(t, testenv.PostgresDB(t)))
 	})
+}
+
+// TestCloseStopsCheckpoints: a Store that owns its SQLite database
+// closes it through the database.DB, which stops the DB's background
+// checkpoints (before, Close closed the *sql.DB alone, and the
+// checkpointer went on past Close: a test's TempDir was found not
+// empty).
+func TestCloseStopsCheckpoints(t *testing.T) {
+	checkpointers := func() int {
+		buf := make([]byte, 1<<20)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "database.(*checkpointer).run")
+	}
+	path := filepath.Join(t.TempDir(), "close.db")
+	before := checkpointers()
+	s, err := sqlstore.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	_, err = s.UpsertSynced(t.Context(), directoryBatch(0, 10))
+	require.NoError(t, err)
+	require.Greater(t, checkpointers(), before)
+	require.NoError(t, s.Close())
+	require.Eventually(t, func() bool { return checkpointers() <= before }, 5*time.Second, 10*time.Millisecond, "the DB's checkpointer stopped")
+	_, err = os.Stat(path + "-wal")
+	assert.ErrorIs(t, err, os.ErrNotExist, "the last connection's close removed the log")
 }

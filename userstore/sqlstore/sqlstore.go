@@ -216,7 +216,9 @@ func (s *Store) Close() error {
 	}
 	s.closeStmts()
 	if s.ownDB {
-		if err := s.db.Close(); err != nil {
+		// The DB's Close, not its *sql.DB's: it also stops the DB's
+		// background checkpoints.
+		if err := s.base.Close(); err != nil {
 			return fmt.Errorf("sqlstore: close: %w", err)
 		}
 	}
