@@ -633,30 +633,9 @@ func insertRows[T any](ctx context.Context, t *tx, table string, cols []colType,
 	if t.s.dialect == database.Postgres {
 		return insertUnnest(ctx, t, table, suffix, cols, rows, values)
 	}
-	full := ""
-	args := make([]any, 0, min(len(rows), bulkRows)*len(cols))
-	for len(rows) > 0 {
-		n := min(len(rows), bulkRows)
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, values(r)...)
-		}
-		query := full
-		if n < bulkRows || full == "" {
-			query = "INSERT INTO " + table + " VALUES " + t.s.placeholders(n, len(cols), 1) + suffix
-			if n == bulkRows {
-				full = query
-			}
-		}
-		// The connection keeps the statement prepared (database's
-		// statement cache): a full chunk's is compiled once per
-		// connection, not once per batch.
-		if _, err := t.ExecContext(ctx, query, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
+	row := strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",")
+	return insertShared(ctx, t, sharedInsert{table: table, row: row, vals: len(cols), suffix: suffix}, nil, rows,
+		func(args []any, r T) []any { return append(args, values(r)...) })
 }
 
 // insertOption changes what insertRows does.

@@ -16,12 +16,13 @@ import (
 // e-mail not verified): 11 values a user instead of 22, and 5 a
 // change-feed event instead of 7.
 
-// sharedInsert is a multi-row INSERT whose rows refer to shared
-// parameters: row is one row's list of values, in which ?1…?k are the
-// shared values and each "?" one of the row's own (vals a row).
+// sharedInsert is a multi-row INSERT on SQLite whose rows may refer to
+// shared parameters: row is one row's list of values, in which ?1…?k are
+// the shared values and each "?" one of the row's own (vals a row);
+// suffix follows the rows (ON CONFLICT …).
 type sharedInsert struct {
-	table, row string
-	vals       int
+	table, row, suffix string
+	vals               int
 }
 
 var (
@@ -50,7 +51,9 @@ func plainUser(u userstore.User) bool {
 }
 
 // insertShared writes rows with ins, bulkRows a statement, shared bound
-// once per statement; add appends a row's own values to args.
+// once per statement; add appends a row's own values to args. The
+// connection keeps each statement prepared (database's statement cache):
+// a full chunk's is compiled once per connection, not once per batch.
 func insertShared[T any](ctx context.Context, t *tx, ins sharedInsert, shared []any, rows []T, add func(args []any, r T) []any) error {
 	full := ""
 	args := make([]any, 0, len(shared)+min(len(rows), bulkRows)*ins.vals)
@@ -70,6 +73,7 @@ func insertShared[T any](ctx context.Context, t *tx, ins sharedInsert, shared []
 				}
 				b.WriteString("(" + ins.row + ")")
 			}
+			b.WriteString(ins.suffix)
 			if query = b.String(); n == bulkRows {
 				full = query
 			}
