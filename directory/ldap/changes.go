@@ -33,9 +33,13 @@ const generalizedTime = "20060102150405Z"
 // cursor (or at it and above) are returned. The next cursor is right after
 // the highest entryCSN seen when that is older than Config.ChangeMargin
 // before the stream's start, by the source's clock: then every change up
-// to it was visible when the stream began, and nothing comes again. Else
-// the next cursor is that bound, and the changes stamped after it come
-// again next time. So the first stream after a bulk load (slapadd, or
+// to it was visible when the stream began, and nothing comes again (when
+// the stream saw a thousand entries or more of that CSN's second, as after
+// a bulk load, and the whole second is older than the margin, the next
+// cursor is the start of the next second instead, so that slapd need not
+// look at each of them again: its modifyTimestamp index counts in
+// seconds). Else the next cursor is that bound, and the changes stamped
+// after it come again next time. So the first stream after a bulk load (slapadd, or
 // anything older than the margin) gives back only later changes, and none
 // is missed that became visible only after the stream began: one made
 // while the stream paged past its entry (a paged search is no snapshot),
@@ -212,17 +216,13 @@ func (s *Source) plainChanges(ctx context.Context, cursor string) (extra string,
 		}
 		extra = "(&(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(from.second()) + ")" + cmp + ")"
 	}
-	var high string
-	track = func(raw map[string][]string) {
-		if v := first(raw, attrEntryCSN); validCSN(v) && v > high {
-			high = v
-		}
-	}
+	var high highest
+	track = func(raw map[string][]string) { high.see(first(raw, attrEntryCSN)) }
 	next = func() string {
-		if high == "" {
+		if high.csn == "" {
 			return cursor
 		}
-		p := nextPosition(from, high, start, s.cfg.ChangeMargin)
+		p := nextPosition(from, high.csn, high.n, start, s.cfg.ChangeMargin)
 		if from != nil && p == *from {
 			return cursor
 		}

@@ -1,6 +1,8 @@
 package ldap
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,36 +58,57 @@ func TestNextPosition(t *testing.T) {
 	at := func(s string) time.Time { return csnTime(s) }
 	fromA := &position{csn: csnA}
 	afterA := &position{csn: csnA, after: true}
+	const busy = busySecond
+	nextSecondOfA := "20261202001902.000000Z#000000#000#000000"
 	for _, tc := range []struct {
 		name  string
 		from  *position
 		high  string
+		n     int // entries seen in high's second
 		start time.Time
 		want  position
 	}{
 		{"the highest change is older than the margin: right after it",
-			nil, csnA, at(csnA).Add(time.Hour), position{csn: csnA, after: true}},
+			nil, csnA, 1, at(csnA).Add(time.Hour), position{csn: csnA, after: true}},
 		{"just older than the margin",
-			fromA, csnB, at(csnB).Add(margin + time.Microsecond), position{csn: csnB, after: true}},
+			fromA, csnB, 2, at(csnB).Add(margin + time.Microsecond), position{csn: csnB, after: true}},
+		{"a busy second (a bulk load's last) wholly before the bound: from the next second",
+			nil, csnA, busy, at(csnA).Add(time.Hour), position{csn: nextSecondOfA}},
+		{"a busy second that ends at the bound: from the next second",
+			fromA, csnB, busy + 5000, csnTime(nextSecondOfA).Add(margin), position{csn: nextSecondOfA}},
+		{"a busy second that ends after the bound: right after the highest change",
+			nil, csnA, busy, csnTime(nextSecondOfA).Add(margin - time.Microsecond), position{csn: csnA, after: true}},
+		{"a second not busy enough: right after the highest change",
+			nil, csnA, busy - 1, at(csnA).Add(time.Hour), position{csn: csnA, after: true}},
 		{"a change within the margin: back by the margin",
-			nil, csnC, at(csnC).Add(time.Second), position{csn: csnAt(at(csnC).Add(time.Second - margin))}},
+			nil, csnC, 1, at(csnC).Add(time.Second), position{csn: csnAt(at(csnC).Add(time.Second - margin))}},
+		{"a busy second within the margin: back by the margin",
+			nil, csnC, busy, at(csnC).Add(time.Second), position{csn: csnAt(at(csnC).Add(time.Second - margin))}},
 		{"a change made while the stream ran: back by the margin from its start",
-			nil, csnC, at(csnC).Add(-time.Minute), position{csn: csnAt(at(csnC).Add(-time.Minute - margin))}},
+			nil, csnC, 1, at(csnC).Add(-time.Minute), position{csn: csnAt(at(csnC).Add(-time.Minute - margin))}},
 		{"back by the margin, but not before the cursor asked for",
-			afterA, csnB, at(csnB).Add(time.Second), *afterA},
+			afterA, csnB, 1, at(csnB).Add(time.Second), *afterA},
 		{"from a cursor within the margin, a change past it",
-			fromA, csnC, at(csnC).Add(20 * time.Second), position{csn: csnAt(at(csnC).Add(20*time.Second - margin))}},
+			fromA, csnC, 1, at(csnC).Add(20 * time.Second), position{csn: csnAt(at(csnC).Add(20*time.Second - margin))}},
 		{"from a cursor within the margin, a change just past it",
-			fromA, csnC, at(csnC), *fromA},
+			fromA, csnC, 1, at(csnC), *fromA},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nextPosition(tc.from, tc.high, tc.start, margin)
+			got := nextPosition(tc.from, tc.high, tc.n, tc.start, margin)
 			assert.Equal(t, tc.want, got)
 			if tc.from != nil {
 				assert.GreaterOrEqual(t, got.csn, tc.from.csn, "never back before the cursor")
 			}
-			if !got.after {
-				assert.LessOrEqual(t, got.csn, tc.high, "an inclusive cursor gives the changes within the margin again")
+			switch {
+			case tc.from != nil && got == *tc.from:
+			case got.after:
+				assert.Equal(t, tc.high, got.csn, "only right after the highest change seen")
+			case got.csn > tc.high:
+				// Past what the stream saw only to the next whole second,
+				// and only within the bound.
+				assert.GreaterOrEqual(t, tc.n, busySecond)
+				assert.Equal(t, csnAt(csnTime(tc.high).Truncate(time.Second).Add(time.Second)), got.csn)
+				assert.LessOrEqual(t, got.csn, csnAt(tc.start.Add(-margin)))
 			}
 		})
 	}
@@ -115,4 +138,39 @@ func FuzzParseCursor(f *testing.F) {
 			require.Equal(t, s, p.second(), "a modifyTimestamp cursor keeps its second")
 		}
 	})
+}
+
+// TestHighest: whatever order a stream sees entries in, highest ends at
+// the highest CSN and the number of entries of its second.
+func TestHighest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := csnTime(csnA).Truncate(time.Second)
+	for round := range 200 {
+		var csns []string
+		for range 1 + rng.IntN(50) {
+			at := base.Add(time.Duration(rng.IntN(4)) * time.Second).Add(time.Duration(rng.IntN(1_000_000)) * time.Microsecond)
+			csns = append(csns, csnAt(at))
+		}
+		if round%2 == 0 {
+			csns = append(csns, "", "not a CSN")
+		}
+		rng.Shuffle(len(csns), func(i, j int) { csns[i], csns[j] = csns[j], csns[i] })
+		var h highest
+		for _, c := range csns {
+			h.see(c)
+		}
+		valid := slices.DeleteFunc(slices.Clone(csns), func(c string) bool { return !validCSN(c) })
+		want := slices.Max(valid)
+		n := 0
+		for _, c := range valid {
+			if c[:14] == want[:14] {
+				n++
+			}
+		}
+		require.Equal(t, want, h.csn, "round %d", round)
+		require.Equal(t, n, h.n, "round %d: entries of the highest CSN's second", round)
+	}
+	var none highest
+	none.see("")
+	assert.Equal(t, highest{}, none)
 }
