@@ -1,18 +1,13 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
-	"fmt"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/usher-sdk/usher/database"
-	"github.com/usher-sdk/usher/userstore"
 )
 
 // writeRaw is write for PostgreSQL writers that may reach the driver's
@@ -78,10 +73,13 @@ func (t *tx) copySynced(ctx context.Context, p *syncPlan, raw database.RawConn) 
 // the change-feed events (the first at position pos) on conn.
 func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos int64) error {
 	realm, nowNS := t.s.realm, toNS(p.now)
-	b := newCopyData(max(len(p.inserts)*500, len(p.newMembers)*80, len(p.events)*120))
+	var r copyRows
 	if len(p.inserts) > 0 {
-		for _, in := range p.inserts {
-			u := in.User
+		err := r.copyIn(ctx, conn, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
+	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
+	attributes, source, external_id, created_at, updated_at, version)`, len(p.inserts), func(b *copyData, i int) {
+			in := &p.inserts[i]
+			u := &in.User
 			b.row(22)
 			b.text(realm, u.ID, u.Username, in.norm, u.Email, in.emailNorm)
 			b.bool(u.EmailVerified)
@@ -91,115 +89,29 @@ func (t *tx) copyNew(ctx context.Context, conn *pgconn.PgConn, p *syncPlan, pos 
 			b.int8(int64(u.FailedLogins), toNS(u.LockedUntil))
 			b.text(in.attrsJSON, u.Source, u.ExternalID)
 			b.int8(nowNS, nowNS, 1)
-		}
-		err := copyIn(ctx, conn, `usher_users (realm, id, username, username_norm, email, email_norm, email_verified,
-	phone, display_name, given_name, family_name, enabled, must_change_password, password_hash, failed_logins, locked_until,
-	attributes, source, external_id, created_at, updated_at, version)`, len(p.inserts), b)
+		})
 		if err != nil {
 			return err
 		}
 	}
 	if len(p.newMembers) > 0 {
-		b.reset()
-		for _, m := range p.newMembers {
+		err := r.copyIn(ctx, conn, `usher_members (realm, group_norm, user_id)`, len(p.newMembers), func(b *copyData, i int) {
 			b.row(3)
-			b.text(realm, m[0], m[1])
-		}
-		if err := copyIn(ctx, conn, `usher_members (realm, group_norm, user_id)`, len(p.newMembers), b); err != nil {
+			b.text(realm, p.newMembers[i][0], p.newMembers[i][1])
+		})
+		if err != nil {
 			return err
 		}
 	}
 	if len(p.events) == 0 {
 		return nil
 	}
-	b.reset()
-	for k, e := range p.events {
+	return r.copyIn(ctx, conn, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, len(p.events), func(b *copyData, i int) {
+		e := &p.events[i]
 		b.row(7)
 		b.text(realm)
-		b.int8(pos + int64(k))
+		b.int8(pos + int64(i))
 		b.text(string(e.kind), e.userID, e.group, e.groupID)
 		b.int8(nowNS)
-	}
-	return copyIn(ctx, conn, `usher_changes (realm, pos, kind, user_id, group_name, group_id, at)`, len(p.events), b)
-}
-
-// copyIn sends the n rows of b to table (with its column list) with COPY
-// FROM STDIN in the binary format.
-func copyIn(ctx context.Context, conn *pgconn.PgConn, table string, n int, b *copyData) error {
-	data, err := b.end()
-	if err != nil {
-		return err
-	}
-	tag, err := conn.CopyFrom(ctx, bytes.NewReader(data), "COPY "+table+" FROM STDIN (FORMAT binary)")
-	if err != nil {
-		return err
-	}
-	if got := tag.RowsAffected(); got != int64(n) {
-		return fmt.Errorf("COPY %.20s…: %d of %d rows written", table, got, n)
-	}
-	return nil
-}
-
-// copyData is the data of a COPY in PostgreSQL's binary format: a
-// header, then per row its number of fields and each field's length and
-// bytes (network byte order), then -1. Text is sent as its UTF-8 bytes
-// (the server checks them), bigint as 8 bytes, boolean as 1.
-type copyData struct {
-	b       []byte
-	tooLong bool
-}
-
-// newCopyData returns an empty copyData with room for size bytes of
-// rows, which reset empties again for the next COPY.
-func newCopyData(size int) *copyData {
-	c := &copyData{b: make([]byte, 0, size+copyHeaderLen+2)}
-	c.reset()
-	return c
-}
-
-const copyHeaderLen = 19
-
-func (c *copyData) reset() {
-	c.b = append(c.b[:0], "PGCOPY\n\xff\r\n\x00"...)
-	c.b = append(c.b, 0, 0, 0, 0, 0, 0, 0, 0) // no flags, no header extension
-	c.tooLong = false
-}
-
-func (c *copyData) row(fields int) { c.b = binary.BigEndian.AppendUint16(c.b, uint16(fields)) }
-
-func (c *copyData) text(vals ...string) {
-	for _, s := range vals {
-		if len(s) > math.MaxInt32 {
-			c.tooLong = true
-			return
-		}
-		c.b = binary.BigEndian.AppendUint32(c.b, uint32(len(s)))
-		c.b = append(c.b, s...)
-	}
-}
-
-func (c *copyData) int8(vals ...int64) {
-	for _, v := range vals {
-		c.b = binary.BigEndian.AppendUint32(c.b, 8)
-		c.b = binary.BigEndian.AppendUint64(c.b, uint64(v))
-	}
-}
-
-func (c *copyData) bool(vals ...bool) {
-	for _, v := range vals {
-		c.b = binary.BigEndian.AppendUint32(c.b, 1)
-		if v {
-			c.b = append(c.b, 1)
-		} else {
-			c.b = append(c.b, 0)
-		}
-	}
-}
-
-// end returns the data with the trailer appended.
-func (c *copyData) end() ([]byte, error) {
-	if c.tooLong {
-		return nil, fmt.Errorf("a value of over %d bytes: %w", math.MaxInt32, userstore.ErrInvalid)
-	}
-	return binary.BigEndian.AppendUint16(c.b, 0xffff), nil
+	})
 }

@@ -97,6 +97,7 @@ func run(ctx context.Context) error {
 	storeKind := flag.String("store", "sqlite", `the user store: "sqlite" (a file), "postgres" (a new database per sync on -pgdsn) or "server" (the reference server, a new process on a new SQLite file per sync, through its sync API)`)
 	pgDSN := flag.String("pgdsn", os.Getenv("USHER_TEST_POSTGRES_DSN"), "PostgreSQL server URL for -store postgres (default $USHER_TEST_POSTGRES_DSN)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the full sync to this file")
+	batch := flag.Int("batch", 0, "ApplyOptions.BatchSize (0: the default, 1,000)")
 	memProfile := flag.String("memprofile", "", "write a profile of the full syncs' allocations to this file")
 	flag.Parse()
 	if *url == "" {
@@ -187,11 +188,11 @@ func run(ctx context.Context) error {
 		var res *directory.SyncResult
 		var err error
 		if mode == "streamed" {
-			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
+			_, res, err = directory.Sync(ctx, src, t, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench", BatchSize: *batch})
 		} else {
 			var plan *directory.Plan
 			if plan, err = directory.PlanSync(ctx, src, t, directory.PlanOptions{}); err == nil {
-				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench"})
+				res, err = directory.ApplySync(ctx, plan, t, signer, directory.ApplyOptions{OrgID: "bench", BatchSize: *batch})
 			}
 		}
 		if err == nil {
@@ -356,7 +357,7 @@ func run(ctx context.Context) error {
 	// only, so its peak heap does not grow with the unchanged users.
 	peak, stopHeap := heapPeak()
 	start = time.Now()
-	plan, res, err := directory.Sync(ctx, src, target, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench"})
+	plan, res, err := directory.Sync(ctx, src, target, signer, directory.PlanOptions{}, directory.ApplyOptions{OrgID: "bench", BatchSize: *batch})
 	took := time.Since(start)
 	stopHeap()
 	if err != nil {
