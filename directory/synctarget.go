@@ -83,8 +83,9 @@ func NewSigningStoreTarget(store SyncStore, signer *RecordSigner) (*StoreTarget,
 // and AutoSync hand it two batches at once when its store is a
 // userstore.SyncWriter, so that one is verified and prepared for the store
 // (sqlstore works out its rows before it takes the writer lock) while the
-// store writes the other; the writes themselves still take turns. One
-// otherwise. As with any ParallelBatchTarget, a username that one batch
+// store writes the other; on SQLite the writes themselves take turns, on
+// PostgreSQL they run side by side (sqlstore tries a batch again that the
+// other got ahead of, as when both create a group). One otherwise. As with any ParallelBatchTarget, a username that one batch
 // frees and a later one takes may be taken before it is freed: that
 // change fails, and the next sync makes it.
 func (t *StoreTarget) ParallelBatches() int {

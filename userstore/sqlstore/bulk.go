@@ -51,8 +51,11 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	prep := s.prepareSynced(users)
 	var p *syncPlan
 	// First without reading who owns the new users' usernames (see
-	// planSynced); if one is taken after all, again with them read.
-	for _, allNames := range []bool{false, true} {
+	// planSynced); if one is taken after all, again with them read. A
+	// batch that a concurrent one got ahead of (raced) is tried again.
+	allNames := false
+	for races := 0; ; {
+		var lost error
 		try := func(t *tx, write func(*syncPlan) error) error {
 			if p, err = t.planSynced(ctx, users, wants, prep, allNames); err != nil {
 				return err
@@ -60,6 +63,9 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 			err := write(p)
 			if !allNames && usernameTaken(err) {
 				return errNamesUnread
+			}
+			if raced(err) {
+				lost = err
 			}
 			return err
 		}
@@ -72,9 +78,16 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 				return try(t, func(p *syncPlan) error { return t.writeSynced(ctx, p) })
 			})
 		}
-		if !errors.Is(err, errNamesUnread) {
-			break
+		switch {
+		case !allNames && errors.Is(err, errNamesUnread):
+			allNames = true
+			continue
+		case lost != nil && races < maxSyncedRaces:
+			races++
+			s.log.DebugContext(ctx, "sqlstore: upsert synced: a concurrent writer got ahead; trying again", "realm", s.realm, "err", lost)
+			continue
 		}
+		break
 	}
 	if err != nil {
 		return nil, err
@@ -197,6 +210,33 @@ type syncPlan struct {
 	events                 []bulkEvent
 }
 
+// maxSyncedRaces is how many times UpsertSynced tries a batch again that
+// concurrent writers got ahead of (raced).
+const maxSyncedRaces = 3
+
+// raced reports whether err is how PostgreSQL refuses a batch's
+// transaction that a concurrent one got ahead of: a group or a user of
+// an external ID that both created (the later waits for the earlier to
+// commit, then fails on the unique index), a deadlock between them. A
+// new transaction reads what the other one wrote and decides again.
+// (SQLite's writers take turns: none races.)
+func raced(err error) bool {
+	e, ok := errors.AsType[*pgconn.PgError](err)
+	if !ok {
+		return false
+	}
+	switch e.Code {
+	case "40P01", "40001": // deadlock_detected, serialization_failure
+		return true
+	case "23505": // unique_violation
+		switch e.ConstraintName {
+		case "usher_groups_pkey", "usher_groups_id", "usher_users_external":
+			return true
+		}
+	}
+	return false
+}
+
 // errNamesUnread is returned from an UpsertSynced transaction
 // that planSynced did not read every username for, and whose insert
 // found one of its new users' usernames taken: the batch is then tried
@@ -230,15 +270,15 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	s := t.s
 	now := s.now()
 
-	// Batches of a realm run one at a time, as they decide on what they
-	// read: on PostgreSQL each takes the realm's row in usher_user_feed
-	// (SQLite's transactions hold the database already). No other writer
-	// takes it.
-	// The same statement gives the position of the transaction's first
-	// change-feed event (the row lock gives the transaction its ID).
-	if s.q.forUpdate != "" {
+	// On PostgreSQL, the position of the transaction's first change-feed
+	// event (pg_current_xact_id gives the transaction its ID). Batches
+	// run side by side there: the users a batch reads are locked, and
+	// what it creates (users of new external IDs, groups) the unique
+	// indexes guard; a batch that another got ahead of is tried again
+	// (raced). SQLite's transactions hold the database.
+	if s.dialect == database.Postgres {
 		var first sql.NullInt64
-		if err := t.QueryRowContext(ctx, `SELECT `+pgPosition+` FROM usher_user_feed WHERE realm = $1`+s.q.forUpdate, s.realm).Scan(&first); err != nil {
+		if err := t.QueryRowContext(ctx, `SELECT `+pgPosition+` FROM usher_user_feed WHERE realm = $1`, s.realm).Scan(&first); err != nil {
 			return nil, fmt.Errorf("realm %q: %w", s.realm, err)
 		}
 		if first.Valid && !t.based {
@@ -438,6 +478,11 @@ func (t *tx) writeStored(ctx context.Context, p *syncPlan) error {
 		return err
 	}
 	nowNS := toNS(p.now)
+	// In one order in every batch, so that two creating the same groups
+	// wait on each other rather than deadlock.
+	slices.SortFunc(p.newGroups, func(a, b userstore.Group) int {
+		return cmp.Compare(userstore.NormalizeUsername(a.Name), userstore.NormalizeUsername(b.Name))
+	})
 	err := insertRows(ctx, t, `usher_groups (realm, name_norm, name, description, metadata, created_at, updated_at, version, id)`,
 		[]colType{text, text, text, text, text, bigint, bigint, bigint, text}, p.newGroups,
 		func(g userstore.Group) []any {

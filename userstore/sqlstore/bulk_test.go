@@ -436,3 +436,52 @@ func TestCloseStopsCheckpoints(t *testing.T) {
 	_, err = os.Stat(path + "-wal")
 	assert.ErrorIs(t, err, os.ErrNotExist, "the last connection's close removed the log")
 }
+
+// TestUpsertSyncedConcurrentBatches: batches written at once, by one
+// store and by a second one on the same database (another process), all
+// creating the same new groups, all land: on PostgreSQL they run side by
+// side and a batch that another got ahead of is tried again; each group
+// is created once, every user is in its groups, and the change feed has
+// every event once, in order.
+func TestUpsertSyncedConcurrentBatches(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		where := b.newDB(t)
+		stores := []*sqlstore.Store{b.openStore(t, where), b.openStore(t, where)}
+		const batches, size = 8, 150
+		errs := make(chan error, batches)
+		for i := range batches {
+			go func() {
+				_, err := stores[i%2].UpsertSynced(ctx, syncedBatch(i*size, size))
+				errs <- err
+			}()
+		}
+		for range batches {
+			require.NoError(t, <-errs)
+		}
+		s := stores[0]
+		for _, k := range []int{0, 149, 150, batches*size - 1} {
+			u, err := s.GetUserByExternalID(ctx, "dir", fmt.Sprint("ext-", k))
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{"staff", fmt.Sprint("team", k%50)}, u.Groups)
+		}
+		kinds := map[userstore.ChangeKind]int{}
+		created := map[string]int{}
+		var last int64
+		for c, err := range s.Changes(ctx, 0) {
+			require.NoError(t, err)
+			require.Greater(t, c.Seq, last, "in order, each once")
+			last = c.Seq
+			kinds[c.Kind]++
+			if c.Kind == userstore.GroupCreated {
+				created[c.Group]++
+			}
+		}
+		assert.Equal(t, batches*size, kinds[userstore.UserCreated])
+		assert.Equal(t, 2*batches*size, kinds[userstore.MemberAdded])
+		assert.Len(t, created, 51)
+		for g, n := range created {
+			assert.Equal(t, 1, n, "group %s created once", g)
+		}
+	})
+}

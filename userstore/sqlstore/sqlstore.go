@@ -183,8 +183,8 @@ func New(ctx context.Context, db *database.DB, opts ...Option) (*Store, error) {
 }
 
 // ensureRealm registers the realm in the core schema and gives it its
-// row in usher_user_feed (SQLite's change counter, the lock that orders a
-// realm's syncs on both), and on PostgreSQL checks the feed's base.
+// row in usher_user_feed (SQLite's change counter), and on PostgreSQL
+// checks the feed's base.
 func (s *Store) ensureRealm(ctx context.Context) error {
 	if err := s.base.AddRealm(ctx, s.realm); err != nil {
 		return s.fail("register realm", err)
