@@ -85,9 +85,10 @@ func NewSigningStoreTarget(store SyncStore, signer *RecordSigner) (*StoreTarget,
 // (sqlstore works out its rows before it takes the writer lock) while the
 // store writes the other; on SQLite the writes themselves take turns, on
 // PostgreSQL they run side by side (sqlstore tries a batch again that the
-// other got ahead of, as when both create a group). One otherwise. As with any ParallelBatchTarget, a username that one batch
-// frees and a later one takes may be taken before it is freed: that
-// change fails, and the next sync makes it.
+// other got ahead of, as when both create a group). One otherwise. As
+// with any ParallelBatchTarget, a username that one batch frees and a
+// later one takes may be taken before it is freed: that change fails, and
+// the next sync makes it.
 func (t *StoreTarget) ParallelBatches() int {
 	if _, ok := t.store.(userstore.SyncWriter); ok {
 		return 2

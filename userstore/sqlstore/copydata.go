@@ -84,7 +84,7 @@ const copyChunk = 16 << 10
 // copyIn sends n rows, encoded by encode, to table (with its column list)
 // with COPY FROM STDIN in the binary format.
 func (r *copyRows) copyIn(ctx context.Context, conn *pgconn.PgConn, table string, n int, encode func(c *copyData, i int)) error {
-	*r = copyRows{n: n, encode: encode, c: copyData{b: r.c.b[:0]}}
+	r.start(n, encode)
 	tag, err := conn.CopyFrom(ctx, r, "COPY "+table+" FROM STDIN (FORMAT binary)")
 	if r.err != nil {
 		// pgconn sends CopyFail and returns the server's error: ours says
@@ -98,6 +98,12 @@ func (r *copyRows) copyIn(ctx context.Context, conn *pgconn.PgConn, table string
 		return fmt.Errorf("COPY %.20s…: %d of %d rows written", table, got, n)
 	}
 	return nil
+}
+
+// start makes r the data of a COPY of n rows encoded by encode, keeping
+// its buffer.
+func (r *copyRows) start(n int, encode func(c *copyData, i int)) {
+	*r = copyRows{n: n, encode: encode, c: copyData{b: r.c.b[:0]}}
 }
 
 // Read fills p with the next bytes of the COPY.

@@ -28,12 +28,12 @@ func TestCopyRows(t *testing.T) {
 		}
 		want.trailer()
 
-		r = copyRows{n: n, encode: encode, c: copyData{b: r.c.b[:0]}}
+		r.start(n, encode)
 		got, err := io.ReadAll(iotest.OneByteReader(&r))
 		require.NoError(t, err)
 		assert.Equal(t, want.b, got, "%d rows, a byte at a time", n)
 
-		r = copyRows{n: n, encode: encode, c: copyData{b: r.c.b[:0]}}
+		r.start(n, encode)
 		require.NoError(t, iotest.TestReader(&r, want.b), "%d rows", n)
 	}
 }
