@@ -92,6 +92,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	if err != nil {
 		return nil, err
 	}
+	s.analyzeIfNeverAnalyzed(ctx, len(p.inserts))
 	return p.out, nil
 }
 

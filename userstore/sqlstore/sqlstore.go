@@ -36,7 +36,8 @@ type Store struct {
 	ownDB    bool
 	pageSize int
 
-	closed atomic.Bool
+	closed   atomic.Bool
+	analyzed atomic.Bool // analyzeIfNeverAnalyzed has run
 
 	ids ids.Sequence
 
