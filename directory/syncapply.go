@@ -269,8 +269,12 @@ func (a *applier) apply(ctx context.Context, sc signedChunk) error {
 }
 
 // signedOnly is the changes of sc whose signing did not fail: those go to
-// the target together, and finish reports the others.
+// the target together, and finish reports the others. When all were
+// signed, it is sc.changes itself.
 func signedOnly(sc signedChunk) []SignedChange {
+	if !slices.ContainsFunc(sc.errs, func(err error) bool { return err != nil }) {
+		return sc.changes
+	}
 	batch := make([]SignedChange, 0, len(sc.changes))
 	for i, c := range sc.changes {
 		if sc.errs[i] == nil {

@@ -45,7 +45,7 @@ var (
 
 // plainUser reports whether u's columns outside plainUsers hold their
 // defaults.
-func plainUser(u userstore.User) bool {
+func plainUser(u *userstore.User) bool {
 	return !u.EmailVerified && u.GivenName == "" && u.FamilyName == "" && !u.MustChangePassword &&
 		u.PasswordHash == "" && u.FailedLogins == 0 && toNS(u.LockedUntil) == 0
 }
@@ -90,14 +90,7 @@ func insertShared[T any](ctx context.Context, t *tx, ins sharedInsert, shared []
 // events on SQLite.
 func (t *tx) insertNewSQLite(ctx context.Context, p *syncPlan, pos int64, nowNS int64) error {
 	shared := []any{t.s.realm, nowNS}
-	var plain, other []inserted
-	for _, in := range p.inserts {
-		if plainUser(in.User) {
-			plain = append(plain, in)
-		} else {
-			other = append(other, in)
-		}
-	}
+	plain, other := splitPlain(p.inserts)
 	err := insertShared(ctx, t, plainUsers, shared, plain, func(args []any, in inserted) []any {
 		u := in.User
 		return append(args, u.ID, u.Username, in.norm, u.Email, in.emailNorm, u.Phone, u.DisplayName, u.Enabled,
@@ -117,4 +110,28 @@ func (t *tx) insertNewSQLite(ctx context.Context, p *syncPlan, pos int64, nowNS 
 		pos++
 		return args
 	})
+}
+
+// splitPlain returns the users of ins that are plainUser and the others,
+// in their order; ins itself when all are plain (a directory's users),
+// else copies.
+func splitPlain(ins []inserted) (plain, other []inserted) {
+	n := 0
+	for i := range ins {
+		if plainUser(&ins[i].User) {
+			n++
+		}
+	}
+	if n == len(ins) {
+		return ins, nil
+	}
+	plain, other = make([]inserted, 0, n), make([]inserted, 0, len(ins)-n)
+	for i := range ins {
+		if plainUser(&ins[i].User) {
+			plain = append(plain, ins[i])
+		} else {
+			other = append(other, ins[i])
+		}
+	}
+	return plain, other
 }
