@@ -49,6 +49,10 @@ type DB struct {
 	// otherwise poll for the database's write lock; other processes still
 	// wait through the busy timeout. Unused on PostgreSQL.
 	writeMu sync.Mutex
+	// holdWriter is whether Tx writes through one connection it keeps,
+	// writer (see writer.go); guarded by writeMu.
+	holdWriter bool
+	writer     *sql.Conn
 	// ckpt runs the WAL checkpoints of a SQLite file OpenSQLite opened;
 	// nil otherwise.
 	ckpt *checkpointer
@@ -99,8 +103,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 // the background: its writers leave copying the log into the database
 // file to a goroutine of the DB (on a connection of its own, in SQLite's
 // PASSIVE mode, which blocks nobody) and do it themselves only when the
-// log has grown past 16 MiB, by then mostly copied. The path ":memory:"
-// gives a private in-memory database served by one connection, for tests.
+// log has grown past 16 MiB, by then mostly copied. Tx writes through one
+// connection the DB keeps, so that SQLite's page cache of the database
+// stays warm from one transaction to the next (see writer.go). The path
+// ":memory:" gives a private in-memory database served by one connection,
+// for tests.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("database: open sqlite: path %q must be non-empty and contain neither '?' nor '#'", path)
@@ -117,6 +124,7 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	d.ckpt = startCheckpointer(db, d.log)
+	d.holdWriter = true
 	return d, nil
 }
 
@@ -236,6 +244,7 @@ func (d *DB) Close() error {
 	if d.ckpt != nil {
 		d.ckpt.close()
 	}
+	d.releaseWriter()
 	if err := d.sql.Close(); err != nil {
 		return fmt.Errorf("database: close: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 // busy timeout. Tx is safe for concurrent use; fn must not call Tx again.
 func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	defer d.LockWriter()()
-	tx, err := d.sql.BeginTx(ctx, nil)
+	tx, err := d.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("database: begin: %w", err)
 	}
