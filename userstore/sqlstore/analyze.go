@@ -35,12 +35,24 @@ func (s *Store) analyzeIfNeverAnalyzed(ctx context.Context, created int) {
 	tables, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (string, error) {
 		var name string
 		return name, r.Scan(&name)
-	},
-		`SELECT relname FROM pg_class WHERE oid = ANY($1::regclass[]) AND reltuples < 0 ORDER BY relname`, statsTables)
+	}, `SELECT relname FROM pg_class WHERE oid IN (`+neverAnalyzedOIDs+`) AND reltuples < 0 ORDER BY relname`)
 	if err == nil && len(tables) > 0 {
 		_, err = s.db.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", "))
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			s.analyzed.Store(false) // the next batch tries again
+		}
 		s.log.WarnContext(ctx, "sqlstore: analyzing the user tables after a first bulk write", "realm", s.realm, "err", err)
 	}
 }
+
+// neverAnalyzedOIDs names statsTables as regclass constants, resolved
+// through the search path as the store's queries are.
+var neverAnalyzedOIDs = func() string {
+	oids := make([]string, len(statsTables))
+	for i, t := range statsTables {
+		oids[i] = "'" + t + "'::regclass"
+	}
+	return strings.Join(oids, ", ")
+}()

@@ -38,7 +38,11 @@ const (
 // updates and new groups from arrays, and the new users, their
 // memberships and the change-feed events with COPY when the database is
 // opened with pgx's driver (as OpenPostgres and database.Open do; from
-// arrays with another). See userstore.SyncWriter.
+// arrays with another). On PostgreSQL the first batch of a Store that
+// creates users also runs ANALYZE on the user, group and membership tables
+// if they were never analyzed (a new database): without statistics a
+// listing of a source's users read each page by sorting all of them. See
+// userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
 	wants, err := synced.CheckBatch(users, checkUser)
