@@ -10,8 +10,9 @@ import (
 // The connection SQLite transactions are written through. SQLite drops a
 // connection's whole page cache when it begins a transaction after
 // another connection wrote to the database, and a pool hands Tx whichever
-// connection is idle: after a reader had taken the last writer's, each
-// batch of a sync began by reading the B-trees it appends to again. A
+// connection is idle: when a reader held the last writer's, the next
+// batch of a sync began on another one and read the B-trees it appends
+// to again. A
 // file opened by OpenSQLite therefore keeps one connection for Tx, taken
 // from the pool at the first Tx and held, under the writer lock, until
 // Close; its cache stays warm from one transaction to the next (a first
