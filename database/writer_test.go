@@ -80,3 +80,33 @@ func TestTxInMemoryWritesThroughThePool(t *testing.T) {
 	var n int
 	require.NoError(t, d.SQL().QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n), "the one connection is back in the pool")
 }
+
+// Two DBs on one file, as two processes would have, write in turn: each
+// sees the other's rows, though each keeps its connection (and page
+// cache) between its transactions.
+func TestTxTwoDBsOnOneFile(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	var dbs [2]*DB
+	for i := range dbs {
+		d, err := OpenSQLite(ctx, path)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
+		dbs[i] = d
+	}
+	require.NoError(t, dbs[0].Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE t (x INTEGER)`)
+		return err
+	}))
+	for i := range 20 {
+		var last int
+		require.NoError(t, dbs[i%2].Tx(ctx, func(tx *sql.Tx) error {
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(x), -1) FROM t`).Scan(&last); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (?)`, last+1)
+			return err
+		}))
+		assert.Equal(t, i-1, last, "write %d sees every earlier one", i)
+	}
+}

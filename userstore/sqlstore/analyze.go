@@ -8,13 +8,17 @@ import (
 	"github.com/usher-sdk/usher/database"
 )
 
-// statsTables are the tables whose statistics PostgreSQL's planner needs
-// to list users in order (ListUsers, and so a sync's Synced stream).
-var statsTables = []string{"usher_users", "usher_members", "usher_groups"}
+// neverAnalyzed lists those of the tables whose statistics PostgreSQL's
+// planner needs to list users in order (ListUsers, and so a sync's Synced
+// stream) that have never been analyzed, resolved through the search path
+// as the store's queries are.
+const neverAnalyzed = `SELECT relname FROM pg_class
+WHERE oid IN ('usher_users'::regclass, 'usher_members'::regclass, 'usher_groups'::regclass) AND reltuples < 0
+ORDER BY relname`
 
-// analyzeIfNeverAnalyzed runs ANALYZE on those of statsTables that have
-// never been analyzed (PostgreSQL 14 and later mark them with a
-// reltuples of -1), once per Store, after its first UpsertSynced batch
+// analyzeIfNeverAnalyzed runs ANALYZE on the tables neverAnalyzed lists
+// (PostgreSQL 14 and later mark a table never analyzed with a reltuples
+// of -1), once per Store, after its first UpsertSynced batch
 // that created users.
 //
 // Without statistics PostgreSQL estimates a filtered listing such as
@@ -35,7 +39,7 @@ func (s *Store) analyzeIfNeverAnalyzed(ctx context.Context, created int) {
 	tables, err := database.QueryAll(ctx, s.db, func(r *sql.Rows) (string, error) {
 		var name string
 		return name, r.Scan(&name)
-	}, `SELECT relname FROM pg_class WHERE oid IN (`+neverAnalyzedOIDs+`) AND reltuples < 0 ORDER BY relname`)
+	}, neverAnalyzed)
 	if err == nil && len(tables) > 0 {
 		_, err = s.db.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", "))
 	}
@@ -46,13 +50,3 @@ func (s *Store) analyzeIfNeverAnalyzed(ctx context.Context, created int) {
 		s.log.WarnContext(ctx, "sqlstore: analyzing the user tables after a first bulk write", "realm", s.realm, "err", err)
 	}
 }
-
-// neverAnalyzedOIDs names statsTables as regclass constants, resolved
-// through the search path as the store's queries are.
-var neverAnalyzedOIDs = func() string {
-	oids := make([]string, len(statsTables))
-	for i, t := range statsTables {
-		oids[i] = "'" + t + "'::regclass"
-	}
-	return strings.Join(oids, ", ")
-}()
