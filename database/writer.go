@@ -12,11 +12,10 @@ import (
 // another connection wrote to the database, and a pool hands Tx whichever
 // connection is idle: when a reader held the last writer's, the next
 // batch of a sync began on another one and read the B-trees it appends
-// to again. A
-// file opened by OpenSQLite therefore keeps one connection for Tx, taken
-// from the pool at the first Tx and held, under the writer lock, until
-// Close; its cache stays warm from one transaction to the next (a first
-// sync of 100,000 users into SQLite: 9% less CPU; see
+// to again. A file opened by OpenSQLite therefore keeps one connection
+// for Tx, taken from the pool at the first Tx and held, under the writer
+// lock, until Close; its cache stays warm from one transaction to the
+// next (a first sync of 100,000 users into SQLite: 9% less CPU; see
 // directory/BENCHMARKS.md). Reads and the writes made with LockWriter
 // outside Tx use the pool as before. A database with one connection
 // (":memory:") or from New, whose pool the application sizes, writes
