@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"strings"
@@ -94,7 +93,9 @@ func (s *Store) Audit(ctx context.Context, f userstore.AuditFilter) iter.Seq2[us
 				return row, err
 			}
 			row.e.Kind, row.e.Time = userstore.AuditKind(kind), fromNS(row.at)
-			return row, json.Unmarshal([]byte(detail), &row.e.Detail)
+			var err error
+			row.e.Detail, err = unmarshalMap(detail)
+			return row, err
 		}, query, a...)
 		out := make([]userstore.AuditEvent, len(page))
 		for i, r := range page {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -27,7 +26,8 @@ func scanGroup(r scanner) (userstore.Group, error) {
 		return userstore.Group{}, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNS(created), fromNS(upd)
-	if err := json.Unmarshal([]byte(meta), &g.Metadata); err != nil {
+	var err error
+	if g.Metadata, err = unmarshalMap(meta); err != nil {
 		return userstore.Group{}, fmt.Errorf("group %q: metadata: %w", g.Name, err)
 	}
 	return g, nil

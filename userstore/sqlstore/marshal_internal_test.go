@@ -32,3 +32,80 @@ func FuzzMarshalMap(f *testing.F) {
 		}
 	})
 }
+
+// unmarshalMap and unmarshalStrings give exactly what json.Unmarshal
+// gives, by their own path or by falling back to it.
+func TestUnmarshalIsJSONUnmarshal(t *testing.T) {
+	for _, s := range unmarshalSeeds {
+		assertUnmarshalsAsJSON(t, s)
+	}
+}
+
+// unmarshalSeeds are plain JSON, JSON that needs json.Unmarshal (escapes,
+// spaces, non-ASCII) and what is not JSON of strings at all.
+var unmarshalSeeds = []string{
+	`null`, `{}`, `[]`, `{"a":"1"}`, `["a","b"]`, `{"a":"1","a":"2"}`, `{"":""}`, `[""]`,
+	`{"sync.signature":"eyJhbGciOiJFZERTQSJ9.e30.c2ln~3~AAAA","personal.email":"a@b.test","roles":"x,y"}`,
+	`{"a":"\u003cb\u003e"}`, `["\"q\""]`, `{"a":"Zoë"}`, `{"a":"\xff"}`, `{ "a" : "1" }`, ` null`, `null `,
+	`{"a":"1",}`, `["a",]`, `{"a":"1"`, `{"a"}`, `{"a":1}`, `{"a":null}`, `[null]`, `["a" "b"]`, `{,}`, `[,]`,
+	`{"a":"1"}x`, `{"a":"1"}{}`, `""`, `{`, `[`, `}`, ``, `{"a":"tab	"}`, `{"a":"1"},`, `{"a":"1","b"}`,
+}
+
+func assertUnmarshalsAsJSON(t *testing.T, s string) {
+	t.Helper()
+	var wantMap map[string]string
+	wantErr := json.Unmarshal([]byte(s), &wantMap)
+	gotMap, gotErr := unmarshalMap(s)
+	if wantErr != nil {
+		assert.Error(t, gotErr, "map %q", s)
+	} else if assert.NoError(t, gotErr, "map %q", s) {
+		assert.Equal(t, wantMap == nil, gotMap == nil, "map %q: nil", s)
+		assert.Equal(t, wantMap, gotMap, "map %q", s)
+	}
+	var wantList []string
+	wantErr = json.Unmarshal([]byte(s), &wantList)
+	gotList, gotErr := unmarshalStrings(s)
+	if wantErr != nil {
+		assert.Error(t, gotErr, "list %q", s)
+	} else if assert.NoError(t, gotErr, "list %q", s) {
+		assert.Equal(t, wantList == nil, gotList == nil, "list %q: nil", s)
+		assert.Equal(t, wantList, gotList, "list %q", s)
+	}
+}
+
+// What the store reads back is outside input to the decoder: a database
+// another program wrote, or one damaged.
+func FuzzUnmarshal(f *testing.F) {
+	for _, s := range unmarshalSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		assertUnmarshalsAsJSON(t, s)
+	})
+}
+
+// A sync's user's attributes, decoded here and by json.Unmarshal.
+func BenchmarkUnmarshalMap(b *testing.B) {
+	s := marshalMap(map[string]string{
+		"sync.signature": "eyJhbGciOiJFZERTQSIsImtpZCI6InN5bmMtMjAyNiJ9..bXlzaWduYXR1cmVieXRlc2hlcmVfX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX18",
+		"personal.email": "alice.private@example.test",
+		"roles":          "staff,vpn",
+	})
+	b.Run("unmarshalMap", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := unmarshalMap(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var m map[string]string
+			if err := json.Unmarshal([]byte(s), &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

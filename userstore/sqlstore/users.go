@@ -37,10 +37,10 @@ func scanUser(r scanner) (userstore.User, error) {
 	}
 	u.FailedLogins = int(failed)
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromNS(lockedUntil), fromNS(created), fromNS(upd)
-	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+	if u.Attributes, err = unmarshalMap(attrs); err != nil {
 		return userstore.User{}, fmt.Errorf("user %s: attributes: %w", u.ID, err)
 	}
-	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+	if u.Roles, err = unmarshalStrings(roles); err != nil {
 		return userstore.User{}, fmt.Errorf("user %s: roles: %w", u.ID, err)
 	}
 	if len(u.Roles) == 0 {
