@@ -27,7 +27,7 @@ for r in $(seq "$rounds"); do
 	for c in old new; do
 		echo "== round $r: $c (${!c})"
 		# shellcheck disable=SC2086 # flags are words
-		"$work/syncbench-$c" $flags 2>&1 | tee -a "$work/$c.log" | grep -E "CPU|^round|best" || true
+		"$work/syncbench-$c" $flags 2>&1 | tee -a "$work/$c.log" | grep -E "CPU|^round|best|unchanged|incremental" || true
 	done
 done
 for c in old new; do
