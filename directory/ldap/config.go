@@ -181,7 +181,11 @@ type Config struct {
 	// is a replica, how late a change may reach it by replication. The
 	// next cursor goes back this far before the stream's start (so the
 	// changes stamped in that time come again) unless every change seen
-	// is older. Default DefaultChangeMargin (30 seconds).
+	// is older. So a sync that runs more often than the margin reads the
+	// entries changed within the last margin again each time, and finds
+	// them unchanged: its cost follows what changed in the last margin,
+	// not only since the last run. Default DefaultChangeMargin (30
+	// seconds).
 	ChangeMargin time.Duration `json:"changeMargin,omitempty"`
 }
 

@@ -232,7 +232,14 @@ func run(ctx context.Context) error {
 		}
 		return t, took, nil
 	}
+	// discard closes and removes the store of the last fullSync.
+	var discard func()
 	fullSync := func(mode, path string) (directory.SyncTarget, time.Duration, error) {
+		discard = func() {
+			for _, f := range []string{path, path + "-wal", path + "-shm"} {
+				_ = os.Remove(f)
+			}
+		}
 		if *storeKind == "server" {
 			return toServer(mode, path)
 		}
@@ -252,8 +259,12 @@ func run(ctx context.Context) error {
 				return nil, 0, err
 			}
 			drops = append(drops, drop)
+			discard = func() { _ = store.Close(); drop() }
 		} else if store, err = sqlstore.OpenSQLite(ctx, path); err != nil {
 			return nil, 0, err
+		} else {
+			removeFiles := discard
+			discard = func() { _ = store.Close(); removeFiles() }
 		}
 		stores = append(stores, store)
 		t, err := directory.NewSigningStoreTarget(store, signer)
@@ -316,12 +327,10 @@ func run(ctx context.Context) error {
 				target = t
 				continue
 			}
-			if *storeKind == "postgres" {
-				continue // dropped at the end
-			}
-			for _, f := range []string{path, path + "-wal", path + "-shm"} {
-				_ = os.Remove(f)
-			}
+			// Done with this round's store: closed, and its database
+			// dropped or its files removed, so that the next round runs
+			// on a server holding only its own.
+			discard()
 		}
 	}
 	pprof.StopCPUProfile()
