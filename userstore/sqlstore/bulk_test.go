@@ -192,6 +192,38 @@ func BenchmarkUpsertSynced(b *testing.B) {
 	}
 }
 
+// BenchmarkUsersByExternalID measures what a sync's comparison reads:
+// 2,000 users of directoryBatch, 500 a call, as directory's StoreTarget
+// asks for them.
+// `./scripts/testservers.sh go test -run '^$' -bench UsersByExternalID ./userstore/sqlstore/`
+func BenchmarkUsersByExternalID(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.fresh(b)
+			ctx := b.Context()
+			var ids []string
+			for first := 0; first < 2000; first += 1000 {
+				batch := directoryBatch(first, 1000)
+				_, err := s.UpsertSynced(ctx, batch)
+				require.NoError(b, err)
+				for _, u := range batch {
+					ids = append(ids, u.User.ExternalID)
+				}
+			}
+			source := directoryBatch(0, 1)[0].User.Source
+			n := 0
+			for b.Loop() {
+				lo := n % len(ids)
+				users, err := s.UsersByExternalID(ctx, source, ids[lo:lo+500])
+				require.NoError(b, err)
+				require.Len(b, users, 500)
+				n += 500
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/user")
+		})
+	}
+}
+
 // directoryBatch returns n new synced users numbered from first shaped
 // like those syncbench writes from the LDAP test data's ou=bulk: no
 // groups, usernames, e-mail addresses and external IDs (entryUUIDs) in
