@@ -274,17 +274,27 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		start, cpu0, slapd0 := time.Now(), cpuTime(), procCPU(slapd)
+		busy0, total0 := machineTicks()
+		start, cpu0, slapd0, pg0 := time.Now(), cpuTime(), procCPU(slapd), postgresCPU()
 		res, err := runSync(mode, t)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s sync: %w", mode, err)
 		}
 		took := time.Since(start)
 		cpu, slapdCPU := cpuTime()-cpu0, procCPU(slapd)-slapd0
+		busy1, total1 := machineTicks()
 		lastCPU := searchCPU[len(searchCPU)-1]
 		fmt.Printf("  %s sync: CPU %v of this process (%.1f µs per user, %.2f cores) + %v of slapd = %.2fx the CPU of the last ldapsearch (%v with slapd's)\n",
 			mode, cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(n), float64(cpu)/float64(took), slapdCPU.Round(time.Millisecond),
 			float64(cpu+slapdCPU)/float64(lastCPU), lastCPU.Round(time.Millisecond))
+		if *storeKind == "postgres" {
+			pgCPU := postgresCPU() - pg0
+			fmt.Printf("  %s sync: CPU %v of PostgreSQL (%.1f µs per user, %.2f cores)\n",
+				mode, pgCPU.Round(time.Millisecond), float64(pgCPU.Microseconds())/float64(n), float64(pgCPU)/float64(took))
+		}
+		if share := busyShare(busy0, total0, busy1, total1); share >= 0 {
+			fmt.Printf("  %s sync: the machine's CPUs were %.0f%% busy (all processes, steal included)\n", mode, 100*share)
+		}
 		stored := 0
 		for _, err := range store.ListUsers(ctx, userstore.ListOptions{Source: "bulk"}) {
 			if err != nil {
