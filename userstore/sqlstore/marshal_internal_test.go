@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,15 @@ func BenchmarkUnmarshalMap(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An object of a hundred thousand duplicate members, which ends in an
+// escape the plain path refuses, does not size a map for all of them.
+func TestSizeHintIsBounded(t *testing.T) {
+	body := strings.Repeat(`"a":"1",`, 100_000) + `"b":"\u00e9"`
+	assert.Equal(t, 16, sizeHint(body, `":"`))
+	assert.Equal(t, 2, sizeHint(`"a":"1","b":"2"`, `":"`))
+	m, err := unmarshalMap("{" + body + "}")
+	assert.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "1", "b": "é"}, m)
 }

@@ -52,7 +52,7 @@ func plainMap(s string) (map[string]string, bool) {
 		return nil, false
 	}
 	body := s[1 : len(s)-1]
-	m := make(map[string]string, strings.Count(body, `":"`))
+	m := make(map[string]string, sizeHint(body, `":"`))
 	for body != "" {
 		k, rest, ok := plainString(body)
 		if !ok || !strings.HasPrefix(rest, ":") {
@@ -76,7 +76,7 @@ func plainList(s string) ([]string, bool) {
 		return nil, false
 	}
 	body := s[1 : len(s)-1]
-	l := make([]string, 0, strings.Count(body, `","`)+1)
+	l := make([]string, 0, sizeHint(body, `","`)+1)
 	for body != "" {
 		v, rest, ok := plainString(body)
 		if !ok {
@@ -88,6 +88,14 @@ func plainList(s string) ([]string, bool) {
 		}
 	}
 	return l, true
+}
+
+// sizeHint guesses how many members or elements body holds from the
+// separators between them, at most 16: an object of a million duplicate
+// members (one map entry), or one the plain path gives up on at its end,
+// must not size a map or slice for a million.
+func sizeHint(body, sep string) int {
+	return min(strings.Count(body, sep), 16)
 }
 
 // next returns what follows a member or element: rest after its comma,
