@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,23 +55,22 @@ var unmarshalSeeds = []string{
 
 func assertUnmarshalsAsJSON(t *testing.T, s string) {
 	t.Helper()
-	var wantMap map[string]string
-	wantErr := json.Unmarshal([]byte(s), &wantMap)
-	gotMap, gotErr := unmarshalMap(s)
+	assertDecodesAsJSON(t, "map", s, unmarshalMap)
+	assertDecodesAsJSON(t, "list", s, unmarshalStrings)
+}
+
+// assertDecodesAsJSON checks decode(s) against json.Unmarshal into a T:
+// an error where it fails, else the same value, nil where it is nil.
+func assertDecodesAsJSON[T any](t *testing.T, kind, s string, decode func(string) (T, error)) {
+	t.Helper()
+	var want T
+	wantErr := json.Unmarshal([]byte(s), &want)
+	got, err := decode(s)
 	if wantErr != nil {
-		assert.Error(t, gotErr, "map %q", s)
-	} else if assert.NoError(t, gotErr, "map %q", s) {
-		assert.Equal(t, wantMap == nil, gotMap == nil, "map %q: nil", s)
-		assert.Equal(t, wantMap, gotMap, "map %q", s)
-	}
-	var wantList []string
-	wantErr = json.Unmarshal([]byte(s), &wantList)
-	gotList, gotErr := unmarshalStrings(s)
-	if wantErr != nil {
-		assert.Error(t, gotErr, "list %q", s)
-	} else if assert.NoError(t, gotErr, "list %q", s) {
-		assert.Equal(t, wantList == nil, gotList == nil, "list %q: nil", s)
-		assert.Equal(t, wantList, gotList, "list %q", s)
+		assert.Error(t, err, "%s %q", kind, s)
+	} else if assert.NoError(t, err, "%s %q", kind, s) {
+		assert.Equal(t, reflect.ValueOf(want).IsNil(), reflect.ValueOf(got).IsNil(), "%s %q: nil", kind, s)
+		assert.Equal(t, want, got, "%s %q", kind, s)
 	}
 }
 
