@@ -82,7 +82,11 @@ type AutoSync struct {
 	Signer  *RecordSigner
 	Cursors CursorStore
 	OrgID   string
-	// Interval between incremental steps. Default one minute.
+	// Interval between incremental steps. Default one minute. A step
+	// costs what the source returns, and an LDAP source returns again
+	// the changes stamped within its ldap.Config.ChangeMargin (30
+	// seconds) before the previous step began: steps more often than
+	// that compare those again each time, and write nothing for them.
 	Interval time.Duration
 	// FullEvery is the time between full reconciliations. Default 24 hours.
 	FullEvery time.Duration
