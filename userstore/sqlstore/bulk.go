@@ -55,16 +55,23 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	prep := s.prepareSynced(users)
 	var p *syncPlan
 	// First without reading who owns the new users' usernames (see
-	// planSynced); if one is taken after all, again with them read. A
-	// batch that a concurrent one got ahead of (raced) is tried again.
-	allNames := false
+	// planSynced), and, right after a batch of the same source that
+	// found none of its users stored (a first sync), without reading
+	// the batch's users either; if a username or an external ID is
+	// taken after all, again with them read. A batch that a concurrent
+	// one got ahead of (raced) is tried again.
+	source, oneSource := batchSource(users)
+	allNames, allStored := false, !oneSource || !s.fresh.is(source)
 	for races := 0; ; {
 		var lost error
 		try := func(t *tx, write func(*syncPlan) error) error {
-			if p, err = t.planSynced(ctx, users, wants, prep, allNames); err != nil {
+			if p, err = t.planSynced(ctx, users, wants, prep, allNames, allStored); err != nil {
 				return err
 			}
 			err := write(p)
+			if !allStored && externalTaken(err) {
+				return errStoredUnread
+			}
 			if !allNames && usernameTaken(err) {
 				return errNamesUnread
 			}
@@ -83,8 +90,16 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 			})
 		}
 		switch {
+		case !allStored && errors.Is(err, errStoredUnread):
+			allStored = true
+			s.fresh.forget(source)
+			s.log.DebugContext(ctx, "sqlstore: upsert synced: a user taken for new is stored; trying again with the batch's users read", "realm", s.realm, "source", source)
+			continue
 		case !allNames && errors.Is(err, errNamesUnread):
-			allNames = true
+			// The username may be that of a stored user of the batch,
+			// unread: read those too.
+			allNames, allStored = true, true
+			s.log.DebugContext(ctx, "sqlstore: upsert synced: a new user's username is taken; trying again with the owners read", "realm", s.realm)
 			continue
 		case lost != nil && races < maxSyncedRaces:
 			races++
@@ -95,6 +110,9 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if oneSource && allStored {
+		s.fresh.set(source, len(p.inserts) == len(users))
 	}
 	s.analyzeIfNeverAnalyzed(ctx, len(p.inserts))
 	return p.out, nil
@@ -242,6 +260,22 @@ func raced(err error) bool {
 	return false
 }
 
+// errStoredUnread is returned from an UpsertSynced transaction that
+// planSynced did not read the batch's users for, and whose insert found
+// one of its external IDs stored: the batch is then tried again with
+// them read.
+var errStoredUnread = errors.New("a new user's external ID is stored")
+
+// externalTaken reports whether err is the unique index on external IDs
+// refusing an insert.
+func externalTaken(err error) bool {
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return e.Code == "23505" && e.ConstraintName == "usher_users_external"
+	}
+	e, ok := errors.AsType[*sqlite.Error](err)
+	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "usher_users.external_id")
+}
+
 // errNamesUnread is returned from an UpsertSynced transaction
 // that planSynced did not read every username for, and whose insert
 // found one of its new users' usernames taken: the batch is then tried
@@ -271,7 +305,10 @@ func usernameTaken(err error) bool {
 // caught by the unique index when it is inserted, and the caller tries
 // again with allNames (errNamesUnread): a first sync, where nearly every
 // user is new and nearly no username taken, skips one lookup per user.
-func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string, prep *syncPrep, allNames bool) (*syncPlan, error) {
+// Without allStored the batch's users are not read at all and every one
+// is taken for new: the unique index on external IDs catches one that is
+// stored, and the caller tries again with allStored (errStoredUnread).
+func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants []map[string]string, prep *syncPrep, allNames, allStored bool) (*syncPlan, error) {
 	s := t.s
 	now := s.now()
 
@@ -299,7 +336,9 @@ func (t *tx) planSynced(ctx context.Context, users []userstore.SyncedUser, wants
 	norms := prep.norms
 	groupKeys := map[string]bool{}
 	for i, su := range users {
-		bySource[su.User.Source] = append(bySource[su.User.Source], su.User.ExternalID)
+		if allStored {
+			bySource[su.User.Source] = append(bySource[su.User.Source], su.User.ExternalID)
+		}
 		for k := range wants[i] {
 			groupKeys[k] = true
 		}
