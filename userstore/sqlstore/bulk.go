@@ -41,8 +41,12 @@ const (
 // arrays with another). On PostgreSQL the first batch of a Store that
 // creates users also runs ANALYZE on the user, group and membership tables
 // if they were never analyzed (a new database): without statistics a
-// listing of a source's users read each page by sorting all of them. See
-// userstore.SyncWriter.
+// listing of a source's users read each page by sorting all of them.
+// After a batch that found none of its users stored (a first sync), the
+// next batch of the same source does not read its users: it takes them
+// for new, and if the unique index says one is stored after all, the
+// batch is tried again with them read (and the guessing stops until a
+// batch finds none again). See userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
 	wants, err := synced.CheckBatch(users, checkUser)
