@@ -42,8 +42,8 @@ const (
 // creates users also runs ANALYZE on the user, group and membership tables
 // if they were never analyzed (a new database): without statistics a
 // listing of a source's users read each page by sorting all of them.
-// After a batch that found none of its users stored (a first sync), the
-// next batch of the same source does not read its users: it takes them
+// After a batch of 500 users or more that found none of them stored (a
+// first sync), the next batch of the same source does not read its users: it takes them
 // for new, and if the unique index says one is stored after all, the
 // batch is tried again with them read (and the guessing stops until a
 // batch finds none again). See userstore.SyncWriter.
@@ -59,8 +59,8 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	prep := s.prepareSynced(users)
 	var p *syncPlan
 	// First without reading who owns the new users' usernames (see
-	// planSynced), and, right after a batch of the same source that
-	// found none of its users stored (a first sync), without reading
+	// planSynced), and, right after a large batch of the same source
+	// that found none of its users stored (freshSource), without reading
 	// the batch's users either; if a username or an external ID is
 	// taken after all, again with them read. A batch that a concurrent
 	// one got ahead of (raced) is tried again.
@@ -116,7 +116,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		return nil, err
 	}
 	if oneSource && allStored {
-		s.fresh.set(source, len(p.inserts) == len(users))
+		s.fresh.set(source, len(users) >= freshBatch && len(p.inserts) == len(users))
 	}
 	s.analyzeIfNeverAnalyzed(ctx, len(p.inserts))
 	return p.out, nil

@@ -6,12 +6,19 @@ import (
 	"github.com/usher-sdk/usher/userstore"
 )
 
-// freshSource remembers the source of the last UpsertSynced batch that
-// found none of its users stored, as in a first sync: the next batch of
-// that source takes its users for new without reading them (planSynced
-// without allStored), and the unique index on external IDs catches one
-// that is not. One source at a time, so that what it holds stays one
-// string whatever the batches name.
+// freshBatch is how many users a batch that found none of them stored
+// must have for the next batch of its source to be taken for new: a
+// first sync's batches have a thousand, while an incremental step of a
+// few new users says little about the next one, and a wrong guess costs
+// the batch a second try.
+const freshBatch = 500
+
+// freshSource remembers the source of the last UpsertSynced batch of at
+// least freshBatch users that found none of them stored, as in a first
+// sync: the next batch of that source takes its users for new without
+// reading them (planSynced without allStored), and the unique index on
+// external IDs catches one that is not. One source at a time, so that
+// what it holds stays one string whatever the batches name.
 type freshSource struct{ name atomic.Pointer[string] }
 
 // is reports whether source's last batch found none of its users.
