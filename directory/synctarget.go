@@ -169,7 +169,7 @@ func (t *StoreTarget) ApplySync(ctx context.Context, ch SyncChange, sig string) 
 		return err
 	}
 	if w, ok := t.store.(userstore.SyncWriter); ok {
-		return t.upsert(ctx, w, []int{0}, []userstore.SyncedUser{syncedUserOf(ch.Record, sig)}, make([]error, 1))
+		return t.upsert(ctx, w, []int{0}, []userstore.SyncedUser{syncedUserOf(ch, sig)}, make([]error, 1))
 	}
 	return t.writeOne(ctx, ch.Record, sig)
 }
@@ -251,7 +251,7 @@ func (t *StoreTarget) applyBatch(ctx context.Context, changes []SignedChange, ve
 		for i := lo; i < hi; i++ {
 			if errs[i] == nil {
 				at = append(at, i)
-				users = append(users, syncedUserOf(changes[i].Change.Record, changes[i].Signature))
+				users = append(users, syncedUserOf(changes[i].Change, changes[i].Signature))
 			}
 		}
 		if err := t.upsert(ctx, w, at, users, errs); err != nil && ctx.Err() != nil {
@@ -319,9 +319,11 @@ func syncWriteErr(u userstore.User, err error) error {
 	return err
 }
 
-// syncedUserOf is what a SyncWriter is given for a record: the fields a
-// record owns, and its attributes (an empty one is removed).
-func syncedUserOf(r Record, sig string) userstore.SyncedUser {
+// syncedUserOf is what a SyncWriter is given for a change's record: the
+// fields a record owns, and its attributes (an empty one is removed); an
+// addition is marked New, so that the store need not look it up.
+func syncedUserOf(ch SyncChange, sig string) userstore.SyncedUser {
+	r := ch.Record
 	roles := ""
 	if len(r.Roles) > 0 {
 		roles = strings.Join(r.Roles, ",")
@@ -333,6 +335,7 @@ func syncedUserOf(r Record, sig string) userstore.SyncedUser {
 			Attributes: map[string]string{AttrPersonalEmail: r.PersonalEmail, AttrRoles: roles, AttrSignature: sig},
 		},
 		Groups: r.Groups,
+		New:    ch.Kind == SyncAdd,
 	}
 }
 

@@ -74,6 +74,12 @@ type SyncedState struct {
 type SyncedUser struct {
 	User   User
 	Groups []string
+	// New says that the caller takes the user for one the store does not
+	// hold (a sync's addition). A store may then skip looking the user
+	// up, and must find out when it is wrong (the user is stored after
+	// all) and do what it would have done without it: New never changes
+	// what a batch writes.
+	New bool
 }
 
 // SyncedError says which user of a SyncWriter batch made it fail. It

@@ -42,11 +42,10 @@ const (
 // creates users also runs ANALYZE on the user, group and membership tables
 // if they were never analyzed (a new database): without statistics a
 // listing of a source's users read each page by sorting all of them.
-// After a batch of 500 users or more that found none of them stored (a
-// first sync), the next batch of the same source does not read its users: it takes them
-// for new, and if the unique index says one is stored after all, the
-// batch is tried again with them read (and the guessing stops until a
-// batch finds none again). See userstore.SyncWriter.
+// A batch whose users are all marked New (SyncedUser.New) does not read
+// them: it takes them for new, and if the unique index says one is stored
+// after all, the batch is tried again with them read. See
+// userstore.SyncWriter.
 func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) ([]userstore.User, error) {
 	const op = "upsert synced"
 	wants, err := synced.CheckBatch(users, checkUser)
@@ -59,13 +58,11 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	prep := s.prepareSynced(users)
 	var p *syncPlan
 	// First without reading who owns the new users' usernames (see
-	// planSynced), and, right after a large batch of the same source
-	// that found none of its users stored (freshSource), without reading
-	// the batch's users either; if a username or an external ID is
-	// taken after all, again with them read. A batch that a concurrent
-	// one got ahead of (raced) is tried again.
-	source, oneSource := batchSource(users)
-	allNames, allStored := false, !oneSource || !s.fresh.is(source)
+	// planSynced), and, when the caller marked every user New, without
+	// reading the batch's users either; if a username or an external ID
+	// is taken after all, again with them read. A batch that a
+	// concurrent one got ahead of (raced) is tried again.
+	allNames, allStored := false, !allNew(users)
 	for races := 0; ; {
 		var lost error
 		try := func(t *tx, write func(*syncPlan) error) error {
@@ -96,8 +93,7 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 		switch {
 		case !allStored && errors.Is(err, errStoredUnread):
 			allStored = true
-			s.fresh.forget(source)
-			s.log.DebugContext(ctx, "sqlstore: upsert synced: a user taken for new is stored; trying again with the batch's users read", "realm", s.realm, "source", source)
+			s.log.DebugContext(ctx, "sqlstore: upsert synced: a user marked new is stored; trying again with the batch's users read", "realm", s.realm)
 			continue
 		case !allNames && errors.Is(err, errNamesUnread):
 			// The username may be that of a stored user of the batch,
@@ -114,9 +110,6 @@ func (s *Store) UpsertSynced(ctx context.Context, users []userstore.SyncedUser) 
 	}
 	if err != nil {
 		return nil, err
-	}
-	if oneSource && allStored {
-		s.fresh.set(source, len(users) >= freshBatch && len(p.inserts) == len(users))
 	}
 	s.analyzeIfNeverAnalyzed(ctx, len(p.inserts))
 	return p.out, nil
@@ -861,3 +854,13 @@ func syncedErr(i int, u userstore.User, err error) error {
 }
 
 var _ userstore.SyncWriter = (*Store)(nil)
+
+// allNew reports whether the caller marked every user of the batch New.
+func allNew(users []userstore.SyncedUser) bool {
+	for _, su := range users {
+		if !su.New {
+			return false
+		}
+	}
+	return true
+}

@@ -156,8 +156,12 @@ func BenchmarkUpsertSynced(b *testing.B) {
 	var benches []bench
 	for _, be := range backends {
 		open := func(b *testing.B, where string) *sqlstore.Store { return be.openStore(b, where) }
+		// -new: marked New, as a sync marks its additions.
 		benches = append(benches, bench{be.name, be.dialect == database.Postgres, open, be, syncedBatch},
-			bench{be.name + "-directory", be.dialect == database.Postgres, open, be, directoryBatch})
+			bench{be.name + "-directory", be.dialect == database.Postgres, open, be, directoryBatch},
+			bench{be.name + "-directory-new", be.dialect == database.Postgres, open, be, func(first, n int) []userstore.SyncedUser {
+				return markNew(directoryBatch(first, n))
+			}})
 		if be.dialect == database.Postgres {
 			benches = append(benches, bench{be.name + "-insert", true, func(b *testing.B, where string) *sqlstore.Store { return pgInsertStore(b, where) }, be, syncedBatch})
 		}

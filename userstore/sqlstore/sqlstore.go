@@ -38,7 +38,6 @@ type Store struct {
 
 	closed   atomic.Bool
 	analyzed atomic.Bool // analyzeIfNeverAnalyzed has run
-	fresh    freshSource // see UpsertSynced
 
 	ids ids.Sequence
 

@@ -47,6 +47,33 @@ var syncWriterTests = []struct {
 	{"GroupsGetIDs", testSyncGroupIDs},
 	{"SetsNoRoles", testSyncSetsNoRoles},
 	{"ParallelWithGroupUpdates", testSyncParallelGroupUpdates},
+	{"NewIsOnlyAHint", testSyncNewIsOnlyAHint},
+}
+
+// testSyncNewIsOnlyAHint marks stored users New: the batch does what it
+// does unmarked (SyncedUser.New never changes what a batch writes).
+func testSyncNewIsOnlyAHint(t *testing.T, s userstore.Store, w userstore.SyncWriter) {
+	first := mustUpsert(t, w, synced("1", "one", "g"), synced("2", "two"))
+	seq := lastSeq(t, s)
+	batch := []userstore.SyncedUser{synced("1", "one", "g"), synced("2", "two", "h"), synced("3", "three")}
+	for i := range batch {
+		batch[i].New = true
+	}
+	out := mustUpsert(t, w, batch...)
+	checkUser(t, "a stored user marked New, unchanged", out[0], first[0])
+	if out[1].ID != first[1].ID || out[1].Version != first[1].Version || !slices.Equal(out[1].Groups, []string{"h"}) {
+		t.Errorf("a stored user marked New, in a new group: got ID %s version %d groups %q; want ID %s version %d groups [h]",
+			out[1].ID, out[1].Version, out[1].Groups, first[1].ID, first[1].Version)
+	}
+	var created int
+	for _, e := range events(t, s, seq) {
+		if e.Kind == userstore.UserCreated {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d users created; want 1 (the one not stored)", created)
+	}
 }
 
 // testSyncParallelGroupUpdates runs batches that move users between groups
