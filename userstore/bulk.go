@@ -17,7 +17,8 @@ type SyncWriter interface {
 	// single-user methods, all in one atomic step: everything or nothing,
 	// together with the change-feed events.
 	//
-	// Each user is matched by its Source and ExternalID (both required).
+	// Each user is matched by its Source and ExternalID (both required);
+	// SyncedUser.New is a hint for the lookup and changes none of this.
 	//   - When none matches, the user is created as CreateUser would
 	//     (a new ID unless set, Version 1, password and login state as
 	//     given) and its Attributes are stored without the keys whose value
