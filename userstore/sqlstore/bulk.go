@@ -263,14 +263,10 @@ func raced(err error) bool {
 // them read.
 var errStoredUnread = errors.New("a new user's external ID is stored")
 
-// externalTaken reports whether err is the unique index on external IDs
-// refusing an insert.
+// externalTaken reports whether err is the unique violation of the
+// external IDs' index.
 func externalTaken(err error) bool {
-	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return e.Code == "23505" && e.ConstraintName == "usher_users_external"
-	}
-	e, ok := errors.AsType[*sqlite.Error](err)
-	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "usher_users.external_id")
+	return uniqueViolated(err, "usher_users_external", "usher_users.external_id")
 }
 
 // errNamesUnread is returned from an UpsertSynced transaction
@@ -280,14 +276,21 @@ func externalTaken(err error) bool {
 var errNamesUnread = errors.New("a new user's username is taken")
 
 // usernameTaken reports whether err is the unique violation of the
-// usernames' index: PostgreSQL's, or SQLite's (extended code
-// SQLITE_CONSTRAINT_UNIQUE, naming the index's columns).
+// usernames' index.
 func usernameTaken(err error) bool {
+	return uniqueViolated(err, "usher_users_username", "usher_users.username_norm")
+}
+
+// uniqueViolated reports whether err is a unique violation of the index
+// PostgreSQL names index, or of the one SQLite names by a column (its
+// extended code SQLITE_CONSTRAINT_UNIQUE, its message naming the index's
+// columns).
+func uniqueViolated(err error, index, column string) bool {
 	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return e.Code == "23505" && e.ConstraintName == "usher_users_username"
+		return e.Code == "23505" && e.ConstraintName == index
 	}
 	e, ok := errors.AsType[*sqlite.Error](err)
-	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "usher_users.username_norm")
+	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), column)
 }
 
 // planSynced reads what a batch of UpsertSynced touches inside t and
