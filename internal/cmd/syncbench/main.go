@@ -235,11 +235,12 @@ func run(ctx context.Context) error {
 	// discard closes and removes the store of the last fullSync.
 	var discard func()
 	fullSync := func(mode, path string) (directory.SyncTarget, time.Duration, error) {
-		discard = func() {
+		removeFiles := func() {
 			for _, f := range []string{path, path + "-wal", path + "-shm"} {
 				_ = os.Remove(f)
 			}
 		}
+		discard = removeFiles
 		if *storeKind == "server" {
 			return toServer(mode, path)
 		}
@@ -263,7 +264,6 @@ func run(ctx context.Context) error {
 		} else if store, err = sqlstore.OpenSQLite(ctx, path); err != nil {
 			return nil, 0, err
 		} else {
-			removeFiles := discard
 			discard = func() { _ = store.Close(); removeFiles() }
 		}
 		stores = append(stores, store)
