@@ -84,4 +84,5 @@ func Example() {
 	// userstore 4
 	// userstore 5
 	// userstore 6
+	// userstore 7
 }

@@ -28,7 +28,9 @@ type Component struct {
 	// at its root or under "migrations" (as //go:embed migrations gives),
 	// of files named NNNN_what.sql (NNNN is the version, from 1, without
 	// gaps). A file's statements are separated by a semicolon at the end of
-	// a line; lines starting with "--" are comments. Versions are applied
+	// a line, except inside a dollar-quoted string ($$…$$ or $tag$…$tag$,
+	// as a PostgreSQL function's body is written); lines starting with "--"
+	// are comments, also inside such a string. Versions are applied
 	// in order, never edited once released, and a component may leave a
 	// dialect's folder out only when it never runs on that dialect.
 	Migrations fs.FS
@@ -468,22 +470,86 @@ func apply(ctx context.Context, conn *sql.Tx, component string, m migration) err
 	return err
 }
 
-// statements splits a migration at semicolons that end a line and drops
-// comment lines.
+// statements splits a migration at semicolons that end a line outside a
+// dollar-quoted string, and drops blank and comment lines.
 func statements(src string) []string {
-	var out []string
-	for part := range strings.SplitSeq(strings.ReplaceAll(src, "\r\n", "\n"), ";\n") {
-		var lines []string
-		for l := range strings.SplitSeq(part, "\n") {
-			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
-				lines = append(lines, l)
-			}
-		}
+	var out, lines []string
+	flush := func() {
 		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")); s != "" {
 			out = append(out, s)
 		}
+		lines = lines[:0]
 	}
+	quote := ""
+	for l := range strings.SplitSeq(strings.ReplaceAll(src, "\r\n", "\n"), "\n") {
+		if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		lines = append(lines, l)
+		if quote = dollarQuote(l, quote); quote == "" && strings.HasSuffix(l, ";") {
+			flush()
+		}
+	}
+	flush()
 	return out
+}
+
+// dollarQuote returns the tag of the dollar quote ("$$" or "$name$") open
+// at the end of line, given the one open at its start ("" for none).
+// Outside a dollar quote it skips single-quoted strings and stops at a
+// "--" comment.
+func dollarQuote(line, open string) string {
+	for i := 0; i < len(line); {
+		if open != "" {
+			j := strings.Index(line[i:], open)
+			if j < 0 {
+				return open
+			}
+			i, open = i+j+len(open), ""
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line[i:], "--"):
+			return ""
+		case line[i] == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return ""
+			}
+			i += j + 2
+		case line[i] == '$' && (i == 0 || !identChar(line[i-1])):
+			if tag := dollarTag(line[i:]); tag != "" {
+				i, open = i+len(tag), tag
+				continue
+			}
+			i++
+		default:
+			i++
+		}
+	}
+	return open
+}
+
+// identChar reports whether c may be part of an unquoted identifier, where
+// a '$' does not start a dollar quote (PostgreSQL allows "a$b").
+func identChar(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// dollarTag returns the dollar-quote tag s starts with ("$$", "$body$"),
+// or "" when s starts with something else, such as a parameter ($1).
+func dollarTag(s string) string {
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '$':
+			return s[:i+1]
+		case c == '_' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z', i > 1 && '0' <= c && c <= '9':
+		default:
+			return ""
+		}
+	}
+	return ""
 }
 
 func firstLine(s string) string {

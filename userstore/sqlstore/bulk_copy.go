@@ -42,7 +42,8 @@ type pgxConn interface{ Conn() *pgx.Conn }
 //
 // COPY has no ON CONFLICT: it may, since no other transaction can have
 // made a membership of a user this one inserted and has not committed
-// (the membership's foreign key would not find the user).
+// (the membership's check, a foreign key on SQLite and the
+// usher_members_inserted trigger on PostgreSQL, would not find the user).
 func (t *tx) copySynced(ctx context.Context, p *syncPlan, raw database.RawConn) error {
 	if err := t.writeStored(ctx, p); err != nil {
 		return err

@@ -158,6 +158,9 @@ func BenchmarkUpsertSynced(b *testing.B) {
 		open := func(b *testing.B, where string) *sqlstore.Store { return be.openStore(b, where) }
 		// -new: marked New, as a sync marks its additions.
 		benches = append(benches, bench{be.name, be.dialect == database.Postgres, open, be, syncedBatch},
+			bench{be.name + "-new", be.dialect == database.Postgres, open, be, func(first, n int) []userstore.SyncedUser {
+				return markNew(syncedBatch(first, n))
+			}},
 			bench{be.name + "-directory", be.dialect == database.Postgres, open, be, directoryBatch},
 			bench{be.name + "-directory-new", be.dialect == database.Postgres, open, be, func(first, n int) []userstore.SyncedUser {
 				return markNew(directoryBatch(first, n))

@@ -438,7 +438,8 @@ func (t *tx) updateGroupByID(ctx context.Context, g userstore.Group, add, remove
 	if out.Name != stored.Name || g.Description != stored.Description || !maps.Equal(g.Metadata, stored.Metadata) {
 		now := s.now()
 		// A name another group has fails the primary key: ErrConflict.
-		// Memberships follow by ON UPDATE CASCADE.
+		// Memberships follow: by ON UPDATE CASCADE on SQLite, by the
+		// usher_groups_renamed trigger on PostgreSQL.
 		_, err := t.ExecContext(ctx, `UPDATE usher_groups SET name_norm = $3, name = $4, description = $5, metadata = $6,
 	updated_at = $7, version = version + 1 WHERE realm = $1 AND id = $2`,
 			s.realm, g.ID, newKey, out.Name, g.Description, marshalMap(g.Metadata), toNS(now))

@@ -75,7 +75,7 @@ func checkUpgrade(t *testing.T, b backend, where string) {
 	}
 	require.NoError(t, rows.Err())
 	rows.Close()
-	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3", "userstore 4", "userstore 5", "userstore 6"}, got)
+	assert.Equal(t, []string{"core 1", "userstore 1", "userstore 2", "userstore 3", "userstore 4", "userstore 5", "userstore 6", "userstore 7"}, got)
 	_, err = db.SQL().ExecContext(ctx, `SELECT 1 FROM usher_schema_migrations`)
 	assert.Error(t, err, "the legacy version table is gone")
 	var realms int

@@ -334,7 +334,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := t.lockUser(ctx, id); err != nil {
 			return err
 		}
-		// Memberships and tokens go by ON DELETE CASCADE too; deleting
+		// Memberships and tokens would go by cascade too (ON DELETE
+		// CASCADE, and on PostgreSQL a trigger for memberships); deleting
 		// them first keeps a database opened without foreign keys clean.
 		for _, q := range []string{
 			`DELETE FROM usher_members WHERE realm = $1 AND user_id = $2`,

@@ -1,0 +1,4 @@
+-- Usher userstore schema, version 7, SQLite: nothing changes. PostgreSQL's
+-- version 7 replaces the foreign keys of usher_members with triggers that
+-- check a statement's memberships at once; SQLite checks a foreign key
+-- in-process for about what a trigger would cost, so it keeps them.
