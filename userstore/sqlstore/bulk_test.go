@@ -231,6 +231,44 @@ func BenchmarkUsersByExternalID(b *testing.B) {
 	}
 }
 
+// BenchmarkListUsersInGroups lists 5,000 users of a source, each in
+// eight of 500 groups (the LDAP test data's ou=wide), as a sync's
+// comparison of every stored user does.
+// `./scripts/testservers.sh go test -run '^$' -bench ListUsersInGroups ./userstore/sqlstore/`
+func BenchmarkListUsersInGroups(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.fresh(b)
+			ctx := b.Context()
+			for first := 0; first < 5000; first += 1000 {
+				_, err := s.UpsertSynced(ctx, wideBatch(first, 1000))
+				require.NoError(b, err)
+			}
+			source := directoryBatch(0, 1)[0].User.Source
+			n := 0
+			for b.Loop() {
+				for u, err := range s.ListUsers(ctx, userstore.ListOptions{Source: source}) {
+					require.NoError(b, err)
+					require.Len(b, u.Groups, 8)
+					n++
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/user")
+		})
+	}
+}
+
+// wideBatch is directoryBatch with each user in eight of 500 groups.
+func wideBatch(first, n int) []userstore.SyncedUser {
+	batch := directoryBatch(first, n)
+	for i := range batch {
+		for j := range 8 {
+			batch[i].Groups = append(batch[i].Groups, fmt.Sprint("group", ((first+i)*7+j*61)%500))
+		}
+	}
+	return batch
+}
+
 // directoryBatch returns n new synced users numbered from first shaped
 // like those syncbench writes from the LDAP test data's ou=bulk: no
 // groups, usernames, e-mail addresses and external IDs (entryUUIDs) in
