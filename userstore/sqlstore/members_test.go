@@ -232,6 +232,34 @@ func TestMembershipLocks(t *testing.T) {
 	assert.Zero(t, orphans(t, db))
 }
 
+// TestMembershipTriggersSearchPath deletes a user from a session whose
+// search_path does not hold the store's tables: the cascade still finds
+// the memberships.
+func TestMembershipTriggersSearchPath(t *testing.T) {
+	b := backends[1]
+	ctx := t.Context()
+	where := b.newDB(t)
+	s := b.openStore(t, where)
+	u, err := s.CreateUser(ctx, userstore.User{Username: "alice"})
+	require.NoError(t, err)
+	_, err = s.CreateGroup(ctx, userstore.Group{Name: "staff"})
+	require.NoError(t, err)
+	require.NoError(t, s.AddMember(ctx, "staff", u.ID))
+	db := b.openDB(t, where).SQL()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	var schema string
+	require.NoError(t, conn.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema))
+	_, err = conn.ExecContext(ctx, `SET search_path = pg_catalog`)
+	require.NoError(t, err)
+	_, err = conn.ExecContext(ctx, `DELETE FROM `+schema+`.usher_users WHERE id = $1`, u.ID)
+	require.NoError(t, err)
+	_, err = conn.ExecContext(ctx, `RESET search_path`)
+	require.NoError(t, err)
+	assert.Empty(t, members(t, db))
+}
+
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

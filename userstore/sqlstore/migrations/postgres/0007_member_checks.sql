@@ -19,6 +19,10 @@
 -- renames them, changing a user's key (realm, id) while it has
 -- memberships is refused, and so is a TRUNCATE of users or groups that
 -- leaves memberships behind.
+--
+-- The functions find the tables in the schema this migration runs in,
+-- whatever the search_path of the session that fires them (an operator's
+-- DELETE FROM myschema.usher_users still cascades).
 
 ALTER TABLE usher_members DROP CONSTRAINT usher_members_realm_group_norm_fkey;
 
@@ -134,3 +138,13 @@ CREATE TRIGGER usher_users_truncated AFTER TRUNCATE ON usher_users
 
 CREATE TRIGGER usher_groups_truncated AFTER TRUNCATE ON usher_groups
 	FOR EACH STATEMENT EXECUTE FUNCTION usher_members_left();
+
+DO $$
+DECLARE
+	f text;
+BEGIN
+	FOREACH f IN ARRAY ARRAY['usher_members_inserted', 'usher_members_updated', 'usher_users_members', 'usher_groups_members', 'usher_members_left'] LOOP
+		EXECUTE format('ALTER FUNCTION %I() SET search_path = %I', f, current_schema());
+	END LOOP;
+END
+$$;
