@@ -114,6 +114,17 @@ func BenchmarkStore(b *testing.B) {
 					require.NoError(b, err)
 				}
 			})
+			b.Run("AddMemberRemoveMember", func(b *testing.B) {
+				_, err := s.CreateGroup(ctx, userstore.Group{Name: "bench-group"})
+				require.NoError(b, err)
+				i := 0
+				for b.Loop() {
+					id := users[i%len(users)].ID
+					require.NoError(b, s.AddMember(ctx, "bench-group", id))
+					require.NoError(b, s.RemoveMember(ctx, "bench-group", id))
+					i++
+				}
+			})
 			b.Run("AppendAudit", func(b *testing.B) {
 				for b.Loop() {
 					require.NoError(b, s.AppendAudit(ctx, userstore.AuditEvent{Kind: userstore.AuditLoginSucceeded, UserID: users[2].ID, Login: "user2", Remote: "127.0.0.1"}))
