@@ -9,14 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/usher-sdk/usher/database"
 	"github.com/usher-sdk/usher/userstore"
+	"github.com/usher-sdk/usher/userstore/sqlstore"
 )
 
 // Memberships must always name a stored user and group of their realm.
@@ -24,30 +22,15 @@ import (
 // schema) with triggers; these tests hold both to the same rules, also
 // for writers that are not the Store.
 
-// isFKViolation reports a foreign-key violation of either database.
-func isFKViolation(err error) bool {
-	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return e.Code == "23503"
-	}
-	if e, ok := errors.AsType[*sqlite.Error](err); ok {
-		return e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	return false
-}
-
 // members returns the realm's memberships as "group user" lines.
 func members(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(), `SELECT group_norm, user_id FROM usher_members WHERE realm = $1 ORDER BY group_norm, user_id`, database.DefaultRealm)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	out, err := database.QueryAll(t.Context(), db, func(r *sql.Rows) (string, error) {
 		var g, u string
-		require.NoError(t, rows.Scan(&g, &u))
-		out = append(out, g+" "+u)
-	}
-	require.NoError(t, rows.Err())
+		err := r.Scan(&g, &u)
+		return g + " " + u, err
+	}, `SELECT group_norm, user_id FROM usher_members WHERE realm = $1 ORDER BY group_norm, user_id`, database.DefaultRealm)
+	require.NoError(t, err)
 	return out
 }
 
@@ -92,7 +75,7 @@ func TestMembershipRules(t *testing.T) {
 		}
 		for _, r := range refused {
 			_, err := db.ExecContext(ctx, r.query)
-			assert.Truef(t, isFKViolation(err), "%s: %v", r.name, err)
+			assert.Truef(t, sqlstore.IsForeignKey(err), "%s: %v", r.name, err)
 			assert.Equal(t, want, members(t, db), r.name)
 		}
 
@@ -226,7 +209,7 @@ func TestMembershipLocks(t *testing.T) {
 		waitForLockWait(t, db)
 		require.NoError(t, tx.Commit())
 		err = <-done
-		assert.Truef(t, isFKViolation(err), "%v", err)
+		assert.Truef(t, sqlstore.IsForeignKey(err), "%v", err)
 		assert.Equal(t, []string{"crew " + ids[1]}, members(t, db))
 	})
 	assert.Zero(t, orphans(t, db))
